@@ -1,0 +1,256 @@
+"""The headless command line: `sample`, `interpolate`, `train` and `eval` for every domain.
+
+User errors (bad files, flags, conditions or checkpoints) print one line to stderr and exit
+2, with no traceback; nothing half-written is left, because every file is written
+atomically and output folders are checked before slow work starts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from .domain import DOMAIN_NAMES
+from .errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exits 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse override
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="latent-forge",
+        description="Latent Forge: generate levels, images and music with conditional VAEs. "
+        "Run with no command to open the desktop app.",
+    )
+    commands = parser.add_subparsers(dest="command", parser_class=OneLineParser, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("domain", choices=DOMAIN_NAMES, metavar="DOMAIN", help="levels, images or music")
+        return sub
+
+    sample = add("sample", "Sample new items from a model.")
+    sample.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
+    sample.add_argument("-n", type=positive_int, default=8, help="how many items (default 8)")
+    sample.add_argument("--condition", nargs="*", default=[], metavar="LABEL", help="labels to turn on; others are off")
+    sample.add_argument("--temperature", type=float, default=1.0, help="latent spread, 0 = the mean item (default 1)")
+    sample.add_argument("--seed", type=int, help="seed of the first item; item i uses seed+i (default: random)")
+    sample.add_argument("--format", help="file type to write, e.g. txt, png, tmj, tmx")
+    sample.add_argument("--out", required=True, help="output folder")
+    sample.set_defaults(handler=run_sample)
+
+    interp = add("interpolate", "Blend between two items, from files or seeds.")
+    interp.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
+    start = interp.add_mutually_exclusive_group(required=True)
+    start.add_argument("--from", dest="from_file", metavar="FILE", help="start from this file (encoded)")
+    start.add_argument("--seed-a", type=int, help="start from the item of this seed")
+    end = interp.add_mutually_exclusive_group(required=True)
+    end.add_argument("--to", dest="to_file", metavar="FILE", help="end at this file (encoded)")
+    end.add_argument("--seed-b", type=int, help="end at the item of this seed")
+    interp.add_argument("--steps", type=positive_int, default=8, help="frames including both ends (default 8)")
+    interp.add_argument("--mode", choices=("slerp", "lerp"), default="slerp")
+    interp.add_argument("--condition", nargs="*", default=None, metavar="LABEL",
+                        help="decode every frame under these labels (default: each end's own labels)")
+    interp.add_argument("--format", help="file type to write")
+    interp.add_argument("--out", required=True, help="output folder")
+    interp.set_defaults(handler=run_interpolate)
+
+    train = add("train", "Train a model on a data folder.")
+    train.add_argument("--data", nargs="+", required=True, metavar="PATH", help="data folder(s)")
+    train.add_argument("--out", required=True, metavar="CHECKPOINT", help="where to write NAME.safetensors and NAME.json")
+    train.add_argument("--epochs", type=positive_int, default=60)
+    train.add_argument("--beta", type=float, default=1.0, help="KL weight; above 1 gives a smoother latent space")
+    train.add_argument("--latent", type=positive_int, default=32, help="latent size")
+    train.add_argument("--batch-size", type=positive_int, default=64)
+    train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    train.add_argument("--warmup", type=float, default=5.0, help="epochs of KL warm-up")
+    train.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension kept free of KL pressure")
+    train.add_argument("--patience", type=int, default=0, help="early-stopping patience in epochs (0: off)")
+    train.add_argument("--holdout", nargs="*", default=[], metavar="NAME", help="items kept out of training, for eval")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
+    train.add_argument("--eval-samples", type=positive_int, default=1000, help="samples for the card's metrics")
+    train.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples for the card's IWAE bound")
+    train.set_defaults(handler=run_train)
+
+    evaluate = add("eval", "Measure a model on its held-out data.")
+    evaluate.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
+    evaluate.add_argument("--data", nargs="+", required=True, metavar="PATH", help="the data folder(s) it was trained on")
+    evaluate.add_argument("--json", metavar="FILE", help="also write the metrics as JSON")
+    evaluate.add_argument("--samples", type=positive_int, default=1000, help="generated items to measure")
+    evaluate.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples per held-out item")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.set_defaults(handler=run_eval)
+    return parser
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def _generator(args):
+    from .generator import load_generator
+
+    return load_generator(args.checkpoint or args.domain, domain=args.domain)
+
+
+def _format(generator, requested: str | None) -> str:
+    fmt = (requested or generator.domain.write_formats[0]).lower().lstrip(".")
+    return generator.domain.check_format(f"x.{fmt}")
+
+
+def run_sample(args) -> int:
+    from .fileio import ensure_writable_dir
+
+    generator = _generator(args)
+    generator.condition_labels(args.condition)  # unknown labels fail before any file is made
+    fmt = _format(generator, args.format)
+    out = ensure_writable_dir(args.out)
+    for item in generator.sample(args.n, args.condition, args.temperature, args.seed):
+        path = out / f"{args.domain}-seed{item.seed}.{fmt}"
+        generator.domain.write(item.asset, path)
+        print(f"{path}\tseed={item.seed}")
+    return 0
+
+
+def _endpoint(generator, path: str | None, seed: int | None, condition) -> tuple:
+    """(latent, labels, description) of one interpolation end."""
+    from .latent import sample_latent
+
+    if path is None:
+        return sample_latent(generator.latent_size, seed), generator.condition_labels(condition), f"seed:{seed}"
+    asset = generator.domain.read(path)
+    note = getattr(generator.domain, "encoding_note", lambda a: None)(asset)
+    if note:
+        print(f"note: {path}: {note}", file=sys.stderr)
+    labels = generator.condition_labels(generator.domain.labels_of(asset))
+    return generator.encode([asset])[0], labels, f"file:{path}"
+
+
+def run_interpolate(args) -> int:
+    from .fileio import ensure_writable_dir
+
+    generator = _generator(args)
+    if args.condition is not None:
+        generator.condition_labels(args.condition)
+    fmt = _format(generator, args.format)
+    z_a, labels_a, name_a = _endpoint(generator, args.from_file, args.seed_a, args.condition)
+    z_b, labels_b, name_b = _endpoint(generator, args.to_file, args.seed_b, args.condition)
+    path_z = generator.interpolate(z_a, z_b, args.steps, args.mode)
+    out = ensure_writable_dir(args.out)
+    for i, z in enumerate(path_z):
+        t = 0.5 if args.steps == 1 else i / (args.steps - 1)
+        labels = args.condition if args.condition is not None else (labels_a if t < 0.5 else labels_b)
+        asset = generator.decode(z[None], labels)[0]
+        path = out / f"{args.domain}-interp{i:02d}.{fmt}"
+        generator.domain.write(asset, path)
+        print(f"{path}\tt={t:.3f}\tfrom={name_a}\tto={name_b}")
+    return 0
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr, and a summary line per epoch."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.start = time.monotonic()
+        self.tty = stream.isatty()
+
+    def on_step(self, epoch: int, step: int, steps: int) -> None:
+        if self.tty and (step % 10 == 0 or step == steps):
+            done = int(30 * step / steps)
+            self.stream.write(f"\repoch {epoch} [{'#' * done}{'.' * (30 - done)}] {step}/{steps}")
+            self.stream.flush()
+
+    def on_epoch_end(self, record, total_epochs: int) -> None:
+        elapsed = time.monotonic() - self.start
+        left = elapsed / record.epoch * (total_epochs - record.epoch) if record.epoch else 0
+        val = f" val -ELBO {record.val_negative_elbo:.2f}" if record.val_negative_elbo is not None else ""
+        self.stream.write(
+            f"\repoch {record.epoch}/{total_epochs} loss {record.train_loss:.2f} "
+            f"(recon {record.train_reconstruction:.2f}, KL {record.train_kl:.2f}){val} "
+            f"[{record.seconds:.1f}s, ~{left / 60:.1f} min left]\n"
+        )
+        self.stream.flush()
+
+
+def run_train(args) -> int:
+    from .training_run import TrainingRequest, train_and_save
+
+    request = TrainingRequest(
+        domain=args.domain,
+        data=[Path(p) for p in args.data],
+        out=Path(args.out),
+        epochs=args.epochs,
+        beta=args.beta,
+        latent=args.latent,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        warmup=args.warmup,
+        free_bits=args.free_bits,
+        patience=args.patience,
+        holdout=tuple(args.holdout),
+        seed=args.seed,
+        resume=args.resume,
+        eval_samples=args.eval_samples,
+        iwae_k=args.iwae_k,
+        command=command_line(),
+    )
+    written = train_and_save(request, callbacks=[TerminalProgress()], log=lambda m: print(m, file=sys.stderr))
+    for path in written:
+        print(path)
+    return 0
+
+
+def run_eval(args) -> int:
+    from .evaluation import evaluate, format_table
+    from .fileio import write_text_atomic
+
+    generator = _generator(args)
+    corpus = generator.domain.heldout_corpus(args.data, generator.card)
+    report = evaluate(generator, corpus, iwae_k=args.iwae_k, samples=args.samples, seed=args.seed)
+    print(format_table(report))
+    if args.json:
+        write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
+        print(args.json)
+    return 0
+
+
+def command_line() -> str:
+    """The command that is running, as a user would type it."""
+    return "python main.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.handler(args)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

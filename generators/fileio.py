@@ -1,0 +1,79 @@
+"""Atomic file writes: a file either appears whole under its final name or not at all.
+
+Writers produce the bytes into a temporary file in the same folder, then `os.replace` it
+over the destination, which is atomic on POSIX and Windows. A failure (full disk, no
+permission, a crash) leaves the old file, or nothing, and no `*.tmp` litter behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from .errors import UserError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; on success it is renamed onto `path`."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` atomically, flushed to disk before the rename."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 `text` to `path` atomically, with the newlines exactly as given."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def ensure_writable_dir(folder: str | os.PathLike) -> Path:
+    """Create `folder` if needed and prove we can write there, before any slow work starts."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"output folder {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe.", delete=True):
+            pass
+    except OSError as exc:
+        raise UserError(f"cannot write to output folder {folder}: {exc.strerror or exc}") from None
+    return folder
+
+
+def png_bytes(pixels) -> bytes:
+    """Encode a uint8 (H, W, 3|4) array as PNG bytes."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def write_png_atomic(path: str | os.PathLike, pixels) -> None:
+    """Write a uint8 (H, W, 3|4) array as a PNG, atomically."""
+    write_bytes_atomic(path, png_bytes(pixels))

@@ -1,0 +1,140 @@
+"""Quality measures for generated levels: pipe integrity, novelty and tile-pattern statistics.
+
+All take (N, H, W) arrays of vocabulary indices, so they work on data windows and samples
+alike and can be checked on the original levels.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+PIPE_PARTS = ("top-left pipe", "top-right pipe", "left pipe", "right pipe")
+
+
+def pipe_part_ids(legend: dict) -> dict[str, set[int]]:
+    """Vocabulary indices of each pipe part, by legend tag."""
+    parts = {part: set() for part in PIPE_PARTS}
+    for index, tags in enumerate(legend.values()):
+        for part in PIPE_PARTS:
+            if part in (t.lower() for t in tags):
+                parts[part].add(index)
+    return parts
+
+
+def broken_pipe_cells(grids: np.ndarray, legend: dict) -> np.ndarray:
+    """(N, H, W) bool: pipe tiles that do not belong to a well-formed pipe.
+
+    A pipe is two columns wide: a top-left/top-right cap and left/right body tiles. Each
+    part needs its partner beside it, and a body tile must hang from something solid
+    above it: more pipe, its cap, or a ceiling (SMB2 has pipes coming down from ceilings,
+    capped at the bottom). Neighbours outside the grid count as fitting, because a window
+    may cut a pipe.
+    """
+    parts = pipe_part_ids(legend)
+    tl, tr, bl, br = (np.isin(grids, list(parts[p])) for p in PIPE_PARTS)
+    solid_ids = [i for i, tags in enumerate(legend.values()) if "solid" in (t.lower() for t in tags)]
+    solid = np.isin(grids, solid_ids)
+
+    def shifted(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
+        """What lies at (y+dy, x+dx) of each cell; True off the edge."""
+        padded = np.pad(a, ((0, 0), (1, 1), (1, 1)), constant_values=True)
+        h, w = a.shape[1:]
+        return padded[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+
+    above_solid = shifted(solid, -1, 0)
+    broken = np.zeros(grids.shape, dtype=bool)
+    broken |= tl & ~shifted(tr, 0, 1)
+    broken |= tr & ~shifted(tl, 0, -1)
+    broken |= bl & ~(shifted(br, 0, 1) & above_solid)
+    broken |= br & ~(shifted(bl, 0, -1) & above_solid)
+    return broken
+
+
+def broken_pipe_rate(grids: np.ndarray, legend: dict) -> float:
+    """Share of grids with at least one broken pipe tile."""
+    if len(grids) == 0:
+        return 0.0
+    return float(broken_pipe_cells(grids, legend).any(axis=(1, 2)).mean())
+
+
+def novelty(samples: np.ndarray, training: np.ndarray, tiles: int, chunk: int = 256) -> np.ndarray:
+    """Minimum Hamming distance (cells that differ) from each sample to any training grid: (N,).
+
+    Computed as cells - <one_hot(sample), one_hot(train)> with one matrix product per chunk."""
+    cells = samples.shape[1] * samples.shape[2]
+    train_hot = torch.nn.functional.one_hot(torch.from_numpy(training).reshape(len(training), -1), tiles)
+    train_hot = train_hot.reshape(len(training), -1).float()  # (M, cells*T)
+    best = []
+    for start in range(0, len(samples), chunk):
+        part = torch.from_numpy(samples[start:start + chunk]).reshape(-1, cells)
+        hot = torch.nn.functional.one_hot(part, tiles).reshape(len(part), -1).float()
+        matches = hot @ train_hot.T  # (n, M) cells that agree
+        best.append(cells - matches.max(dim=1).values)
+    return torch.cat(best).numpy()
+
+
+def pattern_counts(grids: np.ndarray, tiles: int, size: int = 2) -> dict[int, int]:
+    """Counts of every size×size tile pattern over all positions in all grids."""
+    n, h, w = grids.shape
+    codes = np.zeros((n, h - size + 1, w - size + 1), dtype=np.int64)
+    for dy in range(size):
+        for dx in range(size):
+            codes = codes * tiles + grids[:, dy:dy + h - size + 1, dx:dx + w - size + 1]
+    keys, counts = np.unique(codes, return_counts=True)
+    return dict(zip(keys.tolist(), counts.tolist()))
+
+
+def tile_pattern_kl(reference: np.ndarray, generated: np.ndarray, tiles: int, size: int = 2, epsilon: float = 1e-6) -> float:
+    """KL(P_reference || Q_generated) over size×size tile patterns (Lucas & Volz 2019).
+
+    Both distributions range over the union of patterns seen in either set; each
+    probability gets `epsilon` added and is renormalised, so unseen patterns cost a
+    large but finite amount."""
+    p_counts, q_counts = pattern_counts(reference, tiles, size), pattern_counts(generated, tiles, size)
+    keys = sorted(set(p_counts) | set(q_counts))
+    p = np.array([p_counts.get(k, 0) for k in keys], dtype=np.float64)
+    q = np.array([q_counts.get(k, 0) for k in keys], dtype=np.float64)
+    p = p / p.sum() + epsilon
+    q = q / q.sum() + epsilon
+    p, q = p / p.sum(), q / q.sum()
+    return float(np.sum(p * np.log(p / q)))
+
+
+def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict:
+    """Metrics on `samples` generated windows, conditioned like the training data.
+
+    Each sample's condition is a training window's label set drawn at random (seeded), so
+    label combinations appear as often as in the data. Returns conditional accuracy per
+    label, broken-pipe rate, novelty and tile-pattern KL against the training windows."""
+    domain = generator.domain
+    rng = np.random.default_rng(seed)
+    picked = corpus.train.c[rng.integers(0, len(corpus.train), samples)].numpy()
+    combos, inverse = np.unique(picked, axis=0, return_inverse=True)
+    grids = np.zeros((samples, domain.height, domain.width), dtype=np.int64)
+    for k, combo in enumerate(combos):
+        rows = np.flatnonzero(inverse.reshape(-1) == k)
+        labels = domain.conditions.decode(combo)
+        made = generator.sample(len(rows), condition=labels, temperature=1.0, seed=seed * 1_000_003 + k * 10_007)
+        grids[rows] = np.stack([domain.indices(s.asset) for s in made])
+    presence = domain.presence(domain.one_hot(grids))  # (N, tags)
+    wanted = picked[:, : len(domain.presence_tags)] > 0.5
+    per_label = {
+        label: float((presence[:, j] == wanted[:, j]).mean())
+        for j, label in enumerate(domain.conditions.labels[: len(domain.presence_tags)])
+    }
+    train_grids = corpus.train.x.argmax(dim=1).numpy()
+    distances = novelty(grids, train_grids, len(domain.chars))
+    cells = domain.height * domain.width
+    held_grids = corpus.holdout.x.argmax(dim=1).numpy()
+    return {
+        "samples": samples,
+        "conditional_accuracy": per_label,
+        "conditional_exact_match": float((presence == wanted).all(axis=1).mean()),
+        "broken_pipe_rate": broken_pipe_rate(grids, domain.legend),
+        "broken_pipe_rate_training_windows": broken_pipe_rate(train_grids, domain.legend),
+        "novelty_min_hamming_tiles": float(distances.mean()),
+        "novelty_min_hamming_fraction": float(distances.mean() / cells),
+        "copies_of_training_windows": float((distances == 0).mean()),
+        "tile_pattern_kl_2x2": tile_pattern_kl(train_grids, grids, len(domain.chars)),
+        "tile_pattern_kl_2x2_heldout_reference": tile_pattern_kl(train_grids, held_grids, len(domain.chars)) if len(held_grids) else None,
+    }

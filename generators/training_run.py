@@ -1,0 +1,117 @@
+"""A whole training run, as `train` and the GUI wizard start it: prepare data, train,
+save the checkpoint with its card, then measure it and record the metrics in the card."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, write_card
+from .domain import domain_class
+from .errors import UserError
+from .evaluation import evaluate
+from .fileio import ensure_writable_dir
+from .generator import generator_from_checkpoint
+from .train import TrainConfig, Trainer, latent_directions
+from .vae import ConditionalVAE, VAEConfig
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    domain: str
+    data: list[Path]
+    out: Path  # NAME, NAME.safetensors or NAME.json
+    epochs: int = 60
+    beta: float = 1.0
+    latent: int = 32
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    warmup: float = 5.0
+    free_bits: float = 0.0
+    patience: int = 0
+    holdout: tuple[str, ...] = ()
+    seed: int = 0
+    resume: bool = False
+    eval_samples: int = 1000
+    iwae_k: int = 500
+    command: str = ""
+    extra_card: dict = field(default_factory=dict)
+
+
+def resume_path_for(out: Path) -> Path:
+    weights, _ = checkpoint_paths(out)
+    return weights.with_name(weights.stem + ".resume.safetensors")
+
+
+def train_and_save(request: TrainingRequest, callbacks: list | None = None, log: Callable[[str], None] = print) -> list[Path]:
+    """Run `request` to the end and return the checkpoint's weights and card paths."""
+    weights_path, card_path = checkpoint_paths(request.out)
+    ensure_writable_dir(weights_path.parent)
+    domain, corpus = domain_class(request.domain).prepare_training(request.data, holdout=request.holdout)
+    log(f"data: {len(corpus.train)} training items, {len(corpus.holdout)} held out")
+
+    torch.manual_seed(request.seed)
+    config = VAEConfig(domain.shape, domain.conditions.size, request.latent, domain.model_channels, domain.likelihood)
+    model = ConditionalVAE(config)
+    train_config = TrainConfig(
+        epochs=request.epochs,
+        batch_size=request.batch_size,
+        learning_rate=request.learning_rate,
+        beta=request.beta,
+        warmup_epochs=request.warmup,
+        free_bits=request.free_bits,
+        patience=request.patience,
+        seed=request.seed,
+    )
+    resume_path = resume_path_for(weights_path)
+    trainer = Trainer(model, train_config, callbacks, augment=getattr(domain, "augment", None), resume_path=resume_path)
+    if request.resume:
+        if not resume_path.exists():
+            raise UserError(f"nothing to resume: {resume_path} does not exist")
+        trainer.load_resume_state(resume_path)
+        log(f"resuming after epoch {trainer.start_epoch}")
+
+    started = time.perf_counter()
+    result = trainer.fit(corpus.train, corpus.holdout if len(corpus.holdout) else None)
+    train_seconds = time.perf_counter() - started
+    if result.cancelled:
+        raise UserError("training was cancelled; run again with --resume to continue")
+
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors.update(latent_directions(model, corpus.train, domain.conditions.labels))
+    card = {
+        "name": weights_path.stem,
+        "domain": domain.name,
+        "domain_config": domain.to_card(),
+        "model": config.to_dict(),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "conditions": domain.conditions.to_card(),
+        "data": corpus.description,
+        "training": {
+            "command": request.command,
+            "config": train_config.to_dict(),
+            "epochs_run": len(result.history),
+            "best_epoch": result.best_epoch,
+            "stopped_early": result.stopped_early,
+            "seconds": round(train_seconds, 1),
+            "items_per_second": round(result.items_per_second, 1),
+            "final": result.history[-1].__dict__ if result.history else None,
+        },
+        "metrics": {},
+        **request.extra_card,
+    }
+    save_checkpoint(weights_path, tensors, card)
+
+    log("measuring the model on its held-out data...")
+    generator = generator_from_checkpoint(load_checkpoint(weights_path))
+    started = time.perf_counter()
+    card = dict(generator.card)
+    card["metrics"] = evaluate(generator, corpus, iwae_k=request.iwae_k, samples=request.eval_samples, seed=request.seed)
+    card["metrics"]["eval_seconds"] = round(time.perf_counter() - started, 1)
+    write_card(card_path, card)
+    for leftover in checkpoint_paths(resume_path):
+        leftover.unlink(missing_ok=True)
+    return [weights_path, card_path]

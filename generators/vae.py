@@ -1,0 +1,189 @@
+"""The conditional convolutional VAE, its ELBO with beta and free bits, and the IWAE bound.
+
+Tensors only: no files, tiles or notes here (the domains convert). Shapes:
+    x: (B, C, H, W) one item per row, C channels of an H×W grid
+    c: (B, K)       multi-hot condition vector
+    z: (B, D)       latent vector
+
+The encoder sees the condition as K extra constant input planes; the decoder gets it
+concatenated to z and again as constant planes before every upsampling block, so that a
+condition cannot be ignored late in decoding. Grids that are not a multiple of 2**n are
+padded on the bottom/right for the encoder and cropped back after the decoder.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .likelihoods import get_likelihood
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    input_shape: tuple[int, int, int]  # (channels, height, width) of one item
+    condition_size: int  # length of the multi-hot condition vector
+    latent_size: int = 32
+    channels: tuple[int, ...] = (32, 64, 128)  # stem width, then one entry per halving of H and W
+    likelihood: str = "categorical"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "VAEConfig":
+        data = dict(data)
+        data["input_shape"] = tuple(data["input_shape"])
+        data["channels"] = tuple(data["channels"])
+        return cls(**data)
+
+
+def _conditioned(h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Append the condition as constant planes: (B, C, H, W) + (B, K) -> (B, C+K, H, W)."""
+    planes = c[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])
+    return torch.cat([h, planes], dim=1)
+
+
+class ConditionalVAE(nn.Module):
+    """Conv encoder q(z | x, c) and transposed-conv decoder p(x | z, c)."""
+
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        in_ch, height, width = config.input_shape
+        k = config.condition_size
+        downs = len(config.channels) - 1
+        scale = 2**downs
+        self.padded = (math.ceil(height / scale) * scale, math.ceil(width / scale) * scale)
+        self.bottom = (self.padded[0] // scale, self.padded[1] // scale)
+        flat = config.channels[-1] * self.bottom[0] * self.bottom[1]
+        self.likelihood = get_likelihood(config.likelihood)
+
+        # Encoder: a 3×3 stem at full resolution, then stride-2 4×4 convs.
+        enc = [nn.Conv2d(in_ch + k, config.channels[0], 3, padding=1)]
+        for c_in, c_out in zip(config.channels, config.channels[1:]):
+            enc.append(nn.Conv2d(c_in + k, c_out, 4, stride=2, padding=1))
+        self.encoder_convs = nn.ModuleList(enc)
+        self.to_posterior = nn.Linear(flat, 2 * config.latent_size)
+
+        # Decoder mirrors it: linear to the bottom grid, transposed convs up, 3×3 head.
+        self.from_latent = nn.Linear(config.latent_size + k, flat)
+        rev = list(reversed(config.channels))
+        self.decoder_convs = nn.ModuleList(
+            nn.ConvTranspose2d(c_in + k, c_out, 4, stride=2, padding=1) for c_in, c_out in zip(rev, rev[1:])
+        )
+        out_ch = self.likelihood.output_channels(in_ch)
+        self.head = nn.Conv2d(config.channels[0] + k, out_ch, 3, padding=1)
+
+    def encode(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior parameters (mu, logvar), each (B, D)."""
+        h = F.pad(x, (0, self.padded[1] - x.shape[3], 0, self.padded[0] - x.shape[2]))
+        for conv in self.encoder_convs:
+            h = F.silu(conv(_conditioned(h, c)))
+        mu, logvar = self.to_posterior(h.flatten(1)).chunk(2, dim=1)
+        return mu, logvar.clamp(-12.0, 8.0)
+
+    def decode(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Likelihood parameters (B, out_channels, H, W), e.g. logits."""
+        h = F.silu(self.from_latent(torch.cat([z, c], dim=1)))
+        h = h.view(z.shape[0], self.config.channels[-1], *self.bottom)
+        for deconv in self.decoder_convs:
+            h = F.silu(deconv(_conditioned(h, c)))
+        out = self.head(_conditioned(h, c))
+        _, height, width = self.config.input_shape
+        return out[:, :, :height, :width]
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor, generator: torch.Generator | None = None):
+        """One reparameterised pass: returns (decoder output, mu, logvar)."""
+        mu, logvar = self.encode(x, c)
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        return self.decode(z, c), mu, logvar
+
+
+@dataclass
+class ELBOTerms:
+    """Per-batch training terms. `loss` is what the optimiser minimises."""
+
+    loss: torch.Tensor
+    reconstruction: torch.Tensor  # mean -log p(x|z) per item, nats
+    kl: torch.Tensor  # mean KL(q(z|x) || p(z)) per item, nats
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def negative_elbo(self) -> torch.Tensor:
+        return self.reconstruction + self.kl
+
+
+def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)) per latent dimension: (B, D)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def elbo_terms(
+    model: ConditionalVAE,
+    x: torch.Tensor,
+    c: torch.Tensor,
+    beta: float = 1.0,
+    free_bits: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> ELBOTerms:
+    """The beta-ELBO loss. With `free_bits` > 0 each latent dimension's batch-mean KL is
+    floored at that many nats in the loss (Kingma et al. 2016), so the optimiser gains
+    nothing by collapsing a dimension onto the prior. Reported terms are never floored."""
+    out, mu, logvar = model(x, c, generator=generator)
+    reconstruction = -model.likelihood.log_prob(out, x)  # (B,)
+    kl_dims = kl_per_dimension(mu, logvar)  # (B, D)
+    if free_bits > 0:
+        kl_for_loss = kl_dims.mean(0).clamp(min=free_bits).sum()
+    else:
+        kl_for_loss = kl_dims.sum(1).mean()
+    loss = reconstruction.mean() + beta * kl_for_loss
+    return ELBOTerms(loss=loss, reconstruction=reconstruction.mean(), kl=kl_dims.sum(1).mean())
+
+
+def _normal_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mu, exp(logvar)) summed over the last axis."""
+    return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)
+
+
+@torch.inference_mode()
+def elbo_per_item(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, samples: int = 1, seed: int = 0) -> torch.Tensor:
+    """ELBO (nats, higher is better) per item, averaged over `samples` seeded draws: (B,)."""
+    generator = torch.Generator().manual_seed(seed)
+    mu, logvar = model.encode(x, c)
+    kl = kl_per_dimension(mu, logvar).sum(1)
+    total = torch.zeros(x.shape[0])
+    for _ in range(samples):
+        eps = torch.randn(mu.shape, generator=generator)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        total += model.likelihood.log_prob(model.decode(z, c), x)
+    return total / samples - kl
+
+
+@torch.inference_mode()
+def iwae_bound(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, k: int = 100, chunk: int = 50, seed: int = 0) -> torch.Tensor:
+    """Importance-weighted lower bound on log p(x | c) with k samples (Burda et al. 2016): (B,).
+
+    log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i ~ q(z|x).
+    Samples are drawn `chunk` at a time so memory stays flat for k in the thousands.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    mu, logvar = model.encode(x, c)  # (B, D)
+    std = torch.exp(0.5 * logvar)
+    log_weights = []
+    for start in range(0, k, chunk):
+        n = min(chunk, k - start)
+        eps = torch.randn((n, *mu.shape), generator=generator)  # (n, B, D)
+        z = mu + eps * std
+        flat_z = z.reshape(n * x.shape[0], -1)
+        out = model.decode(flat_z, c.repeat(n, 1))
+        log_px = model.likelihood.log_prob(out, x.repeat(n, 1, 1, 1)).view(n, -1)  # (n, B)
+        log_pz = _normal_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
+        log_qz = _normal_log_density(z, mu, logvar)
+        log_weights.append(log_px + log_pz - log_qz)
+    log_w = torch.cat(log_weights, dim=0)  # (k, B)
+    return torch.logsumexp(log_w, dim=0) - math.log(k)

@@ -1,0 +1,26 @@
+"""Latent Forge: with no arguments, open the desktop app; with a command, run it headless.
+
+    python main.py                      # the GUI
+    python main.py sample levels --out out/ -n 4 --seed 1
+    python main.py --help               # every command
+"""
+import sys
+
+
+def main() -> int:
+    if len(sys.argv) > 1:
+        from generators.cli import main as cli_main
+
+        return cli_main(sys.argv[1:])
+    try:
+        from gui.app import run_app
+    except ImportError:
+        # The desktop app is not part of this build yet: show what the CLI offers.
+        from generators.cli import main as cli_main
+
+        return cli_main(["--help"])
+    return run_app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -141,7 +141,7 @@ class Trainer:
                 if self._cancel:
                     break
             busy += time.perf_counter() - tick
-            items += len(train) if not self._cancel else (step + 1) * cfg.batch_size
+            items += len(train) if not self._cancel else min((step + 1) * cfg.batch_size, len(train))
             if self._cancel:
                 self.result.cancelled = True
                 break

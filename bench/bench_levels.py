@@ -155,9 +155,10 @@ def fit_bare(model: ConditionalVAE, split: Split, epochs: int) -> None:
     for epoch in range(epochs):
         # The Trainer's shuffle seed, so both loops see the same batches and end on the same weights.
         order = torch.randperm(len(split), generator=torch.Generator().manual_seed(SEED * 100_003 + epoch))
+        noise = torch.Generator().manual_seed(SEED * 100_003 + epoch + 50_000)
         for start in range(0, len(split), BATCH_SIZE):
             index = order[start:start + BATCH_SIZE]
-            terms = elbo_terms(model, split.x[index], split.c[index], beta=BETA)
+            terms = elbo_terms(model, split.x[index], split.c[index], beta=BETA, generator=noise)
             optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()
             optimizer.step()

@@ -118,6 +118,16 @@ def _format(generator, requested: str | None) -> str:
     return generator.domain.check_format(f"x.{fmt}")
 
 
+def report_written(paths: list[Path], detail: str, listed: set) -> None:
+    """Print the item's file with its detail, then any shared file (a tileset) once."""
+    first, *shared = paths
+    print(f"{first}\t{detail}")
+    for path in shared:
+        if path not in listed:
+            listed.add(path)
+            print(path)
+
+
 def run_sample(args) -> int:
     from .fileio import ensure_writable_dir
 
@@ -125,10 +135,10 @@ def run_sample(args) -> int:
     generator.condition_labels(args.condition)  # unknown labels fail before any file is made
     fmt = _format(generator, args.format)
     out = ensure_writable_dir(args.out)
+    listed: set = set()
     for item in generator.sample(args.n, args.condition, args.temperature, args.seed):
         path = out / f"{args.domain}-seed{item.seed}.{fmt}"
-        generator.domain.write(item.asset, path)
-        print(f"{path}\tseed={item.seed}")
+        report_written(generator.domain.write(item.asset, path), f"seed={item.seed}", listed)
     return 0
 
 
@@ -137,7 +147,9 @@ def _endpoint(generator, path: str | None, seed: int | None, condition) -> tuple
     from .latent import sample_latent
 
     if path is None:
-        return sample_latent(generator.latent_size, seed), generator.condition_labels(condition), f"seed:{seed}"
+        from .generator import check_seed
+
+        return sample_latent(generator.latent_size, check_seed(seed)), generator.condition_labels(condition), f"seed:{seed}"
     asset = generator.domain.read(path)
     note = getattr(generator.domain, "encoding_note", lambda a: None)(asset)
     if note:
@@ -157,13 +169,13 @@ def run_interpolate(args) -> int:
     z_b, labels_b, name_b = _endpoint(generator, args.to_file, args.seed_b, args.condition)
     path_z = generator.interpolate(z_a, z_b, args.steps, args.mode)
     out = ensure_writable_dir(args.out)
+    listed: set = set()
     for i, z in enumerate(path_z):
         t = 0.5 if args.steps == 1 else i / (args.steps - 1)
         labels = args.condition if args.condition is not None else (labels_a if t < 0.5 else labels_b)
         asset = generator.decode(z[None], labels)[0]
         path = out / f"{args.domain}-interp{i:02d}.{fmt}"
-        generator.domain.write(asset, path)
-        print(f"{path}\tt={t:.3f}\tfrom={name_a}\tto={name_b}")
+        report_written(generator.domain.write(asset, path), f"t={t:.3f}\tfrom={name_a}\tto={name_b}", listed)
     return 0
 
 
@@ -223,9 +235,11 @@ def run_train(args) -> int:
 
 def run_eval(args) -> int:
     from .evaluation import evaluate, format_table
-    from .fileio import write_text_atomic
+    from .fileio import ensure_writable_file, write_text_atomic
 
     generator = _generator(args)
+    if args.json:
+        ensure_writable_file(args.json)
     corpus = generator.domain.heldout_corpus(args.data, generator.card)
     report = evaluate(generator, corpus, iwae_k=args.iwae_k, samples=args.samples, seed=args.seed)
     print(format_table(report))

@@ -77,3 +77,15 @@ def png_bytes(pixels) -> bytes:
 def write_png_atomic(path: str | os.PathLike, pixels) -> None:
     """Write a uint8 (H, W, 3|4) array as a PNG, atomically."""
     write_bytes_atomic(path, png_bytes(pixels))
+
+
+def ensure_writable_file(path: str | os.PathLike) -> Path:
+    """Prove `path` can be written (its folder exists or can be made), before slow work."""
+    path = Path(path)
+    try:
+        ensure_writable_dir(path.resolve().parent)
+    except UserError as error:
+        raise UserError(f"cannot write {path}: {error}") from None
+    if path.is_dir():
+        raise UserError(f"cannot write {path}: it is a folder")
+    return path

@@ -66,7 +66,7 @@ class Generator:
             raise UserError("the number of samples must be at least 1")
         if not 0.0 <= temperature <= 10.0:
             raise UserError(f"temperature must be between 0 and 10, got {temperature}")
-        base = secrets.randbelow(2**31) if seed is None else int(seed)
+        base = secrets.randbelow(2**31) if seed is None else check_seed(int(seed), n)
         seeds = [base + i for i in range(n)]
         z = np.stack([latent_ops.sample_latent(self.latent_size, s, temperature) for s in seeds])
         labels = self.condition_labels(condition)
@@ -115,6 +115,16 @@ class Generator:
         """ELBO per item (nats; higher is more typical). A seeded estimate: same input, same score."""
         x = torch.stack([self.domain.to_tensor(a) for a in assets])
         return elbo_per_item(self.model, x, self._conditions_for(assets, condition), samples=samples).numpy()
+
+
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: int, count: int = 1) -> int:
+    """A seed (and the count - 1 after it) that torch's generator accepts, else UserError."""
+    if not 0 <= seed <= MAX_SEED - count:
+        raise UserError(f"seed must be between 0 and {MAX_SEED - count}, got {seed}")
+    return seed
 
 
 def build_model(card: dict) -> ConditionalVAE:

@@ -86,7 +86,10 @@ def parse_vglc(text: str, source: str, legend: Legend) -> Level:
     width = len(lines[0])
     for number, line in enumerate(lines, start=1):
         if len(line) != width:
-            raise AssetError(f"{source}:{number}: row has {len(line)} tiles but row 1 has {width}; rows must be of equal length")
+            column = min(len(line), width) + 1
+            raise AssetError(
+                f"{source}:{number}:{column}: row has {len(line)} tiles but row 1 has {width}; rows must be of equal length"
+            )
         for column, char in enumerate(line, start=1):
             if char not in legend:
                 raise AssetError(
@@ -160,10 +163,10 @@ class LevelsDomain(Domain):
             (c for c, t in self.legend.items() if "empty" in t),
             next((c for c, t in self.legend.items() if "passable" in t), self.chars[0]),
         )
-        self._index_of = np.full(256, -1, dtype=np.int64)  # byte -> vocabulary index; VGLC tiles are ASCII
+        # Code point -> vocabulary index (-1: not a tile), sized to the largest character.
+        self._index_of = np.full(max(map(ord, self.chars)) + 1, -1, dtype=np.int64)
         for i, char in enumerate(self.chars):
-            if ord(char) < 256:
-                self._index_of[ord(char)] = i
+            self._index_of[ord(char)] = i
         # (tags, T) membership: which tile kinds count for each presence label.
         self._tag_members = np.array(
             [[tag in (t.lower() for t in self.legend[c]) for c in self.chars] for tag in self.presence_tags], dtype=bool
@@ -195,7 +198,8 @@ class LevelsDomain(Domain):
     def indices(self, level: Level) -> np.ndarray:
         """(H, W) vocabulary indices of a level of any size."""
         codes = np.array([[ord(ch) for ch in row] for row in level.rows], dtype=np.int64)
-        if (codes >= 256).any() or (self._index_of[np.minimum(codes, 255)] < 0).any():
+        inside = codes < len(self._index_of)
+        if not inside.all() or (self._index_of[np.where(inside, codes, 0)] < 0).any():
             parse_vglc(level.text(), "level", self.legend)  # raises with line and column
         return self._index_of[codes]
 

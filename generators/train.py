@@ -21,7 +21,7 @@ from . import latent as latent_ops
 from .checkpoint import load_checkpoint, save_checkpoint
 from .domain import Split
 from .errors import UserError
-from .vae import ConditionalVAE, elbo_terms
+from .vae import ConditionalVAE, VAEConfig, elbo_terms
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,10 @@ class Trainer:
         for epoch in range(self.start_epoch, cfg.epochs):
             model.train()
             tick = time.perf_counter()
+            # Shuffling and reparameterisation noise come from per-epoch seeded generators,
+            # so a run resumed at an epoch boundary continues exactly as if never stopped.
             shuffle = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+            noise = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch + 50_000)
             order = torch.randperm(len(train), generator=shuffle)
             sums = torch.zeros(3)
             for step in range(steps_per_epoch):
@@ -132,7 +135,7 @@ class Trainer:
                 if self.augment is not None:
                     x, c = self.augment(x, c, shuffle)
                 beta = cfg.beta * min(1.0, (epoch * steps_per_epoch + step + 1) / warmup_steps)
-                terms = elbo_terms(model, x, c, beta=beta, free_bits=cfg.free_bits)
+                terms = elbo_terms(model, x, c, beta=beta, free_bits=cfg.free_bits, generator=noise)
                 self.optimizer.zero_grad(set_to_none=True)
                 terms.loss.backward()
                 self.optimizer.step()
@@ -204,7 +207,7 @@ class Trainer:
         """Continue from a resume file written by `save_resume_state` for the same model."""
         ckpt = load_checkpoint(path)
         card = ckpt.card
-        if card.get("kind") != "resume" or card.get("model") != self.model.config.to_dict():
+        if card.get("kind") != "resume" or VAEConfig.from_dict(card.get("model", {})) != self.model.config:
             raise UserError(f"{path} is not a resume state for this model and data; start without --resume")
         self.model.load_state_dict(ckpt.group("model"))
         best = ckpt.group("best")

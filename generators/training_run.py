@@ -13,7 +13,7 @@ from .checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, writ
 from .domain import domain_class
 from .errors import UserError
 from .evaluation import evaluate
-from .fileio import ensure_writable_dir
+from .fileio import ensure_writable_file
 from .generator import generator_from_checkpoint
 from .train import TrainConfig, Trainer, latent_directions
 from .vae import ConditionalVAE, VAEConfig
@@ -49,7 +49,7 @@ def resume_path_for(out: Path) -> Path:
 def train_and_save(request: TrainingRequest, callbacks: list | None = None, log: Callable[[str], None] = print) -> list[Path]:
     """Run `request` to the end and return the checkpoint's weights and card paths."""
     weights_path, card_path = checkpoint_paths(request.out)
-    ensure_writable_dir(weights_path.parent)
+    ensure_writable_file(weights_path)
     domain, corpus = domain_class(request.domain).prepare_training(request.data, holdout=request.holdout)
     log(f"data: {len(corpus.train)} training items, {len(corpus.holdout)} held out")
 

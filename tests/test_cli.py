@@ -144,10 +144,7 @@ SUBPROCESS = (
     "unknown_format", "zero_samples",
 )
 IN_PROCESS = tuple(name for name in ALL_CASES if name not in SUBPROCESS)
-KNOWN_BUGS = {
-    "seed_beyond_64_bits": "BUG: generators/latent.py sample_latent passes any int to torch.Generator.manual_seed; "
-    "a --seed (or seed+i) outside [-2**63, 2**64) raises ValueError: traceback and exit 1 instead of exit 2",
-}
+KNOWN_BUGS: dict[str, str] = {}  # case name -> "BUG: ..." for a strict xfail
 
 
 def build_case(name: str, tmp: Path, ckpt) -> tuple[list[str], Path, list[str]]:
@@ -212,11 +209,6 @@ def test_eval_with_unwritable_json_exits_2(tmp_path, tiny_checkpoint, capsys):
     assert files_under(tmp_path / "plain-file") == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: generators/cli.py run_eval checks the --json path only after the whole evaluation, "
-    "although the CLI promises output paths are checked before slow work starts",
-    strict=True,
-)
 def test_eval_checks_its_json_path_before_evaluating(tmp_path, tiny_checkpoint, capsys):
     argv, _, _ = build_case("eval_json_unwritable", tmp_path, tiny_checkpoint)
     proc = cli_here(argv, capsys)
@@ -300,11 +292,6 @@ def test_cli_sample_matches_the_generator_api(seeded_runs, tiny_generator):
         assert (out / f"levels-seed{item.seed}.txt").read_text(encoding="utf-8") == item.asset.text()
 
 
-@pytest.mark.xfail(
-    reason="BUG: generators/cli.py run_sample prints only the map path, not the tileset PNG that "
-    "LevelsDomain.write also writes for .tmx/.tmj, though each command lists every file it made",
-    strict=True,
-)
 def test_sample_lists_every_file_it_wrote(tmp_path, tiny_checkpoint, capsys):
     out = tmp_path / "maps"
     proc = cli_here(seeded_argv("tmx", out, tiny_checkpoint), capsys)

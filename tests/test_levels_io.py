@@ -142,11 +142,6 @@ def test_fit_height_crops_tall_levels_from_the_top(domain):
     assert domain.fit_height(fitted) == fitted
 
 
-@pytest.mark.xfail(
-    reason="BUG: LevelsDomain.indices raises IndexError for legend characters above U+00FF "
-    "(its byte lookup table has 256 entries), although load_legend and parse_vglc accept them",
-    strict=True,
-)
 def test_legend_characters_beyond_latin1_are_indexed():
     legend = {"X": ("solid", "ground"), "-": ("passable", "empty"), "█": ("solid",)}
     domain = LevelsDomain(legend, height=2, width=3)

@@ -101,15 +101,6 @@ def test_early_stopping_ends_when_validation_stops_improving(corpus):
 
 # --- resume ---------------------------------------------------------------------------
 
-RESUME_CARD_BUG = pytest.mark.xfail(
-    reason="BUG: generators/train.py Trainer.load_resume_state compares the card's JSON model config "
-    "(lists) with VAEConfig.to_dict() (tuples), so it refuses every resume file, even its own",
-    raises=UserError,
-    strict=True,
-)
-
-
-@RESUME_CARD_BUG
 def test_a_resume_file_loads_back_into_the_same_model(corpus, tmp_path):
     domain, data = corpus
     resume = tmp_path / "run.resume.safetensors"
@@ -134,7 +125,6 @@ def interrupted_then_resumed(domain, data, tmp_path, restore_rng=None):
     return first, second, recorder
 
 
-@RESUME_CARD_BUG
 def test_resume_state_restores_epoch_weights_history_and_optimiser(corpus, tmp_path):
     domain, data = corpus
     first, second, recorder = interrupted_then_resumed(domain, data, tmp_path)
@@ -164,7 +154,6 @@ def uninterrupted(domain, data) -> tuple[Trainer, Recorder]:
     return trainer, recorder
 
 
-@RESUME_CARD_BUG
 def test_resumed_run_matches_an_uninterrupted_one_given_the_same_noise(corpus, tmp_path):
     """With the global RNG where the uninterrupted run had it, resuming is exact: proves the
     weights, Adam moments and step counts all come back."""
@@ -178,12 +167,6 @@ def test_resumed_run_matches_an_uninterrupted_one_given_the_same_noise(corpus, t
     assert resumed.result.history[-1].train_loss == straight.result.history[-1].train_loss
 
 
-@pytest.mark.xfail(
-    reason="BUG: generators/train.py Trainer.fit draws the reparameterisation noise from torch's global "
-    "RNG, whose state the resume file does not hold, so `train --resume` does not reproduce the "
-    "uninterrupted run of the same seed (today it also fails earlier, on the resume-card bug above)",
-    strict=True,
-)
 def test_resumed_run_matches_an_uninterrupted_one_from_a_fresh_process(corpus, tmp_path):
     domain, data = corpus
     straight, _ = uninterrupted(domain, data)

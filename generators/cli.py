@@ -144,12 +144,8 @@ def run_sample(args) -> int:
 
 def _endpoint(generator, path: str | None, seed: int | None, condition) -> tuple:
     """(latent, labels, description) of one interpolation end."""
-    from .latent import sample_latent
-
     if path is None:
-        from .generator import check_seed
-
-        return sample_latent(generator.latent_size, check_seed(seed)), generator.condition_labels(condition), f"seed:{seed}"
+        return generator.latent_for_seed(seed), generator.condition_labels(condition), f"seed:{seed}"
     asset = generator.domain.read(path)
     note = getattr(generator.domain, "encoding_note", lambda a: None)(asset)
     if note:

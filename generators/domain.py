@@ -62,8 +62,12 @@ class Domain(ABC):
         """One asset -> (C, H, W) float tensor."""
 
     @abstractmethod
-    def from_output(self, output: torch.Tensor, temperature: float = 0.0, rng: torch.Generator | None = None) -> list:
-        """Decoder output (B, C', H, W) -> assets. temperature 0 takes the most likely value."""
+    def from_output(
+        self, output: torch.Tensor, temperature: float = 0.0, rng: torch.Generator | None = None, condition: list[str] | None = None
+    ) -> list:
+        """Decoder output (B, C', H, W) -> assets. temperature 0 takes the most likely value.
+        `condition`, when given, is the label list the output was decoded under; a domain may
+        use it to keep the asset faithful to those labels."""
 
     @abstractmethod
     def render(self, asset: Any) -> np.ndarray:

@@ -68,10 +68,14 @@ class Generator:
             raise UserError(f"temperature must be between 0 and 10, got {temperature}")
         base = secrets.randbelow(2**31) if seed is None else check_seed(int(seed), n)
         seeds = [base + i for i in range(n)]
-        z = np.stack([latent_ops.sample_latent(self.latent_size, s, temperature) for s in seeds])
+        z = np.stack([self.latent_for_seed(s, temperature) for s in seeds])
         labels = self.condition_labels(condition)
         assets = self.decode(z, labels)
         return [Sample(s, zi, labels, a) for s, zi, a in zip(seeds, z, assets)]
+
+    def latent_for_seed(self, seed: int, temperature: float = 1.0) -> np.ndarray:
+        """The latent (D,) that `sample` draws for one seed."""
+        return latent_ops.sample_latent(self.latent_size, check_seed(int(seed)), temperature)
 
     @torch.inference_mode()
     def decode_output(self, z: np.ndarray, condition: Sequence[str] | None = None) -> torch.Tensor:
@@ -81,7 +85,8 @@ class Generator:
 
     def decode(self, z: np.ndarray, condition: Sequence[str] | None = None) -> list:
         """Assets for latents (B, D) or (D,), under one condition."""
-        return self.domain.from_output(self.decode_output(z, condition))
+        labels = self.condition_labels(condition)
+        return self.domain.from_output(self.decode_output(z, labels), condition=labels)
 
     @torch.inference_mode()
     def encode(self, assets: Sequence, condition: Sequence[str] | None = None) -> np.ndarray:

@@ -21,6 +21,7 @@ from .domain import Corpus, Domain, Split
 from .errors import AssetError, UserError
 from .fileio import write_png_atomic, write_text_atomic
 from .level_art import TILE, tile_atlas
+from .level_decoding import constrained_grid
 from .tiled import tmj_text, tmx_text
 
 PRESENCE_TAGS = ("enemy", "pipe", "coin", "breakable", "question block")
@@ -152,7 +153,7 @@ class LevelsDomain(Domain):
     likelihood = "categorical"
     write_formats = ("txt", "png", "tmj", "tmx")
 
-    def __init__(self, legend: Legend, height: int = 14, width: int = 28, games: tuple[str, ...] = (), presence_tags=PRESENCE_TAGS):
+    def __init__(self, legend: Legend, height: int = 14, width: int = 16, games: tuple[str, ...] = (), presence_tags=PRESENCE_TAGS):
         self.legend = dict(legend)
         self.chars = list(self.legend)
         self.height, self.width = height, width
@@ -228,15 +229,49 @@ class LevelsDomain(Domain):
         hot = torch.nn.functional.one_hot(torch.from_numpy(indices), len(self.chars)).float()
         return hot.movedim(-1, -3).contiguous()
 
-    def from_output(self, output: torch.Tensor, temperature: float = 0.0, rng: torch.Generator | None = None) -> list[Level]:
-        """Logits (B, T, H, W) -> levels: the most likely tile per cell, or with temperature > 0
-        a tile drawn from softmax(logits / temperature)."""
-        if temperature <= 0:
-            idx = output.argmax(dim=1)
+    def from_output(
+        self,
+        output: torch.Tensor,
+        temperature: float = 0.0,
+        rng: torch.Generator | None = None,
+        condition: list[str] | None = None,
+    ) -> list[Level]:
+        """Logits (B, T, H, W) -> levels.
+
+        Without a condition this is a plain conversion: the most likely tile per cell, or with
+        temperature > 0 a tile drawn from softmax(logits / temperature). With a condition (the
+        label list a model was asked for) decoding is condition-faithful: labels that are off
+        never appear, labels that are on appear, and pipes are whole (`level_decoding`)."""
+        scaled = output / temperature if temperature > 0 else output
+        log_probs = torch.log_softmax(scaled.float(), dim=1)
+        if temperature > 0:
+            if condition is not None:
+                log_probs = log_probs + self._mask(condition)[None, :, None, None]
+            probs = log_probs.exp().movedim(1, -1)  # (B, H, W, T)
+            idx = torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=rng).view(probs.shape[:-1]).numpy()
         else:
-            probs = torch.softmax(output / temperature, dim=1).movedim(1, -1)  # (B, H, W, T)
-            idx = torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=rng).view(probs.shape[:-1])
-        return [self.level_from_indices(grid) for grid in idx.numpy()]
+            idx = log_probs.argmax(dim=1).numpy()
+        if condition is None:
+            return [self.level_from_indices(grid) for grid in idx]
+        wanted = self.wanted_presence(condition)
+        lp = log_probs.numpy()
+        return [
+            self.level_from_indices(constrained_grid(lp[i], self.legend, wanted, sampled=idx[i] if temperature > 0 else None))
+            for i in range(len(idx))
+        ]
+
+    def wanted_presence(self, condition: list[str]) -> dict[str, bool]:
+        """Presence tag -> whether the condition labels turn it on."""
+        labels = {normalise_label(c) for c in condition}
+        return {tag: normalise_label(tag) in labels for tag in self.presence_tags}
+
+    def _mask(self, condition: list[str]) -> torch.Tensor:
+        """(T,) 0 or -inf: tiles of labels that are off are excluded from sampling."""
+        mask = torch.zeros(len(self.chars))
+        for j, (tag, on) in enumerate(self.wanted_presence(condition).items()):
+            if not on:
+                mask[torch.from_numpy(self._tag_members[j])] = float("-inf")
+        return mask
 
     def render(self, level: Level) -> np.ndarray:
         """(H*16, W*16, 3) uint8 preview in the project's own tile art."""
@@ -307,7 +342,7 @@ class LevelsDomain(Domain):
         return self.dataset(folders, holdout=tuple(card.get("data", {}).get("holdout_levels", ())))
 
     @classmethod
-    def for_data(cls, folders: list[Path], width: int = 28, height: int = 14) -> "LevelsDomain":
+    def for_data(cls, folders: list[Path], width: int = 16, height: int = 14) -> "LevelsDomain":
         """A domain covering the given game folders: the union of their legends, in order.
 
         The union matters for VGLC itself: SMB2 (Japan)'s legend omits the cannon tiles its

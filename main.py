@@ -14,11 +14,11 @@ def main() -> int:
         return cli_main(sys.argv[1:])
     try:
         from gui.app import run_app
-    except ImportError:
-        # The desktop app is not part of this build yet: show what the CLI offers.
-        from generators.cli import main as cli_main
-
-        return cli_main(["--help"])
+    except ImportError as error:
+        # PySide6 (or a system library it needs) is missing: say so, don't fall back silently.
+        print(f"latent-forge: cannot start the desktop app ({error}); install PySide6, "
+              "or run a command such as `python main.py --help`", file=sys.stderr)
+        return 2
     return run_app()
 
 

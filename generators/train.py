@@ -148,7 +148,7 @@ class Trainer:
             if self._cancel:
                 self.result.cancelled = True
                 break
-            record = self._end_epoch(epoch, sums / len(train), val, time.perf_counter() - tick)
+            self._end_epoch(epoch, sums / len(train), val, time.perf_counter() - tick)
             if cfg.patience and epoch + 1 - self.result.best_epoch >= cfg.patience:
                 self.result.stopped_early = True
                 break

@@ -162,7 +162,7 @@ def test_encode_then_decode_keeps_the_level_shape(tiny_generator, game_folder):
     z = tiny_generator.encode([level])
     assert z.shape == (1, 4) and np.isfinite(z).all()
     decoded = tiny_generator.decode(z)[0]
-    assert (decoded.height, decoded.width) == (14, 28)
+    assert (decoded.height, decoded.width) == (14, 16)
 
 
 def test_score_is_a_seeded_elbo_per_item(tiny_generator, game_folder):

@@ -18,7 +18,7 @@ from generators.vae import ConditionalVAE, VAEConfig
 @pytest.fixture
 def corpus(game_folder):
     domain, corpus = LevelsDomain.prepare_training([game_folder], holdout=(HOLDOUT,))
-    assert (len(corpus.train), len(corpus.holdout)) == (39, 13)
+    assert (len(corpus.train), len(corpus.holdout)) == (3 * 25, 25)  # 40-column levels, 16-column windows
     return domain, corpus
 
 
@@ -51,7 +51,7 @@ def test_callbacks_report_every_step_and_epoch(corpus):
     domain, data = corpus
     recorder = Recorder()
     result = Trainer(tiny_model(domain), CONFIG, callbacks=[recorder]).fit(data.train, data.holdout)
-    assert recorder.steps == [(e, s, 3) for e in (1, 2) for s in (1, 2, 3)]  # 39 items / 16 per batch
+    assert recorder.steps == [(e, s, 5) for e in (1, 2) for s in range(1, 6)]  # 75 items / 16 per batch
     assert recorder.epochs == [(1, 2), (2, 2)]
     assert [r.epoch for r in result.history] == [1, 2]
     assert all(isinstance(r, EpochRecord) and r.val_negative_elbo is not None for r in result.history)
@@ -87,7 +87,7 @@ def test_cancel_stops_within_the_epoch_and_saves_nothing(corpus, tmp_path):
     recorder.trainer = trainer
     result = trainer.fit(data.train)
     assert result.cancelled and result.history == []
-    assert recorder.steps == [(1, 1, 3), (1, 2, 3)] and recorder.epochs == []
+    assert recorder.steps == [(1, 1, 5), (1, 2, 5)] and recorder.epochs == []
     assert list(runs.iterdir()) == []
 
 

@@ -1,0 +1,400 @@
+"""One tab: the views of one generator, whatever its domain (levels, images, music).
+
+It wires the panels together: sampling controls and conditions feed the grid (decoded in
+a worker), tiles feed the preview and the interpolation endpoints, direction sliders move
+the preview. Everything domain-specific goes through the Generator facade and its Domain
+(render, read, write_formats, conditions); nothing here knows what a level is.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QLabel,
+    QMenu,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from generators.errors import UserError
+from generators.generator import Generator
+
+from .conditions_panel import ConditionsPanel
+from .context import ViewContext
+from .directions_panel import DirectionsPanel
+from .export_dialog import ExportDialog, start_export
+from .interpolation_panel import InterpolationPanel
+from .items import Item, items_near, redecode_items, sample_items
+from .messages import show_error
+from .preview import EnlargeDialog
+from .preview_panel import PreviewPanel
+from .qimage import to_pixmap
+from .sample_grid import SampleGrid
+from .sampling_controls import MAX_SEED, SamplingControls
+from .undo import GridCommand, GridState, StateCommand
+from .workers import Job
+
+MakeItems = Callable[[Sequence[str]], list[Item]]  # labels -> items; runs in a worker
+
+
+def group(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.addWidget(widget)
+    return box
+
+
+class DomainView(QWidget):
+    """Sample grid, controls, conditions, directions, preview and interpolation of one model."""
+
+    def __init__(self, generator: Generator, checkpoint: str | Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = ViewContext(generator, checkpoint, self)
+        self.generator = generator
+        self.items: list[Item] = []
+        self.grid_labels = self.context.labels  # the labels self.items were decoded under
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(100)
+        self._grid_generation = 0
+        self._grid_pending = False
+        self.last_export_folder = str(Path.home())
+        self.last_export_format = generator.domain.write_formats[0] if generator.domain.write_formats else ""
+
+        self.controls = SamplingControls()
+        self.conditions = ConditionsPanel(generator.domain.conditions)
+        self.directions = DirectionsPanel(generator.directions(), generator.domain.conditions.labels, generator.latent_size)
+        self.grid = SampleGrid()
+        self.preview = PreviewPanel(self.context)
+        self.interpolation = InterpolationPanel(self.context)
+        self._make_actions()
+        self._lay_out()
+        self._connect()
+
+    @property
+    def domain_name(self) -> str:
+        return self.generator.domain.name
+
+    # --- layout and wiring -----------------------------------------------------------------
+
+    def _lay_out(self) -> None:
+        card = self.generator.card
+        about = QLabel(f"<b>{card.get('name', self.domain_name)}</b> · {self.domain_name} · latent {self.generator.latent_size}<br>"
+                       f"<small>{Path(self.context.checkpoint).name} · Help → About this model (F1)</small>")
+        about.setToolTip(f"Checkpoint: {self.context.checkpoint}")
+        sidebar = QWidget()
+        side = QVBoxLayout(sidebar)
+        side.addWidget(about)
+        side.addWidget(group("Sample", self.controls))
+        side.addWidget(group("Conditions", self.conditions))
+        side.addWidget(group("Directions (move the preview)", self.directions))
+        side.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(sidebar)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(sidebar.sizeHint().width() + 20)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(group("Preview", self.preview))
+        right.addWidget(group("Interpolation", self.interpolation))
+        right.setSizes([520, 300])
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.grid)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([250, 700, 450])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.splitter)
+
+    def _make_actions(self) -> None:
+        """Tile actions, for the context menu and as shortcuts while the grid has focus."""
+
+        def action(text: str, slot, keys: str | None, tip: str) -> QAction:
+            act = QAction(text, self)
+            if keys:
+                act.setShortcut(QKeySequence(keys))
+                act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+            act.triggered.connect(slot)
+            self.grid.addAction(act)
+            return act
+
+        current = lambda: self.grid.current  # noqa: E731 - the tile the menu or shortcut is about
+        self.act_endpoint_a = action("Set as endpoint A", lambda: self.set_endpoint_from_item(current(), "A"), "A", "Use this tile as interpolation endpoint A")
+        self.act_endpoint_b = action("Set as endpoint B", lambda: self.set_endpoint_from_item(current(), "B"), "B", "Use this tile as interpolation endpoint B")
+        self.act_enlarge = action("Enlarge", lambda: self.enlarge(current()), None, "Show this tile large, with zoom (double-click, Enter)")
+        self.act_export = action("Export…", self.export_selected, None, "Export the selected tiles (Ctrl+E)")
+        self.act_copy_seed = action("Copy seed", lambda: self.copy_seed(current()), "Ctrl+C", "Copy this tile's seed to the clipboard")
+        self.act_more = action("More like this", lambda: self.more_like_this(current()), "M", "Fill the grid with variations of this tile (spread in the Sample box)")
+
+    def _connect(self) -> None:
+        self.controls.sample_requested.connect(self.sample)
+        self.controls.resample_requested.connect(self.resample)
+        self.conditions.changed.connect(self.set_condition)
+        self.grid.clicked.connect(self._tile_clicked)
+        self.grid.activated.connect(self.enlarge)
+        self.grid.menu_requested.connect(self._show_tile_menu)
+        self.directions.offset_changed.connect(self.preview.set_offset)
+        self.directions.committed.connect(
+            lambda before, after: self.undo_stack.push(StateCommand("Move direction sliders", self.directions.set_values, before, after))
+        )
+        self.interpolation.blend_changed.connect(self.preview.set_base)
+        self.interpolation.open_requested.connect(self.choose_endpoint_file)
+        self.interpolation.random_requested.connect(self.random_endpoint)
+
+    # --- the grid ---------------------------------------------------------------------------
+
+    def sample(self) -> None:
+        """A new grid: seeds seed..seed+n-1 (a fresh seed first if the box asks for one)."""
+        self._sample_with_seed(self.controls.take_seed())
+
+    def resample(self) -> None:
+        """The same seeds again, under the current temperature and grid size."""
+        self._sample_with_seed(self.controls.seed.value())
+
+    def _sample_with_seed(self, seed: int) -> None:
+        rows, cols = self.controls.shape()
+        temperature = self.controls.temperature()
+        generator = self.generator
+        self._start_grid_job(
+            f"Sample seed {seed}",
+            lambda labels: sample_items(generator, rows * cols, labels, temperature, seed),
+            rows,
+            cols,
+        )
+        self.context.status.emit(f"Sampling {rows * cols} {self.domain_name} from seed {seed}…")
+
+    def set_condition(self, labels: Sequence[str]) -> None:
+        """Decode the same latents under new labels (no new sampling)."""
+        self.context.set_labels(labels)
+        if self._grid_pending:
+            return  # the job in flight notices the new labels and re-decodes its own result
+        items, generator = list(self.items), self.generator
+        rows, cols = self.grid.rows, self.grid.cols
+        shown = ", ".join(self.context.labels) or "none"
+        self._start_grid_job(f"Condition: {shown}", lambda labels: redecode_items(generator, items, labels), rows, cols)
+
+    def more_like_this(self, index: int) -> None:
+        """The item first, then variations z + spread * N(0, I), seeded from the seed box."""
+        if not 0 <= index < len(self.items):
+            return
+        centre, spread, seed = self.items[index], self.controls.spread.value(), self.controls.take_seed()
+        rows, cols = self.controls.shape()
+        generator = self.generator
+
+        def make(labels):
+            return [*redecode_items(generator, [centre], labels), *items_near(generator, centre, rows * cols - 1, spread, seed, labels)]
+
+        self._start_grid_job(f"More like {centre.caption}", make, rows, cols)
+
+    def _start_grid_job(self, text: str, make: MakeItems, rows: int, cols: int) -> Job:
+        self._grid_generation += 1
+        generation, labels = self._grid_generation, self.context.labels
+        self._grid_pending = True
+
+        def done(items: list[Item]) -> None:
+            if generation != self._grid_generation:
+                return  # superseded by a newer request
+            if labels != self.context.labels:  # the condition changed while we worked
+                self._start_grid_job(text, lambda new: redecode_items(self.generator, items, new), rows, cols)
+                return
+            self._grid_pending = False
+            self.show_grid_state(GridState(tuple(items), labels, rows, cols), text)
+
+        def failed(message: str) -> None:
+            if generation == self._grid_generation:
+                self._grid_pending = False
+                show_error(self, "Cannot decode", message)
+
+        return self.context.runner.start(lambda job: make(labels), on_success=done, on_failure=failed)
+
+    def grid_state(self) -> GridState:
+        return GridState(tuple(self.items), self.grid_labels, self.grid.rows, self.grid.cols)
+
+    def show_grid_state(self, state: GridState, text: str) -> None:
+        """Show a new grid as one undoable step (the very first grid is not undoable)."""
+        if not self.items:
+            self._apply_grid(state)
+            if self.preview.base is None and state.items:  # something to look at from the start
+                self.preview.set_base(state.items[0].latent, state.items[0].caption)
+        else:
+            self.undo_stack.push(GridCommand(text, self._apply_grid, self.grid_state(), state))
+        seeds = [item.seed for item in state.items if item.seed is not None]
+        detail = f" (seeds {seeds[0]}–{seeds[-1]})" if len(seeds) > 1 else ""
+        self.context.status.emit(f"{text}: {len(state.items)} {self.domain_name}{detail}")
+
+    def _apply_grid(self, state: GridState) -> None:
+        # What is shown now wins over any grid job still in flight (e.g. after an undo).
+        self._grid_generation += 1
+        self._grid_pending = False
+        render = self.generator.domain.render
+        self.items = [item if item.pixels is not None else replace(item, pixels=render(item.asset)) for item in state.items]
+        self.grid_labels = state.labels
+        self.controls.set_shape(state.rows, state.cols)
+        self.conditions.set_labels(state.labels)
+        self.context.set_labels(state.labels)
+        self.grid.set_tiles(state.rows, state.cols, [(to_pixmap(item.pixels), item.caption) for item in self.items])
+
+    # --- tile actions -----------------------------------------------------------------------
+
+    def _item(self, index: int) -> Item | None:
+        return self.items[index] if 0 <= index < len(self.items) else None
+
+    def _tile_clicked(self, index: int) -> None:
+        item = self._item(index)
+        if item is not None:
+            self.preview.set_base(item.latent, item.caption)
+
+    def tile_menu(self, index: int) -> QMenu:
+        """The context menu of a tile (selecting it first, so the actions apply to it)."""
+        if index not in self.grid.selected():
+            self.grid.tile_clicked(index, Qt.KeyboardModifier.NoModifier)
+        self.grid.current = index
+        item = self._item(index)
+        menu = QMenu(self)
+        for act in (self.act_endpoint_a, self.act_endpoint_b, None, self.act_enlarge, self.act_export, self.act_copy_seed, None, self.act_more):
+            if act is None:
+                menu.addSeparator()
+            else:
+                act.setEnabled(item is not None and (act is not self.act_copy_seed or item.seed is not None))
+                menu.addAction(act)
+        return menu
+
+    def _show_tile_menu(self, index: int, position) -> None:
+        menu = self.tile_menu(index)
+        menu.exec(position)
+        menu.deleteLater()
+
+    def set_endpoint_from_item(self, index: int, which: str) -> None:
+        item = self._item(index)
+        if item is not None:
+            self.interpolation.set_endpoint(which, item.latent, item.caption)
+            self.context.status.emit(f"Endpoint {which}: {item.caption}")
+
+    def copy_seed(self, index: int) -> None:
+        item = self._item(index)
+        if item is not None and item.seed is not None:
+            QGuiApplication.clipboard().setText(str(item.seed))
+            self.context.status.emit(f"Copied seed {item.seed}")
+
+    def enlarge(self, index: int) -> EnlargeDialog | None:
+        item = self._item(index)
+        if item is None:
+            return None
+        dialog = EnlargeDialog(item.pixels, f"{self.domain_name}: {item.caption}", self)
+        dialog.show()
+        return dialog
+
+    # --- interpolation endpoints from files or at random ------------------------------------------
+
+    def choose_endpoint_file(self, which: str) -> None:
+        formats = getattr(self.generator.domain, "read_formats", None)
+        filters = [f"{self.domain_name} files ({' '.join('*.' + ext for ext in formats)})"] if formats else []
+        path, _ = QFileDialog.getOpenFileName(self, f"Open a file as endpoint {which}", "", ";;".join(filters + ["All files (*)"]))
+        if path:
+            self.open_endpoint_file(path, which)
+
+    def open_endpoint_file(self, path: str | Path, which: str | None = None) -> bool:
+        """Read and encode a file as endpoint `which` (A, or B once A is set). Errors go to a dialog."""
+        path = Path(path)
+        try:
+            asset = self.generator.domain.read(path)
+            latent = self.generator.encode([asset])[0]
+            note = self.generator.domain.encoding_note(asset)
+        except UserError as error:
+            show_error(self, "Cannot open file", str(error))
+            return False
+        except Exception as error:  # noqa: BLE001 - a file we could not foresee must not end the app
+            show_error(self, "Cannot open file", f"{path}: {type(error).__name__}: {error}")
+            return False
+        which = which or self.interpolation.next_free()
+        self.interpolation.set_endpoint(which, latent, path.name)
+        self.context.status.emit(f"Encoded {path.name} as endpoint {which}" + (f" ({note})" if note else ""))
+        return True
+
+    def random_endpoint(self, which: str) -> None:
+        """Draw endpoint `which` from the prior (at the grid's temperature) with a fresh seed."""
+        seed = secrets.randbelow(MAX_SEED)
+        latent = self.generator.latent_for_seed(seed, self.controls.temperature())
+        self.interpolation.set_endpoint(which, latent, f"seed {seed}")
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_selected(self) -> None:
+        chosen = [self.items[i] for i in self.grid.selected() if i < len(self.items)]
+        if not chosen:
+            self.context.status.emit("Select tiles to export first (click, Ctrl+click), or use Export all")
+            return
+        self._export_with_dialog(chosen)
+
+    def export_all(self) -> None:
+        if self.items:
+            self._export_with_dialog(self.items)
+
+    def _export_with_dialog(self, items: Sequence[Item]) -> None:
+        formats = self.generator.domain.write_formats
+        dialog = ExportDialog(len(items), self.domain_name, formats, self.last_export_folder, self.last_export_format, self)
+        if dialog.exec():
+            folder, fmt = dialog.choice()
+            if folder:
+                self.export_to(items, folder, fmt)
+
+    def export_to(self, items: Sequence[Item], folder: str | Path, fmt: str) -> Job:
+        """Export without a dialog (the dialog's OK and the tests come here)."""
+        self.last_export_folder, self.last_export_format = str(folder), fmt
+        return start_export(self.context, items, folder, fmt, self)
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def save_settings(self, settings: QSettings) -> None:
+        settings.beginGroup(self.domain_name)
+        settings.setValue("seed", self.controls.seed.value())
+        settings.setValue("new_seed_each_time", self.controls.random_seed.isChecked())
+        settings.setValue("temperature", self.controls.temperature())
+        settings.setValue("rows", self.controls.rows.value())
+        settings.setValue("cols", self.controls.cols.value())
+        settings.setValue("spread", self.controls.spread.value())
+        settings.setValue("interpolation_mode", self.interpolation.mode())
+        settings.setValue("frames", self.interpolation.frames.value())
+        settings.setValue("export_folder", self.last_export_folder)
+        settings.setValue("export_format", self.last_export_format)
+        settings.endGroup()
+
+    def restore_settings(self, settings: QSettings) -> None:
+        settings.beginGroup(self.domain_name)
+        try:
+            self.controls.seed.setValue(int(settings.value("seed", 0)))
+            self.controls.random_seed.setChecked(str(settings.value("new_seed_each_time", "true")).lower() == "true")
+            self.controls.set_temperature(float(settings.value("temperature", 1.0)))
+            self.controls.set_shape(int(settings.value("rows", 4)), int(settings.value("cols", 4)))
+            self.controls.spread.setValue(float(settings.value("spread", 0.3)))
+            self.interpolation.set_mode(str(settings.value("interpolation_mode", "slerp")))
+            self.interpolation.frames.setValue(int(settings.value("frames", 8)))
+            self.last_export_folder = str(settings.value("export_folder", self.last_export_folder))
+            self.last_export_format = str(settings.value("export_format", self.last_export_format))
+        except (TypeError, ValueError):
+            pass  # a damaged settings file: keep the defaults
+        finally:
+            settings.endGroup()
+
+    def start(self) -> None:
+        """The first grid, from the seed shown (restored from the last session)."""
+        self.resample()
+
+    def shutdown(self) -> None:
+        """Stop background work before the tab goes away."""
+        self.context.runner.shutdown()

@@ -17,9 +17,9 @@ import torch
 
 from . import latent as latent_ops
 from .checkpoint import Checkpoint, load_checkpoint
-from .domain import Domain, domain_class
+from .domain import Domain, Split, domain_class
 from .errors import CheckpointError, UserError
-from .vae import ConditionalVAE, VAEConfig, elbo_per_item
+from .vae import ConditionalVAE, VAEConfig, elbo_per_item, posterior_means
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 SHIPPED = ("levels", "images", "music")
@@ -96,6 +96,11 @@ class Generator:
         c = self._conditions_for(assets, condition)
         mu, _ = self.model.encode(x, c)
         return mu.numpy()
+
+    def encode_split(self, split: Split) -> np.ndarray:
+        """Posterior means (N, D) of a prepared data split (e.g. a training corpus for the
+        latent map), under the conditions stored with it."""
+        return posterior_means(self.model, split.x, split.c).numpy()
 
     def _conditions_for(self, assets: Sequence, condition) -> torch.Tensor:
         if condition is not None:

@@ -21,7 +21,7 @@ from . import latent as latent_ops
 from .checkpoint import load_checkpoint, save_checkpoint
 from .domain import Split
 from .errors import UserError
-from .vae import ConditionalVAE, VAEConfig, elbo_terms
+from .vae import ConditionalVAE, VAEConfig, elbo_terms, posterior_means
 
 
 @dataclass(frozen=True)
@@ -227,11 +227,7 @@ def latent_directions(model: ConditionalVAE, split: Split, label_names: list[str
     """Slider directions from the training set's posterior means: one attribute vector per
     label (mean with it minus mean without it) and the top principal axes scaled to one
     standard deviation of the data. Stored in the checkpoint as `directions.NAME`."""
-    means = []
-    for start in range(0, len(split), 512):
-        mu, _ = model.encode(split.x[start:start + 512], split.c[start:start + 512])
-        means.append(mu)
-    latents = torch.cat(means).numpy()
+    latents = posterior_means(model, split.x, split.c).numpy()
     found = latent_ops.attribute_directions(latents, split.c.numpy(), label_names)
     axes, spread = latent_ops.principal_directions(latents, principal)
     for i, (axis, sd) in enumerate(zip(axes, spread), start=1):

@@ -145,6 +145,12 @@ def elbo_terms(
     return ELBOTerms(loss=loss, reconstruction=reconstruction.mean(), kl=kl_dims.sum(1).mean())
 
 
+@torch.inference_mode()
+def posterior_means(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, batch: int = 512) -> torch.Tensor:
+    """Posterior means (N, D) of many items, encoded `batch` at a time to bound memory."""
+    return torch.cat([model.encode(x[i:i + batch], c[i:i + batch])[0] for i in range(0, len(x), batch)])
+
+
 def _normal_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """log N(z; mu, exp(logvar)) summed over the last axis."""
     return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)

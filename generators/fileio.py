@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .errors import UserError
+from .errors import AssetError, UserError
 
 
 @contextlib.contextmanager
@@ -92,3 +92,17 @@ def ensure_writable_file(path: str | os.PathLike) -> Path:
     if path.is_dir():
         raise UserError(f"cannot write {path}: it is a folder")
     return path
+
+
+def read_user_bytes(path: str | os.PathLike, kind: str = "file") -> bytes:
+    """The bytes of a file the user named, or an AssetError saying in one line why not.
+    `kind` names what was expected ("level file", "MIDI file") for the folder case."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise AssetError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise AssetError(f"{path} is a folder, not a {kind}") from None
+    except OSError as exc:
+        raise AssetError(f"cannot read {path}: {exc.strerror or exc}") from None

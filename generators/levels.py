@@ -19,7 +19,7 @@ import torch
 from .conditions import ConditionGroup, ConditionSpace, normalise_label
 from .domain import Corpus, Domain, Split
 from .errors import AssetError, UserError
-from .fileio import write_png_atomic, write_text_atomic
+from .fileio import read_user_bytes, write_png_atomic, write_text_atomic
 from .level_art import TILE, tile_atlas
 from .level_decoding import constrained_grid
 from .tiled import tmj_text, tmx_text
@@ -101,17 +101,10 @@ def parse_vglc(text: str, source: str, legend: Legend) -> Level:
 
 def read_level(path: str | Path, legend: Legend) -> Level:
     """Read a VGLC `.txt` level, checked against `legend`."""
-    path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise AssetError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise AssetError(f"{path} is a folder, not a level file") from None
+        text = read_user_bytes(path, "level file").decode("utf-8")
     except UnicodeDecodeError:
         raise AssetError(f"{path} is not a text level file (not UTF-8)") from None
-    except OSError as exc:
-        raise AssetError(f"cannot read {path}: {exc.strerror or exc}") from None
     return parse_vglc(text, str(path), legend)
 
 

@@ -1,9 +1,12 @@
 """Start the desktop app: the QApplication (named for QSettings), the main window, the loop."""
 from __future__ import annotations
 
+import os
 import sys
+import time
 import traceback
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
 from .main_window import MainWindow
@@ -23,6 +26,21 @@ def install_error_hook(window: MainWindow) -> None:
     sys.excepthook = hook
 
 
+class FirstPaintExit(QObject):
+    """For bench/bench_gui.py: once any widget of the window has painted, print "painted"
+    with the process time and leave at once (the benchmark reads the line, not the exit)."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint and getattr(watched, "window", lambda: None)() is self.window:
+            print(f"painted {time.perf_counter():.6f}", flush=True)
+            os._exit(0)  # no teardown: the worker sampling the first grid is not waited for
+        return False
+
+
 def run_app(argv: list[str] | None = None) -> int:
     """Open the main window with the shipped models and run until it closes."""
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
@@ -31,5 +49,7 @@ def run_app(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName(APPLICATION)
     window = MainWindow()
     install_error_hook(window)
+    if os.environ.get("LATENT_FORGE_EXIT_AFTER_PAINT") == "1":
+        app.installEventFilter(FirstPaintExit(window))
     window.show()
     return app.exec()

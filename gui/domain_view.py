@@ -1,8 +1,9 @@
 """One tab: the views of one generator, whatever its domain (levels, images, music).
 
-It wires the panels together: sampling controls and conditions feed the grid (decoded in
-a worker), tiles feed the preview and the interpolation endpoints, direction sliders move
-the preview. Everything domain-specific goes through the Generator facade and its Domain
+It wires the panels together: sampling controls and conditions feed the grid (decoded and
+scored in a worker), tiles feed the preview, the interpolation endpoints, the four-corner
+palette and the favourites; direction sliders, the palette and the latent map move the
+preview. Everything domain-specific goes through the Generator facade and its Domain
 (render, read, write_formats, conditions); nothing here knows what a level is.
 """
 from __future__ import annotations
@@ -12,11 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
+    QTabWidget,
     QLabel,
     QMenu,
     QScrollArea,
@@ -32,14 +35,20 @@ from .conditions_panel import ConditionsPanel
 from .context import ViewContext
 from .directions_panel import DirectionsPanel
 from .export_dialog import ExportDialog, start_export
+from .favourites_panel import FavouritesPanel
+from .favourites_store import FavouritesStore, record_of
 from .interpolation_panel import InterpolationPanel
 from .items import Item, items_near, redecode_items, sample_items
+from .latent_map import LatentMapPanel
 from .messages import show_error
+from .palette import PalettePanel
 from .preview import EnlargeDialog
 from .preview_panel import PreviewPanel
 from .qimage import to_pixmap
 from .sample_grid import SampleGrid
 from .sampling_controls import MAX_SEED, SamplingControls
+from .storage import AppStorage
+from .typicality import TypicalityReference, badge_text, badge_tooltip, with_scores
 from .undo import GridCommand, GridState, StateCommand
 from .workers import Job
 
@@ -56,8 +65,10 @@ def group(title: str, widget: QWidget) -> QGroupBox:
 class DomainView(QWidget):
     """Sample grid, controls, conditions, directions, preview and interpolation of one model."""
 
-    def __init__(self, generator: Generator, checkpoint: str | Path, parent: QWidget | None = None):
+    def __init__(self, generator: Generator, checkpoint: str | Path, parent: QWidget | None = None,
+                 storage: AppStorage | None = None, favourites: FavouritesStore | None = None):
         super().__init__(parent)
+        storage = storage or AppStorage.default()
         self.context = ViewContext(generator, checkpoint, self)
         self.generator = generator
         self.items: list[Item] = []
@@ -75,6 +86,10 @@ class DomainView(QWidget):
         self.grid = SampleGrid()
         self.preview = PreviewPanel(self.context)
         self.interpolation = InterpolationPanel(self.context)
+        self.palette = PalettePanel(self.context)
+        self.latent_map = LatentMapPanel(self.context, storage.cache_dir)
+        self.favourites = FavouritesPanel(self.context, favourites or FavouritesStore(storage.favourites_file))
+        self.typicality = TypicalityReference(generator)
         self._make_actions()
         self._lay_out()
         self._connect()
@@ -103,14 +118,26 @@ class DomainView(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(sidebar.sizeHint().width() + 20)
 
+        self.tools = QTabWidget()
+        self.tools.addTab(self.interpolation, "Interpolation")
+        self.tools.addTab(self.palette, "Palette")
+        self.tools.addTab(self.favourites, "Favourites")
+        self.tools.setTabToolTip(1, "Four-corner palette: click anywhere in the square to blend four latents")
+        self.tools.setTabToolTip(2, "Starred items of this model (F on a tile); double-click one to restore it")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(group("Preview", self.preview))
-        right.addWidget(group("Interpolation", self.interpolation))
-        right.setSizes([520, 300])
+        right.addWidget(self.tools)
+        right.setSizes([460, 360])
+
+        self.centre = QTabWidget()
+        self.centre.addTab(self.grid, "Samples")
+        self.centre.addTab(self.latent_map, "Latent map")
+        self.centre.setTabToolTip(1, "The training set's encodings on a 2-D plane; click anywhere to decode that point")
+        self.centre.currentChanged.connect(lambda index: index == 1 and self.latent_map.ensure_loaded())
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(scroll)
-        self.splitter.addWidget(self.grid)
+        self.splitter.addWidget(self.centre)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
@@ -140,6 +167,9 @@ class DomainView(QWidget):
         self.act_export = action("Export…", self.export_selected, None, "Export the selected tiles (Ctrl+E)")
         self.act_copy_seed = action("Copy seed", lambda: self.copy_seed(current()), "Ctrl+C", "Copy this tile's seed to the clipboard")
         self.act_more = action("More like this", lambda: self.more_like_this(current()), "M", "Fill the grid with variations of this tile (spread in the Sample box)")
+        self.act_star = action("Add to favourites", lambda: self.star_item(current()), "F", "Star this tile: it is kept in the Favourites tab across restarts")
+        self.act_corner_c = action("Set as palette corner C", lambda: self.set_corner_from_item(current(), "C"), None, "Use this tile as the palette's bottom-left corner")
+        self.act_corner_d = action("Set as palette corner D", lambda: self.set_corner_from_item(current(), "D"), None, "Use this tile as the palette's bottom-right corner")
 
     def _connect(self) -> None:
         self.controls.sample_requested.connect(self.sample)
@@ -155,6 +185,14 @@ class DomainView(QWidget):
         self.interpolation.blend_changed.connect(self.preview.set_base)
         self.interpolation.open_requested.connect(self.choose_endpoint_file)
         self.interpolation.random_requested.connect(self.random_endpoint)
+        self.interpolation.endpoint_changed.connect(self.palette.set_corner)
+        self.palette.blend_changed.connect(self.preview.set_base)
+        self.palette.tile_requested.connect(lambda which: self.set_corner_from_item(self.grid.current, which))
+        self.palette.random_requested.connect(self.random_corner)
+        self.latent_map.point_chosen.connect(self.preview.set_base)
+        self.favourites.restore_requested.connect(self.restore_favourite)
+        self.favourites.export_requested.connect(self._export_with_dialog)
+        self.favourites.star_preview_requested.connect(self.star_preview)
 
     # --- the grid ---------------------------------------------------------------------------
 
@@ -220,7 +258,13 @@ class DomainView(QWidget):
                 self._grid_pending = False
                 show_error(self, "Cannot decode", message)
 
-        return self.context.runner.start(lambda job: make(labels), on_success=done, on_failure=failed)
+        generator, reference = self.generator, self.typicality
+
+        def work(job: Job) -> list[Item]:
+            # Scores come with the items, from the same worker: the UI thread never scores.
+            return with_scores(generator, make(labels), labels, reference)
+
+        return self.context.runner.start(work, on_success=done, on_failure=failed)
 
     def grid_state(self) -> GridState:
         return GridState(tuple(self.items), self.grid_labels, self.grid.rows, self.grid.cols)
@@ -247,7 +291,10 @@ class DomainView(QWidget):
         self.controls.set_shape(state.rows, state.cols)
         self.conditions.set_labels(state.labels)
         self.context.set_labels(state.labels)
-        self.grid.set_tiles(state.rows, state.cols, [(to_pixmap(item.pixels), item.caption) for item in self.items])
+        floor = self.typicality.known_floor(state.labels)
+        self.grid.set_tiles(state.rows, state.cols, [
+            (to_pixmap(item.pixels), item.caption, badge_text(item.score), item.atypical, badge_tooltip(item, floor)) for item in self.items
+        ])
 
     # --- tile actions -----------------------------------------------------------------------
 
@@ -266,7 +313,8 @@ class DomainView(QWidget):
         self.grid.current = index
         item = self._item(index)
         menu = QMenu(self)
-        for act in (self.act_endpoint_a, self.act_endpoint_b, None, self.act_enlarge, self.act_export, self.act_copy_seed, None, self.act_more):
+        for act in (self.act_endpoint_a, self.act_endpoint_b, self.act_corner_c, self.act_corner_d, None, self.act_enlarge,
+                    self.act_export, self.act_copy_seed, self.act_star, None, self.act_more):
             if act is None:
                 menu.addSeparator()
             else:
@@ -284,6 +332,63 @@ class DomainView(QWidget):
         if item is not None:
             self.interpolation.set_endpoint(which, item.latent, item.caption)
             self.context.status.emit(f"Endpoint {which}: {item.caption}")
+
+    def set_corner_from_item(self, index: int, which: str) -> None:
+        item = self._item(index)
+        if item is None:
+            self.context.status.emit(f"Select a tile first to make it palette corner {which}")
+            return
+        self.palette.set_corner(which, item.latent, item.caption)
+        self.context.status.emit(f"Palette corner {which}: {item.caption}")
+
+    def random_corner(self, which: str) -> None:
+        seed = secrets.randbelow(MAX_SEED)
+        self.palette.set_corner(which, self.generator.latent_for_seed(seed, self.controls.temperature()), f"seed {seed}")
+
+    # --- favourites -------------------------------------------------------------------------------
+
+    def star_item(self, index: int) -> dict | None:
+        """Add grid item `index` to the favourites (saved at once)."""
+        item = self._item(index)
+        if item is None:
+            return None
+        return self._star(item)
+
+    def star_preview(self) -> dict | None:
+        """Add what the preview shows (base + direction offsets) to the favourites."""
+        latent = self.preview.latent()
+        if latent is None:
+            return None
+        caption = self.preview.caption + (" + directions" if any(self.directions.values().values()) else "")
+        render = self.generator.domain.render
+        asset = self.generator.decode(latent[None], list(self.context.labels))[0]
+        return self._star(Item(latent, self.context.labels, asset, render(asset), origin=caption or "preview"))
+
+    def _star(self, item: Item) -> dict | None:
+        record = record_of(item, self.generator, self.context.checkpoint)
+        try:
+            self.favourites.add(record, item)
+        except UserError as error:
+            show_error(self, "Cannot save favourite", str(error))
+            return None
+        self.context.status.emit(f"Added {item.caption} to the favourites")
+        return record
+
+    def restore_favourite(self, record: dict) -> None:
+        """Show a favourite in the preview, under its own condition, with the sliders at 0."""
+        labels = tuple(record.get("condition", ()))
+        try:
+            labels = tuple(self.generator.condition_labels(labels))
+        except UserError as error:
+            show_error(self, "Cannot restore favourite", str(error))
+            return
+        if labels != self.context.labels:
+            self.conditions.set_labels(labels)
+            self.set_condition(labels)
+        self.directions.reset()
+        caption = f"seed {record['seed']}" if record.get("seed") is not None else record.get("caption", "favourite")
+        self.preview.set_base(np.asarray(record["latent"], dtype=np.float32), f"★ {caption}")
+        self.context.status.emit(f"Restored favourite {caption}")
 
     def copy_seed(self, index: int) -> None:
         item = self._item(index)
@@ -373,6 +478,7 @@ class DomainView(QWidget):
         settings.setValue("export_folder", self.last_export_folder)
         settings.setValue("export_format", self.last_export_format)
         settings.endGroup()
+        self.save_map_folder(settings)
 
     def restore_settings(self, settings: QSettings) -> None:
         settings.beginGroup(self.domain_name)
@@ -390,6 +496,17 @@ class DomainView(QWidget):
             pass  # a damaged settings file: keep the defaults
         finally:
             settings.endGroup()
+        folder = settings.value(self._map_key())
+        self.latent_map.set_data_folder(str(folder) if folder else None)
+
+    def _map_key(self) -> str:
+        """Settings key of the map's data folder, per checkpoint (by weights hash when known)."""
+        model = self.generator.card.get("weights_sha256") or self.context.checkpoint
+        return f"latent_map/{model}"
+
+    def save_map_folder(self, settings: QSettings) -> None:
+        if self.latent_map.data_folder:
+            settings.setValue(self._map_key(), self.latent_map.data_folder)
 
     def start(self) -> None:
         """The first grid, from the seed shown (restored from the last session)."""

@@ -55,6 +55,8 @@ def sidecar(item: Item, generator: Generator, checkpoint: str | Path, asset_name
     }
     if item.origin:
         record["origin"] = item.origin
+    if item.score is not None:
+        record["elbo_nats"] = round(item.score, 4)  # the typicality badge: higher is more typical
     if item.seed is not None:
         record["command"] = " ".join(
             ["python main.py sample", generator.domain.name, "--checkpoint", _quote(str(checkpoint)),

@@ -52,6 +52,7 @@ class FrameLabel(QLabel):
 
 class InterpolationPanel(QWidget):
     blend_changed = Signal(object, str)  # latent (D,), caption
+    endpoint_changed = Signal(str, object, str)  # "A" or "B", latent (D,), caption
     open_requested = Signal(str)  # "A" or "B"
     random_requested = Signal(str)
 
@@ -163,6 +164,7 @@ class InterpolationPanel(QWidget):
         self.captions[which].setText(f"{which}: {caption}")
         self._draw_thumb(which)
         self._rebuild()
+        self.endpoint_changed.emit(which, self.endpoints[which][0], caption)
         if self.path is None:  # only one endpoint so far: show it
             self.blend_changed.emit(self.endpoints[which][0], f"endpoint {which} ({caption})")
 

@@ -26,6 +26,8 @@ class Item:
     seed: int | None = None
     temperature: float | None = None
     origin: str = ""  # how an item without a seed was made, e.g. "near seed 12"
+    score: float | None = None  # ELBO in nats (Generator.score); higher is more typical
+    atypical: bool = False  # below the model's typicality floor (typicality.py)
 
     @property
     def caption(self) -> str:

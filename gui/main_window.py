@@ -19,7 +19,9 @@ from generators.generator import load_generator, resolve_checkpoint
 
 from .about_dialog import AboutModelDialog
 from .domain_view import DomainView
+from .favourites_store import FavouritesStore
 from .messages import show_error
+from .storage import AppStorage
 
 TITLES = {"levels": "Levels", "images": "Images", "music": "Music"}
 STATUS_MS = 8000
@@ -41,7 +43,7 @@ class UnavailableView(QWidget):
         layout.addWidget(label)
 
 
-def load_view(domain: str, checkpoint: str | Path) -> QWidget:
+def load_view(domain: str, checkpoint: str | Path, storage: AppStorage | None = None, favourites: FavouritesStore | None = None) -> QWidget:
     """A DomainView of `checkpoint`, or an UnavailableView saying why there is none."""
     try:
         domain_class(domain)
@@ -51,14 +53,18 @@ def load_view(domain: str, checkpoint: str | Path) -> QWidget:
         generator = load_generator(checkpoint, domain=domain)
     except UserError as error:
         return UnavailableView(domain, f"The {domain} model could not be opened: {error}")
-    return DomainView(generator, resolve_checkpoint(checkpoint).resolve())
+    return DomainView(generator, resolve_checkpoint(checkpoint).resolve(), storage=storage, favourites=favourites)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, checkpoints: Mapping[str, str | Path] | None = None, settings: QSettings | None = None, parent: QWidget | None = None):
+    def __init__(self, checkpoints: Mapping[str, str | Path] | None = None, settings: QSettings | None = None,
+                 parent: QWidget | None = None, storage: AppStorage | None = None):
         """`checkpoints` maps a domain to a checkpoint path or shipped name (default: the
-        shipped models); `settings` defaults to the application's QSettings."""
+        shipped models); `settings` defaults to the application's QSettings and `storage`
+        (cache and favourites folders) to the platform's standard locations."""
         super().__init__(parent)
+        self.storage = storage or AppStorage.default()
+        self.favourites = FavouritesStore(self.storage.favourites_file)
         self.setWindowTitle("Latent Forge")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else QSettings()
@@ -70,7 +76,7 @@ class MainWindow(QMainWindow):
         self.views: dict[str, QWidget] = {}
         for domain in DOMAIN_NAMES:
             self.tabs.addTab(QWidget(), TITLES[domain])
-            self._set_view(domain, load_view(domain, self.checkpoints[domain]))
+            self._set_view(domain, load_view(domain, self.checkpoints[domain], self.storage, self.favourites))
         self.tabs.currentChanged.connect(self._tab_changed)
         self._make_menus()
         self.statusBar().showMessage("Ready")
@@ -106,6 +112,7 @@ class MainWindow(QMainWindow):
         if isinstance(view, DomainView):
             self.undo_group.addStack(view.undo_stack)
             view.context.status.connect(lambda message: self.statusBar().showMessage(message, STATUS_MS))
+            view.latent_map.data_folder_chosen.connect(lambda folder, v=view: v.save_map_folder(self.settings))
             self.tabs.setTabToolTip(index, f"{TITLES[domain]}: {view.context.checkpoint}")
         else:
             self.tabs.setTabToolTip(index, view.message)
@@ -185,7 +192,7 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot open model", f"{path}: {type(error).__name__}: {error}")
             return False
         domain = generator.domain.name
-        view = DomainView(generator, Path(path).resolve())
+        view = DomainView(generator, Path(path).resolve(), storage=self.storage, favourites=self.favourites)
         old = self.views.get(domain)
         if isinstance(old, DomainView):
             old.save_settings(self.settings)

@@ -1,4 +1,5 @@
-"""The grid of sampled items: tiles showing each preview with its caption (the seed).
+"""The grid of sampled items: tiles showing each preview with its caption (the seed) and a
+small badge (the item's typicality score; red when the item is atypical).
 
 Click selects a tile, Ctrl+click adds or removes one, Shift+click selects a range,
 double-click (or Enter) enlarges, right-click asks the owner for a context menu. Arrow keys
@@ -7,12 +8,15 @@ move the selection. The grid shows pixmaps and captions only; it knows nothing o
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 CAPTION_HEIGHT = 18
 BORDER = 3
 SPACING = 6
+BADGE_TYPICAL = QColor(30, 30, 30, 190)
+BADGE_ATYPICAL = QColor(200, 30, 30, 230)
+TILE_TIP = "Click to select, Ctrl+click to add to the selection, double-click to enlarge, right-click for more"
 
 
 class Tile(QWidget):
@@ -25,13 +29,30 @@ class Tile(QWidget):
         self.pixmap: QPixmap | None = None
         self._scaled: QPixmap | None = None  # the pixmap at its drawn size, made once per size
         self.caption = ""
+        self.badge = ""  # the typicality score, drawn top-right
+        self.atypical = False
         self.selected = False
-        self.setToolTip("Click to select, Ctrl+click to add to the selection, double-click to enlarge, right-click for more")
+        self.setToolTip(TILE_TIP)
 
-    def set_content(self, pixmap: QPixmap | None, caption: str) -> None:
+    def set_content(self, pixmap: QPixmap | None, caption: str, badge: str = "", atypical: bool = False, tip: str = "") -> None:
         self.pixmap, self.caption, self._scaled = pixmap, caption, None
+        self.badge, self.atypical = badge, atypical
         self.setAccessibleName(caption)
+        self.setToolTip(f"{tip}\n{TILE_TIP}" if tip else TILE_TIP)
         self.update()
+
+    def _paint_badge(self, painter: QPainter, image: QRect) -> None:
+        text = ("⚠ " if self.atypical else "") + self.badge
+        font = QFont(self.font())
+        font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        width, height = metrics.horizontalAdvance(text) + 8, metrics.height() + 2
+        box = QRect(image.right() - width - 1, image.top() + 2, width, height)
+        painter.fillRect(box, BADGE_ATYPICAL if self.atypical else BADGE_TYPICAL)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.setFont(self.font())
 
     def image_rect(self) -> QRect:
         """Where the preview is drawn: centred, aspect kept, above the caption."""
@@ -51,6 +72,8 @@ class Tile(QWidget):
                 # Smooth: tiles are usually smaller than the preview, and downscaling needs it.
                 self._scaled = self.pixmap.scaled(target.size(), Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
             painter.drawPixmap(target.topLeft(), self._scaled)
+            if self.badge:
+                self._paint_badge(painter, target)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         caption_rect = QRect(0, self.height() - CAPTION_HEIGHT, self.width(), CAPTION_HEIGHT - BORDER)
         painter.drawText(caption_rect, Qt.AlignmentFlag.AlignCenter, self.caption)
@@ -131,15 +154,16 @@ class SampleGrid(QWidget):
             row, col = divmod(i, self.cols)
             tile.setGeometry(left + col * (tile_w + SPACING), max(top, SPACING) + row * (tile_h + SPACING), tile_w, tile_h)
 
-    def set_tiles(self, rows: int, cols: int, contents: list[tuple[QPixmap, str]]) -> None:
-        """Show (pixmap, caption) per tile; the selection is kept where it still fits."""
+    def set_tiles(self, rows: int, cols: int, contents: list[tuple]) -> None:
+        """Show (pixmap, caption[, badge, atypical, tooltip]) per tile; the selection is kept
+        where it still fits."""
         self.set_shape(rows, cols)
-        sized = [pixmap for pixmap, _ in contents if pixmap is not None and not pixmap.isNull()]
+        sized = [content[0] for content in contents if content[0] is not None and not content[0].isNull()]
         if sized and sized[0].width() / sized[0].height() != self.aspect:
             self.aspect = sized[0].width() / sized[0].height()
             self._place_tiles()
-        for tile, (pixmap, caption) in zip(self.tiles, contents):
-            tile.set_content(pixmap, caption)
+        for tile, content in zip(self.tiles, contents):
+            tile.set_content(*content)
         for tile in self.tiles[len(contents):]:
             tile.set_content(None, "")
         keep = {i for i in self._selected if i < len(contents)}

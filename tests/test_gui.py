@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from conftest import LEVELS, REPO_ROOT, copy_checkpoint, files_under, level_text  # noqa: E402
 from gui.domain_view import DomainView  # noqa: E402
 from gui.main_window import MainWindow, UnavailableView  # noqa: E402
+from gui.storage import AppStorage  # noqa: E402
 
 WAIT_MS = 20000
 
@@ -41,8 +42,13 @@ def wait_idle(qtbot, view: DomainView) -> None:
     qtbot.waitUntil(lambda: not view.context.runner.busy, timeout=WAIT_MS)
 
 
+def storage_for(settings: QSettings) -> AppStorage:
+    """Cache and favourites folders beside the test's settings file (never the user's)."""
+    return AppStorage.under(Path(settings.fileName()).parent / "app-files")
+
+
 def make_window(qtbot, checkpoint, settings) -> MainWindow:
-    window = MainWindow({"levels": checkpoint}, settings=settings)
+    window = MainWindow({"levels": checkpoint}, settings=settings, storage=storage_for(settings))
     qtbot.addWidget(window)
     window.show()
     view = window.views["levels"]
@@ -80,7 +86,8 @@ def test_main_window_opens_the_levels_model_and_says_what_else_is_missing(window
     assert all(tile.pixmap is not None and not tile.pixmap.isNull() for tile in view.grid.tiles)
     for domain in ("images", "music"):
         assert isinstance(window.views[domain], UnavailableView)
-        assert "not available in this version yet" in window.views[domain].message
+        message = window.views[domain].message  # no domain class yet, or no shipped checkpoint yet
+        assert "not available in this version yet" in message or "could not be opened" in message
     assert errors == []
 
 

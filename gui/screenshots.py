@@ -1,0 +1,85 @@
+"""Take the README screenshots with the app itself: `python -m gui.screenshots --data DIR --out docs/`.
+
+Run it under a virtual display (`xvfb-run -a -s "-screen 0 1400x900x24" ...`) so the
+platform style and fonts are those of a real desktop. It opens the shipped levels model
+with fresh settings, sets a pipe + enemy condition, selects tiles, sets an interpolation,
+then builds the latent map from DIR (the VGLC folder) and saves each view as a PNG.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, QSettings
+from PySide6.QtWidgets import QApplication
+
+
+def wait(app: QApplication, view, seconds: float = 120.0) -> None:
+    end = time.time() + seconds
+    while time.time() < end:
+        app.processEvents()
+        if not view.context.runner.busy:
+            break
+        time.sleep(0.01)
+    for _ in range(20):  # let layouts and paints settle
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="the levels model's training data folder (VGLC)")
+    parser.add_argument("--out", default="docs", help="folder for the PNGs")
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication([])
+    from .main_window import MainWindow
+    from .storage import AppStorage
+
+    scratch = Path(tempfile.mkdtemp(prefix="latent-forge-shots-"))
+    settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, storage=AppStorage.under(scratch))
+    window.resize(1400, 860)
+    window.show()
+    view = window.views["levels"]
+    view.controls.random_seed.setChecked(False)
+    view.controls.seed.setValue(args.seed)
+    view.resample()
+    wait(app, view)
+    view.conditions.checks["pipe"].setChecked(True)
+    view.conditions.checks["enemy"].setChecked(True)
+    wait(app, view)
+    view.grid.select({1, 6}, 6)
+    view.set_endpoint_from_item(1, "A")
+    view.set_endpoint_from_item(6, "B")
+    view.interpolation.slider.setValue(40)
+    wait(app, view)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(out / "screenshot-levels.png"))
+
+    view.centre.setCurrentIndex(1)
+    view.latent_map.colour_by.setCurrentIndex(view.latent_map.colour_by.findData("pipe"))
+    view.latent_map.load_data(args.data)
+    wait(app, view, 300)
+    canvas = view.latent_map.canvas
+    data = view.latent_map.data
+    target = data.nearest(*data.points.mean(axis=0))  # a point in the thick of the data
+    view.latent_map.hover_at(canvas.to_screen(*data.points[target]))
+    canvas.update()
+    click = canvas.to_screen(float(data.points[:, 0].max() * 0.6), float(data.points[:, 1].min() * 0.5))
+    canvas._click(QPointF(click))
+    view.tools.setCurrentIndex(1)
+    view.palette.set_corner("C", view.items[9].latent, view.items[9].caption)
+    view.palette.set_corner("D", view.items[14].latent, view.items[14].caption)
+    wait(app, view)
+    window.grab().save(str(out / "screenshot-levels-map.png"))
+    window.close()
+    print("\n".join(str(out / name) for name in ("screenshot-levels.png", "screenshot-levels-map.png")))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

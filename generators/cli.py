@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--warmup", type=float, default=5.0, help="epochs of KL warm-up")
     train.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension kept free of KL pressure")
     train.add_argument("--patience", type=int, default=0, help="early-stopping patience in epochs (0: off)")
+    train.add_argument("--contractive", type=float, default=0.0,
+                       help="weight of a contractive penalty on the encoder's Jacobian, for a smoother latent space")
+    train.add_argument("--init", metavar="CHECKPOINT",
+                       help="fine-tune this model (a shipped name or a checkpoint) on the data instead of starting afresh")
     train.add_argument("--holdout", nargs="*", default=[], metavar="NAME", help="items kept out of training, for eval")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
@@ -215,6 +219,7 @@ def run_train(args) -> int:
         learning_rate=args.lr,
         warmup=args.warmup,
         free_bits=args.free_bits,
+        contractive=args.contractive,
         patience=args.patience,
         holdout=tuple(args.holdout),
         seed=args.seed,
@@ -222,8 +227,13 @@ def run_train(args) -> int:
         eval_samples=args.eval_samples,
         iwae_k=args.iwae_k,
         command=command_line(),
+        init=args.init,
     )
-    written = train_and_save(request, callbacks=[TerminalProgress()], log=lambda m: print(m, file=sys.stderr))
+    try:
+        written = train_and_save(request, callbacks=[TerminalProgress()], log=lambda m: print(m, file=sys.stderr))
+    except KeyboardInterrupt:
+        print("\ninterrupted; the last finished epoch is saved: add --resume to continue", file=sys.stderr)
+        return 130
     for path in written:
         print(path)
     return 0

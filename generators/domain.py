@@ -101,6 +101,10 @@ class Domain(ABC):
     def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple["Domain", Corpus]:
         """A domain configured for the data in `paths`, and the data itself."""
 
+    def corpus(self, paths: list[Path], holdout: tuple[str, ...] = ()) -> Corpus:
+        """Data under `paths` converted with this domain's configuration (for fine-tuning)."""
+        raise UserError(f"fine-tuning a {self.name} model on new data is not supported yet")
+
     @abstractmethod
     def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:
         """The data a checkpoint was trained on, split as its card records, for `eval`."""

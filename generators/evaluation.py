@@ -13,6 +13,8 @@ from .vae import elbo_per_item, iwae_bound
 def heldout_report(generator: Generator, corpus: Corpus, iwae_k: int = 500, batch: int = 64) -> dict:
     """Negative ELBO and IWAE bound (nats per item) and reconstruction accuracy on held-out items."""
     model, held = generator.model, corpus.holdout
+    if len(held) == 0:
+        return {"heldout_items": 0}  # nothing was held out: no likelihood to report
     elbos, iwaes, correct = [], [], 0
     for start in range(0, len(held), batch):
         x, c = held.x[start:start + batch], held.c[start:start + batch]

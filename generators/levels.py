@@ -330,6 +330,11 @@ class LevelsDomain(Domain):
         domain = cls.for_data(folders)
         return domain, domain.dataset(folders, holdout=holdout)
 
+    def corpus(self, paths: list[Path], holdout: tuple[str, ...] = ()) -> Corpus:
+        """Windows of the levels under `paths`, read with this domain's vocabulary (for
+        fine-tuning a model on a user's own levels)."""
+        return self.dataset(level_folders(paths), holdout=holdout)
+
     def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:
         folders = level_folders(paths, games=list(self.games) or None)
         return self.dataset(folders, holdout=tuple(card.get("data", {}).get("holdout_levels", ())))
@@ -369,7 +374,9 @@ class LevelsDomain(Domain):
         splits = {"train": ([], [], []), "holdout": ([], [], [])}
         seen_holdout, levels = set(), []
         for folder in folders:
-            game = game_label(folder) if self.games else None
+            # A game the model does not know (a user's own, when fine-tuning) is labelled as
+            # the model's first game, so its condition vectors stay ones the model has seen.
+            game = (game_label(folder) if game_label(folder) in self.games else self.games[0]) if self.games else None
             for path in sorted(folder.glob("*.txt")):
                 windows = self.windows(read_level(path, self.legend), stride)
                 if not len(windows):

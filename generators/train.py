@@ -17,8 +17,12 @@ from typing import Callable, Protocol
 import numpy as np
 import torch
 
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler
+
 from . import latent as latent_ops
 from .checkpoint import load_checkpoint, save_checkpoint
+from .distributed import Placement, sum_across
 from .domain import Split
 from .errors import UserError
 from .vae import ConditionalVAE, VAEConfig, elbo_terms, posterior_means
@@ -33,6 +37,7 @@ class TrainConfig:
     warmup_epochs: float = 5.0  # KL weight ramps from 0 to beta over this many epochs
     free_bits: float = 0.0  # nats per latent dimension the KL is floored at in the loss
     patience: int = 0  # stop after this many epochs without validation gain (0: never)
+    contractive: float = 0.0  # weight of the encoder Jacobian penalty ||d mu / d x||_F^2
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -72,9 +77,10 @@ class Callback(Protocol):
 def evaluate_split(model: ConditionalVAE, split: Split, batch_size: int = 256, seed: int = 0) -> dict[str, float]:
     """Mean negative ELBO, reconstruction and KL per item (nats) on a split, seeded."""
     generator = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
     totals = np.zeros(2)
     for start in range(0, len(split), batch_size):
-        x, c = split.x[start:start + batch_size], split.c[start:start + batch_size]
+        x, c = split.x[start:start + batch_size].to(device), split.c[start:start + batch_size].to(device)
         terms = elbo_terms(model, x, c, generator=generator)
         totals += np.array([terms.reconstruction.item(), terms.kl.item()]) * len(x)
     recon, kl = totals / max(len(split), 1)
@@ -91,10 +97,14 @@ class Trainer:
         callbacks: list | None = None,
         augment: Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]] | None = None,
         resume_path: Path | None = None,
+        placement: Placement | None = None,
     ):
-        self.model = model
+        self.placement = placement or Placement()
+        self.model = model.to(self.placement.device)
+        # Under torchrun the forward/backward goes through DDP, which averages gradients.
+        self.network = DistributedDataParallel(self.model) if self.placement.distributed else self.model
         self.config = config
-        self.callbacks = callbacks or []
+        self.callbacks = (callbacks or []) if self.placement.is_main else []
         self.augment = augment
         self.resume_path = resume_path
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
@@ -114,10 +124,22 @@ class Trainer:
             if hook is not None:
                 hook(*args)
 
+    def epoch_order(self, size: int, epoch: int, shuffle: torch.Generator) -> torch.Tensor:
+        """This process's item indices for one epoch. One process shuffles everything; under
+        torchrun PyTorch's DistributedSampler gives each rank an equal share of one shuffle."""
+        if not self.placement.distributed:
+            return torch.randperm(size, generator=shuffle)
+        sampler = DistributedSampler(
+            range(size), num_replicas=self.placement.world_size, rank=self.placement.rank, shuffle=True, seed=self.config.seed
+        )
+        sampler.set_epoch(epoch)
+        return torch.tensor(list(sampler))
+
     def fit(self, train: Split, val: Split | None = None) -> TrainResult:
         """Train for the configured epochs (from `start_epoch` when resumed)."""
-        cfg, model = self.config, self.model
-        steps_per_epoch = (len(train) + cfg.batch_size - 1) // cfg.batch_size
+        cfg, model, place = self.config, self.model, self.placement
+        per_process = -(-len(train) // place.world_size)
+        steps_per_epoch = (per_process + cfg.batch_size - 1) // cfg.batch_size
         warmup_steps = max(cfg.warmup_epochs * steps_per_epoch, 1)
         items, busy = 0, 0.0
         for epoch in range(self.start_epoch, cfg.epochs):
@@ -126,29 +148,32 @@ class Trainer:
             # Shuffling and reparameterisation noise come from per-epoch seeded generators,
             # so a run resumed at an epoch boundary continues exactly as if never stopped.
             shuffle = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-            noise = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch + 50_000)
-            order = torch.randperm(len(train), generator=shuffle)
-            sums = torch.zeros(3)
+            noise = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch + 50_000 + 7919 * place.rank)
+            order = self.epoch_order(len(train), epoch, shuffle)
+            sums = torch.zeros(4)  # loss, reconstruction, KL (each summed over items), items
             for step in range(steps_per_epoch):
                 index = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
                 x, c = train.x[index], train.c[index]
                 if self.augment is not None:
                     x, c = self.augment(x, c, shuffle)
+                x, c = x.to(place.device), c.to(place.device)
                 beta = cfg.beta * min(1.0, (epoch * steps_per_epoch + step + 1) / warmup_steps)
-                terms = elbo_terms(model, x, c, beta=beta, free_bits=cfg.free_bits, generator=noise)
+                terms = self._loss(x, c, beta, noise)
                 self.optimizer.zero_grad(set_to_none=True)
                 terms.loss.backward()
                 self.optimizer.step()
-                sums += torch.stack([terms.loss.detach(), terms.reconstruction.detach(), terms.kl.detach()]) * len(x)
+                batch_terms = torch.stack([terms.loss.detach(), terms.reconstruction.detach(), terms.kl.detach()]).cpu()
+                sums += torch.cat([batch_terms * len(x), torch.tensor([float(len(x))])])
                 self._emit("on_step", epoch + 1, step + 1, steps_per_epoch)
                 if self._cancel:
                     break
             busy += time.perf_counter() - tick
-            items += len(train) if not self._cancel else min((step + 1) * cfg.batch_size, len(train))
+            sums = sum_across(sums, place)
+            items += int(sums[3])
             if self._cancel:
                 self.result.cancelled = True
                 break
-            self._end_epoch(epoch, sums / len(train), val, time.perf_counter() - tick)
+            self._end_epoch(epoch, sums[:3] / sums[3], val, time.perf_counter() - tick)
             if cfg.patience and epoch + 1 - self.result.best_epoch >= cfg.patience:
                 self.result.stopped_early = True
                 break
@@ -157,6 +182,23 @@ class Trainer:
             model.load_state_dict(self._best_state)  # early stopping keeps the best epoch
         model.eval()
         return self.result
+
+    def _loss(self, x: torch.Tensor, c: torch.Tensor, beta: float, noise: torch.Generator):
+        """The beta-ELBO loss, plus the contractive penalty when it is on. The penalty is
+        ||J||_F^2 of the posterior mean w.r.t. the input, estimated without bias by Hutchinson's
+        trick, E_v ||J^T v||^2 with v ~ N(0, I): one extra backward pass instead of D."""
+        cfg = self.config
+        if cfg.contractive <= 0:
+            return elbo_terms(self.network, x, c, beta=beta, free_bits=cfg.free_bits, generator=noise)
+        x = x.clone().requires_grad_(True)
+        terms = elbo_terms(self.network, x, c, beta=beta, free_bits=cfg.free_bits, generator=noise)
+        mu = terms.extras["mu"]
+        probe = torch.randn(mu.shape, generator=noise).to(mu.device)
+        (jacobian_t_v,) = torch.autograd.grad((mu * probe).sum(), x, create_graph=True)
+        penalty = jacobian_t_v.pow(2).sum(dim=(1, 2, 3)).mean()
+        terms.loss = terms.loss + cfg.contractive * penalty
+        terms.extras["contractive"] = penalty.detach()
+        return terms
 
     def _end_epoch(self, epoch: int, means: torch.Tensor, val: Split | None, seconds: float) -> EpochRecord:
         val_stats = evaluate_split(self.model, val) if val is not None and len(val) else None

@@ -14,7 +14,8 @@ from .domain import domain_class
 from .errors import UserError
 from .evaluation import evaluate
 from .fileio import ensure_writable_file
-from .generator import generator_from_checkpoint
+from .distributed import Placement, join_from_environment, leave
+from .generator import generator_from_checkpoint, load_generator
 from .train import TrainConfig, Trainer, latent_directions
 from .vae import ConditionalVAE, VAEConfig
 
@@ -31,6 +32,7 @@ class TrainingRequest:
     learning_rate: float = 1e-3
     warmup: float = 5.0
     free_bits: float = 0.0
+    contractive: float = 0.0
     patience: int = 0
     holdout: tuple[str, ...] = ()
     seed: int = 0
@@ -38,6 +40,7 @@ class TrainingRequest:
     eval_samples: int = 1000
     iwae_k: int = 500
     command: str = ""
+    init: str | None = None  # a checkpoint to fine-tune instead of starting from scratch
     extra_card: dict = field(default_factory=dict)
 
 
@@ -46,40 +49,81 @@ def resume_path_for(out: Path) -> Path:
     return weights.with_name(weights.stem + ".resume.safetensors")
 
 
-def train_and_save(request: TrainingRequest, callbacks: list | None = None, log: Callable[[str], None] = print) -> list[Path]:
-    """Run `request` to the end and return the checkpoint's weights and card paths."""
-    weights_path, card_path = checkpoint_paths(request.out)
-    ensure_writable_file(weights_path)
-    domain, corpus = domain_class(request.domain).prepare_training(request.data, holdout=request.holdout)
-    log(f"data: {len(corpus.train)} training items, {len(corpus.holdout)} held out")
+def train_and_save(
+    request: TrainingRequest,
+    callbacks: list | None = None,
+    log: Callable[[str], None] = print,
+    trainer_ready: Callable[[Trainer], None] | None = None,
+) -> list[Path]:
+    """Run `request` to the end and return the checkpoint's weights and card paths.
 
-    torch.manual_seed(request.seed)
-    config = VAEConfig(domain.shape, domain.conditions.size, request.latent, domain.model_channels, domain.likelihood)
-    model = ConditionalVAE(config)
+    Under torchrun every process trains its share; only rank 0 logs, writes and measures,
+    and the other ranks return an empty list. `trainer_ready` receives the Trainer before
+    training starts (the GUI keeps it to cancel)."""
+    placement = join_from_environment()
+    try:
+        return _train_and_save(request, callbacks, log if placement.is_main else (lambda _: None), trainer_ready, placement)
+    finally:
+        leave(placement)
+
+
+def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement) -> list[Path]:
+    weights_path, card_path = checkpoint_paths(request.out)
+    if placement.is_main:
+        ensure_writable_file(weights_path)
+    parent = load_generator(request.init, domain=request.domain) if request.init else None
+    if parent is not None:
+        domain = parent.domain  # fine-tuning keeps the parent's vocabulary and conditions
+        corpus = domain.corpus(request.data, holdout=request.holdout)
+        config = parent.model.config
+        model = parent.model
+    else:
+        domain, corpus = domain_class(request.domain).prepare_training(request.data, holdout=request.holdout)
+        torch.manual_seed(request.seed)
+        config = VAEConfig(domain.shape, domain.conditions.size, request.latent, domain.model_channels, domain.likelihood)
+        model = ConditionalVAE(config)
+    log(f"data: {len(corpus.train)} training items, {len(corpus.holdout)} held out"
+        + (f"; {placement.world_size} processes on {placement.device}" if placement.distributed else ""))
+    if parent is not None:
+        log(f"fine-tuning {request.init} (latent {config.latent_size})")
+
     train_config = TrainConfig(
         epochs=request.epochs,
         batch_size=request.batch_size,
         learning_rate=request.learning_rate,
         beta=request.beta,
-        warmup_epochs=request.warmup,
+        warmup_epochs=request.warmup if parent is None else 0.0,  # a trained model needs no KL warm-up
         free_bits=request.free_bits,
         patience=request.patience,
+        contractive=request.contractive,
         seed=request.seed,
     )
     resume_path = resume_path_for(weights_path)
-    trainer = Trainer(model, train_config, callbacks, augment=getattr(domain, "augment", None), resume_path=resume_path)
+    trainer = Trainer(
+        model,
+        train_config,
+        callbacks,
+        augment=getattr(domain, "augment", None),
+        resume_path=resume_path if placement.is_main else None,
+        placement=placement,
+    )
     if request.resume:
         if not resume_path.exists():
             raise UserError(f"nothing to resume: {resume_path} does not exist")
         trainer.load_resume_state(resume_path)
         log(f"resuming after epoch {trainer.start_epoch}")
+    if trainer_ready is not None:
+        trainer_ready(trainer)
 
     started = time.perf_counter()
     result = trainer.fit(corpus.train, corpus.holdout if len(corpus.holdout) else None)
     train_seconds = time.perf_counter() - started
     if result.cancelled:
         raise UserError("training was cancelled; run again with --resume to continue")
+    if not placement.is_main:
+        return []
 
+    model = model.cpu()
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     tensors.update(latent_directions(model, corpus.train, domain.conditions.labels))
     card = {
@@ -93,6 +137,8 @@ def train_and_save(request: TrainingRequest, callbacks: list | None = None, log:
         "training": {
             "command": request.command,
             "config": train_config.to_dict(),
+            "processes": placement.world_size,
+            "device": placement.device.type,
             "epochs_run": len(result.history),
             "best_epoch": result.best_epoch,
             "stopped_early": result.stopped_early,
@@ -100,6 +146,7 @@ def train_and_save(request: TrainingRequest, callbacks: list | None = None, log:
             "items_per_second": round(result.items_per_second, 1),
             "final": result.history[-1].__dict__ if result.history else None,
         },
+        "lineage": lineage_of(parent),
         "metrics": {},
         **request.extra_card,
     }
@@ -115,3 +162,18 @@ def train_and_save(request: TrainingRequest, callbacks: list | None = None, log:
     for leftover in checkpoint_paths(resume_path):
         leftover.unlink(missing_ok=True)
     return [weights_path, card_path]
+
+
+def lineage_of(parent) -> list[dict]:
+    """The chain of models a fine-tuned model descends from, oldest first (empty if none)."""
+    if parent is None:
+        return []
+    card = parent.card
+    return list(card.get("lineage", [])) + [
+        {
+            "name": card.get("name"),
+            "weights_sha256": card.get("weights_sha256"),
+            "data": card.get("data", {}).get("folders"),
+            "command": card.get("training", {}).get("command"),
+        }
+    ]

@@ -99,7 +99,7 @@ class ConditionalVAE(nn.Module):
     def forward(self, x: torch.Tensor, c: torch.Tensor, generator: torch.Generator | None = None):
         """One reparameterised pass: returns (decoder output, mu, logvar)."""
         mu, logvar = self.encode(x, c)
-        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
         z = mu + eps * torch.exp(0.5 * logvar)
         return self.decode(z, c), mu, logvar
 
@@ -134,15 +134,16 @@ def elbo_terms(
     """The beta-ELBO loss. With `free_bits` > 0 each latent dimension's batch-mean KL is
     floored at that many nats in the loss (Kingma et al. 2016), so the optimiser gains
     nothing by collapsing a dimension onto the prior. Reported terms are never floored."""
-    out, mu, logvar = model(x, c, generator=generator)
-    reconstruction = -model.likelihood.log_prob(out, x)  # (B,)
+    out, mu, logvar = model(x, c, generator=generator)  # `model` may be wrapped in DDP
+    likelihood = getattr(model, "module", model).likelihood
+    reconstruction = -likelihood.log_prob(out, x)  # (B,)
     kl_dims = kl_per_dimension(mu, logvar)  # (B, D)
     if free_bits > 0:
         kl_for_loss = kl_dims.mean(0).clamp(min=free_bits).sum()
     else:
         kl_for_loss = kl_dims.sum(1).mean()
     loss = reconstruction.mean() + beta * kl_for_loss
-    return ELBOTerms(loss=loss, reconstruction=reconstruction.mean(), kl=kl_dims.sum(1).mean())
+    return ELBOTerms(loss=loss, reconstruction=reconstruction.mean(), kl=kl_dims.sum(1).mean(), extras={"mu": mu})
 
 
 @torch.inference_mode()

@@ -372,14 +372,20 @@ class LevelsDomain(Domain):
         """Windows of every level in the folders; the levels named in `holdout` (file stems)
         go whole into the held-out split."""
         splits = {"train": ([], [], []), "holdout": ([], [], [])}
-        seen_holdout, levels = set(), []
+        seen_holdout, levels, skipped = set(), [], []
         for folder in folders:
             # A game the model does not know (a user's own, when fine-tuning) is labelled as
             # the model's first game, so its condition vectors stay ones the model has seen.
             game = (game_label(folder) if game_label(folder) in self.games else self.games[0]) if self.games else None
             for path in sorted(folder.glob("*.txt")):
-                windows = self.windows(read_level(path, self.legend), stride)
+                # A bad file is reported and left out; it never stops training on the rest.
+                try:
+                    windows = self.windows(read_level(path, self.legend), stride)
+                except AssetError as error:
+                    skipped.append({"file": str(path), "reason": str(error)})
+                    continue
                 if not len(windows):
+                    skipped.append({"file": str(path), "reason": f"narrower than the {self.width}-column window"})
                     continue
                 one_hot = self.one_hot(windows)
                 split = "holdout" if path.stem in holdout else "train"
@@ -395,7 +401,8 @@ class LevelsDomain(Domain):
         if missing:
             raise UserError(f"held-out level {missing[0]!r} is not among the levels in the data folders")
         if not splits["train"][0]:
-            raise UserError("no level is at least as wide as the window; nothing to train on")
+            reason = f"; {len(skipped)} file(s) skipped, first: {skipped[0]['reason']}" if skipped else ""
+            raise UserError(f"no usable level in {', '.join(str(f) for f in folders)}{reason}")
 
         def stack(split):
             xs, cs, names = splits[split]
@@ -414,5 +421,6 @@ class LevelsDomain(Domain):
             "holdout_levels": sorted(seen_holdout),
             "train_windows": len(train),
             "holdout_windows": len(held),
+            "skipped": skipped,
         }
         return Corpus(train, held, description)

@@ -82,6 +82,8 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         torch.manual_seed(request.seed)
         config = VAEConfig(domain.shape, domain.conditions.size, request.latent, domain.model_channels, domain.likelihood)
         model = ConditionalVAE(config)
+    for problem in corpus.description.get("skipped", []):
+        log(f"skipped {problem['file']}: {problem['reason']}")
     log(f"data: {len(corpus.train)} training items, {len(corpus.holdout)} held out"
         + (f"; {placement.world_size} processes on {placement.device}" if placement.distributed else ""))
     if parent is not None:

@@ -107,3 +107,32 @@ def test_the_contractive_penalty_enters_the_loss(tiny_generator):
     smooth.loss.backward()  # the double-backward graph is valid
     assert all(p.grad is not None for p in model.encoder_convs.parameters())
     model.zero_grad(set_to_none=True)
+
+
+def test_bad_files_in_the_data_are_reported_per_file_and_skipped(game_folder, tmp_path):
+    (game_folder / "broken.txt").write_text("XX\nX\n")
+    (game_folder / "binary.txt").write_bytes(b"\xff\xfe\x00garbage")
+    (game_folder / "narrow.txt").write_text("-----\n" * 13 + "XXXXX\n")
+    lines = []
+    weights, card_path = train_and_save(
+        TrainingRequest(domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent=4,
+                        eval_samples=10, iwae_k=2),
+        log=lines.append,
+    )
+    skipped = json.loads(card_path.read_text())["data"]["skipped"]
+    assert sorted(Path(s["file"]).name for s in skipped) == ["binary.txt", "broken.txt", "narrow.txt"]
+    reasons = {Path(s["file"]).name: s["reason"] for s in skipped}
+    assert "broken.txt:2:2" in reasons["broken.txt"] and "not UTF-8" in reasons["binary.txt"]
+    assert "narrower than the 16-column window" in reasons["narrow.txt"]
+    assert sum(line.startswith("skipped ") for line in lines) == 3
+
+
+def test_a_folder_with_no_usable_level_is_one_clear_error(tmp_path, legend):
+    folder = tmp_path / "game"
+    folder.mkdir()
+    (folder / "legend.json").write_text(json.dumps({"tiles": {c: list(t) for c, t in legend.items()}}))
+    (folder / "bad.txt").write_text("XZ\nXX\n")
+    proc = subprocess.run([sys.executable, *train_argv(folder, tmp_path / "m", "--epochs", "1")], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=120, env=cli_env())
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "no usable level" in proc.stderr and "unknown tile 'Z'" in proc.stderr

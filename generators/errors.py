@@ -18,3 +18,7 @@ class ConditionError(UserError):
 
 class CheckpointError(UserError):
     """A checkpoint that is missing, corrupt, foreign, unsafe or from a newer Latent Forge."""
+
+
+class TrainingCancelled(UserError):
+    """Training stopped because the user asked; its last finished epoch can be resumed."""

@@ -11,7 +11,7 @@ import torch
 
 from .checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, write_card
 from .domain import domain_class
-from .errors import UserError
+from .errors import TrainingCancelled, UserError
 from .evaluation import evaluate
 from .fileio import ensure_writable_file
 from .distributed import Placement, join_from_environment, leave
@@ -121,7 +121,7 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
     result = trainer.fit(corpus.train, corpus.holdout if len(corpus.holdout) else None)
     train_seconds = time.perf_counter() - started
     if result.cancelled:
-        raise UserError("training was cancelled; run again with --resume to continue")
+        raise TrainingCancelled("training was cancelled; its last finished epoch can be resumed")
     if not placement.is_main:
         return []
 

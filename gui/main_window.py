@@ -22,6 +22,7 @@ from .domain_view import DomainView
 from .favourites_store import FavouritesStore
 from .messages import show_error
 from .storage import AppStorage
+from .training_wizard import TrainingWizard
 
 TITLES = {"levels": "Levels", "images": "Images", "music": "Music"}
 STATUS_MS = 8000
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
+        self._action(file, "&New model…", self.new_model, ["Ctrl+N"], "Train a model on your own data (or fine-tune the open one)")
         self._action(file, "&Open model…", self.choose_model, ["Ctrl+O"], "Open a checkpoint (.safetensors with its .json card) in the tab of its domain")
         endpoint = self._action(file, "Open file as &endpoint…", lambda: self._with_view(lambda v: v.choose_endpoint_file(v.interpolation.next_free())),
                                 ["Ctrl+Shift+O"], "Encode a file as interpolation endpoint A (or B once A is set)")
@@ -174,6 +176,17 @@ class MainWindow(QMainWindow):
             method(view)
 
     # --- models and files -----------------------------------------------------------------
+
+    def new_model(self) -> TrainingWizard:
+        """File → New model…: the training wizard; its checkpoint opens here when written."""
+        view = self.current_view()
+        wizard = TrainingWizard(self.storage, view.context.checkpoint if view else None, self)
+        if view is not None:
+            wizard.source_page.set_domain(view.generator.domain.name)
+        wizard.model_ready.connect(self.open_model)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.show()
+        return wizard
 
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Latent Forge checkpoints (*.safetensors *.json);;All files (*)")
@@ -264,6 +277,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.save_state()
+        for wizard in self.findChildren(TrainingWizard):
+            wizard.training_page.stop()  # a training run stays resumable; its thread must end first
         for view in self.domain_views():
             view.shutdown()
         event.accept()

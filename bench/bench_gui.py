@@ -73,18 +73,13 @@ def rss_mb() -> float:
 
 
 def scrub_and_memory(scrubs: int) -> dict:
-    from PySide6.QtCore import QEvent, QObject, QSettings
+    from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from gui.main_window import MainWindow
-    from gui.storage import AppStorage
+    from gui.app import scratch_window
 
-    scratch = Path(tempfile.mkdtemp(prefix="lf-bench-gui-"))
-    settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, storage=AppStorage.under(scratch))
-    window.resize(1400, 860)
-    window.show()
+    window = scratch_window("lf-bench-gui-")
     view = window.views["levels"]
 
     def settle() -> None:

@@ -53,3 +53,21 @@ def run_app(argv: list[str] | None = None) -> int:
         app.installEventFilter(FirstPaintExit(window))
     window.show()
     return app.exec()
+
+
+def scratch_window(prefix: str = "latent-forge-") -> MainWindow:
+    """A shown 1400×860 main window on fresh settings and a scratch cache, leaving the user's
+    own untouched: for benchmarks and screenshots. A QApplication must exist."""
+    import tempfile
+    from pathlib import Path
+
+    from PySide6.QtCore import QSettings
+
+    from .storage import AppStorage
+
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, storage=AppStorage.under(scratch))
+    window.resize(1400, 860)
+    window.show()
+    return window

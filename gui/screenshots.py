@@ -8,11 +8,10 @@ then builds the latent map from DIR (the VGLC folder) and saves each view as a P
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QSettings
+from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
 
@@ -35,14 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication([])
-    from .main_window import MainWindow
-    from .storage import AppStorage
+    from .app import scratch_window
 
-    scratch = Path(tempfile.mkdtemp(prefix="latent-forge-shots-"))
-    settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, storage=AppStorage.under(scratch))
-    window.resize(1400, 860)
-    window.show()
+    window = scratch_window("latent-forge-shots-")
     view = window.views["levels"]
     view.controls.random_seed.setChecked(False)
     view.controls.seed.setValue(args.seed)

@@ -36,6 +36,28 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_decoding_options(sub: argparse.ArgumentParser) -> None:
+    """Options a domain may offer for turning decoder output into files (music has them)."""
+    sub.add_argument("--sampling", choices=("threshold", "bernoulli"),
+                     help="music: keep notes above probability 0.5, or draw each note (seeded)")
+    sub.add_argument("--note-temperature", type=float, help="music: with --sampling bernoulli, sharpen (<1) or flatten (>1)")
+    sub.add_argument("--four-tracks", action="store_true", help="music: one MIDI track per voice, by pitch order")
+
+
+def apply_decoding_options(generator, args) -> None:
+    """Set the decoding options given on the command line on the generator's domain, or
+    refuse them for a domain that has no such option."""
+    for option in ("sampling", "note_temperature", "four_tracks"):
+        value = getattr(args, option, None)
+        if value is None or value is False:
+            continue
+        if not hasattr(generator.domain, option):
+            raise UserError(f"--{option.replace('_', '-')} does not apply to {generator.domain.name}")
+        if option == "note_temperature" and not 0 < value <= 10:
+            raise UserError(f"note temperature must be above 0 and at most 10, got {value}")
+        setattr(generator.domain, option, value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="latent-forge",
@@ -57,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, help="seed of the first item; item i uses seed+i (default: random)")
     sample.add_argument("--format", help="file type to write, e.g. txt, png, tmj, tmx")
     sample.add_argument("--out", required=True, help="output folder")
+    add_decoding_options(sample)
     sample.set_defaults(handler=run_sample)
 
     interp = add("interpolate", "Blend between two items, from files or seeds.")
@@ -73,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="decode every frame under these labels (default: each end's own labels)")
     interp.add_argument("--format", help="file type to write")
     interp.add_argument("--out", required=True, help="output folder")
+    add_decoding_options(interp)
     interp.set_defaults(handler=run_interpolate)
 
     train = add("train", "Train a model on a data folder.")
@@ -136,6 +160,7 @@ def run_sample(args) -> int:
     from .fileio import ensure_writable_dir
 
     generator = _generator(args)
+    apply_decoding_options(generator, args)
     generator.condition_labels(args.condition)  # unknown labels fail before any file is made
     fmt = _format(generator, args.format)
     out = ensure_writable_dir(args.out)
@@ -162,6 +187,7 @@ def run_interpolate(args) -> int:
     from .fileio import ensure_writable_dir
 
     generator = _generator(args)
+    apply_decoding_options(generator, args)
     if args.condition is not None:
         generator.condition_labels(args.condition)
     fmt = _format(generator, args.format)

@@ -42,6 +42,12 @@ def evaluate(generator: Generator, corpus: Corpus, iwae_k: int = 500, samples: i
         from .level_metrics import sample_report
 
         report.update(sample_report(generator, corpus, samples, seed))
+    if generator.domain.name == "music":
+        from .music_metrics import STEPS, sample_report as music_report
+
+        report["negative_elbo_nats_per_frame"] = report["negative_elbo_nats"] / STEPS
+        report["iwae_nats_per_frame"] = report["iwae_nats"] / STEPS
+        report.update(music_report(generator, corpus, samples, seed))
     return report
 
 

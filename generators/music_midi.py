@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AssetError
+from .fileio import read_user_bytes
 from .music_roll import KEYS, LOWEST, STEPS, STEPS_PER_QUARTER, Clip, notes_to_roll
 
 VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
@@ -47,14 +48,7 @@ def read_midi(path: str | Path, steps: int | None = STEPS) -> Clip:
     import pretty_midi
 
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AssetError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise AssetError(f"{path} is a folder, not a MIDI file") from None
-    except OSError as exc:
-        raise AssetError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = read_user_bytes(path, "MIDI file")
     check_smf_bytes(data, str(path))
     try:
         midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
@@ -86,26 +80,31 @@ def clip_from_pretty_midi(midi, source: str, steps: int | None = STEPS) -> Clip:
     dropped = []
     if drums:
         count = sum(len(d.notes) for d in drums)
-        dropped.append(f"{len(drums)} drum track{'s' * (len(drums) > 1)} ({count} notes)")
+        dropped.append(f"{plural(len(drums), 'drum track')} ({plural(count, 'note')})")
     in_range = (notes[:, 0] >= LOWEST) & (notes[:, 0] < LOWEST + KEYS)
     if (~in_range).any():
-        dropped.append(f"{int((~in_range).sum())} notes outside the piano range A0-C8")
+        dropped.append(f"{plural(int((~in_range).sum()), 'note')} outside the piano range A0-C8")
     late = notes[:, 1] >= steps
     if (late & in_range).any():
         bars = int(notes[:, 1].max() // 16 + 1)
-        dropped.append(f"{int((late & in_range).sum())} notes after bar {steps // 16} (the file has {bars} bars)")
+        dropped.append(f"{plural(int((late & in_range).sum()), 'note')} after bar {steps // 16} (the file has {bars} bars)")
     kept = notes[in_range & ~late]
     if not len(kept):
         raise AssetError(f"{source} has no piano-range notes in its first {steps // 16} bars")
     cut = kept[:, 2] > steps
     if cut.any():
-        dropped.append(f"{int(cut.sum())} notes cut short at the end of bar {steps // 16}")
+        dropped.append(f"{plural(int(cut.sum()), 'note')} cut short at the end of bar {steps // 16}")
     kept[:, 2] = np.minimum(kept[:, 2], steps)
     active, onset = notes_to_roll(kept, steps)
     tempi = midi.get_tempo_changes()[1]
     main = max(pitched, key=lambda inst: len(inst.notes))
     velocity = int(np.median(np.array(velocities)[in_range & ~late]))
-    return Clip(active, onset, float(tempi[0]) if len(tempi) else 120.0, int(main.program), velocity, tuple(dropped))
+    tempo = round(float(tempi[0]), 2) if len(tempi) else 120.0  # MIDI stores whole microseconds a beat
+    return Clip(active, onset, tempo, int(main.program), velocity, tuple(dropped))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
 
 
 def voice_of_notes(notes: np.ndarray, voices: int = 4) -> np.ndarray:

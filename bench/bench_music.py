@@ -1,0 +1,110 @@
+"""Benchmarks of the music model: decode-plus-render latency, WAV render time, training
+throughput against a bare loop, and peak memory.
+
+    .venv/bin/python bench/bench_music.py [--checkpoint music] [--data CACHE_OR_FOLDER] [--quick] [--json FILE]
+
+1. Decode + render latency through the Generator facade (decode, then the piano-roll PNG
+   array per clip), at batch 1 and 16: what the GUI pays per preview.
+2. WAV render time of one clip: the built-in synthesiser, and FluidSynth when installed.
+3. Training throughput of our Trainer (with the domain's transposition augment off, so the
+   two loops do the same arithmetic) against a bare PyTorch loop; both end on the same
+   weights, which the table checks. The machinery is bench_levels', shared.
+With --data (a prep_music.py cache or MIDI folder) the training windows are real; without
+it, random sparse rolls of the model's shape. A benchmark, not a test: it asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import bench_levels as common  # same folder: latency/training helpers and table printing
+from generators.domain import Split
+from generators.errors import CheckpointError, UserError
+from generators.generator import load_generator
+from generators.music import MusicDomain
+from generators.music_audio import builtin_wav, fluidsynth_available, fluidsynth_wav
+
+
+def training_data(args, generator) -> tuple[Split, str]:
+    if args.data:
+        _, corpus = MusicDomain.prepare_training([Path(p) for p in args.data])
+        return corpus.train, f"{len(corpus.train)} training windows from {', '.join(args.data)}"
+    count = args.steps * common.BATCH_SIZE if args.steps else 2048
+    gen = torch.Generator().manual_seed(common.SEED)
+    x = (torch.rand((count, *generator.domain.shape), generator=gen) < 0.03).float()
+    c = torch.from_numpy(np.tile(generator.domain.conditions.encode([]), (count, 1)))
+    return Split(x, c, []), f"synthetic: {count} random rolls (3% of cells on) of shape {generator.domain.shape}"
+
+
+def bench_wav(generator, calls: int) -> list[dict]:
+    clip = generator.sample(1, seed=common.SEED)[0].asset
+    rows = []
+    renderers = [("builtin", builtin_wav)] + ([("fluidsynth", fluidsynth_wav)] if fluidsynth_available() else [])
+    for name, render in renderers:
+        render(clip)
+        seconds = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            render(clip)
+            seconds.append(time.perf_counter() - start)
+        rows.append({"synth": name, "notes": len(clip.notes()), "calls": calls, "p50_ms": common.ms(np.array(seconds), 50)})
+    if not fluidsynth_available():
+        rows.append({"synth": "fluidsynth", "notes": "-", "calls": 0, "p50_ms": "not installed"})
+    return rows
+
+
+def run(args) -> dict:
+    torch.set_num_threads(args.threads)
+    results: dict = {"machine": common.machine()}
+    memory = [("start", common.peak_rss_mib())]
+    info = results["machine"]
+    print(f"machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs")
+    print(f"python {info['python']}, torch {info['torch']}, torch threads {info['torch_threads']}")
+    generator = load_generator(args.checkpoint, domain="music")
+    print(f"checkpoint: {args.checkpoint} (latent {generator.latent_size}, {sum(p.numel() for p in generator.model.parameters())} parameters)")
+    p = args.preset
+    results["latency"] = [common.bench_latency(generator, 1, p["calls_1"], p["warmup"]),
+                          common.bench_latency(generator, 16, p["calls_16"], p["warmup"])]
+    memory.append(("latency", common.peak_rss_mib()))
+    common.print_latency(results["latency"])
+
+    results["wav"] = bench_wav(generator, max(p["calls_16"] // 5, 2))
+    print("\nWAV render of one clip (4 bars)")
+    print(common.table(["synth", "notes", "calls", "p50 ms"], [[r[k] for k in ("synth", "notes", "calls", "p50_ms")] for r in results["wav"]]))
+
+    split, description = training_data(args, generator)
+    split = common.subset(split, args.steps)
+    results["training"] = common.bench_training(common.model_config(generator, split), split, args.epochs, args.rounds)
+    results["training"]["data"] = description
+    memory.append(("training", common.peak_rss_mib()))
+    common.print_training(results["training"], description, args.epochs)
+    results["peak_rss_mib"] = dict(memory)
+    common.print_memory(memory)
+    return results
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--checkpoint" not in argv:
+        argv = ["--checkpoint", "music", *argv]  # bench_levels' parser defaults to levels
+    args = common.parse_args(argv)
+    try:
+        results = run(args)
+    except UserError as exc:
+        hint = "; pass --checkpoint PATH (train one with `main.py train music`)" if isinstance(exc, CheckpointError) else ""
+        print(f"bench_music: {exc}{hint}", file=sys.stderr)
+        return 2
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

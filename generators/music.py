@@ -1,0 +1,241 @@
+"""The music domain: 4-bar piano-roll clips, MIDI in and out, WAV and PNG export.
+
+Tensor of one clip: (2, 64, 88) float, planes (note active, note onset) × 64 sixteenth
+steps (4 bars of 4/4) × 88 keys (A0..C8), scored by a Bernoulli likelihood per cell.
+Conditions: style (one of the data's styles: chorale, folk, fiddle by default) and mode
+(major or minor, by a Krumhansl-Schmuckler estimate). Files: `.mid`, `.wav`, `.png`.
+Conversions live in `music_roll` (notes <-> rolls), `music_midi`, `music_audio` and
+`music_data` (training windows); this module ties them to the Domain seam.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .conditions import ConditionGroup, ConditionSpace, normalise_label
+from .domain import Corpus, Domain, Split
+from .errors import AssetError, UserError
+from .fileio import write_bytes_atomic, write_png_atomic
+from .music_data import HOLDOUT_EVERY, Piece, is_holdout, load_pieces, piece_windows, window_modes
+from .music_roll import KEYS, LOWEST, STEPS, Clip, consistent, estimate_key
+
+MODES = ("major", "minor")
+DEFAULT_STYLES = ("chorale", "folk", "fiddle")
+# How a generated clip of each style sounds when exported: (tempo in BPM, GM program).
+STYLE_SOUND = {"chorale": (80.0, 19), "folk": (100.0, 73), "fiddle": (116.0, 40)}  # organ, flute, fiddle
+TRANSPOSE = (-6, 5)  # semitones of random transposition in training, kept inside A0..C8
+SAMPLING = ("threshold", "bernoulli")
+
+
+class MusicDomain(Domain):
+    """Piano-roll clips conditioned on style and mode."""
+
+    name = "music"
+    likelihood = "bernoulli"
+    write_formats = ("mid", "wav", "png")
+    # 64×88 -> 32×48 -> 16×24 -> 8×12 -> 4×6 (width padded to 96): a small bottleneck keeps
+    # the linear layers, and so the checkpoint, small; narrow full-resolution layers keep
+    # CPU training fast (about 160 items/s on one core).
+    model_channels = (8, 16, 32, 64, 128)
+
+    def __init__(self, styles: tuple[str, ...] = DEFAULT_STYLES, stride: int = 16):
+        self.styles = tuple(styles)
+        self.stride = stride
+        self.sampling = "threshold"  # or "bernoulli": how decoder probabilities become notes
+        self.note_temperature = 1.0  # for bernoulli sampling: sigmoid(logits / temperature)
+        self.four_tracks = False  # write .mid (and FluidSynth .wav) with one track per voice
+        self.synth = "auto"  # .wav: "auto" (FluidSynth if installed), "fluidsynth" or "builtin"
+        self._conditions = ConditionSpace(
+            (ConditionGroup("style", self.styles, exclusive=True), ConditionGroup("mode", MODES, exclusive=True))
+        )
+
+    # --- the Domain seam -------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (2, STEPS, KEYS)
+
+    @property
+    def conditions(self) -> ConditionSpace:
+        return self._conditions
+
+    def to_tensor(self, clip: Clip) -> torch.Tensor:
+        """A clip (its first 4 bars, padded with silence) -> (2, 64, 88)."""
+        active = np.zeros((STEPS, KEYS), dtype=bool)
+        onset = np.zeros((STEPS, KEYS), dtype=bool)
+        n = min(clip.steps, STEPS)
+        active[:n], onset[:n] = clip.active[:n], clip.onset[:n]
+        return torch.from_numpy(np.stack([active, consistent(active, onset)]).astype(np.float32))
+
+    def from_output(
+        self,
+        output: torch.Tensor,
+        temperature: float = 0.0,
+        rng: torch.Generator | None = None,
+        condition: list[str] | None = None,
+    ) -> list[Clip]:
+        """Logits (B, 2, 64, 88) -> clips. Temperature 0 keeps the cells whose probability is
+        above 0.5; temperature > 0 draws each cell from Bernoulli(sigmoid(logits / T)) with
+        `rng`. Called with temperature 0 by the Generator, the domain's own `sampling` and
+        `note_temperature` decide; without an rng the draw is seeded from the logits
+        themselves, so the same latent always gives the same notes. Onsets count only where
+        a key is active, and a key that starts sounding has one."""
+        output = output.float()
+        if temperature == 0 and self.sampling == "bernoulli":
+            temperature = self.note_temperature
+            if rng is None:
+                digest = hashlib.sha256(output.numpy().tobytes()).digest()
+                rng = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+        if temperature > 0:
+            probs = torch.sigmoid(output / temperature)
+            cells = torch.bernoulli(probs, generator=rng).numpy() > 0.5
+        else:
+            cells = output.numpy() > 0.0  # sigmoid(logit) > 0.5
+        tempo, program = STYLE_SOUND.get(self._style_of(condition), (100.0, 0))
+        clips = []
+        for active, onset in cells[:, :2]:
+            clips.append(Clip(active, consistent(active, onset), tempo, program, 80))
+        return clips
+
+    def _style_of(self, condition: list[str] | None) -> str | None:
+        labels = {normalise_label(c) for c in condition or ()}
+        return next((s for s in self.styles if s in labels), None)
+
+    def render(self, clip: Clip) -> np.ndarray:
+        """(352, 512, 3) uint8 piano roll: time left to right (8 px a step), pitch bottom to
+        top (4 px a key); bar lines, beat lines, C rows, and a dark head at each onset."""
+        from .music_art import piano_roll_picture
+
+        return piano_roll_picture(clip)
+
+    def read(self, path: str | Path) -> Clip:
+        from .music_midi import read_midi
+
+        path = Path(path)
+        if path.suffix.lower() not in (".mid", ".midi", ".kar", ""):
+            raise AssetError(f"{path}: music is read from MIDI files (.mid)")
+        return read_midi(path)
+
+    def write(self, clip: Clip, path: str | Path) -> list[Path]:
+        path = Path(path)
+        ext = self.check_format(path)
+        if ext == "mid":
+            from .music_midi import midi_bytes
+
+            write_bytes_atomic(path, midi_bytes(clip, self.four_tracks))
+        elif ext == "wav":
+            from .music_audio import render_wav
+
+            write_bytes_atomic(path, render_wav(clip, self.synth, self.four_tracks))
+        else:
+            write_png_atomic(path, self.render(clip))
+        return [path]
+
+    def labels_of(self, clip: Clip) -> list[str]:
+        """The mode a key estimate finds, and "chorale" for a clip with chords (mean
+        polyphony of 2 or more) when the model knows that style; else the default style."""
+        labels = []
+        key = estimate_key(clip.active)
+        if key is not None:
+            labels.append(key[1])
+        sounding = clip.active.any(axis=1)
+        if "chorale" in self.styles and sounding.any() and clip.active[sounding].sum(axis=1).mean() >= 2:
+            labels.append("chorale")
+        return labels
+
+    def encoding_note(self, clip: Clip) -> str | None:
+        return ("dropped " + "; ".join(clip.dropped)) if clip.dropped else None
+
+    def to_card(self) -> dict:
+        return {"styles": list(self.styles), "stride": self.stride, "steps": STEPS, "keys": KEYS, "lowest_midi": LOWEST}
+
+    @classmethod
+    def from_card(cls, data: dict) -> "MusicDomain":
+        if (data.get("steps", STEPS), data.get("keys", KEYS), data.get("lowest_midi", LOWEST)) != (STEPS, KEYS, LOWEST):
+            raise UserError("this music checkpoint uses a piano-roll size this version does not know")
+        return cls(tuple(data["styles"]), int(data.get("stride", 16)))
+
+    # --- training ---------------------------------------------------------------------
+
+    def augment(self, x: torch.Tensor, c: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random transposition of each item by TRANSPOSE semitones, as far as its notes stay
+        on the keyboard. Style and mode do not change under transposition."""
+        on = x[:, 0].amax(dim=1) > 0.5  # (B, 88) keys used
+        keys = torch.arange(KEYS)
+        low = torch.where(on, keys, KEYS).amin(dim=1)
+        high = torch.where(on, keys, -1).amax(dim=1)
+        lo = torch.clamp(-low, min=TRANSPOSE[0], max=0)
+        hi = torch.clamp(KEYS - 1 - high, min=0, max=TRANSPOSE[1])
+        u = torch.rand(len(x), generator=generator)
+        shift = torch.where(high >= 0, lo + (u * (hi - lo + 1)).long().clamp(max=hi - lo), 0)
+        index = (keys[None, :] - shift[:, None]) % KEYS  # (B, 88): new key k takes old key k - shift
+        return x.gather(3, index[:, None, None, :].expand_as(x)), c
+
+    @classmethod
+    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple["MusicDomain", Corpus]:
+        pieces, description = load_pieces(paths)
+        found = {p.style for p in pieces}
+        styles = tuple(s for s in DEFAULT_STYLES if s in found) + tuple(sorted(found - set(DEFAULT_STYLES)))
+        domain = cls(styles)
+        return domain, domain.dataset(pieces, holdout, description)
+
+    def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:
+        pieces, description = load_pieces(paths)
+        return self.dataset(pieces, tuple(card.get("data", {}).get("holdout_named", ())), description)
+
+    def dataset(self, pieces: list[Piece], holdout: tuple[str, ...] = (), description: dict | None = None) -> Corpus:
+        """Windows of every piece; whole pieces go to the held-out split (see music_data)."""
+        unknown = sorted({p.style for p in pieces} - set(self.styles))
+        if unknown:
+            raise UserError(f"style {unknown[0]!r} in the data is not one this model knows: {', '.join(self.styles)}")
+        missing = [h for h in holdout if h not in {p.name for p in pieces}]
+        if missing:
+            raise UserError(f"held-out piece {missing[0]!r} is not in the music data")
+        parts = {"train": ([], [], []), "holdout": ([], [], [])}
+        counts: dict = {}
+        for piece in pieces:
+            windows = piece_windows(piece.notes, self.stride)
+            if not len(windows):
+                continue
+            split = "holdout" if is_holdout(piece.name, holdout) else "train"
+            xs, cs, names = parts[split]
+            xs.append(torch.from_numpy(windows))
+            cs.append(torch.from_numpy(self._vectors(piece.style, window_modes(windows))))
+            names += [f"{piece.name}@bar{1 + i * self.stride // 16}" for i in range(len(windows))]
+            tally = counts.setdefault(piece.style, {"train_pieces": 0, "holdout_pieces": 0, "train_windows": 0, "holdout_windows": 0})
+            tally[f"{split}_pieces"] += 1
+            tally[f"{split}_windows"] += len(windows)
+        if not parts["train"][0]:
+            raise UserError("no music to train on: every piece is held out or silent")
+
+        def stack(split: str) -> Split:
+            xs, cs, names = parts[split]
+            if not xs:
+                return Split(torch.zeros((0, *self.shape)), torch.zeros((0, self.conditions.size)), [])
+            return Split(torch.cat(xs), torch.cat(cs), names)
+
+        train, held = stack("train"), stack("holdout")
+        info = dict(description or {})
+        info.update(
+            styles=list(self.styles),
+            per_style=counts,
+            window="4 bars of 4/4 (64 sixteenths) x 88 keys",
+            stride_steps=self.stride,
+            holdout_rule=f"whole pieces: sha256(name) mod {HOLDOUT_EVERY} == 0, plus any named",
+            holdout_named=list(holdout),
+            mode_label="Krumhansl-Schmuckler estimate on each window's notes",
+            train_windows=len(train),
+            holdout_windows=len(held),
+            train_minor_share=round(float(train.c[:, -1].mean()), 3),
+        )
+        return Corpus(train, held, info)
+
+    def _vectors(self, style: str, modes: np.ndarray) -> np.ndarray:
+        """(N, K) condition vectors: one style, and each window's mode."""
+        vectors = np.zeros((len(modes), self.conditions.size), dtype=np.float32)
+        vectors[:, self.styles.index(style)] = 1.0
+        vectors[np.arange(len(modes)), len(self.styles) + modes] = 1.0
+        return vectors

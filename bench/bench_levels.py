@@ -309,18 +309,23 @@ def run(args: argparse.Namespace) -> dict:
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
+def bench_main(domain: str, run_bench, argv: list[str] | None = None) -> int:
+    """Parse the shared options, run one domain's benchmark, print and optionally save it."""
     args = parse_args(argv)
     try:
-        results = run(args)
+        results = run_bench(args)
     except UserError as exc:
-        hint = "; pass --checkpoint PATH (train one with `main.py train levels`)" if isinstance(exc, CheckpointError) else ""
-        print(f"bench_levels: {exc}{hint}", file=sys.stderr)
+        hint = f"; pass --checkpoint PATH (train one with `main.py train {domain}`)" if isinstance(exc, CheckpointError) else ""
+        print(f"bench_{domain}: {exc}{hint}", file=sys.stderr)
         return 2
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {args.json}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main("levels", run, argv)
 
 
 if __name__ == "__main__":

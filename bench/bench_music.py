@@ -14,8 +14,6 @@ it, random sparse rolls of the model's shape. A benchmark, not a test: it assert
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,7 +23,6 @@ import torch
 
 import bench_levels as common  # same folder: latency/training helpers and table printing
 from generators.domain import Split
-from generators.errors import CheckpointError, UserError
 from generators.generator import load_generator
 from generators.music import MusicDomain
 from generators.music_audio import builtin_wav, fluidsynth_available, fluidsynth_wav
@@ -93,17 +90,7 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--checkpoint" not in argv:
         argv = ["--checkpoint", "music", *argv]  # bench_levels' parser defaults to levels
-    args = common.parse_args(argv)
-    try:
-        results = run(args)
-    except UserError as exc:
-        hint = "; pass --checkpoint PATH (train one with `main.py train music`)" if isinstance(exc, CheckpointError) else ""
-        print(f"bench_music: {exc}{hint}", file=sys.stderr)
-        return 2
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.json}")
-    return 0
+    return common.bench_main("music", run, argv)
 
 
 if __name__ == "__main__":

@@ -346,9 +346,16 @@ class LevelsDomain(Domain):
         The union matters for VGLC itself: SMB2 (Japan)'s legend omits the cannon tiles its
         levels use, which Super Mario Bros' legend defines."""
         legend: Legend = {}
+        owner: dict[str, Path] = {}
         for folder in folders:
             for char, tags in load_legend(find_legend(folder)).items():
+                if char in legend and set(legend[char]) != set(tags):
+                    raise UserError(
+                        f"{owner[char].name} and {folder.name} use {char!r} for different tiles "
+                        f"({', '.join(legend[char])} / {', '.join(tags)}); train them as separate models"
+                    )
                 legend.setdefault(char, tags)
+                owner.setdefault(char, folder)
         return cls(legend, height, width, tuple(game_label(f) for f in folders))
 
     def windows(self, level: Level, stride: int = 1) -> np.ndarray:

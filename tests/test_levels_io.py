@@ -231,3 +231,19 @@ def test_png_preview_has_one_16px_tile_per_cell(tmp_path, domain, game_folder):
     with Image.open(tmp_path / "level.png") as image:
         assert image.size == (40 * TILE, 14 * TILE)
         assert np.array_equal(np.asarray(image.convert("RGB")), domain.render(level))
+
+
+def test_games_whose_legends_disagree_cannot_share_a_model(tmp_path, legend):
+    from generators.errors import UserError
+    from generators.levels import LevelsDomain
+
+    for name, tiles in (("game-a", {c: list(t) for c, t in legend.items()}), ("game-b", {"-": ["climbable", "rope"]})):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "legend.json").write_text(json.dumps({"tiles": tiles}))
+    with pytest.raises(UserError, match="game-a and game-b use '-' for different tiles"):
+        LevelsDomain.for_data([tmp_path / "game-a", tmp_path / "game-b"])
+    # Legends that agree where they overlap merge: SMB2 (Japan) lacks tiles SMB defines.
+    (tmp_path / "game-b" / "legend.json").write_text(json.dumps({"tiles": {"-": ["passable", "empty"]}}))
+    merged = LevelsDomain.for_data([tmp_path / "game-b", tmp_path / "game-a"])
+    assert merged.chars[0] == "-" and set(merged.chars) == set(legend)

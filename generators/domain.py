@@ -109,6 +109,12 @@ class Domain(ABC):
     def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:
         """The data a checkpoint was trained on, split as its card records, for `eval`."""
 
+    def from_tensor(self, x: torch.Tensor) -> list:
+        """Items (B, C, H, W) as `to_tensor` makes them -> assets, exactly (the inverse of
+        `to_tensor`). One-hot and 0/1 tensors become confident logits (+/-20), whose most
+        likely value is the tensor itself under both categorical and Bernoulli likelihoods."""
+        return self.from_output((x * 2.0 - 1.0) * 20.0)
+
     def encoding_note(self, asset: Any) -> str | None:
         """A remark for the user when encoding changes an asset (e.g. crops it), else None."""
         return None

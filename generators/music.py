@@ -100,6 +100,11 @@ class MusicDomain(Domain):
             clips.append(Clip(active, consistent(active, onset), tempo, program, 80))
         return clips
 
+    def from_tensor(self, x: torch.Tensor) -> list[Clip]:
+        """Exact inverse of `to_tensor`, whatever the decoding settings."""
+        tempo, program = STYLE_SOUND.get(None, (100.0, 0))
+        return [Clip(active, consistent(active, onset), tempo, program, 80) for active, onset in x.numpy()[:, :2] > 0.5]
+
     def _style_of(self, condition: list[str] | None) -> str | None:
         labels = {normalise_label(c) for c in condition or ()}
         return next((s for s in self.styles if s in labels), None)

@@ -80,7 +80,7 @@ def load_cache(path: Path) -> tuple[list[Piece], dict]:
 
 def midi_pieces(folder: Path, label: str, root: Path) -> tuple[list[Piece], list[str]]:
     """Every MIDI file directly in `folder` as a piece of style `label`; unreadable files
-    are skipped and returned as one-line reasons."""
+    are skipped and returned as {"file", "reason"} entries, as every domain reports them."""
     from .music_midi import read_midi
 
     pieces, skipped = [], []
@@ -88,7 +88,7 @@ def midi_pieces(folder: Path, label: str, root: Path) -> tuple[list[Piece], list
         try:
             clip = read_midi(path, steps=None)
         except AssetError as error:
-            skipped.append(str(error))
+            skipped.append({"file": str(path), "reason": str(error)})
             continue
         pieces.append(Piece(str(path.relative_to(root)), label, clip.notes()))
     return pieces, skipped
@@ -98,14 +98,17 @@ def folder_pieces(root: Path) -> tuple[list[Piece], dict]:
     """A MIDI folder: one subfolder per style label, or MIDI files directly in it."""
     from .conditions import normalise_label
 
-    subfolders = sorted(p for p in root.iterdir() if p.is_dir() and any(q.suffix.lower() in MIDI_SUFFIXES for q in p.iterdir()))
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    subfolders = [f for f in folders if any(q.suffix.lower() in MIDI_SUFFIXES for q in f.iterdir())]
     groups = [(f, normalise_label(f.name)) for f in subfolders] or [(root, normalise_label(root.name))]
-    pieces, skipped = [], []
+    pieces = []
+    # A label folder left empty is reported, not silently dropped.
+    skipped = [{"file": str(f), "reason": "label folder has no MIDI files"} for f in folders if f not in subfolders and subfolders]
     for folder, label in groups:
         found, bad = midi_pieces(folder, label, root)
         pieces += found
         skipped += bad
-    return pieces, {"source": f"MIDI folder {root.name}", "skipped_files": len(skipped), "skipped_examples": skipped[:5]}
+    return pieces, {"source": f"MIDI folder {root.name}", "skipped": skipped}
 
 
 def load_pieces(paths: list[Path]) -> tuple[list[Piece], dict]:
@@ -125,7 +128,8 @@ def load_pieces(paths: list[Path]) -> tuple[list[Piece], dict]:
             raise UserError(f"no readable MIDI pieces in {path}")
         pieces += found
         sources.append(meta)
-    return pieces, {"sources": sources}
+    skipped = [entry for meta in sources for entry in meta.pop("skipped", [])]
+    return pieces, {"sources": sources, "skipped": skipped}
 
 
 # --- windows ----------------------------------------------------------------------------

@@ -106,12 +106,9 @@ def slices(split: Split, size: int = BATCH):
 
 
 def split_assets(generator: Generator, split: Split) -> list:
-    """The items of a split as assets. Uses `Domain.from_tensor` when the domain has one;
-    otherwise `from_output` at temperature 0, which inverts `to_tensor` for one-hot domains
-    (levels). See the note in the GUI hand-off: every domain should offer `from_tensor`."""
+    """The items of a split as assets, through `Domain.from_tensor`."""
     domain = generator.domain
-    convert = getattr(domain, "from_tensor", None)
-    return list(convert(split.x)) if convert is not None else domain.from_output(split.x)
+    return list(domain.from_tensor(split.x))
 
 
 def encode_split(generator: Generator, split: Split) -> np.ndarray:

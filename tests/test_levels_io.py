@@ -247,3 +247,9 @@ def test_games_whose_legends_disagree_cannot_share_a_model(tmp_path, legend):
     (tmp_path / "game-b" / "legend.json").write_text(json.dumps({"tiles": {"-": ["passable", "empty"]}}))
     merged = LevelsDomain.for_data([tmp_path / "game-b", tmp_path / "game-a"])
     assert merged.chars[0] == "-" and set(merged.chars) == set(legend)
+
+
+def test_from_tensor_is_the_exact_inverse_of_to_tensor(domain, game_folder):
+    level = domain.read(game_folder / "level-1.txt")
+    window = domain.fit_height(Level(tuple(row[: domain.width] for row in level.rows)))
+    assert domain.from_tensor(domain.to_tensor(window)[None]) == [window]

@@ -117,3 +117,17 @@ def test_interpolate_between_midi_files_reports_dropped_content(music_checkpoint
     assert proc.returncode == 0, proc.stderr
     assert "1 drum track" in proc.stderr and "1 note after bar 4" in proc.stderr
     assert files_under(tmp_path / "out") == [f"music-interp0{i}.mid" for i in range(3)]
+
+
+def test_bad_files_and_empty_label_folders_are_reported_per_file(tmp_path):
+    from generators.music import MusicDomain
+
+    root = write_music_folder(tmp_path / "songs")
+    (root / "folk" / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")  # cut short
+    (root / "chorale" / "notes.mid").write_text("not a midi file")
+    (root / "fiddle").mkdir()  # a label folder left empty
+    _, corpus = MusicDomain.prepare_training([root])
+    skipped = {Path(s["file"]).name: s["reason"] for s in corpus.description["skipped"]}
+    assert set(skipped) == {"broken.mid", "notes.mid", "fiddle"}
+    assert skipped["fiddle"] == "label folder has no MIDI files"
+    assert len(corpus.train) + len(corpus.holdout) > 0  # the good pieces still train

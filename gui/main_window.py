@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 
 from generators.domain import DOMAIN_NAMES, domain_class
 from generators.errors import UserError
-from generators.generator import load_generator, resolve_checkpoint
+from generators.generator import SHIPPED, load_generator, resolve_checkpoint
 
 from .about_dialog import AboutModelDialog
 from .domain_view import DomainView
@@ -50,6 +50,12 @@ def load_view(domain: str, checkpoint: str | Path, storage: AppStorage | None = 
         domain_class(domain)
     except UserError:
         return UnavailableView(domain, f"{TITLES.get(domain, domain)} are not available in this version yet.")
+    if str(checkpoint) in SHIPPED and not resolve_checkpoint(checkpoint).exists():
+        return UnavailableView(
+            domain,
+            f"No {domain} model ships with this version yet. Train one on your own files with "
+            "File → New model… (Ctrl+N), or open one with File → Open model… (Ctrl+O).",
+        )
     try:
         generator = load_generator(checkpoint, domain=domain)
     except UserError as error:

@@ -41,11 +41,15 @@ class ViewContext(QObject):
             self._labels = labels
             self.labels_changed.emit()
 
-    def render(self, latents: np.ndarray) -> list[np.ndarray]:
-        """Decode (N, D) latents under the current labels and render them (on this thread:
-        one or two latents only; batches go through the runner)."""
+    def decode(self, latents: np.ndarray) -> list:
+        """Assets of (N, D) latents under the current labels (on this thread: one or two
+        latents only; batches go through the runner)."""
         latents = np.asarray(latents, dtype=np.float32).reshape(-1, self.generator.latent_size)
-        return [self.domain.render(asset) for asset in self.generator.decode(latents, list(self._labels))]
+        return self.generator.decode(latents, list(self._labels))
+
+    def render(self, latents: np.ndarray) -> list[np.ndarray]:
+        """Decode (N, D) latents under the current labels and render them."""
+        return [self.domain.render(asset) for asset in self.decode(latents)]
 
     def pixmap(self, latent: np.ndarray) -> QPixmap:
         return to_pixmap(self.render(latent)[0])

@@ -514,4 +514,6 @@ class DomainView(QWidget):
 
     def shutdown(self) -> None:
         """Stop background work before the tab goes away."""
+        if self.preview.transport is not None:
+            self.preview.transport.shutdown()
         self.context.runner.shutdown()

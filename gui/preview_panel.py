@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from .audio_transport import AudioTransport
 from .context import ViewContext
 from .preview import ZoomView
 
@@ -21,6 +23,7 @@ class PreviewPanel(QWidget):
         self.base: np.ndarray | None = None
         self.offset = np.zeros(context.generator.latent_size, dtype=np.float32)
         self.caption = ""
+        self.asset = None  # the decoded asset shown now (what Play plays)
         self.view = ZoomView(self)
         self.view.setMinimumHeight(160)
         hint = QLabel("Click a tile, scrub between two endpoints, or move a direction slider. Wheel zooms, drag scrolls.")
@@ -29,6 +32,17 @@ class PreviewPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
+        # Domains that write audio get Play/Stop and a tempo box (Space plays while the preview has focus).
+        self.transport: AudioTransport | None = None
+        if "wav" in context.domain.write_formats:
+            self.transport = AudioTransport(context, lambda: self.asset, self)
+            layout.addWidget(self.transport)
+            self.act_play = QAction("Play / Stop", self)
+            self.act_play.setShortcut(QKeySequence(Qt.Key.Key_Space))
+            self.act_play.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.act_play.setEnabled(self.transport.play_button.isEnabled())
+            self.act_play.triggered.connect(self.transport.toggle)
+            self.addAction(self.act_play)
         layout.addWidget(hint)
         context.labels_changed.connect(self.refresh)
 
@@ -50,7 +64,10 @@ class PreviewPanel(QWidget):
         if latent is None:
             return
         started = time.perf_counter()
-        self.view.set_pixels(self.context.render(latent)[0])
+        self.asset = self.context.decode(latent)[0]  # kept for the audio transport
+        self.view.set_pixels(self.context.domain.render(self.asset))
+        if self.transport is not None:
+            self.transport.asset_changed(self.asset)
         self.last_ms = (time.perf_counter() - started) * 1000
         moved = " + directions" if np.any(self.offset) else ""
         self.view.set_caption(f"{self.caption}{moved}")

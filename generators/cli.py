@@ -58,6 +58,16 @@ def apply_decoding_options(generator, args) -> None:
         setattr(generator.domain, option, value)
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="latent-forge",
@@ -106,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--beta", type=float, default=1.0, help="KL weight; above 1 gives a smoother latent space")
     train.add_argument("--latent", type=positive_int, default=32, help="latent size")
     train.add_argument("--batch-size", type=positive_int, default=64)
-    train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    train.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate")
     train.add_argument("--warmup", type=float, default=5.0, help="epochs of KL warm-up")
     train.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension kept free of KL pressure")
     train.add_argument("--patience", type=int, default=0, help="early-stopping patience in epochs (0: off)")

@@ -9,6 +9,7 @@ with a JSON card after every epoch, atomically, so a killed run loses at most on
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,6 +40,17 @@ class TrainConfig:
     patience: int = 0  # stop after this many epochs without validation gain (0: never)
     contractive: float = 0.0  # weight of the encoder Jacobian penalty ||d mu / d x||_F^2
     seed: int = 0
+
+    def __post_init__(self):
+        """Refuse settings no training can use, with one line naming the setting."""
+        whole = {"epochs": 1, "batch_size": 1, "patience": 0}
+        for name, least in whole.items():
+            if getattr(self, name) < least:
+                raise UserError(f"{name.replace('_', ' ')} must be at least {least}, got {getattr(self, name)}")
+        for name in ("learning_rate", "beta", "warmup_epochs", "free_bits", "contractive"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):  # learning rate 0 freezes the weights
+                raise UserError(f"{name.replace('_', ' ')} must be a number of at least 0, got {value}")
 
     def to_dict(self) -> dict:
         return asdict(self)

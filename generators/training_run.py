@@ -44,6 +44,9 @@ class TrainingRequest:
     extra_card: dict = field(default_factory=dict)
 
 
+MAX_LATENT = 1024
+
+
 def resume_path_for(out: Path) -> Path:
     weights, _ = checkpoint_paths(out)
     return weights.with_name(weights.stem + ".resume.safetensors")
@@ -69,9 +72,23 @@ def train_and_save(
 
 def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement) -> list[Path]:
     weights_path, card_path = checkpoint_paths(request.out)
+    if not 1 <= request.latent <= MAX_LATENT:
+        raise UserError(f"latent size must be between 1 and {MAX_LATENT}, got {request.latent}")
     if placement.is_main:
         ensure_writable_file(weights_path)
     parent = load_generator(request.init, domain=request.domain) if request.init else None
+    # Settings are checked before the data is read, which can take a while.
+    train_config = TrainConfig(
+        epochs=request.epochs,
+        batch_size=request.batch_size,
+        learning_rate=request.learning_rate,
+        beta=request.beta,
+        warmup_epochs=request.warmup if parent is None else 0.0,  # a trained model needs no KL warm-up
+        free_bits=request.free_bits,
+        patience=request.patience,
+        contractive=request.contractive,
+        seed=request.seed,
+    )
     if parent is not None:
         domain = parent.domain  # fine-tuning keeps the parent's vocabulary and conditions
         corpus = domain.corpus(request.data, holdout=request.holdout)
@@ -89,17 +106,6 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
     if parent is not None:
         log(f"fine-tuning {request.init} (latent {config.latent_size})")
 
-    train_config = TrainConfig(
-        epochs=request.epochs,
-        batch_size=request.batch_size,
-        learning_rate=request.learning_rate,
-        beta=request.beta,
-        warmup_epochs=request.warmup if parent is None else 0.0,  # a trained model needs no KL warm-up
-        free_bits=request.free_bits,
-        patience=request.patience,
-        contractive=request.contractive,
-        seed=request.seed,
-    )
     resume_path = resume_path_for(weights_path)
     trainer = Trainer(
         model,

@@ -136,3 +136,20 @@ def test_a_folder_with_no_usable_level_is_one_clear_error(tmp_path, legend):
                           capture_output=True, text=True, timeout=120, env=cli_env())
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "no usable level" in proc.stderr and "unknown tile 'Z'" in proc.stderr
+
+
+@pytest.mark.parametrize("setting, value, fragment", [
+    ("beta", -1.0, "beta must be a number of at least 0"),
+    ("contractive", -0.5, "contractive must be a number of at least 0"),
+    ("free_bits", float("nan"), "free bits must be a number of at least 0"),
+    ("warmup", -2.0, "warmup epochs must be a number of at least 0"),
+    ("patience", -1, "patience must be at least 0"),
+    ("latent", 5000, "latent size must be between 1 and 1024"),
+])
+def test_impossible_settings_are_refused_before_the_data_is_read(tmp_path, setting, value, fragment):
+    from generators.errors import UserError
+
+    request = TrainingRequest(domain="levels", data=[tmp_path / "no-such-folder"], out=tmp_path / "m", **{setting: value})
+    with pytest.raises(UserError, match=fragment):  # not "data folder does not exist": checked first
+        train_and_save(request, log=lambda message: None)
+    assert files_under(tmp_path) == []

@@ -4,7 +4,8 @@ Each likelihood maps decoder output of shape (B, out_channels, H, W) to a log-pr
 per item (B,), summed over every cell. The domains pick one by name in the model config:
 
 - `categorical`: one-hot tiles, a softmax over channels per cell (levels);
-- `bernoulli`:   independent binary cells, logits per cell (music piano rolls);
+- `bernoulli`:   independent binary cells, logits per cell (the JSB benchmark's one-plane rolls);
+- `pianoroll`:   two planes (note active, onset) where the onset is scored only where it is free;
 - `logistic`:    8-bit values scaled to [0, 1], a discretised logistic per value (RGBA images).
 """
 from __future__ import annotations
@@ -46,6 +47,36 @@ class Bernoulli:
     def log_prob(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
         return -nll.sum(dim=(1, 2, 3))  # (B,)
+
+    @staticmethod
+    def mean(logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(logits)
+
+
+class PianoRoll:
+    """Two-plane piano rolls, planes (note active, onset) over (time, key).
+
+    The active plane is Bernoulli per cell. The onset plane is not free everywhere: a
+    key that is silent has no onset, and a key that starts sounding always has one
+    (`music_roll.consistent` makes every roll so). The only open question is whether a
+    key that was already sounding is struck again, so the onset is scored only at cells
+    active both now and one step earlier. This is an exact likelihood over valid rolls,
+    and it stops the model paying for onsets that the active plane already fixes."""
+
+    name = "pianoroll"
+
+    @staticmethod
+    def output_channels(input_channels: int) -> int:
+        return input_channels
+
+    @staticmethod
+    def log_prob(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        active, onset = x[:, 0], x[:, 1]  # (B, T, K)
+        held = torch.zeros_like(active)
+        held[:, 1:] = active[:, 1:] * active[:, :-1]
+        log_active = -F.binary_cross_entropy_with_logits(logits[:, 0], active, reduction="none")
+        log_onset = -F.binary_cross_entropy_with_logits(logits[:, 1], onset, reduction="none") * held
+        return (log_active + log_onset).sum(dim=(1, 2))  # (B,)
 
     @staticmethod
     def mean(logits: torch.Tensor) -> torch.Tensor:
@@ -119,7 +150,7 @@ def bits_per_dim(nats: float | torch.Tensor, dims: int) -> float | torch.Tensor:
     return nats / (dims * math.log(2.0))
 
 
-LIKELIHOODS = {cls.name: cls for cls in (Categorical, Bernoulli, DiscretisedLogistic)}
+LIKELIHOODS = {cls.name: cls for cls in (Categorical, Bernoulli, PianoRoll, DiscretisedLogistic)}
 
 
 def get_likelihood(name: str):

@@ -9,6 +9,13 @@ The encoder sees the condition as K extra constant input planes; the decoder get
 concatenated to z and again as constant planes before every upsampling block, so that a
 condition cannot be ignored late in decoding. Grids that are not a multiple of 2**n are
 padded on the bottom/right for the encoder and cropped back after the decoder.
+
+Two layouts share this code:
+- "grid": 2-D convolutions over (H, W), for tile maps and images;
+- "sequence": H is time and W is folded into the channels, (B, C, H, W) -> (B, C*W, H, 1),
+  so the convolutions run along time only. For piano rolls (W = 88 keys) this is far
+  cheaper than a 2-D conv at full resolution, and every filter sees every key at once,
+  which is what harmony needs.
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ class VAEConfig:
     latent_size: int = 32
     channels: tuple[int, ...] = (32, 64, 128)  # stem width, then one entry per halving of H and W
     likelihood: str = "categorical"
+    layout: str = "grid"  # "grid" or "sequence" (see the module docstring)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,6 +46,7 @@ class VAEConfig:
         data = dict(data)
         data["input_shape"] = tuple(data["input_shape"])
         data["channels"] = tuple(data["channels"])
+        data.setdefault("layout", "grid")  # cards written before layouts existed
         return cls(**data)
 
 
@@ -53,19 +62,33 @@ class ConditionalVAE(nn.Module):
     def __init__(self, config: VAEConfig):
         super().__init__()
         self.config = config
+        if config.layout not in ("grid", "sequence"):
+            raise ValueError(f"unknown layout {config.layout!r}; known: grid, sequence")
+        self.sequence = config.layout == "sequence"
         in_ch, height, width = config.input_shape
+        if self.sequence:  # keys become channels; the conv grid is (time, 1)
+            in_ch, width = in_ch * width, 1
         k = config.condition_size
         downs = len(config.channels) - 1
         scale = 2**downs
-        self.padded = (math.ceil(height / scale) * scale, math.ceil(width / scale) * scale)
-        self.bottom = (self.padded[0] // scale, self.padded[1] // scale)
+        col_scale = 1 if self.sequence else scale
+        self.padded = (math.ceil(height / scale) * scale, math.ceil(width / col_scale) * col_scale)
+        self.bottom = (self.padded[0] // scale, self.padded[1] // col_scale)
         flat = config.channels[-1] * self.bottom[0] * self.bottom[1]
         self.likelihood = get_likelihood(config.likelihood)
 
+        # Kernel, stride and padding as (rows, columns); a sequence never convolves columns.
+        def along(rows: int, cols: int) -> tuple[int, int]:
+            return (rows, cols if not self.sequence else 1)
+
+        col_pad = 0 if self.sequence else 1
+        down = dict(kernel_size=along(4, 4), stride=along(2, 2), padding=(1, col_pad))
+        same = dict(kernel_size=along(3, 3), padding=(1, col_pad))
+
         # Encoder: a 3×3 stem at full resolution, then stride-2 4×4 convs.
-        enc = [nn.Conv2d(in_ch + k, config.channels[0], 3, padding=1)]
+        enc = [nn.Conv2d(in_ch + k, config.channels[0], **same)]
         for c_in, c_out in zip(config.channels, config.channels[1:]):
-            enc.append(nn.Conv2d(c_in + k, c_out, 4, stride=2, padding=1))
+            enc.append(nn.Conv2d(c_in + k, c_out, **down))
         self.encoder_convs = nn.ModuleList(enc)
         self.to_posterior = nn.Linear(flat, 2 * config.latent_size)
 
@@ -73,13 +96,16 @@ class ConditionalVAE(nn.Module):
         self.from_latent = nn.Linear(config.latent_size + k, flat)
         rev = list(reversed(config.channels))
         self.decoder_convs = nn.ModuleList(
-            nn.ConvTranspose2d(c_in + k, c_out, 4, stride=2, padding=1) for c_in, c_out in zip(rev, rev[1:])
+            nn.ConvTranspose2d(c_in + k, c_out, **down) for c_in, c_out in zip(rev, rev[1:])
         )
-        out_ch = self.likelihood.output_channels(in_ch)
-        self.head = nn.Conv2d(config.channels[0] + k, out_ch, 3, padding=1)
+        self.out_channels = self.likelihood.output_channels(config.input_shape[0])
+        head_channels = self.out_channels * (config.input_shape[2] if self.sequence else 1)
+        self.head = nn.Conv2d(config.channels[0] + k, head_channels, **same)
 
     def encode(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior parameters (mu, logvar), each (B, D)."""
+        if self.sequence:  # (B, C, T, K) -> (B, C*K, T, 1)
+            x = x.permute(0, 1, 3, 2).reshape(x.shape[0], -1, x.shape[2], 1)
         h = F.pad(x, (0, self.padded[1] - x.shape[3], 0, self.padded[0] - x.shape[2]))
         for conv in self.encoder_convs:
             h = F.silu(conv(_conditioned(h, c)))
@@ -94,6 +120,8 @@ class ConditionalVAE(nn.Module):
             h = F.silu(deconv(_conditioned(h, c)))
         out = self.head(_conditioned(h, c))
         _, height, width = self.config.input_shape
+        if self.sequence:  # (B, C'*K, T, 1) -> (B, C', T, K)
+            out = out[:, :, :height, 0].reshape(out.shape[0], self.out_channels, width, height).permute(0, 1, 3, 2)
         return out[:, :, :height, :width]
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, generator: torch.Generator | None = None):

@@ -1,0 +1,336 @@
+"""A Mario playability agent: A* over standing positions with tile-grid jump physics.
+
+Model (small Mario, one tile tall, one tile wide):
+- A tile is solid if its legend tags include "solid"; a hazard if it is not solid and is tagged
+  "enemy" or "hazard"; anything else is air. Mario may never occupy a solid or hazard cell, so he
+  cannot walk into an enemy but can jump over it (stomping is not modelled). A solid hazard, such
+  as a cannon top, is simply solid.
+- He stands in an air cell with a solid tile right below. The air above the top row is open
+  (Mario can go above the screen in SMB), left of column 0 and right of the last column are walls,
+  and falling below the bottom row is death (pits).
+- Every move is one precomputed arc: walking off a ledge or stepping (height 0), or a jump whose
+  feet rise 1-4 tiles, each at a few horizontal speeds, left or right. Arcs are parabolas rasterised
+  into chains of 4-connected cells; a 4-high jump at full run lands 10 columns on at the same
+  height, so gaps of up to 10 columns can be cleared (fewer when landing higher). An arc ends by
+  landing (air cell with solid below, once past its apex), dies on a hazard, a side wall or a pit,
+  or, when its head hits a solid tile while rising, bonks and falls on at the same horizontal speed.
+Coordinates in results are map (row, column); rows above the map are negative.
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from functools import lru_cache
+from math import floor, sqrt
+
+import numpy as np
+
+from .errors import UserError
+from .levels import Level
+
+GRAVITY = 1.0  # rows per time unit squared; the time unit is arbitrary
+JUMP_HEIGHTS = (0, 1, 2, 3, 4)  # apex of the feet, in tiles above the take-off row; 0 = step/fall
+MAX_JUMP = max(JUMP_HEIGHTS)
+RUN_SPEED = 10.0 / (2.0 * sqrt(2.0 * MAX_JUMP / GRAVITY))  # columns per time unit: a full jump spans 10
+SPEED_FRACTIONS = (0.125, 0.25, 0.5, 0.75, 1.0)  # of RUN_SPEED; mid-air steering in between is not modelled
+START_SEARCH = 8  # columns from the start column in which to look for a standing position
+HEADROOM = MAX_JUMP + 1  # open rows kept above the map: standing on the top row and jumping from there
+
+# Cell codes of the padded grid.
+AIR, FOOTING, SOLID, HAZARD, DEATH = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class PlayResult:
+    completable: bool
+    furthest_column: int  # rightmost column of a standing position the agent reached
+    path: tuple[tuple[int, int], ...]  # (row, col) cells the player occupies, in order, start to finish/furthest
+    reason: str  # "" when completable, else a short human sentence
+
+
+@dataclass(frozen=True)
+class _Arcs:
+    """All arcs, padded to one length. Shapes (A, L); step 0 is the first cell after the start."""
+
+    dr: np.ndarray  # row offsets, down positive
+    dc: np.ndarray  # column offsets
+    time: np.ndarray  # time at which the cell is entered
+    cost: np.ndarray  # A* cost of landing there: the time, but never less than running the columns covered
+    can_land: np.ndarray  # past the apex, so footing under the cell ends the arc
+    up: np.ndarray  # the step moves up, so a solid cell there is a head bonk
+    length: np.ndarray  # (A,) real steps of each arc
+    speed_index: np.ndarray  # (A,) which fall arc continues after a bonk (same speed and direction)
+    reach: int  # widest |dc| of any arc
+
+
+def _trace(height: int, speed: float, direction: int, depth: int) -> list[tuple[int, int, float, bool, bool]]:
+    """One arc as (dr, dc, time, can_land, up) steps until its feet are `depth` rows below the start."""
+    vy = sqrt(2.0 * GRAVITY * height)
+    t_apex = vy / GRAVITY
+    steps: list[tuple[int, int, float, bool, bool]] = []
+    r = c = 0
+
+    def enter(row: int, col: int, landing: bool) -> None:
+        last_row = steps[-1][0] if steps else 0
+        steps.append((row, col, t, landing, row < last_row))
+
+    t, dt = 0.0, 1.0 / 512
+    apex_marked = height == 0
+    while r < depth:
+        t += dt
+        y = vy * t - 0.5 * GRAVITY * t * t
+        nr, nc = floor(-y + 0.5), direction * floor(speed * t + 0.5)
+        if not apex_marked and t >= t_apex:
+            # Re-enter the apex cell so that footing under it can end the arc there.
+            apex_marked = True
+            enter(r, c, True)
+        if (nr, nc) == (r, c):
+            continue
+        rising = t < t_apex
+        if nr != r and nc != c:
+            # Diagonal: go up first while rising (over a ledge corner), across first while falling (onto it).
+            enter(*((nr, c) if rising else (r, nc)), not rising)
+        enter(nr, nc, not rising)
+        r, c = nr, nc
+    return steps
+
+
+def _cost(time, dc):
+    # Never below the time to run the columns covered, so the A* estimate (columns left / RUN_SPEED)
+    # never overestimates.
+    return np.maximum(time, np.abs(dc) / RUN_SPEED)
+
+
+@lru_cache(maxsize=8)
+def _arcs(depth: int) -> _Arcs:
+    """The arc table for falls of up to `depth` rows below the start (computed once per depth)."""
+    speeds = [f * RUN_SPEED for f in SPEED_FRACTIONS]
+    traces, fall_of = [], []
+    for direction in (1, -1):
+        for height in JUMP_HEIGHTS:
+            for s, speed in enumerate(speeds):
+                traces.append(_trace(height, speed, direction, depth))
+                fall_of.append((direction, s))
+    # Bonks continue as the height-0 arc of the same direction and speed.
+    index_of_fall = {key: i for i, key in enumerate(fall_of) if i % (len(JUMP_HEIGHTS) * len(speeds)) < len(speeds)}
+    width = max(len(t) for t in traces)
+    table = np.zeros((5, len(traces), width))
+    for a, steps in enumerate(traces):
+        arr = np.array(steps, dtype=float)
+        table[:, a, : len(steps)] = arr.T
+        table[:, a, len(steps):] = arr[-1][:, None]  # pad with the last (deadly, below-map) cell
+    dr, dc = table[0].astype(np.int64), table[1].astype(np.int64)
+    return _Arcs(
+        dr=dr, dc=dc, time=table[2], cost=_cost(table[2], dc), can_land=table[3].astype(bool), up=table[4].astype(bool),
+        length=np.array([len(t) for t in traces]),
+        speed_index=np.array([index_of_fall[key] for key in fall_of]),
+        reach=int(np.abs(dc).max()),
+    )
+
+
+class _Grid:
+    """The level as a padded code grid: rows HEADROOM.. are the map, then one death row; walls pad the sides."""
+
+    def __init__(self, level: Level, legend: dict):
+        rows = level.rows
+        self.height, self.width = level.height, level.width
+        chars = np.array([list(r) for r in rows]) if rows else np.zeros((0, 0), dtype="<U1")
+        unknown = sorted(set(np.unique(chars).tolist()) - set(legend))
+        if unknown:
+            raise UserError(f"the level has tile {unknown[0]!r} that its legend does not describe")
+        solid = np.isin(chars, [c for c, tags in legend.items() if "solid" in tags])
+        hazard = ~solid & np.isin(chars, [c for c, tags in legend.items() if {"enemy", "hazard"} & set(tags)])
+        self.solid, self.hazard = solid, hazard
+        self.arcs = _arcs(max(HEADROOM + self.height + 1, 16))
+        self.pad = self.arcs.reach + 1
+        code = np.full((HEADROOM + self.height + 1, self.width + 2 * self.pad), AIR, dtype=np.uint8)
+        inner = code[HEADROOM : HEADROOM + self.height, self.pad : self.pad + self.width]
+        inner[solid] = SOLID
+        inner[hazard] = HAZARD
+        code[:, : self.pad] = SOLID
+        code[:, self.pad + self.width :] = SOLID
+        code[-1, :] = DEATH
+        footing = np.zeros(code.shape, dtype=bool)
+        footing[:-1] = (code[:-1] == AIR) & (code[1:] == SOLID)
+        code[footing] = FOOTING
+        self.code = code
+        self.flat = code.ravel()
+        self.stride = code.shape[1]
+        self.death_row = code.shape[0] - 1
+        self._tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def cell(self, node: int) -> tuple[int, int]:
+        """Map (row, col) of a flat padded index."""
+        r, c = divmod(int(node), self.stride)
+        return r - HEADROOM, c - self.pad
+
+    def table(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Flat arc offsets, can_land and up for a start `k` rows above the death row, cut where every
+        arc has met that row; later steps are clamped onto it."""
+        if k not in self._tables:
+            a = self.arcs
+            n = int((a.dr >= k).argmax(1).max()) + 1
+            offsets = np.minimum(a.dr[:, :n], k) * self.stride + a.dc[:, :n]
+            self._tables[k] = (offsets, a.can_land[:, :n], a.up[:, :n])
+        return self._tables[k]
+
+    def first_events(self, starts: np.ndarray, arcs: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Where arc `arcs[i]` flown from node `starts[i]` ends: (step, code there, node there,
+        whether that step moved up, node of the step before)."""
+        step = np.zeros(len(starts), dtype=np.int64)
+        kind = np.zeros(len(starts), dtype=np.uint8)
+        end, before = np.zeros_like(step), np.zeros_like(step)
+        up = np.zeros(len(starts), dtype=bool)
+        depth = self.death_row - starts // self.stride
+        for k in np.unique(depth).tolist():
+            sel = np.flatnonzero(depth == k)
+            offsets, can_land, up_k = self.table(k)
+            cells = starts[sel, None] + offsets[arcs[sel]]  # (n, L)
+            codes = self.flat[cells]
+            event = (codes >= SOLID) | ((codes == FOOTING) & can_land[arcs[sel]])
+            s = event.argmax(1)
+            rows = np.arange(len(sel))
+            step[sel], kind[sel], end[sel] = s, codes[rows, s], cells[rows, s]
+            up[sel] = up_k[arcs[sel], s]
+            before[sel] = cells[rows, np.maximum(s - 1, 0)]
+        return step, kind, end, up, before
+
+    def moves(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Every standing node (sorted flat indices) and every move between them, cheapest per pair.
+
+        Moves are arrays sorted by source: src, dst (node ids), cost, and arc, step, fall, fall_step
+        (fall = -1 unless the arc bonked at step and fell on along arc `fall`)."""
+        a = self.arcs
+        nodes = np.flatnonzero(self.flat == FOOTING)
+        n_arcs = len(a.length)
+        starts = np.repeat(nodes, n_arcs)
+        arcs = np.tile(np.arange(n_arcs), len(nodes))
+        step, kind, end, up, before = self.first_events(starts, arcs)
+        land = kind == FOOTING
+        parts = [(starts[land], end[land], a.cost[arcs[land], step[land]], arcs[land], step[land],
+                  np.full(int(land.sum()), -1), np.full(int(land.sum()), -1))]
+        bonk = (kind == SOLID) & up & (step > 0)
+        if bonk.any():
+            falls = a.speed_index[arcs[bonk]]
+            f_step, f_kind, f_end, _, _ = self.first_events(before[bonk], falls)
+            ok = f_kind == FOOTING
+            arc, top = arcs[bonk][ok], step[bonk][ok] - 1
+            fall, fs = falls[ok], f_step[ok]
+            cost = _cost(a.time[arc, top] + a.time[fall, fs], a.dc[arc, top] + a.dc[fall, fs])
+            parts.append((starts[bonk][ok], f_end[ok], cost, arc, top, fall, fs))
+        src, dst, cost, arc, stp, fall, fstp = (np.concatenate(x) for x in zip(*parts))
+        src, dst = np.searchsorted(nodes, src), np.searchsorted(nodes, dst)
+        key = src * len(nodes) + dst
+        order = np.lexsort((cost, key))
+        keep = order[np.r_[True, key[order][1:] != key[order][:-1]]]  # cheapest move of each pair
+        names = ("src", "dst", "cost", "arc", "step", "fall", "fall_step")
+        return nodes, {n: v[keep] for n, v in zip(names, (src, dst, cost, arc, stp, fall, fstp))}
+
+    def move_cells(self, start: int, arc: int, step: int, fall: int, fall_step: int) -> list[tuple[int, int]]:
+        """The map cells a move passes through after `start`, ending at its landing."""
+        a = self.arcs
+        r0, c0 = self.cell(start)
+        cells = [(r0 + int(a.dr[arc, s]), c0 + int(a.dc[arc, s])) for s in range(step + 1)]
+        if fall >= 0:
+            r1, c1 = cells[-1]
+            cells += [(r1 + int(a.dr[fall, s]), c1 + int(a.dc[fall, s])) for s in range(fall_step + 1)]
+        return cells
+
+
+def play(level: Level, legend: dict, *, start_column: int | None = None, goal_columns: int = 3) -> PlayResult:
+    """Search from the leftmost standing column to any standing position in the last `goal_columns`."""
+    grid = _Grid(level, legend)
+    first = 0 if start_column is None else start_column
+    nodes, moves = grid.moves()
+    columns = ((nodes % grid.stride) - grid.pad).tolist()
+    starts = _starts(grid, nodes, columns, first)
+    if not starts:
+        return PlayResult(False, -1, (), f"no place to stand in columns {first}-{first + START_SEARCH - 1}")
+    goal = max(grid.width - goal_columns, 0)
+    reached, parent, best = _search(moves, columns, starts, goal)
+    row, column = grid.cell(nodes[best])
+    path = _path(grid, nodes, moves, parent, best)
+    if reached:
+        return PlayResult(True, column, path, "")
+    return PlayResult(False, column, path, f"stuck at column {column}: {_obstacle(grid, row, column)}")
+
+
+def _starts(grid: _Grid, nodes: np.ndarray, columns: list[int], first: int) -> list[int]:
+    """Ids of the standing nodes in the leftmost column from `first` that has any, lowest first."""
+    for col in range(max(first, 0), min(first + START_SEARCH, grid.width)):
+        ids = [i for i, c in enumerate(columns) if c == col]
+        if ids:
+            return sorted(ids, key=lambda i: -int(nodes[i]))
+    return []
+
+
+def _search(moves: dict, columns: list[int], starts: list[int], goal: int) -> tuple[bool, list[int], int]:
+    """A* over node ids; cost is air time, the estimate columns left / RUN_SPEED.
+
+    Returns (goal reached, parent move index per node (-1 for none), goal node or furthest node)."""
+    n = len(columns)
+    src, dst, cost = moves["src"], moves["dst"].tolist(), moves["cost"].tolist()
+    bounds = np.searchsorted(src, np.arange(n + 1)).tolist()
+    g = [float("inf")] * n
+    parent = [-1] * n
+    closed = bytearray(n)
+    heap = []
+    for s in starts:
+        g[s] = 0.0
+        heap.append((max(goal - columns[s], 0) / RUN_SPEED, 0.0, s))
+    heapq.heapify(heap)
+    best = starts[0]
+    while heap:
+        _, neg_g, u = heapq.heappop(heap)
+        if closed[u]:
+            continue
+        closed[u] = 1
+        if columns[u] > columns[best]:
+            best = u
+        if columns[u] >= goal:
+            return True, parent, u
+        gu = -neg_g
+        for e in range(bounds[u], bounds[u + 1]):
+            v = dst[e]
+            new_g = gu + cost[e]
+            if new_g < g[v] and not closed[v]:
+                g[v] = new_g
+                parent[v] = e
+                # Ties go to the deeper node, so runs along flat ground go straight ahead.
+                heapq.heappush(heap, (new_g + max(goal - columns[v], 0) / RUN_SPEED, -new_g, v))
+    return False, parent, best
+
+
+def _path(grid: _Grid, nodes: np.ndarray, moves: dict, parent: list[int], node: int) -> tuple[tuple[int, int], ...]:
+    """Cells from the start to `node`, following parent moves and dropping repeated cells."""
+    pieces = []
+    while parent[node] >= 0:
+        e = parent[node]
+        prev = int(moves["src"][e])
+        move = (int(moves[k][e]) for k in ("arc", "step", "fall", "fall_step"))
+        pieces.append(grid.move_cells(int(nodes[prev]), *move))
+        node = prev
+    cells = [grid.cell(nodes[node])]
+    for piece in reversed(pieces):
+        cells += piece
+    return tuple(c for i, c in enumerate(cells) if i == 0 or c != cells[i - 1])
+
+
+def _obstacle(grid: _Grid, row: int, column: int) -> str:
+    """A short description of what stops the agent right of (row, column)."""
+    nxt = column + 1
+    if nxt >= grid.width:
+        return "the level ends before the goal"
+    if 0 <= row < grid.height and grid.solid[row, nxt]:
+        top = row
+        while top > 0 and grid.solid[top - 1, nxt]:
+            top -= 1
+        return f"a wall {row - top + 1} tiles high"
+    if 0 <= row < grid.height and grid.hazard[row, nxt]:
+        return "an enemy in the way"
+    footing = grid.code[HEADROOM : HEADROOM + grid.height, grid.pad + nxt : grid.pad + grid.width] == FOOTING
+    reachable = footing[max(row - MAX_JUMP, 0) :].any(0)  # no higher than a full jump
+    gap = int(reachable.argmax()) if reachable.any() else len(reachable)
+    if gap:
+        return f"gap of {gap} columns"
+    return "no reachable footing ahead"

@@ -1,4 +1,4 @@
-"""The headless command line: `sample`, `interpolate`, `train` and `eval` for every domain.
+"""The headless command line: `sample`, `interpolate`, `denoise`, `train` and `eval` for every domain.
 
 User errors (bad files, flags, conditions or checkpoints) print one line to stderr and exit
 2, with no traceback; nothing half-written is left, because every file is written
@@ -131,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples for the card's IWAE bound")
     train.set_defaults(handler=run_train)
 
+    denoise = add("denoise", "Clean files by passing them through a model: encode, then decode the mean.")
+    denoise.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
+    denoise.add_argument("--in", dest="inputs", nargs="+", required=True, metavar="FILE", help="the files to clean")
+    denoise.add_argument("--condition", nargs="*", default=None, metavar="LABEL",
+                         help="encode and decode under these labels (default: what each file shows)")
+    denoise.add_argument("--format", help="file type to write (default: the domain's first, e.g. png)")
+    denoise.add_argument("--out", required=True, help="output folder; each FILE becomes STEM-denoised.EXT")
+    denoise.set_defaults(handler=run_denoise)
+
     evaluate = add("eval", "Measure a model on its held-out data.")
     evaluate.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
     evaluate.add_argument("--data", nargs="+", required=True, metavar="PATH", help="the data folder(s) it was trained on")
@@ -151,9 +160,16 @@ def _generator(args):
     return load_generator(args.checkpoint or args.domain, domain=args.domain)
 
 
-def _format(generator, requested: str | None) -> str:
+def _format(generator, requested: str | None, batch: bool = True) -> str:
     fmt = (requested or generator.domain.write_formats[0]).lower().lstrip(".")
-    return generator.domain.check_format(f"x.{fmt}")
+    return generator.domain.check_format(f"x.{fmt}", batch=batch)
+
+
+def write_one_file(generator, fmt: str, assets: list, names: list[str], stem: Path, detail: str) -> None:
+    """A batch format (a sprite sheet, an animation): every item in one file named after
+    `stem`; prints that file with `detail`, then any companion (the sheet's atlas)."""
+    path = stem.with_name(f"{stem.name}-sheet" if fmt == "sheet" else f"{stem.name}.{fmt}")
+    report_written(generator.domain.write_batch(assets, names, path), detail, set())
 
 
 def report_written(paths: list[Path], detail: str, listed: set) -> None:
@@ -175,7 +191,13 @@ def run_sample(args) -> int:
     fmt = _format(generator, args.format)
     out = ensure_writable_dir(args.out)
     listed: set = set()
-    for item in generator.sample(args.n, args.condition, args.temperature, args.seed):
+    items = generator.sample(args.n, args.condition, args.temperature, args.seed)
+    if fmt in generator.domain.batch_formats:
+        first, last = items[0].seed, items[-1].seed
+        write_one_file(generator, fmt, [i.asset for i in items], [f"{args.domain}-seed{i.seed}" for i in items],
+                       out / f"{args.domain}-seed{first}-{last}", f"seeds={first}..{last}")
+        return 0
+    for item in items:
         path = out / f"{args.domain}-seed{item.seed}.{fmt}"
         report_written(generator.domain.write(item.asset, path), f"seed={item.seed}", listed)
     return 0
@@ -185,10 +207,7 @@ def _endpoint(generator, path: str | None, seed: int | None, condition) -> tuple
     """(latent, labels, description) of one interpolation end."""
     if path is None:
         return generator.latent_for_seed(seed), generator.condition_labels(condition), f"seed:{seed}"
-    asset = generator.domain.read(path)
-    note = getattr(generator.domain, "encoding_note", lambda a: None)(asset)
-    if note:
-        print(f"note: {path}: {note}", file=sys.stderr)
+    asset = read_noting(generator, path)
     labels = generator.condition_labels(generator.domain.labels_of(asset))
     return generator.encode([asset])[0], labels, f"file:{path}"
 
@@ -206,12 +225,58 @@ def run_interpolate(args) -> int:
     path_z = generator.interpolate(z_a, z_b, args.steps, args.mode)
     out = ensure_writable_dir(args.out)
     listed: set = set()
+    frames = []
     for i, z in enumerate(path_z):
         t = 0.5 if args.steps == 1 else i / (args.steps - 1)
         labels = args.condition if args.condition is not None else (labels_a if t < 0.5 else labels_b)
         asset = generator.decode(z[None], labels)[0]
+        if fmt in generator.domain.batch_formats:
+            frames.append(asset)
+            continue
         path = out / f"{args.domain}-interp{i:02d}.{fmt}"
         report_written(generator.domain.write(asset, path), f"t={t:.3f}\tfrom={name_a}\tto={name_b}", listed)
+    if frames:
+        write_one_file(generator, fmt, frames, [f"{args.domain}-interp{i:02d}" for i in range(len(frames))],
+                       out / f"{args.domain}-interp", f"frames={len(frames)}\tfrom={name_a}\tto={name_b}")
+    return 0
+
+
+def read_noting(generator, path: str):
+    """Read a user's file, telling them on stderr if encoding changes it (a crop, a resize)."""
+    asset = generator.domain.read(path)
+    note = generator.domain.encoding_note(asset)
+    if note:
+        print(f"note: {path}: {note}", file=sys.stderr)
+    return asset
+
+
+def output_stems(paths: list[str]) -> list[str]:
+    """A distinct file stem per input: its own, with -2, -3... added where two share one."""
+    stems, seen = [], set()
+    for path in paths:
+        stem, n = Path(path).stem or "item", 1
+        while (stem if n == 1 else f"{stem}-{n}") in seen:
+            n += 1
+        stems.append(stem if n == 1 else f"{stem}-{n}")
+        seen.add(stems[-1])
+    return stems
+
+
+def run_denoise(args) -> int:
+    from .fileio import ensure_writable_dir
+
+    generator = _generator(args)
+    if args.condition is not None:
+        generator.condition_labels(args.condition)
+    fmt = _format(generator, args.format, batch=False)
+    assets = [read_noting(generator, path) for path in args.inputs]  # every input is checked before anything is written
+    out = ensure_writable_dir(args.out)
+    listed: set = set()
+    for path, stem, asset in zip(args.inputs, output_stems(args.inputs), assets):
+        labels = generator.condition_labels(args.condition if args.condition is not None else generator.domain.labels_of(asset))
+        cleaned = generator.decode(generator.encode([asset], labels), labels)[0]  # the decoder's mean at the posterior mean
+        written = generator.domain.write(cleaned, out / f"{stem}-denoised.{fmt}")
+        report_written(written, f"from={path}\tcondition={','.join(labels)}", listed)
     return 0
 
 

@@ -46,6 +46,7 @@ class Domain(ABC):
     name: str = ""
     likelihood: str = ""
     write_formats: tuple[str, ...] = ()  # file extensions `write` understands, default first
+    batch_formats: tuple[str, ...] = ()  # formats `write_batch` puts a whole batch into (a sheet, an animation)
 
     @property
     @abstractmethod
@@ -122,12 +123,19 @@ class Domain(ABC):
     def condition_vector(self, labels) -> np.ndarray:
         return self.conditions.encode(labels)
 
-    def check_format(self, path: str | Path) -> str:
-        """The write format for `path`, or a UserError naming the ones we support."""
+    def check_format(self, path: str | Path, batch: bool = False) -> str:
+        """The write format for `path`, or a UserError naming the ones we support. With
+        `batch`, the formats that hold a whole batch in one file count too."""
         ext = Path(path).suffix.lower().lstrip(".")
-        if ext not in self.write_formats:
-            raise UserError(f"cannot write .{ext or '?'} files for {self.name}; choose one of: {', '.join(self.write_formats)}")
+        known = tuple(dict.fromkeys(self.write_formats + (self.batch_formats if batch else ())))
+        if ext not in known:
+            raise UserError(f"cannot write .{ext or '?'} files for {self.name}; choose one of: {', '.join(known)}")
         return ext
+
+    def write_batch(self, assets: list, names: list[str], path: str | Path) -> list[Path]:
+        """Write many assets into one file of a `batch_formats` format (atomically), each
+        known by its name. Returns every file written, the main one first."""
+        raise UserError(f"{self.name} cannot write several items into one file")
 
 
 DOMAIN_NAMES = ("levels", "images", "music")
@@ -139,6 +147,10 @@ def domain_class(name: str) -> type[Domain]:
         from .levels import LevelsDomain
 
         return LevelsDomain
+    if name == "images":
+        from .images import ImagesDomain
+
+        return ImagesDomain
     if name == "music":
         from .music import MusicDomain
 

@@ -150,3 +150,52 @@ def test_bernoulli_likelihood_scores_binary_grids():
     log_p = model.likelihood.log_prob(out, x)
     assert log_p.shape == (2,) and (log_p < 0).all()
     assert ((model.likelihood.mean(out) >= 0) & (model.likelihood.mean(out) <= 1)).all()
+
+
+def test_sequence_layout_convolves_time_only_and_keeps_the_item_shape():
+    config = VAEConfig((2, 16, 11), 3, latent_size=5, channels=(8, 8, 8), likelihood="pianoroll", layout="sequence")
+    model = ConditionalVAE(config)
+    x = (torch.rand(4, 2, 16, 11) > 0.7).float()
+    c = torch.eye(3)[[0, 1, 2, 0]]
+    mu, logvar = model.encode(x, c)
+    assert mu.shape == (4, 5) and logvar.shape == (4, 5)
+    out = model.decode(mu, c)
+    assert out.shape == (4, 2, 16, 11)
+    # Each output key has its own head channels: perturbing one key's input changes the
+    # encoder's answer, so keys are not pooled together.
+    x2 = x.clone()
+    x2[:, 0, :, 10] = 1 - x2[:, 0, :, 10]
+    assert not torch.allclose(model.encode(x2, c)[0], mu)
+    assert VAEConfig.from_dict(config.to_dict()) == config
+
+
+def test_cards_written_before_layouts_existed_load_as_grids():
+    data = VAEConfig((3, 8, 8), 2).to_dict()
+    del data["layout"]
+    assert VAEConfig.from_dict(data).layout == "grid"
+    with pytest.raises(ValueError, match="layout"):
+        ConditionalVAE(VAEConfig((3, 8, 8), 2, layout="spiral"))
+
+
+def test_pianoroll_likelihood_scores_onsets_only_where_a_held_key_could_be_struck_again():
+    likelihood = get_likelihood("pianoroll")
+    active = torch.zeros(1, 6, 2)
+    active[0, 1:5, 0] = 1  # key 0 sounds for steps 1..4: its onset at step 1 is forced
+    onset = torch.zeros(1, 6, 2)
+    onset[0, 1, 0] = 1
+    onset[0, 3, 0] = 1  # struck again at step 3: a free choice the model pays for
+    x = torch.stack([active, onset], dim=1)
+    logits = torch.randn(1, 2, 6, 2)
+    base = likelihood.log_prob(logits, x)
+    free = torch.zeros(6, 2, dtype=torch.bool)
+    free[2:5, 0] = True  # active now and one step earlier
+    for t in range(6):
+        for k in range(2):
+            changed = logits.clone()
+            changed[0, 1, t, k] += 3.0
+            moved = not torch.allclose(likelihood.log_prob(changed, x), base)
+            assert moved == bool(free[t, k]), (t, k)
+    # The whole score is Bernoulli on the active plane plus Bernoulli on the free onsets.
+    bernoulli = get_likelihood("bernoulli")
+    onset_terms = -torch.nn.functional.binary_cross_entropy_with_logits(logits[0, 1], onset[0], reduction="none")
+    assert torch.allclose(bernoulli.log_prob(logits[:, :1], x[:, :1]) + (free.float() * onset_terms).sum(), base)

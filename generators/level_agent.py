@@ -1,19 +1,23 @@
 """A Mario playability agent: A* over standing positions with tile-grid jump physics.
 
-Model (small Mario, one tile tall, one tile wide):
-- A tile is solid if its legend tags include "solid"; a hazard if it is not solid and is tagged
-  "enemy" or "hazard"; anything else is air. Mario may never occupy a solid or hazard cell, so he
-  cannot walk into an enemy but can jump over it (stomping is not modelled). A solid hazard, such
-  as a cannon top, is simply solid.
+Model (small Mario: one tile tall, one tile wide):
+- A tile is solid if its legend tags include "solid" (a cannon top, solid and hazard, is solid).
+  A non-solid tile tagged "enemy" is an enemy: on a solid tile it is a ground enemy, which Mario may
+  not walk or jump into but may stomp by falling onto it from above (he then stands in its cell);
+  with no solid tile below it flies (paratroopas, Bloopers, Lakitu) and moves out of the way, so it
+  is ignored. Any other non-solid tile tagged "hazard" (spikes, lava) is never entered. Everything
+  else is air.
 - He stands in an air cell with a solid tile right below. The air above the top row is open
   (Mario can go above the screen in SMB), left of column 0 and right of the last column are walls,
   and falling below the bottom row is death (pits).
-- Every move is one precomputed arc: walking off a ledge or stepping (height 0), or a jump whose
-  feet rise 1-4 tiles, each at a few horizontal speeds, left or right. Arcs are parabolas rasterised
-  into chains of 4-connected cells; a 4-high jump at full run lands 10 columns on at the same
-  height, so gaps of up to 10 columns can be cleared (fewer when landing higher). An arc ends by
-  landing (air cell with solid below, once past its apex), dies on a hazard, a side wall or a pit,
-  or, when its head hits a solid tile while rising, bonks and falls on at the same horizontal speed.
+- Every move is one precomputed arc: walking a step or off a ledge (height 0), or a jump whose feet
+  rise 1-4 tiles at a few horizontal speeds, or 5 tiles at a full run (SMB's running jump starts
+  faster), left or right. Arcs are parabolas rasterised into chains of 4-connected cells; the
+  5-high running jump lands 10 columns on at the same height, so gaps of up to 10 columns can be
+  cleared (fewer when landing higher). Run-up room and mid-air steering are not modelled.
+  An arc ends by landing (footing under it once past its apex, or a stomp), dies on a hazard, a
+  side wall or a pit, or, when its head hits a solid tile while rising, bonks and falls on at the
+  same horizontal speed.
 Coordinates in results are map (row, column); rows above the map are negative.
 """
 from __future__ import annotations
@@ -29,15 +33,16 @@ from .errors import UserError
 from .levels import Level
 
 GRAVITY = 1.0  # rows per time unit squared; the time unit is arbitrary
-JUMP_HEIGHTS = (0, 1, 2, 3, 4)  # apex of the feet, in tiles above the take-off row; 0 = step/fall
-MAX_JUMP = max(JUMP_HEIGHTS)
-RUN_SPEED = 10.0 / (2.0 * sqrt(2.0 * MAX_JUMP / GRAVITY))  # columns per time unit: a full jump spans 10
-SPEED_FRACTIONS = (0.125, 0.25, 0.5, 0.75, 1.0)  # of RUN_SPEED; mid-air steering in between is not modelled
+SPEED_FRACTIONS = (0.125, 0.25, 0.5, 0.75, 1.0)  # of RUN_SPEED
+# (apex of the feet in tiles above take-off, fraction of RUN_SPEED); height 0 = a step or a fall.
+JUMPS = tuple((h, f) for h in range(5) for f in SPEED_FRACTIONS) + ((5, 1.0),)
+MAX_JUMP = max(h for h, _ in JUMPS)
+RUN_SPEED = 10.0 / (2.0 * sqrt(2.0 * MAX_JUMP / GRAVITY))  # columns per time unit: a running jump spans 10
 START_SEARCH = 8  # columns from the start column in which to look for a standing position
 HEADROOM = MAX_JUMP + 1  # open rows kept above the map: standing on the top row and jumping from there
 
-# Cell codes of the padded grid.
-AIR, FOOTING, SOLID, HAZARD, DEATH = 0, 1, 2, 3, 4
+# Cell codes of the padded grid; codes from STOMP up end an arc.
+AIR, FOOTING, STOMP, SOLID, HAZARD, DEATH = range(6)
 
 
 @dataclass(frozen=True)
@@ -55,24 +60,24 @@ class _Arcs:
     dr: np.ndarray  # row offsets, down positive
     dc: np.ndarray  # column offsets
     time: np.ndarray  # time at which the cell is entered
-    cost: np.ndarray  # A* cost of landing there: the time, but never less than running the columns covered
+    cost: np.ndarray  # A* cost of landing there
     can_land: np.ndarray  # past the apex, so footing under the cell ends the arc
     up: np.ndarray  # the step moves up, so a solid cell there is a head bonk
-    length: np.ndarray  # (A,) real steps of each arc
-    speed_index: np.ndarray  # (A,) which fall arc continues after a bonk (same speed and direction)
+    down: np.ndarray  # the step moves down, so an enemy there is stomped
+    fall: np.ndarray  # (A,) the height-0 arc of the same speed and direction, flown on after a bonk
     reach: int  # widest |dc| of any arc
 
 
-def _trace(height: int, speed: float, direction: int, depth: int) -> list[tuple[int, int, float, bool, bool]]:
-    """One arc as (dr, dc, time, can_land, up) steps until its feet are `depth` rows below the start."""
+def _trace(height: int, speed: float, direction: int, depth: int) -> list[tuple]:
+    """One arc as (dr, dc, time, can_land, up, down) steps until its feet are `depth` rows below the start."""
     vy = sqrt(2.0 * GRAVITY * height)
     t_apex = vy / GRAVITY
-    steps: list[tuple[int, int, float, bool, bool]] = []
+    steps: list[tuple] = []
     r = c = 0
 
     def enter(row: int, col: int, landing: bool) -> None:
         last_row = steps[-1][0] if steps else 0
-        steps.append((row, col, t, landing, row < last_row))
+        steps.append((row, col, t, landing, row < last_row, row > last_row))
 
     t, dt = 0.0, 1.0 / 512
     apex_marked = height == 0
@@ -96,34 +101,28 @@ def _trace(height: int, speed: float, direction: int, depth: int) -> list[tuple[
 
 
 def _cost(time, dc):
-    # Never below the time to run the columns covered, so the A* estimate (columns left / RUN_SPEED)
-    # never overestimates.
+    # Air time, but never below the time to run the columns covered, so the A* estimate
+    # (columns left / RUN_SPEED) never overestimates.
     return np.maximum(time, np.abs(dc) / RUN_SPEED)
 
 
 @lru_cache(maxsize=8)
 def _arcs(depth: int) -> _Arcs:
     """The arc table for falls of up to `depth` rows below the start (computed once per depth)."""
-    speeds = [f * RUN_SPEED for f in SPEED_FRACTIONS]
-    traces, fall_of = [], []
-    for direction in (1, -1):
-        for height in JUMP_HEIGHTS:
-            for s, speed in enumerate(speeds):
-                traces.append(_trace(height, speed, direction, depth))
-                fall_of.append((direction, s))
-    # Bonks continue as the height-0 arc of the same direction and speed.
-    index_of_fall = {key: i for i, key in enumerate(fall_of) if i % (len(JUMP_HEIGHTS) * len(speeds)) < len(speeds)}
+    specs = [(d, h, f) for d in (1, -1) for h, f in JUMPS]
+    traces = [_trace(h, f * RUN_SPEED, d, depth) for d, h, f in specs]
+    fall_of = {(d, f): i for i, (d, h, f) in enumerate(specs) if h == 0}
     width = max(len(t) for t in traces)
-    table = np.zeros((5, len(traces), width))
+    table = np.zeros((6, len(traces), width))
     for a, steps in enumerate(traces):
         arr = np.array(steps, dtype=float)
         table[:, a, : len(steps)] = arr.T
-        table[:, a, len(steps):] = arr[-1][:, None]  # pad with the last (deadly, below-map) cell
+        table[:, a, len(steps):] = arr[-1][:, None]  # pad with the last (below-map) cell
     dr, dc = table[0].astype(np.int64), table[1].astype(np.int64)
     return _Arcs(
-        dr=dr, dc=dc, time=table[2], cost=_cost(table[2], dc), can_land=table[3].astype(bool), up=table[4].astype(bool),
-        length=np.array([len(t) for t in traces]),
-        speed_index=np.array([index_of_fall[key] for key in fall_of]),
+        dr=dr, dc=dc, time=table[2], cost=_cost(table[2], dc),
+        can_land=table[3].astype(bool), up=table[4].astype(bool), down=table[5].astype(bool),
+        fall=np.array([fall_of[(d, f)] for d, h, f in specs]),
         reach=int(np.abs(dc).max()),
     )
 
@@ -138,15 +137,22 @@ class _Grid:
         unknown = sorted(set(np.unique(chars).tolist()) - set(legend))
         if unknown:
             raise UserError(f"the level has tile {unknown[0]!r} that its legend does not describe")
-        solid = np.isin(chars, [c for c, tags in legend.items() if "solid" in tags])
-        hazard = ~solid & np.isin(chars, [c for c, tags in legend.items() if {"enemy", "hazard"} & set(tags)])
-        self.solid, self.hazard = solid, hazard
+        def tagged(tag: str) -> np.ndarray:
+            return np.isin(chars, [c for c, tags in legend.items() if tag in tags])
+
+        solid = tagged("solid")
+        enemy = ~solid & tagged("enemy")
+        grounded = np.zeros_like(solid)
+        grounded[:-1] = solid[1:]
+        self.solid = solid
+        self.hazard = ~solid & ~enemy & tagged("hazard")
         self.arcs = _arcs(max(HEADROOM + self.height + 1, 16))
         self.pad = self.arcs.reach + 1
         code = np.full((HEADROOM + self.height + 1, self.width + 2 * self.pad), AIR, dtype=np.uint8)
         inner = code[HEADROOM : HEADROOM + self.height, self.pad : self.pad + self.width]
         inner[solid] = SOLID
-        inner[hazard] = HAZARD
+        inner[self.hazard] = HAZARD
+        inner[enemy & grounded] = STOMP  # flying enemies stay AIR
         code[:, : self.pad] = SOLID
         code[:, self.pad + self.width :] = SOLID
         code[-1, :] = DEATH
@@ -164,60 +170,59 @@ class _Grid:
         r, c = divmod(int(node), self.stride)
         return r - HEADROOM, c - self.pad
 
-    def table(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Flat arc offsets, can_land and up for a start `k` rows above the death row, cut where every
-        arc has met that row; later steps are clamped onto it."""
+    def table(self, k: int) -> tuple[np.ndarray, ...]:
+        """Flat arc offsets, can_land, up and down for a start `k` rows above the death row, cut
+        where every arc has met that row; later steps are clamped onto it."""
         if k not in self._tables:
             a = self.arcs
             n = int((a.dr >= k).argmax(1).max()) + 1
             offsets = np.minimum(a.dr[:, :n], k) * self.stride + a.dc[:, :n]
-            self._tables[k] = (offsets, a.can_land[:, :n], a.up[:, :n])
+            self._tables[k] = (offsets, a.can_land[:, :n], a.up[:, :n], a.down[:, :n])
         return self._tables[k]
 
     def first_events(self, starts: np.ndarray, arcs: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Where arc `arcs[i]` flown from node `starts[i]` ends: (step, code there, node there,
-        whether that step moved up, node of the step before)."""
+        """Where arc `arcs[i]` flown from node `starts[i]` ends: (step, landed, bonked, node there,
+        node of the step before)."""
         step = np.zeros(len(starts), dtype=np.int64)
-        kind = np.zeros(len(starts), dtype=np.uint8)
+        landed, bonked = np.zeros(len(starts), dtype=bool), np.zeros(len(starts), dtype=bool)
         end, before = np.zeros_like(step), np.zeros_like(step)
-        up = np.zeros(len(starts), dtype=bool)
         depth = self.death_row - starts // self.stride
         for k in np.unique(depth).tolist():
             sel = np.flatnonzero(depth == k)
-            offsets, can_land, up_k = self.table(k)
-            cells = starts[sel, None] + offsets[arcs[sel]]  # (n, L)
+            offsets, can_land, up, down = self.table(k)
+            arc = arcs[sel]
+            cells = starts[sel, None] + offsets[arc]  # (n, L)
             codes = self.flat[cells]
-            event = (codes >= SOLID) | ((codes == FOOTING) & can_land[arcs[sel]])
+            event = (codes >= STOMP) | ((codes == FOOTING) & can_land[arc])
             s = event.argmax(1)
-            rows = np.arange(len(sel))
-            step[sel], kind[sel], end[sel] = s, codes[rows, s], cells[rows, s]
-            up[sel] = up_k[arcs[sel], s]
-            before[sel] = cells[rows, np.maximum(s - 1, 0)]
-        return step, kind, end, up, before
+            kind = codes[np.arange(len(sel)), s]
+            step[sel] = s
+            landed[sel] = (kind == FOOTING) | ((kind == STOMP) & down[arc, s])
+            bonked[sel] = (kind == SOLID) & up[arc, s] & (s > 0)
+            end[sel] = cells[np.arange(len(sel)), s]
+            before[sel] = cells[np.arange(len(sel)), np.maximum(s - 1, 0)]
+        return step, landed, bonked, end, before
 
     def moves(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Every standing node (sorted flat indices) and every move between them, cheapest per pair.
 
         Moves are arrays sorted by source: src, dst (node ids), cost, and arc, step, fall, fall_step
-        (fall = -1 unless the arc bonked at step and fell on along arc `fall`)."""
+        (fall = -1 unless the arc bonked after step and fell on along arc `fall`)."""
         a = self.arcs
-        nodes = np.flatnonzero(self.flat == FOOTING)
-        n_arcs = len(a.length)
+        nodes = np.flatnonzero((self.flat == FOOTING) | (self.flat == STOMP))
+        n_arcs = len(a.fall)
         starts = np.repeat(nodes, n_arcs)
         arcs = np.tile(np.arange(n_arcs), len(nodes))
-        step, kind, end, up, before = self.first_events(starts, arcs)
-        land = kind == FOOTING
-        parts = [(starts[land], end[land], a.cost[arcs[land], step[land]], arcs[land], step[land],
-                  np.full(int(land.sum()), -1), np.full(int(land.sum()), -1))]
-        bonk = (kind == SOLID) & up & (step > 0)
+        step, land, bonk, end, before = self.first_events(starts, arcs)
+        none = np.full(int(land.sum()), -1)
+        parts = [(starts[land], end[land], a.cost[arcs[land], step[land]], arcs[land], step[land], none, none)]
         if bonk.any():
-            falls = a.speed_index[arcs[bonk]]
-            f_step, f_kind, f_end, _, _ = self.first_events(before[bonk], falls)
-            ok = f_kind == FOOTING
-            arc, top = arcs[bonk][ok], step[bonk][ok] - 1
-            fall, fs = falls[ok], f_step[ok]
+            falls = a.fall[arcs[bonk]]
+            f_step, f_land, _, f_end, _ = self.first_events(before[bonk], falls)
+            arc, top = arcs[bonk][f_land], step[bonk][f_land] - 1
+            fall, fs = falls[f_land], f_step[f_land]
             cost = _cost(a.time[arc, top] + a.time[fall, fs], a.dc[arc, top] + a.dc[fall, fs])
-            parts.append((starts[bonk][ok], f_end[ok], cost, arc, top, fall, fs))
+            parts.append((starts[bonk][f_land], f_end[f_land], cost, arc, top, fall, fs))
         src, dst, cost, arc, stp, fall, fstp = (np.concatenate(x) for x in zip(*parts))
         src, dst = np.searchsorted(nodes, src), np.searchsorted(nodes, dst)
         key = src * len(nodes) + dst
@@ -256,11 +261,12 @@ def play(level: Level, legend: dict, *, start_column: int | None = None, goal_co
 
 
 def _starts(grid: _Grid, nodes: np.ndarray, columns: list[int], first: int) -> list[int]:
-    """Ids of the standing nodes in the leftmost column from `first` that has any, lowest first."""
+    """Ids of the footing nodes in the leftmost column from `first` that has any, lowest first."""
+    footing = (grid.flat[nodes] == FOOTING).tolist()
     for col in range(max(first, 0), min(first + START_SEARCH, grid.width)):
-        ids = [i for i, c in enumerate(columns) if c == col]
+        ids = [i for i, c in enumerate(columns) if c == col and footing[i]]
         if ids:
-            return sorted(ids, key=lambda i: -int(nodes[i]))
+            return ids[::-1]
     return []
 
 

@@ -13,7 +13,7 @@ Model (small Mario: one tile tall, one tile wide):
 - Every move is one precomputed arc: walking a step or off a ledge (height 0), or a jump whose feet
   rise 1-4 tiles at a few horizontal speeds, or 5 tiles at a full run (SMB's running jump starts
   faster), left or right. Arcs are parabolas rasterised into chains of 4-connected cells; the
-  5-high running jump lands 10 columns on at the same height, so gaps of up to 10 columns can be
+  5-high running jump lands 10 columns on at the same height, so a pit of up to 9 columns can be
   cleared (fewer when landing higher). Run-up room and mid-air steering are not modelled.
   An arc ends by landing (footing under it once past its apex, or a stomp), dies on a hazard, a
   side wall or a pit, or, when its head hits a solid tile while rising, bonks and falls on at the
@@ -332,8 +332,9 @@ def _obstacle(grid: _Grid, row: int, column: int) -> str:
         while top > 0 and grid.solid[top - 1, nxt]:
             top -= 1
         return f"a wall {row - top + 1} tiles high"
-    if 0 <= row < grid.height and grid.hazard[row, nxt]:
-        return "an enemy in the way"
+    ahead = grid.code[row + HEADROOM, grid.pad + nxt]
+    if ahead in (STOMP, HAZARD):
+        return "an enemy in the way" if ahead == STOMP else "a hazard in the way"
     footing = grid.code[HEADROOM : HEADROOM + grid.height, grid.pad + nxt : grid.pad + grid.width] == FOOTING
     reachable = footing[max(row - MAX_JUMP, 0) :].any(0)  # no higher than a full jump
     gap = int(reachable.argmax()) if reachable.any() else len(reachable)

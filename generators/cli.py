@@ -58,6 +58,14 @@ def apply_decoding_options(generator, args) -> None:
         setattr(generator.domain, option, value)
 
 
+def add_level_length_options(sub: argparse.ArgumentParser, morph: bool = False) -> None:
+    """--length: whole levels of many stitched windows (levels only)."""
+    help_text = ("levels: write one level of COLUMNS columns (50-1000) that morphs from the start to the end "
+                 "item, instead of --steps frames" if morph else
+                 "levels: make each item a whole level of COLUMNS columns (50-1000), windows stitched at matched seams")
+    sub.add_argument("--length", type=int, metavar="COLUMNS", help=help_text)
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -89,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, help="seed of the first item; item i uses seed+i (default: random)")
     sample.add_argument("--format", help="file type to write, e.g. txt, png, tmj, tmx")
     sample.add_argument("--out", required=True, help="output folder")
+    add_level_length_options(sample)
+    sample.add_argument("--playable", action="store_true",
+                        help="levels, with --length: repair levels the playability agent cannot finish; any the "
+                        "repair budget cannot fix are still written, marked playable=no, and counted on stderr")
+    sample.add_argument("--repair-budget", type=positive_int, default=24, metavar="N",
+                        help="levels, with --playable: at most N repaired variants tried per level (default 24)")
     add_decoding_options(sample)
     sample.set_defaults(handler=run_sample)
 
@@ -106,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="decode every frame under these labels (default: each end's own labels)")
     interp.add_argument("--format", help="file type to write")
     interp.add_argument("--out", required=True, help="output folder")
+    add_level_length_options(interp, morph=True)
     add_decoding_options(interp)
     interp.set_defaults(handler=run_interpolate)
 
@@ -189,6 +204,8 @@ def run_sample(args) -> int:
     apply_decoding_options(generator, args)
     generator.condition_labels(args.condition)  # unknown labels fail before any file is made
     fmt = _format(generator, args.format)
+    if args.length is not None or args.playable:
+        return sample_long_levels(generator, args, fmt)
     out = ensure_writable_dir(args.out)
     listed: set = set()
     items = generator.sample(args.n, args.condition, args.temperature, args.seed)
@@ -220,8 +237,12 @@ def run_interpolate(args) -> int:
     if args.condition is not None:
         generator.condition_labels(args.condition)
     fmt = _format(generator, args.format)
+    if args.length is not None:
+        check_long_levels(generator, args.length)
     z_a, labels_a, name_a = _endpoint(generator, args.from_file, args.seed_a, args.condition)
     z_b, labels_b, name_b = _endpoint(generator, args.to_file, args.seed_b, args.condition)
+    if args.length is not None:
+        return morph_long_level(generator, args, fmt, (z_a, labels_a, name_a), (z_b, labels_b, name_b))
     path_z = generator.interpolate(z_a, z_b, args.steps, args.mode)
     out = ensure_writable_dir(args.out)
     listed: set = set()
@@ -238,6 +259,66 @@ def run_interpolate(args) -> int:
     if frames:
         write_one_file(generator, fmt, frames, [f"{args.domain}-interp{i:02d}" for i in range(len(frames))],
                        out / f"{args.domain}-interp", f"frames={len(frames)}\tfrom={name_a}\tto={name_b}")
+    return 0
+
+
+def check_long_levels(generator, length: int | None) -> None:
+    """--length is for level models, and within bounds; checked before any file is made."""
+    from .level_stitch import check_length
+
+    if generator.domain.name != "levels":
+        raise UserError(f"--length and --playable apply to levels, not {generator.domain.name}")
+    if length is None:
+        raise UserError("--playable needs --length: the agent plays whole levels")
+    check_length(length)
+
+
+def sample_long_levels(generator, args, fmt: str) -> int:
+    """`sample levels --length`: item i is one stitched level from seed+i; with --playable,
+    repaired towards playability and marked playable=yes/no."""
+    import secrets
+
+    from .fileio import ensure_writable_dir
+    from .generator import check_seed
+    from .level_stitch import sample_long_level
+
+    check_long_levels(generator, args.length)
+    base = secrets.randbelow(2**31) if args.seed is None else check_seed(args.seed, args.n)
+    out = ensure_writable_dir(args.out)
+    listed: set = set()
+    failed = []
+    for seed in range(base, base + args.n):
+        made = sample_long_level(generator, args.length, seed, args.condition, args.temperature,
+                                 playable=args.playable, budget=args.repair_budget)
+        detail = f"seed={seed}\tcolumns={made.level.width}"
+        if args.playable:
+            detail += f"\tplayable={'yes' if made.playable else 'no'}\tattempts={made.attempts}"
+            if not made.playable:
+                failed.append(seed)
+        path = out / f"{args.domain}-seed{seed}-len{args.length}.{fmt}"
+        report_written(generator.domain.write(made.level, path), detail, listed)
+    if failed:
+        print(f"warning: {len(failed)} of {args.n} levels are not playable after {args.repair_budget} repair "
+              f"attempts each (seeds {', '.join(map(str, failed))}); they were written, marked playable=no",
+              file=sys.stderr)
+    return 0
+
+
+def morph_long_level(generator, args, fmt: str, start: tuple, end: tuple) -> int:
+    """`interpolate levels --length`: one level whose window k decodes the latent at
+    t = k / (n - 1) from the start item to the end item."""
+    from .fileio import ensure_writable_dir
+    from .level_stitch import StitchConfig, compose_level, morph_latents, window_count
+
+    (z_a, labels_a, name_a), (z_b, labels_b, name_b) = start, end
+    count = window_count(args.length, generator.domain.width, StitchConfig().overlap)
+    latents = morph_latents(z_a, z_b, count, args.mode)
+    ts = [k / max(count - 1, 1) for k in range(count)]
+    labels = args.condition if args.condition is not None else [labels_a if t < 0.5 else labels_b for t in ts]
+    made = compose_level(generator, latents, labels, args.length, seed=args.seed_a or 0)
+    out = ensure_writable_dir(args.out)
+    path = out / f"{args.domain}-morph-len{args.length}.{fmt}"
+    report_written(generator.domain.write(made.level, path), f"columns={made.level.width}\tfrom={name_a}\tto={name_b}", set())
     return 0
 
 

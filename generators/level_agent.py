@@ -137,8 +137,9 @@ class _Grid:
         unknown = sorted(set(np.unique(chars).tolist()) - set(legend))
         if unknown:
             raise UserError(f"the level has tile {unknown[0]!r} that its legend does not describe")
+
         def tagged(tag: str) -> np.ndarray:
-            return np.isin(chars, [c for c, tags in legend.items() if tag in tags])
+            return np.isin(chars, [c for c, tags in legend.items() if tag in (t.lower() for t in tags)])
 
         solid = tagged("solid")
         enemy = ~solid & tagged("enemy")
@@ -180,27 +181,40 @@ class _Grid:
             self._tables[k] = (offsets, a.can_land[:, :n], a.up[:, :n], a.down[:, :n])
         return self._tables[k]
 
-    def first_events(self, starts: np.ndarray, arcs: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Where arc `arcs[i]` flown from node `starts[i]` ends: (step, landed, bonked, node there,
-        node of the step before)."""
-        step = np.zeros(len(starts), dtype=np.int64)
-        landed, bonked = np.zeros(len(starts), dtype=bool), np.zeros(len(starts), dtype=bool)
+    def first_events(self, starts: np.ndarray, arcs: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """Where arc `arcs[i]` flown from node `starts[i]` ends, or with no `arcs`, every arc from every
+        start (start-major, len(starts) * A results): (step, landed, bonked, node there, node of the
+        step before)."""
+        n_arcs = len(self.arcs.fall)
+        size = len(starts) * n_arcs if arcs is None else len(starts)
+        step = np.zeros(size, dtype=np.int64)
+        landed, bonked = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
         end, before = np.zeros_like(step), np.zeros_like(step)
         depth = self.death_row - starts // self.stride
         for k in np.unique(depth).tolist():
             sel = np.flatnonzero(depth == k)
             offsets, can_land, up, down = self.table(k)
-            arc = arcs[sel]
-            cells = starts[sel, None] + offsets[arc]  # (n, L)
-            codes = self.flat[cells]
-            event = (codes >= STOMP) | ((codes == FOOTING) & can_land[arc])
+            if arcs is None:
+                # Broadcast every arc over every start, (n, A, L), without copying the tables.
+                cells = starts[sel, None, None] + offsets
+                codes = self.flat[cells]
+                event = (codes >= STOMP) | ((codes == FOOTING) & can_land)
+                sel = (sel[:, None] * n_arcs + np.arange(n_arcs)).ravel()
+                arc = np.tile(np.arange(n_arcs), len(cells))
+                cells, codes, event = (x.reshape(len(sel), -1) for x in (cells, codes, event))
+            else:
+                arc = arcs[sel]
+                cells = starts[sel, None] + offsets[arc]  # (n, L)
+                codes = self.flat[cells]
+                event = (codes >= STOMP) | ((codes == FOOTING) & can_land[arc])
             s = event.argmax(1)
-            kind = codes[np.arange(len(sel)), s]
+            rows = np.arange(len(sel))
+            kind = codes[rows, s]
             step[sel] = s
             landed[sel] = (kind == FOOTING) | ((kind == STOMP) & down[arc, s])
             bonked[sel] = (kind == SOLID) & up[arc, s] & (s > 0)
-            end[sel] = cells[np.arange(len(sel)), s]
-            before[sel] = cells[np.arange(len(sel)), np.maximum(s - 1, 0)]
+            end[sel] = cells[rows, s]
+            before[sel] = cells[rows, np.maximum(s - 1, 0)]
         return step, landed, bonked, end, before
 
     def moves(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -213,7 +227,7 @@ class _Grid:
         n_arcs = len(a.fall)
         starts = np.repeat(nodes, n_arcs)
         arcs = np.tile(np.arange(n_arcs), len(nodes))
-        step, land, bonk, end, before = self.first_events(starts, arcs)
+        step, land, bonk, end, before = self.first_events(nodes)
         none = np.full(int(land.sum()), -1)
         parts = [(starts[land], end[land], a.cost[arcs[land], step[land]], arcs[land], step[land], none, none)]
         if bonk.any():
@@ -235,15 +249,17 @@ class _Grid:
         """The map cells a move passes through after `start`, ending at its landing."""
         a = self.arcs
         r0, c0 = self.cell(start)
-        cells = [(r0 + int(a.dr[arc, s]), c0 + int(a.dc[arc, s])) for s in range(step + 1)]
+        cells = list(zip((r0 + a.dr[arc, : step + 1]).tolist(), (c0 + a.dc[arc, : step + 1]).tolist()))
         if fall >= 0:
             r1, c1 = cells[-1]
-            cells += [(r1 + int(a.dr[fall, s]), c1 + int(a.dc[fall, s])) for s in range(fall_step + 1)]
+            cells += zip((r1 + a.dr[fall, : fall_step + 1]).tolist(), (c1 + a.dc[fall, : fall_step + 1]).tolist())
         return cells
 
 
 def play(level: Level, legend: dict, *, start_column: int | None = None, goal_columns: int = 3) -> PlayResult:
     """Search from the leftmost standing column to any standing position in the last `goal_columns`."""
+    if goal_columns < 1:
+        raise ValueError(f"goal_columns must be at least 1, got {goal_columns}")
     grid = _Grid(level, legend)
     first = 0 if start_column is None else start_column
     nodes, moves = grid.moves()

@@ -164,7 +164,7 @@ class _Grid:
         self.flat = code.ravel()
         self.stride = code.shape[1]
         self.death_row = code.shape[0] - 1
-        self._tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._tables: dict[int, tuple[np.ndarray, ...]] = {}
 
     def cell(self, node: int) -> tuple[int, int]:
         """Map (row, col) of a flat padded index."""
@@ -172,13 +172,15 @@ class _Grid:
         return r - HEADROOM, c - self.pad
 
     def table(self, k: int) -> tuple[np.ndarray, ...]:
-        """Flat arc offsets, can_land, up and down for a start `k` rows above the death row, cut
-        where every arc has met that row; later steps are clamped onto it."""
+        """Flat arc offsets, event thresholds, up and down for a start `k` rows above the death row,
+        cut where every arc has met that row; later steps are clamped onto it. A code at or above
+        the threshold ends the arc: footing does only once it can land."""
         if k not in self._tables:
             a = self.arcs
             n = int((a.dr >= k).argmax(1).max()) + 1
             offsets = np.minimum(a.dr[:, :n], k) * self.stride + a.dc[:, :n]
-            self._tables[k] = (offsets, a.can_land[:, :n], a.up[:, :n], a.down[:, :n])
+            threshold = np.where(a.can_land[:, :n], FOOTING, STOMP).astype(np.uint8)
+            self._tables[k] = (offsets, threshold, a.up[:, :n], a.down[:, :n])
         return self._tables[k]
 
     def first_events(self, starts: np.ndarray, arcs: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
@@ -193,12 +195,12 @@ class _Grid:
         depth = self.death_row - starts // self.stride
         for k in np.unique(depth).tolist():
             sel = np.flatnonzero(depth == k)
-            offsets, can_land, up, down = self.table(k)
+            offsets, threshold, up, down = self.table(k)
             if arcs is None:
                 # Broadcast every arc over every start, (n, A, L), without copying the tables.
                 cells = starts[sel, None, None] + offsets
                 codes = self.flat[cells]
-                event = (codes >= STOMP) | ((codes == FOOTING) & can_land)
+                event = codes >= threshold
                 sel = (sel[:, None] * n_arcs + np.arange(n_arcs)).ravel()
                 arc = np.tile(np.arange(n_arcs), len(cells))
                 cells, codes, event = (x.reshape(len(sel), -1) for x in (cells, codes, event))
@@ -206,7 +208,7 @@ class _Grid:
                 arc = arcs[sel]
                 cells = starts[sel, None] + offsets[arc]  # (n, L)
                 codes = self.flat[cells]
-                event = (codes >= STOMP) | ((codes == FOOTING) & can_land[arc])
+                event = codes >= threshold[arc]
             s = event.argmax(1)
             rows = np.arange(len(sel))
             kind = codes[rows, s]

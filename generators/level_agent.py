@@ -7,9 +7,10 @@ Model (small Mario: one tile tall, one tile wide):
   with no solid tile below it flies (paratroopas, Bloopers, Lakitu) and moves out of the way, so it
   is ignored. Any other non-solid tile tagged "hazard" (spikes, lava) is never entered. Everything
   else is air.
-- He stands in an air cell with a solid tile right below. The air above the top row is open
-  (Mario can go above the screen in SMB), left of column 0 and right of the last column are walls,
-  and falling below the bottom row is death (pits).
+- He stands in an air cell (of the map) with a solid tile right below. Jumps may rise above the top
+  row (as Mario can go above the screen in SMB) but he cannot stand up there, so a wall up to the
+  top row stops him. Left of column 0 and right of the last column are walls, and falling below the
+  bottom row is death (pits).
 - Every move is one precomputed arc: walking a step or off a ledge (height 0), or a jump whose feet
   rise 1-4 tiles at a few horizontal speeds, or 5 tiles at a full run (SMB's running jump starts
   faster), left or right. Arcs are parabolas rasterised into chains of 4-connected cells; the
@@ -39,7 +40,7 @@ JUMPS = tuple((h, f) for h in range(5) for f in SPEED_FRACTIONS) + ((5, 1.0),)
 MAX_JUMP = max(h for h, _ in JUMPS)
 RUN_SPEED = 10.0 / (2.0 * sqrt(2.0 * MAX_JUMP / GRAVITY))  # columns per time unit: a running jump spans 10
 START_SEARCH = 8  # columns from the start column in which to look for a standing position
-HEADROOM = MAX_JUMP + 1  # open rows kept above the map: standing on the top row and jumping from there
+HEADROOM = MAX_JUMP + 1  # open rows kept above the map, for jumps from its top row
 
 # Cell codes of the padded grid; codes from STOMP up end an arc.
 AIR, FOOTING, STOMP, SOLID, HAZARD, DEATH = range(6)
@@ -159,6 +160,7 @@ class _Grid:
         code[-1, :] = DEATH
         footing = np.zeros(code.shape, dtype=bool)
         footing[:-1] = (code[:-1] == AIR) & (code[1:] == SOLID)
+        footing[: HEADROOM] = False  # no standing above the map: running along its top is no way through
         code[footing] = FOOTING
         self.code = code
         self.flat = code.ravel()
@@ -243,7 +245,7 @@ class _Grid:
         src, dst = np.searchsorted(nodes, src), np.searchsorted(nodes, dst)
         key = src * len(nodes) + dst
         order = np.lexsort((cost, key))
-        keep = order[np.r_[True, key[order][1:] != key[order][:-1]]]  # cheapest move of each pair
+        keep = order[np.r_[True, key[order][1:] != key[order][:-1]][: len(order)]]  # cheapest move of each pair
         names = ("src", "dst", "cost", "arc", "step", "fall", "fall_step")
         return nodes, {n: v[keep] for n, v in zip(names, (src, dst, cost, arc, stp, fall, fstp))}
 

@@ -134,7 +134,7 @@ def test_walls_up_to_five_tiles_are_climbed(height):
     assert_legal_path(level(cells), LEGEND, result)
 
 
-@pytest.mark.parametrize("height", [6, 9])
+@pytest.mark.parametrize("height", [6, 9, GROUND])  # GROUND: up to the top row, no way over the top
 def test_walls_too_high_stop_the_agent(height):
     cells = grid()
     wall(cells, 20, height)

@@ -48,6 +48,8 @@ AIR, FOOTING, STOMP, SOLID, HAZARD, DEATH = range(6)
 
 @dataclass(frozen=True)
 class PlayResult:
+    """What the agent found: whether the goal is reachable, how far it got and the way there."""
+
     completable: bool
     furthest_column: int  # rightmost column of a standing position the agent reached
     path: tuple[tuple[int, int], ...]  # (row, col) cells the player occupies, in order, start to finish/furthest
@@ -134,6 +136,8 @@ class _Grid:
     def __init__(self, level: Level, legend: dict):
         rows = level.rows
         self.height, self.width = level.height, level.width
+        if any(len(r) != self.width for r in rows):
+            raise UserError("the level's rows are not all the same length")
         chars = np.array([list(r) for r in rows]) if rows else np.zeros((0, 0), dtype="<U1")
         unknown = sorted(set(np.unique(chars).tolist()) - set(legend))
         if unknown:

@@ -60,7 +60,7 @@ def decode_image(data: bytes, name: str):
         try:
             image = Image.open(io.BytesIO(data), formats=READ_FORMATS)
         except UnidentifiedImageError:
-            raise AssetError(f"{name} is {_what_it_is(data)}, not a PNG, JPEG, GIF or WebP image") from None
+            raise AssetError(f"{name} is {_what_it_is(data)}") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise AssetError(f"{name} is too large to decode safely (over the {MAX_PIXELS // 1_000_000}-megapixel limit)") from None
         except Exception as exc:  # noqa: BLE001 - Pillow's header parsers raise many types
@@ -88,14 +88,15 @@ def decode_image(data: bytes, name: str):
 
 
 def _what_it_is(data: bytes) -> str:
+    """Why Pillow found no image: text (a common mix-up), or an unknown format."""
     head = data[:512]
     if b"\0" not in head:
         try:
             head.decode("utf-8")
-            return "a text file"
+            return "a text file, not a PNG, JPEG, GIF or WebP image"
         except UnicodeDecodeError:
             pass
-    return "not an image file Latent Forge can read"
+    return "not a PNG, JPEG, GIF or WebP image (its format is unknown or damaged)"
 
 
 def _reason(exc: Exception) -> str:

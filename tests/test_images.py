@@ -66,7 +66,7 @@ def bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
         "empty": (b"", "is empty (0 bytes)"),
         "text": ("a picture of a cat\n".encode(), "is a text file, not a PNG, JPEG, GIF or WebP image"),
         "truncated": (good.read_bytes()[:400], "is a damaged PNG file"),
-        "garbage": (bytes(range(256)) * 4, "not an image file Latent Forge can read"),
+        "garbage": (bytes(range(256)) * 4, "is not a PNG, JPEG, GIF or WebP image (its format is unknown or damaged)"),
         "bomb": (png_header_only(30000, 30000), "too large to decode safely"),
         "large": (png_header_only(7000, 7000), "7000×7000 pixels, too large to decode safely"),
     }

@@ -211,8 +211,9 @@ def run_sample(args) -> int:
     items = generator.sample(args.n, args.condition, args.temperature, args.seed)
     if fmt in generator.domain.batch_formats:
         first, last = items[0].seed, items[-1].seed
+        seeds = f"{first}-{last}" if last != first else f"{first}"
         write_one_file(generator, fmt, [i.asset for i in items], [f"{args.domain}-seed{i.seed}" for i in items],
-                       out / f"{args.domain}-seed{first}-{last}", f"seeds={first}..{last}")
+                       out / f"{args.domain}-seed{seeds}", f"seeds={first}..{last}")
         return 0
     for item in items:
         path = out / f"{args.domain}-seed{item.seed}.{fmt}"
@@ -225,8 +226,9 @@ def _endpoint(generator, path: str | None, seed: int | None, condition) -> tuple
     if path is None:
         return generator.latent_for_seed(seed), generator.condition_labels(condition), f"seed:{seed}"
     asset = read_noting(generator, path)
-    labels = generator.condition_labels(generator.domain.labels_of(asset))
-    return generator.encode([asset])[0], labels, f"file:{path}"
+    # What the file shows by itself; where it shows nothing (an image), the labels asked for.
+    labels = generator.condition_labels(generator.domain.labels_of(asset) or condition)
+    return generator.encode([asset], labels)[0], labels, f"file:{path}"
 
 
 def run_interpolate(args) -> int:

@@ -77,7 +77,8 @@ def test_same_seed_same_bytes_in_every_format(images_checkpoint, tmp_path):
 def test_interpolate_from_a_file_into_one_animation(images_checkpoint, tmp_path):
     start = tmp_path / "start.jpg"
     Image.fromarray(np.full((40, 100, 3), (200, 30, 30), np.uint8)).save(start)
-    common = ["interpolate", "images", "--checkpoint", images_checkpoint, "--from", start, "--seed-b", "4", "--steps", "4"]
+    common = ["interpolate", "images", "--checkpoint", images_checkpoint, "--from", start, "--seed-b", "4", "--steps", "4",
+              "--condition", "dogs"]
     apng, pngs = run_cli_many([[*common, "--format", "apng", "--out", tmp_path / "a"], [*common, "--out", tmp_path / "p"]])
     assert apng.returncode == 0 and pngs.returncode == 0, (apng.stderr, pngs.stderr)
     assert apng.stderr.strip() == f"note: {start}: fitted 100×40 into 64×64 (padded with transparency)"
@@ -90,6 +91,10 @@ def test_interpolate_from_a_file_into_one_animation(images_checkpoint, tmp_path)
     for index, pixels in enumerate(distinct):
         animation.seek(index)
         assert np.array_equal(np.asarray(animation.convert("RGBA")), pixels)
+    # An image shows no labels by itself, so the file is encoded under the condition asked for.
+    generator = load_generator(images_checkpoint)
+    z = generator.encode([generator.domain.read(start)], ["dogs"])
+    assert np.array_equal(frames[0], generator.decode(z, ["dogs"])[0].pixels)
 
 
 def test_denoise_encodes_then_decodes_the_mean(images_checkpoint, tmp_path):

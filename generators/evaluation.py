@@ -48,6 +48,12 @@ def evaluate(generator: Generator, corpus: Corpus, iwae_k: int = 500, samples: i
         report["negative_elbo_nats_per_frame"] = report["negative_elbo_nats"] / STEPS
         report["iwae_nats_per_frame"] = report["iwae_nats"] / STEPS
         report.update(music_report(generator, corpus, samples, seed))
+    if generator.domain.name == "images":
+        from .image_metrics import bits_per_dim_report, sample_report as image_report
+
+        channels, height, width = generator.domain.shape
+        report.update(bits_per_dim_report(report, channels * height * width))
+        report.update(image_report(generator, corpus, samples, seed))
     return report
 
 

@@ -77,3 +77,123 @@ def test_logistic_samples_follow_the_distribution():
     values = torch.arange(256, dtype=torch.float32).view(256, 1, 1, 1) / 255.0
     probs = DiscretisedLogistic.log_prob_values(params[:, :, :1, :1].expand(256, -1, -1, -1), values).exp().flatten()
     assert (counts - probs).abs().max() < 0.01
+
+
+# --- classifier and sample metrics -----------------------------------------------------
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from generators.conditions import ConditionGroup, ConditionSpace  # noqa: E402
+from generators.domain import Corpus, Split  # noqa: E402
+from generators.errors import CheckpointError  # noqa: E402
+from generators.image_classifier import (  # noqa: E402
+    ClassifierConfig, accuracy, classifier_path, group_targets, load_classifier, save_classifier, train_classifier,
+)
+from generators.image_metrics import (  # noqa: E402
+    add_noise, balanced_conditions, diversity, nearest_distances, premultiplied, psnr,
+)
+
+SPACE = ConditionSpace((ConditionGroup("colour", ("red", "blue"), True), ConditionGroup("size", ("small", "large"), True)))
+
+
+def toy_images(n: int, seed: int) -> Split:
+    """Opaque squares on transparency: red or blue, small or large, jittered in place and shade."""
+    rng = np.random.default_rng(seed)
+    x = torch.zeros(n, 4, 64, 64)
+    c = torch.zeros(n, 4)
+    yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    for i in range(n):
+        colour, large = int(rng.integers(2)), int(rng.integers(2))
+        cy, cx = rng.uniform(24, 40, size=2)
+        half = 16 if large else 6
+        mask = ((yy - cy).abs() < half) & ((xx - cx).abs() < half)
+        x[i, 3] = mask.float()
+        x[i, 0 if colour == 0 else 2] = mask.float() * float(rng.uniform(0.6, 1.0))
+        c[i, colour] = 1.0
+        c[i, 2 + large] = 1.0
+    return Split(x, c, [f"toy-{i}" for i in range(n)])
+
+
+def test_classifier_learns_labels_and_round_trips(tmp_path):
+    train, held = toy_images(96, 0), toy_images(32, 1)
+    model = train_classifier(train, SPACE, epochs=8, batch_size=16, learning_rate=3e-3, seed=0)
+    assert model.config.groups == (("colour", ("red", "blue")), ("size", ("small", "large")))
+    targets = group_targets(SPACE, held.c, model.config)
+    assert targets.shape == (32, 2)
+    scores = accuracy(model, held.x, targets)
+    assert scores["colour"] >= 0.75 and scores["size"] >= 0.75, scores  # chance is 0.5
+    path = classifier_path(tmp_path / "toy.safetensors")
+    assert path.name == "toy-classifier.safetensors"
+    save_classifier(path, model, {"heldout_accuracy": scores})
+    loaded, card = load_classifier(path)
+    assert card["heldout_accuracy"] == scores
+    assert torch.equal(loaded.predict(held.x), model.predict(held.x))
+
+
+def test_classifier_loader_refuses_other_checkpoints(tmp_path):
+    from generators.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "other", {"model.w": torch.zeros(2)}, {"domain": "levels"})
+    with pytest.raises(CheckpointError, match="not an image classifier"):
+        load_classifier(tmp_path / "other.safetensors")
+    config = ClassifierConfig.for_space(SPACE)
+    assert ClassifierConfig.from_dict(config.to_dict()) == config
+
+
+def test_premultiplied_psnr_and_noise():
+    clear = torch.zeros(1, 4, 8, 8)
+    hidden_colour = clear.clone()
+    hidden_colour[:, :3] = 1.0  # colour under alpha 0 is invisible: no difference
+    assert torch.equal(premultiplied(hidden_colour), premultiplied(clear))
+    assert psnr(hidden_colour, clear).item() == pytest.approx(100.0)  # mse floored at 1e-10
+    grey = torch.full((1, 4, 8, 8), 0.5)
+    grey[:, 3] = 1.0
+    shifted = grey.clone()
+    shifted[:, :3] += 0.1  # mse = 3/4 * 0.01 over premultiplied RGBA
+    assert psnr(shifted, grey).item() == pytest.approx(10 * np.log10(1 / 0.0075), abs=1e-3)
+    noisy = add_noise(grey.expand(64, -1, -1, -1).clone(), 0.1, seed=3)
+    assert torch.equal(noisy, add_noise(grey.expand(64, -1, -1, -1).clone(), 0.1, seed=3))
+    assert torch.equal(torch.round(noisy * 255) / 255, noisy)
+    assert psnr(noisy, grey).mean().item() == pytest.approx(20.0, abs=0.5)  # sigma 0.1 -> ~20 dB
+
+
+def test_nearest_distances_and_diversity():
+    a = torch.zeros(3, 4, 8, 8)
+    a[:, 3] = 1.0
+    a[1, 0] = 1.0  # red everywhere: RMS distance from black over 4 channels = sqrt(1/4)
+    a[2] = a[0]  # a duplicate of item 0
+    d = nearest_distances(a, a, exclude_self=True)
+    assert d.tolist() == pytest.approx([0.0, 0.5, 0.0], abs=1e-6)
+    assert nearest_distances(a[1:2], a[:1]).item() == pytest.approx(0.5, abs=1e-6)
+    report = diversity(a, a[:1], a)
+    assert report["items"] == 3 and report["samples_to_train_nn_rms"] == pytest.approx(0.5 / 3, abs=1e-6)
+
+
+def test_balanced_conditions_ask_for_every_label_equally():
+    vectors = balanced_conditions(SPACE, 8)
+    assert vectors.shape == (8, 4)
+    assert (vectors[:, :2].sum(0) == 4).all() and (vectors[:, 2:].sum(0) == 4).all()
+    assert (vectors.sum(1) == 2).all()
+
+
+def test_images_evaluation_reports_bits_per_dim_and_sample_metrics():
+    from generators.evaluation import evaluate, format_table
+    from generators.generator import Generator
+    from generators.images import ImagesDomain
+    from generators.vae import ConditionalVAE, VAEConfig
+
+    domain = ImagesDomain((("colour", ("red", "blue")), ("size", ("small", "large"))))
+    torch.manual_seed(0)
+    model = ConditionalVAE(VAEConfig(domain.shape, domain.conditions.size, 4, (4, 8), "logistic"))
+    generator = Generator(model, domain, {"name": "toy"})
+    corpus = Corpus(toy_images(12, 0), toy_images(6, 1))
+    report = evaluate(generator, corpus, iwae_k=4, samples=8, seed=0)
+    dims = 4 * 64 * 64 * np.log(2)
+    assert report["negative_elbo_bits_per_dim"] == pytest.approx(report["negative_elbo_nats"] / dims)
+    assert report["iwae_bits_per_dim"] <= report["negative_elbo_bits_per_dim"] + 1e-3
+    assert report["conditional_accuracy"].startswith("not measured")  # no classifier for toy labels
+    assert report["diversity"]["items"] == 6
+    gain = report["denoising"]
+    assert gain["psnr_gain_db"] == pytest.approx(gain["denoised_psnr_db"] - gain["noisy_psnr_db"])
+    assert "denoising.psnr_gain_db" in format_table(report)

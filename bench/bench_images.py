@@ -1,0 +1,79 @@
+"""Benchmarks of the images model: decode-plus-render latency, training throughput against
+a bare loop, and peak memory.
+
+    .venv/bin/python bench/bench_images.py [--checkpoint images] [--data CACHE_OR_FOLDER] [--quick] [--json FILE]
+
+1. Decode + render latency through the Generator facade (decode to RGBA images, then the
+   domain's preview array per image), at batch 1 and 16: what the GUI pays per preview.
+2. Training throughput of our Trainer against a bare PyTorch loop on the same model, data,
+   seeds and batch order; both end on the same weights, which the table checks. The
+   machinery is bench_levels', shared.
+With --data (an emoji cache from prep_images.py, or an image folder) the training images are
+real; without it, seeded random RGBA images of the model's shape. A benchmark, not a test:
+it asserts nothing.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import bench_levels as common  # same folder: latency/training helpers and table printing
+from generators.domain import Split
+from generators.generator import load_generator
+
+
+def training_data(args, generator) -> tuple[Split, str]:
+    if args.data:
+        _, corpus = type(generator.domain).prepare_training([Path(p) for p in args.data])
+        return corpus.train, f"{len(corpus.train)} training images from {', '.join(args.data)}"
+    count = args.steps * common.BATCH_SIZE if args.steps else 2048
+    gen = torch.Generator().manual_seed(common.SEED)
+    x = torch.randint(0, 256, (count, *generator.domain.shape), generator=gen).float() / 255.0
+    c = torch.from_numpy(np.tile(generator.domain.conditions.encode([]), (count, 1)))
+    return Split(x, c, []), f"synthetic: {count} random 8-bit RGBA images of shape {generator.domain.shape}"
+
+
+def run(args) -> dict:
+    torch.set_num_threads(args.threads)
+    results: dict = {"machine": common.machine()}
+    memory = [("start", common.peak_rss_mib())]
+    info = results["machine"]
+    print(f"machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs")
+    print(f"python {info['python']}, torch {info['torch']}, torch threads {info['torch_threads']}")
+    generator = load_generator(args.checkpoint, domain="images")
+    memory.append(("load checkpoint", common.peak_rss_mib()))
+    print(f"checkpoint: {args.checkpoint} (latent {generator.latent_size}, channels {generator.model.config.channels}, "
+          f"{sum(p.numel() for p in generator.model.parameters())} parameters)")
+    p = args.preset
+    results["latency"] = [common.bench_latency(generator, 1, p["calls_1"], p["warmup"]),
+                          common.bench_latency(generator, 16, p["calls_16"], p["warmup"])]
+    memory.append(("latency", common.peak_rss_mib()))
+    common.print_latency(results["latency"])
+
+    split, description = training_data(args, generator)
+    available = len(split)
+    split = common.subset(split, args.steps)
+    if len(split) < available:
+        description += f"; timed on a seeded subset of {len(split)}"
+    memory.append(("training data", common.peak_rss_mib()))
+    results["training"] = common.bench_training(common.model_config(generator, split), split, args.epochs, args.rounds)
+    results["training"]["data"] = description
+    memory.append(("training", common.peak_rss_mib()))
+    common.print_training(results["training"], description, args.epochs)
+    results["peak_rss_mib"] = dict(memory)
+    common.print_memory(memory)
+    return results
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--checkpoint" not in argv:
+        argv = ["--checkpoint", "images", *argv]  # bench_levels' parser defaults to levels
+    return common.bench_main("images", run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -22,8 +22,8 @@ VGLC = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "vglc
 
 # Original levels the agent cannot complete, each with the reason (checked: they must stay failures).
 KNOWN_FAILURES = {
-    "SuperMarioBros2(J)-World1-2": "ends in an exit pipe: a sideways pipe under an 8-high brick wall to the ceiling",
-    "SuperMarioBros2(J)-World4-2": "the map stops after the last ground at column 191; the exit (vine/warp) is not in the map",
+    "SuperMarioBros2(J)-World1-2": "left through an exit pipe at column 172: a brick wall up to the ceiling blocks the rest",
+    "SuperMarioBros2(J)-World4-2": "nothing to stand on after column 191 (the last 9 columns are empty): the exit is not in the map",
     "SuperMarioBros2(J)-World4-3": "crossed on moving lifts, which the VGLC map does not contain (21-column gap at column 23)",
 }
 
@@ -72,8 +72,12 @@ def assert_legal_path(lv: Level, legend: dict, result: PlayResult, goal_columns:
     assert path and standing(*path[0]) and standing(*path[-1])
     for (r0, c0), (r1, c1) in zip(path, path[1:]):
         assert abs(r1 - r0) + abs(c1 - c0) == 1, f"jump from {(r0, c0)} to {(r1, c1)}"
+    highest_footing = path[0][0]
     for i, (row, col) in enumerate(path):
         assert 0 <= col < lv.width and row < lv.height
+        assert row >= highest_footing - 5, f"rose more than a running jump to {(row, col)}"
+        if standing(row, col):
+            highest_footing = min(highest_footing, row)
         assert tile(row, col) not in solid | deadly, f"path enters {tile(row, col)!r} at {(row, col)}"
         if tile(row, col) in enemy and tile(row + 1, col) in solid:
             assert i > 0 and path[i - 1] == (row - 1, col), f"walked into the enemy at {(row, col)}"

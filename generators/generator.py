@@ -22,7 +22,7 @@ from .errors import CheckpointError, UserError
 from .vae import ConditionalVAE, VAEConfig, elbo_per_item, posterior_means
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-SHIPPED = ("levels", "images", "music")
+SHIPPED = ("levels", "images", "music", "lode-runner")  # domain defaults, then further models by name
 
 
 @dataclass
@@ -157,7 +157,7 @@ def generator_from_checkpoint(ckpt: Checkpoint) -> Generator:
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
-    """A shipped name (levels, images, music) or a path to a user's checkpoint."""
+    """A shipped name (levels, images, music, lode-runner) or a path to a user's checkpoint."""
     text = str(name_or_path)
     if text in SHIPPED:
         return SHIPPED_DIR / f"{text}.safetensors"

@@ -3,6 +3,8 @@
 No game sprites are used. Each tile is drawn from flat colours and simple shapes picked by
 the tags a VGLC legend gives it ("solid", "pipe", "enemy", ...), so any VGLC game gets a
 readable palette; a tile with tags we do not know gets a stable colour from its character.
+Games drawn on black (those with ladders or ropes, like Lode Runner) get their own look:
+diggable bricks versus solid concrete, gold chests, a runner at the spawn and guards.
 """
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ CANNON = (58, 58, 70)
 LADDER = (236, 236, 236)
 STONE = (120, 120, 132)
 HAZARD = (255, 100, 0)
+NIGHT = (20, 20, 28)  # the background of games drawn on black
+CONCRETE = (150, 156, 170)
+GUARD = (230, 70, 190)
+RUNNER = (90, 230, 255)
 
 
 def _filled(colour) -> np.ndarray:
@@ -73,8 +79,8 @@ def _question(full: bool) -> np.ndarray:
     return tile
 
 
-def _enemy() -> np.ndarray:
-    tile = _disc(_filled(SKY), ENEMY, 9.5, 8, 6.5, 7)
+def _enemy(background=SKY) -> np.ndarray:
+    tile = _disc(_filled(background), ENEMY, 9.5, 8, 6.5, 7)
     tile[12:16, 3:7] = (60, 30, 20)
     tile[12:16, 9:13] = (60, 30, 20)
     tile[6:9, 4:7] = (255, 255, 255)
@@ -106,22 +112,42 @@ def _cannon(top: bool) -> np.ndarray:
     return tile
 
 
+def _figure(colour) -> np.ndarray:
+    """A stick figure on black: head, body, arms and legs (Lode Runner's runner and guards)."""
+    tile = _disc(_filled(NIGHT), colour, 3.5, 8, 2.5, 2.5)
+    tile[6:11, 7:9] = colour  # body
+    tile[7:9, 3:13] = colour  # arms
+    tile[11:15, 5:7] = colour  # legs
+    tile[11:15, 9:11] = colour
+    return tile
+
+
+def _concrete() -> np.ndarray:
+    """Undiggable solid block: plain grey with a bevel, unlike the mortared bricks."""
+    tile = _bevel(_filled(CONCRETE), (80, 84, 96))
+    tile[0, :] = tile[:, 0] = (210, 214, 224)
+    return tile
+
+
 def _ladder() -> np.ndarray:
-    tile = _filled((20, 20, 28))
+    tile = _filled(NIGHT)
     tile[:, [2, 13]] = LADDER
     tile[[3, 7, 11, 15], 2:14] = LADDER
     return tile
 
 
 def _rope() -> np.ndarray:
-    tile = _filled((20, 20, 28))
-    tile[2, :] = LADDER
+    tile = _filled(NIGHT)
+    tile[2:4, :] = (200, 170, 120)
     return tile
 
 
 def _gold() -> np.ndarray:
-    tile = _filled((20, 20, 28))
-    tile[8:14, 3:13] = GOLD
+    """A gold chest: a lid, a body and a dark band with a clasp."""
+    tile = _filled(NIGHT)
+    tile[6:15, 2:14] = GOLD
+    tile[9, 2:14] = (150, 100, 10)
+    tile[8:12, 7:9] = (255, 245, 180)
     return tile
 
 
@@ -134,7 +160,9 @@ def draw_tile(char: str, tags: tuple[str, ...], dark_background: bool = False) -
     """A (16, 16, 3) uint8 picture for one legend entry."""
     tags = {t.lower() for t in tags}
     if "enemy" in tags:
-        return _enemy()
+        return _figure(GUARD) if dark_background else _enemy()
+    if "spawn" in tags or "player" in tags:
+        return _figure(RUNNER)
     if "pipe" in tags:
         return _pipe(top="top-left pipe" in tags or "top-right pipe" in tags, left="top-left pipe" in tags or "left pipe" in tags)
     if "coin" in tags:
@@ -153,12 +181,14 @@ def draw_tile(char: str, tags: tuple[str, ...], dark_background: bool = False) -
         return _gold()
     if "hazard" in tags or "damaging" in tags:
         return _bevel(_filled(HAZARD), (150, 40, 0))
+    if "solid" in tags and dark_background:
+        return _concrete()
     if "solid" in tags and "ground" in tags:
         return _ground()
     if "solid" in tags or "solidtop" in tags:
         return _bevel(_filled(STONE), (70, 70, 80))
     if "empty" in tags:
-        return _filled((20, 20, 28) if dark_background else SKY)
+        return _filled(NIGHT if dark_background else SKY)
     return _hashed(char)
 
 

@@ -110,3 +110,33 @@ def _add_pipe(grid, log_probs, legend, pipe_ids, protected):
     grid[top + 1:bottom + 1, x], grid[top + 1:bottom + 1, x + 1] = bl, br
     protected[top:bottom + 1, x:x + 2] = True
     return grid, protected
+
+
+def fit_counts(grid: np.ndarray, log_probs: np.ndarray, targets: list[tuple[np.ndarray, int, int | None]], avoid: np.ndarray) -> np.ndarray:
+    """The most likely change of `grid` whose count of each kind lies in its range.
+
+    `targets` holds (members (T,) bool, fewest, most or None) per kind, handled in order;
+    a cell changed for one kind is not changed again. Missing tiles go where a member tile
+    costs the least log-probability, never over a tile of a counted kind (`avoid`, (T,)
+    bool); surplus ones become their best tile outside every counted kind, dropping the
+    least likely first. Under the decoder's factorised likelihood this is exact for each
+    kind on its own."""
+    grid, fixed = grid.copy(), np.zeros(grid.shape, dtype=bool)
+    for members, fewest, most in targets:
+        cost_now = np.take_along_axis(log_probs, grid[None], axis=0)[0]  # (H, W)
+        has = members[grid]
+        count = int(has.sum())
+        if count < fewest:  # not over another counted kind's tile (a guard for a gold chest)
+            allowed, change, needed = members, ~has & ~fixed & ~avoid[grid], fewest - count
+        elif most is not None and count > most:
+            allowed, change, needed = ~(members | avoid), has & ~fixed, count - most
+        else:
+            continue
+        options = np.where(allowed[:, None, None], log_probs, -np.inf)  # (T, H, W)
+        gain = np.where(change, options.max(axis=0) - cost_now, -np.inf)
+        cells = np.argsort(-gain, axis=None, kind="stable")[:needed]
+        cells = cells[np.isfinite(gain.reshape(-1)[cells])]
+        ys, xs = np.unravel_index(cells, grid.shape)
+        grid[ys, xs] = options.argmax(axis=0)[ys, xs]
+        fixed[ys, xs] = True
+    return grid

@@ -122,26 +122,58 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
         raw[rows] = np.stack([domain.indices(lv) for lv in domain.from_output(output)])
     train_grids = corpus.train.x.argmax(dim=1).numpy()
     held_grids = corpus.holdout.x.argmax(dim=1).numpy()
-    wanted = picked[:, : len(domain.presence_tags)] > 0.5
+    wanted = picked[:, : domain.content_labels(corpus.train.x[:1]).shape[1]] > 0.5
     report = {"samples": samples, **_grid_metrics(domain, faithful, wanted, train_grids)}
     report["raw_decoder"] = _grid_metrics(domain, raw, wanted, train_grids)
-    report["training_windows_broken_pipe_rate"] = broken_pipe_rate(train_grids, domain.legend)
+    if has_pipes(domain.legend):
+        report["training_windows_broken_pipe_rate"] = broken_pipe_rate(train_grids, domain.legend)
+    if domain.count_bins:
+        counts = domain.counts(corpus.train.x)
+        report["training_mean_count"] = {b.name: float(counts[:, j].mean()) for j, b in enumerate(domain.count_bins)}
     if len(held_grids):
         report["heldout_windows_tile_pattern_kl_2x2"] = tile_pattern_kl(train_grids, held_grids, len(domain.chars))
     return report
 
 
+def has_pipes(legend: dict) -> bool:
+    """Whether a game has Mario-style two-column pipes (broken-pipe metrics mean nothing otherwise)."""
+    return all(pipe_part_ids(legend).values())
+
+
 def _grid_metrics(domain, grids: np.ndarray, wanted: np.ndarray, train_grids: np.ndarray) -> dict:
-    """Conditional accuracy, broken pipes, novelty and pattern KL of generated grids."""
-    presence = domain.presence(domain.one_hot(grids))  # (N, tags)
-    labels = domain.conditions.labels[: len(domain.presence_tags)]
+    """Conditional accuracy, broken pipes (games with pipes), count statistics (games with
+    count bins), novelty and pattern KL of generated grids.
+
+    Accuracy is per label for presence labels, and per group for count bins (the share of
+    grids whose count falls in the bin asked for)."""
+    one_hot = domain.one_hot(grids)
+    content = domain.content_labels(one_hot) > 0.5  # (N, K) presence, then count bins
+    accuracy, offset = {}, 0
+    for group in domain.conditions.groups[: len(domain.conditions.groups) - (1 if domain.games else 0)]:
+        width = len(group.labels)
+        agree = content[:, offset:offset + width] == wanted[:, offset:offset + width]
+        if group.exclusive:
+            accuracy[group.name] = float(agree.all(axis=1).mean())
+        else:
+            accuracy.update({label: float(agree[:, j].mean()) for j, label in enumerate(group.labels)})
+        offset += width
     distances = novelty(grids, train_grids, len(domain.chars))
-    return {
-        "conditional_accuracy": {label: float((presence[:, j] == wanted[:, j]).mean()) for j, label in enumerate(labels)},
-        "conditional_exact_match": float((presence == wanted).all(axis=1).mean()),
-        "broken_pipe_rate": broken_pipe_rate(grids, domain.legend),
+    report = {
+        "conditional_accuracy": accuracy,
+        "conditional_exact_match": float((content == wanted).all(axis=1).mean()),
+    }
+    if has_pipes(domain.legend):
+        report["broken_pipe_rate"] = broken_pipe_rate(grids, domain.legend)
+    if domain.count_bins:
+        counts = domain.counts(one_hot)
+        report["mean_count"] = {b.name: float(counts[:, j].mean()) for j, b in enumerate(domain.count_bins)}
+    for tag, n in domain.exact_counts.items():
+        members = np.array([tag in (t.lower() for t in tags) for tags in domain.legend.values()])
+        report[f"exactly_{n}_{tag}_rate"] = float((members[grids].sum(axis=(1, 2)) == n).mean())
+    report.update({
         "novelty_min_hamming_tiles": float(distances.mean()),
         "novelty_min_hamming_fraction": float(distances.mean() / (grids.shape[1] * grids.shape[2])),
         "copies_of_training_windows": float((distances == 0).mean()),
         "tile_pattern_kl_2x2": tile_pattern_kl(train_grids, grids, len(domain.chars)),
-    }
+    })
+    return report

@@ -6,6 +6,11 @@ the legend's characters in order are the model's tile vocabulary. Shapes:
     tensor of one window: (T, H, W) one-hot over T tile kinds, H rows, W columns
 Conditions are computed from the tiles: whether a window contains any tile tagged
 enemy / pipe / coin / breakable / question block, plus which game it came from.
+
+Side-scrollers (Mario) are long strips of one height, cut into H×W windows. A game whose
+levels are all one single screen (every level the same size, no wider than twice its
+height, e.g. Lode Runner's 22×32) is modelled as whole levels instead, and conditioned on
+how many gold and enemy tiles a level has, in bins (`level_counts`).
 """
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ from .domain import Corpus, Domain, Split
 from .errors import AssetError, UserError
 from .fileio import read_user_bytes, write_png_atomic, write_text_atomic
 from .level_art import TILE, tile_atlas
-from .level_decoding import constrained_grid
+from .level_counts import CountBins, fit_count_bins, tag_members
+from .level_decoding import constrained_grid, fit_counts
 from .tiled import tmj_text, tmx_text
 
 PRESENCE_TAGS = ("enemy", "pipe", "coin", "breakable", "question block")
@@ -113,6 +119,19 @@ def game_label(folder: Path) -> str:
     return normalise_label(folder.name)
 
 
+def readable_levels(folders: list[Path], legend: Legend) -> list[tuple[str, Level]]:
+    """(file stem, level) of every level under the folders that reads with `legend`; bad
+    files are left out here (`LevelsDomain.dataset` reports them)."""
+    found = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.txt")):
+            try:
+                found.append((path.stem, read_level(path, legend)))
+            except AssetError:
+                continue
+    return found
+
+
 def level_folders(paths: list[str | Path], games: list[str] | None = None) -> list[Path]:
     """Game folders (each with *.txt levels and a legend) from user paths.
 
@@ -139,20 +158,48 @@ def level_folders(paths: list[str | Path], games: list[str] | None = None) -> li
     return found
 
 
+def single_screen_size(levels: list[Level]) -> tuple[int, int] | None:
+    """(H, W) when every level has that one size and is no wider than twice its height (a
+    game of single screens, modelled whole), else None (a side-scroller, cut in windows)."""
+    sizes = {(level.height, level.width) for level in levels}
+    if len(sizes) != 1:
+        return None
+    (height, width), = sizes
+    return (height, width) if width <= 2 * height else None
+
+
 class LevelsDomain(Domain):
-    """Tile-map levels of one or more VGLC games sharing one tile vocabulary."""
+    """Tile-map levels of one or more VGLC games sharing one tile vocabulary.
+
+    `whole_levels` models each level as one item of exactly height × width (single-screen
+    games); otherwise items are windows of that size. `count_bins` (whole-level games)
+    replace the presence labels of the kinds they count."""
 
     name = "levels"
     likelihood = "categorical"
     write_formats = ("txt", "png", "tmj", "tmx")
 
-    def __init__(self, legend: Legend, height: int = 14, width: int = 16, games: tuple[str, ...] = (), presence_tags=PRESENCE_TAGS):
+    def __init__(
+        self,
+        legend: Legend,
+        height: int = 14,
+        width: int = 16,
+        games: tuple[str, ...] = (),
+        presence_tags=PRESENCE_TAGS,
+        whole_levels: bool = False,
+        count_bins: tuple[CountBins, ...] = (),
+        exact_counts: dict[str, int] | None = None,
+    ):
         self.legend = dict(legend)
         self.chars = list(self.legend)
         self.height, self.width = height, width
         self.games = tuple(games)
+        self.whole_levels = bool(whole_levels)
+        self.count_bins = tuple(count_bins)
+        self.exact_counts = dict(exact_counts or {})
+        counted = {t for bins in self.count_bins for t in bins.tags}
         tags_present = {t.lower() for tags in self.legend.values() for t in tags}
-        self.presence_tags = tuple(t for t in presence_tags if t in tags_present)
+        self.presence_tags = tuple(t for t in presence_tags if t in tags_present and t not in counted)
         self.empty_char = next(
             (c for c, t in self.legend.items() if "empty" in t),
             next((c for c, t in self.legend.items() if "passable" in t), self.chars[0]),
@@ -165,8 +212,19 @@ class LevelsDomain(Domain):
         self._tag_members = np.array(
             [[tag in (t.lower() for t in self.legend[c]) for c in self.chars] for tag in self.presence_tags], dtype=bool
         ).reshape(len(self.presence_tags), len(self.chars))
+        # (bins, T) membership of each counted kind, and every tile any count or exact rule watches.
+        self._count_members = np.array([tag_members(self.legend, b.tags) for b in self.count_bins], dtype=bool)
+        self._count_members = self._count_members.reshape(len(self.count_bins), len(self.chars))
+        self._counted_any = self._count_members.any(axis=0)
+        for tag in self.exact_counts:
+            self._counted_any |= tag_members(self.legend, (tag,))
+        # Mirroring is a fair augmentation only when no tile has a left or right side (pipes do).
+        self.mirror = self.whole_levels and not any("left" in t or "right" in t for tags in self.legend.values() for t in tags)
         self._atlas = tile_atlas(self.legend)
-        groups = [ConditionGroup("contains", tuple(normalise_label(t) for t in self.presence_tags))]
+        groups = []
+        if self.presence_tags or not self.count_bins:
+            groups.append(ConditionGroup("contains", tuple(normalise_label(t) for t in self.presence_tags)))
+        groups += [ConditionGroup(bins.name, bins.labels, exclusive=True) for bins in self.count_bins]
         if self.games:
             groups.append(ConditionGroup("game", self.games, exclusive=True))
         self._conditions = ConditionSpace(tuple(groups))
@@ -210,7 +268,9 @@ class LevelsDomain(Domain):
         return Level(level.rows[level.height - self.height:])
 
     def to_tensor(self, level: Level) -> torch.Tensor:
-        """The first window of a level as a one-hot (T, H, W) tensor."""
+        """The first window of a level (a whole-level model: the level) as a one-hot (T, H, W) tensor."""
+        if self.whole_levels:
+            return self.one_hot(self.whole_indices(level))
         level = self.fit_height(level)
         if level.width < self.width:
             raise AssetError(f"level is {level.width} columns wide; this model needs at least {self.width}")
@@ -248,10 +308,22 @@ class LevelsDomain(Domain):
             return [self.level_from_indices(grid) for grid in idx]
         wanted = self.wanted_presence(condition)
         lp = log_probs.numpy()
-        return [
-            self.level_from_indices(constrained_grid(lp[i], self.legend, wanted, sampled=idx[i] if temperature > 0 else None))
-            for i in range(len(idx))
-        ]
+        grids = [constrained_grid(lp[i], self.legend, wanted, sampled=idx[i] if temperature > 0 else None) for i in range(len(idx))]
+        targets = self.count_targets(condition)
+        if targets:
+            grids = [fit_counts(grid, lp[i], targets, self._counted_any) for i, grid in enumerate(grids)]
+        return [self.level_from_indices(grid) for grid in grids]
+
+    def count_targets(self, condition: list[str]) -> list[tuple[np.ndarray, int, int | None]]:
+        """(members, fewest, most) per counted kind for `fit_counts`: exact kinds (one player
+        spawn) first, then the bin each count group's label in `condition` asks for."""
+        labels = {normalise_label(c) for c in condition}
+        targets = [(tag_members(self.legend, (tag,)), n, n) for tag, n in self.exact_counts.items()]
+        for j, bins in enumerate(self.count_bins):
+            chosen = [label for label in bins.labels if label in labels]
+            if chosen:
+                targets.append((self._count_members[j], *bins.range_of(chosen[0])))
+        return targets
 
     def wanted_presence(self, condition: list[str]) -> dict[str, bool]:
         """Presence tag -> whether the condition labels turn it on."""
@@ -295,8 +367,24 @@ class LevelsDomain(Domain):
         return [path, tileset]
 
     def labels_of(self, level: Level) -> list[str]:
-        present = self.presence(self.one_hot(self.indices(level))[None])[0]
-        return [normalise_label(t) for t, on in zip(self.presence_tags, present) if on]
+        """Presence labels of the tiles a level holds, and the bin of each counted kind."""
+        content = self.content_labels(self.one_hot(self.indices(level))[None])[0]
+        return [label for label, on in zip(self.conditions.labels, content) if on > 0.5]
+
+    def content_labels(self, one_hot: torch.Tensor) -> np.ndarray:
+        """(N, T, H, W) one-hot -> (N, K) float32: the condition vector's part read off the
+        tiles (presence labels, then a one-hot bin per counted kind), in label order."""
+        parts = [self.presence(one_hot).astype(np.float32)]
+        if self.count_bins:
+            counts = self.counts(one_hot)  # (N, bins)
+            for j, bins in enumerate(self.count_bins):
+                parts.append(np.eye(len(bins.labels), dtype=np.float32)[bins.bin_of(counts[:, j])])
+        return np.concatenate(parts, axis=1)
+
+    def counts(self, one_hot: torch.Tensor) -> np.ndarray:
+        """(N, T, H, W) one-hot -> (N, bins) int: tiles of each counted kind per item."""
+        per_tile = one_hot.sum(dim=(2, 3)).numpy()  # (N, T)
+        return np.rint(per_tile @ self._count_members.T.astype(np.float32)).astype(np.int64)
 
     def presence(self, one_hot: torch.Tensor) -> np.ndarray:
         """(N, T, H, W) one-hot -> (N, tags) bool: does each window contain each tag."""
@@ -310,14 +398,48 @@ class LevelsDomain(Domain):
             "width": self.width,
             "games": list(self.games),
             "presence_tags": list(self.presence_tags),
+            "whole_levels": self.whole_levels,
+            "count_bins": [bins.to_card() for bins in self.count_bins],
+            "exact_counts": dict(self.exact_counts),
         }
 
     @classmethod
     def from_card(cls, data: dict) -> "LevelsDomain":
         legend = {c: tuple(t) for c, t in data["legend"].items()}
-        return cls(legend, data["height"], data["width"], tuple(data["games"]), tuple(data["presence_tags"]))
+        return cls(
+            legend,
+            data["height"],
+            data["width"],
+            tuple(data["games"]),
+            tuple(data["presence_tags"]),
+            whole_levels=bool(data.get("whole_levels", False)),  # cards before whole levels: windows
+            count_bins=tuple(CountBins.from_card(b) for b in data.get("count_bins", [])),
+            exact_counts={str(k): int(v) for k, v in data.get("exact_counts", {}).items()},
+        )
+
+    def whole_indices(self, level: Level) -> np.ndarray:
+        """(H, W) indices of a level that is exactly this whole-level model's size."""
+        if (level.height, level.width) != (self.height, self.width):
+            raise AssetError(
+                f"level is {level.height} rows × {level.width} columns; this model makes whole "
+                f"{self.height} × {self.width} levels"
+            )
+        return self.indices(level)
+
+    @property
+    def augment(self):
+        """Training augmentation for the Trainer: random left-right mirroring for whole-level
+        games without sided tiles (counts, hence conditions, do not change), else None."""
+        return self._mirrored if self.mirror else None
+
+    @staticmethod
+    def _mirrored(x: torch.Tensor, c: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        flip = torch.rand(len(x), generator=generator) < 0.5  # (B,)
+        return torch.where(flip[:, None, None, None], x.flip(3), x), c
 
     def encoding_note(self, level: Level) -> str | None:
+        if self.whole_levels:
+            return None  # to_tensor takes the whole level or refuses it
         if level.width > self.width:
             return f"{level.width} columns wide; encoding its first {self.width}"
         return None
@@ -327,7 +449,7 @@ class LevelsDomain(Domain):
     @classmethod
     def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple["LevelsDomain", Corpus]:
         folders = level_folders(paths)
-        domain = cls.for_data(folders)
+        domain = cls.for_data(folders, holdout=holdout)
         return domain, domain.dataset(folders, holdout=holdout)
 
     def corpus(self, paths: list[Path], holdout: tuple[str, ...] = ()) -> Corpus:
@@ -340,11 +462,13 @@ class LevelsDomain(Domain):
         return self.dataset(folders, holdout=tuple(card.get("data", {}).get("holdout_levels", ())))
 
     @classmethod
-    def for_data(cls, folders: list[Path], width: int = 16, height: int = 14) -> "LevelsDomain":
+    def for_data(cls, folders: list[Path], width: int = 16, height: int = 14, holdout: tuple[str, ...] = ()) -> "LevelsDomain":
         """A domain covering the given game folders: the union of their legends, in order.
 
         The union matters for VGLC itself: SMB2 (Japan)'s legend omits the cannon tiles its
-        levels use, which Super Mario Bros' legend defines."""
+        levels use, which Super Mario Bros' legend defines. When every level is one single
+        screen of one size, the domain models whole levels of that size, with count bins
+        fitted to the levels not in `holdout`."""
         legend: Legend = {}
         owner: dict[str, Path] = {}
         for folder in folders:
@@ -356,10 +480,20 @@ class LevelsDomain(Domain):
                     )
                 legend.setdefault(char, tags)
                 owner.setdefault(char, folder)
-        return cls(legend, height, width, tuple(game_label(f) for f in folders))
+        games = tuple(game_label(f) for f in folders)
+        levels = readable_levels(folders, legend)
+        size = single_screen_size([level for _, level in levels])
+        if size is None:
+            return cls(legend, height, width, games)
+        windows = cls(legend, *size, games)  # only to turn training levels into index grids
+        bins, exact = fit_count_bins(legend, [windows.indices(level) for stem, level in levels if stem not in holdout])
+        return cls(legend, *size, games, whole_levels=True, count_bins=bins, exact_counts=exact)
 
     def windows(self, level: Level, stride: int = 1) -> np.ndarray:
-        """(N, H, W) index windows of a whole level, left to right."""
+        """(N, H, W) index windows of a whole level, left to right (a whole-level model: the
+        level itself, N = 1; AssetError if it is not the model's size)."""
+        if self.whole_levels:
+            return self.whole_indices(level)[None]
         idx = self.indices(self.fit_height(level))
         if idx.shape[1] < self.width:
             return np.zeros((0, self.height, self.width), dtype=np.int64)
@@ -368,7 +502,7 @@ class LevelsDomain(Domain):
 
     def window_conditions(self, one_hot: torch.Tensor, game: str | None) -> torch.Tensor:
         """(N, K) condition vectors computed from the tiles of each window, plus the game."""
-        labels = self.presence(one_hot).astype(np.float32)
+        labels = self.content_labels(one_hot)
         if self.games:
             game_hot = np.zeros((len(one_hot), len(self.games)), dtype=np.float32)
             game_hot[:, self.games.index(game)] = 1.0
@@ -423,6 +557,7 @@ class LevelsDomain(Domain):
             "games": list(self.games),
             "licence": VGLC_LICENCE,
             "window": [self.height, self.width],
+            "whole_levels": self.whole_levels,
             "stride": stride,
             "train_levels": len(levels),
             "holdout_levels": sorted(seen_holdout),

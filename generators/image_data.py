@@ -47,10 +47,10 @@ class ImageSet:
         return [labels[self.labels[index, g]] for g, (_, labels) in enumerate(self.groups)]
 
 
-def is_holdout(key: str, named: tuple[str, ...] = ()) -> bool:
-    """Deterministic split by key: named keys, plus one in HOLDOUT_EVERY by hash."""
+def is_holdout(key: str, named: tuple[str, ...] = (), every: int = HOLDOUT_EVERY) -> bool:
+    """Deterministic split by key: named keys, plus one in `every` by hash."""
     digest = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
-    return key in named or digest % HOLDOUT_EVERY == 0
+    return key in named or digest % every == 0
 
 
 # --- the cache --------------------------------------------------------------------------

@@ -84,7 +84,27 @@ def decode_image(data: bytes, name: str):
             raise AssetError(f"{name} is a damaged {image.format or 'image'} file ({_reason(exc)})") from None
     if image.mode not in ("RGBA", "RGB"):
         notes.insert(0, f"converted from {image.mode} to RGBA")
-    return rgba, notes
+    rgba, profile_note = to_srgb(rgba, image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None)
+    return rgba, notes + ([profile_note] if profile_note else [])
+
+
+def to_srgb(rgba, icc_profile: bytes | None):
+    """An RGBA image whose file carries an RGB colour profile other than sRGB (a phone's
+    Display P3, Adobe RGB) converted to sRGB, the space the model and PNG viewers assume.
+    A profile that cannot be used is ignored, with a note. Returns (image, note or None)."""
+    if not icc_profile:
+        return rgba, None
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        description = (ImageCms.getProfileDescription(source) or "").strip()
+        if "srgb" in description.lower():
+            return rgba, None
+        converted = ImageCms.profileToProfile(rgba, source, ImageCms.createProfile("sRGB"), outputMode="RGBA")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return rgba, "ignored a colour profile that could not be read"
+    return converted, f"converted colours from {description or 'its colour profile'} to sRGB"
 
 
 def _what_it_is(data: bytes) -> str:

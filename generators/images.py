@@ -139,15 +139,17 @@ class ImagesDomain(Domain):
         return self.dataset(load_images(paths), holdout)
 
     def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:
-        return self.dataset(load_images(paths), tuple(card.get("data", {}).get("holdout_named", ())))
+        recorded = card.get("data", {})
+        return self.dataset(load_images(paths), tuple(recorded.get("holdout_named", ())), int(recorded.get("holdout_every", HOLDOUT_EVERY)))
 
-    def dataset(self, data: ImageSet, holdout: tuple[str, ...] = ()) -> Corpus:
-        """Tensors and condition vectors of every item; whole keys go to the held-out split."""
+    def dataset(self, data: ImageSet, holdout: tuple[str, ...] = (), every: int = HOLDOUT_EVERY) -> Corpus:
+        """Tensors and condition vectors of every item; whole keys go to the held-out split
+        (the named ones, and one key in `every` by hash)."""
         vectors = self._vectors(data)
         missing = [h for h in holdout if h not in set(data.keys) | set(data.names)]
         if missing:
             raise UserError(f"held-out item {missing[0]!r} is not in the image data")
-        held = np.array([is_holdout(k, holdout) or n in holdout for k, n in zip(data.keys, data.names)], dtype=bool)
+        held = np.array([is_holdout(k, holdout, every) or n in holdout for k, n in zip(data.keys, data.names)], dtype=bool)
         if held.all():
             raise UserError("no images to train on: every item is held out")
 
@@ -168,7 +170,8 @@ class ImagesDomain(Domain):
             groups={name: list(labels) for name, labels in self.groups},
             per_label=counts,
             item="64x64 RGBA, aspect kept, padded with transparency",
-            holdout_rule=f"whole keys (an emoji's name, a file's path): sha256(key) mod {HOLDOUT_EVERY} == 0, plus any named",
+            holdout_rule=f"whole keys (an emoji's name, a file's path): sha256(key) mod {every} == 0, plus any named",
+            holdout_every=every,
             holdout_named=list(holdout),
             train_items=len(train),
             holdout_items=len(heldout),

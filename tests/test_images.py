@@ -157,6 +157,25 @@ def test_cmyk_jpeg_webp_and_gif_first_frame(tmp_path):
     assert "used the first of 2 frames" in first.notes
 
 
+ADOBE_RGB = Path("/usr/share/color/icc/ghostscript/a98.icc")  # Adobe RGB (1998), from Ghostscript, if installed
+
+
+def test_colour_profiles_become_srgb(tmp_path):
+    from PIL import ImageCms
+
+    pixels = np.full((64, 64, 4), (100, 150, 80, 200), np.uint8)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    plain = read_image(save(Image.fromarray(pixels), tmp_path / "srgb.png", icc_profile=srgb))
+    assert np.array_equal(plain.pixels, pixels) and plain.notes == ()
+    broken = read_image(save(Image.fromarray(pixels), tmp_path / "broken.png", icc_profile=b"not a profile" * 20))
+    assert np.array_equal(broken.pixels, pixels) and broken.notes == ("ignored a colour profile that could not be read",)
+    if not ADOBE_RGB.exists():
+        pytest.skip("no Adobe RGB profile on this machine")
+    wide = read_image(save(Image.fromarray(pixels), tmp_path / "adobe.png", icc_profile=ADOBE_RGB.read_bytes()))
+    assert wide.notes[-1].startswith("converted colours from") and wide.notes[-1].endswith("to sRGB")
+    assert (wide.pixels[..., 3] == 200).all() and wide.pixels[0, 0, 0] < 90  # Adobe RGB's wider green: sRGB red drops
+
+
 def test_any_size_is_fitted_with_aspect_kept_on_transparency(tmp_path):
     wide = np.zeros((50, 200, 4), dtype=np.uint8)
     wide[...] = (10, 200, 30, 255)
@@ -335,6 +354,10 @@ def test_cache_round_trip_and_both_styles_on_one_side(tmp_path):
     for name in data.keys:
         assert (f"noto/{name}" in held) == (f"twemoji/{name}" in held) == (is_holdout(name) or name == "pizza")
     assert corpus.description["sources"][0]["licences"]["noto"]["licence"] == "Apache License 2.0"
+    # eval rebuilds the split the card records, rule included
+    assert domain.heldout_corpus([tmp_path / "c.npz"], {"data": corpus.description}).holdout.names == corpus.holdout.names
+    halves = domain.heldout_corpus([tmp_path / "c.npz"], {"data": dict(corpus.description, holdout_every=2)})
+    assert set(halves.holdout.names) == {n for n, k in zip(data.names, data.keys) if is_holdout(k, ("pizza",), 2)}
     assert len(corpus.train) > 0
     for row, name in enumerate(corpus.train.names):
         assert domain.conditions.decode(corpus.train.c[row].numpy()) == data.label_names(data.names.index(name))

@@ -1,6 +1,6 @@
 """Build the images training cache from the emoji-datasource packages (Noto and Twemoji).
 
-Fetch and unpack the two packages (about 60 MB each; npm is only needed for this step):
+Fetch and unpack the two packages (74 and 62 MB tarballs; npm is only needed for this step):
 
     npm pack emoji-datasource-google@16.0.0 emoji-datasource-twitter@16.0.0
     mkdir -p google twitter

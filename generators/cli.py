@@ -162,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples", type=positive_int, default=1000, help="generated items to measure")
     evaluate.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples per held-out item")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--long-levels", type=int, default=100, metavar="N",
+                          help="levels: also make N whole levels (raw and --playable) for completion rates and "
+                          "expressive range, plotted beside --json (default 100; 0 skips)")
+    evaluate.add_argument("--long-length", type=int, default=200, metavar="COLUMNS",
+                          help="levels: columns of each whole level (default 200)")
     evaluate.set_defaults(handler=run_eval)
     return parser
 
@@ -430,12 +435,30 @@ def run_eval(args) -> int:
     generator = _generator(args)
     if args.json:
         ensure_writable_file(args.json)
+    long_levels = args.long_levels if generator.domain.name == "levels" else 0
+    if long_levels:
+        from .level_stitch import check_length
+
+        check_length(args.long_length)
+    if long_levels < 0:
+        raise UserError(f"--long-levels must be 0 or more, got {long_levels}")
     corpus = generator.domain.heldout_corpus(args.data, generator.card)
     report = evaluate(generator, corpus, iwae_k=args.iwae_k, samples=args.samples, seed=args.seed)
+    points = None
+    if long_levels:
+        from .level_expressive import long_level_report
+
+        report["long_levels"], points = long_level_report(generator, corpus, args.data, long_levels, args.long_length, args.seed)
     print(format_table(report))
     if args.json:
         write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
         print(args.json)
+        if points is not None:
+            from .fileio import write_png_atomic
+            from .level_expressive import expressive_range_image, plot_path
+
+            write_png_atomic(plot_path(args.json), expressive_range_image(points))
+            print(plot_path(args.json))
     return 0
 
 

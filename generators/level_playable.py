@@ -66,6 +66,7 @@ def repair(stitcher: Stitcher, bases: np.ndarray, budget: int = 24, seed: int = 
         return _Candidate(candidate_bases, windows, level, play(level, legend))
 
     best = evaluate(np.asarray(bases, np.float32), None, 0)
+    raw_playable = bool(best.result.completable)
     attempts, sigma = 1, config.sigma
     while not best.result.completable and attempts <= budget:
         if deadline is not None and time.monotonic() > deadline:
@@ -85,7 +86,8 @@ def repair(stitcher: Stitcher, bases: np.ndarray, budget: int = 24, seed: int = 
         sigma *= config.grow if top.fitness > best.fitness else config.shrink
         if top.fitness >= best.fitness:
             best = top
-    stitched = LongLevel(best.level, best.windows, stitcher.seams(len(best.windows)), stitcher.labels, attempts, bool(best.result.completable))
+    stitched = LongLevel(best.level, best.windows, stitcher.seams(len(best.windows)), stitcher.labels, attempts,
+                         bool(best.result.completable), raw_playable)
     if not best.result.completable:
         stitched.notes.append(f"not playable after {attempts - 1} repair attempts: {best.result.reason}")
     return stitched

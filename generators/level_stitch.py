@@ -45,6 +45,8 @@ class StitchConfig:
     steps: int = 4  # Adam steps on the best candidate
     learning_rate: float = 0.15
     anchor: float = 0.05  # weight of |z - z_k|²: how close a window stays to its own latent
+    max_gap: int = 5  # columns without footing (`Stitcher.footing`) a candidate may leave in a row...
+    gap_weight: float = 20.0  # ...before each extra one costs this much of its score (nats)
 
 
 @dataclass
@@ -67,6 +69,7 @@ class LongLevel:
     labels: list[list[str]]  # condition labels of each window
     attempts: int = 1  # levels composed to get this one (1 + repair evaluations)
     playable: bool | None = None  # agent verdict, when it was asked
+    raw_playable: bool | None = None  # agent verdict on the level as sampled, before any repair
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -155,9 +158,34 @@ class Stitcher:
         picked = log_probs.gather(1, target.expand(len(output), 1, -1, -1))
         return picked.sum(dim=(1, 2, 3))
 
-    def match(self, base: np.ndarray, k: int, target: np.ndarray) -> tuple[np.ndarray, torch.Tensor, float]:
+    def footing(self, grid: np.ndarray) -> np.ndarray:
+        """(..., W) whether each column of (..., H, W) grids has a place to stand in its
+        lower half (a solid tile under a non-solid one): where a jump can land."""
+        solid = self.solid[grid]
+        top = np.concatenate([np.zeros_like(solid[..., :1, :]), solid[..., :-1, :]], axis=-2)
+        stand = solid & ~top
+        return stand[..., grid.shape[-2] // 2:, :].any(axis=-2)
+
+    def _gap_penalty(self, output: torch.Tensor, k: int, open_columns: int) -> torch.Tensor:
+        """(B,) cost of the widest run of columns without footing in each candidate's kept
+        columns, counting the `open_columns` the level already ends with. Matching an empty
+        overlap would otherwise favour windows that start empty too, and runs of emptiness
+        grow into gaps nobody can jump."""
+        cfg, o = self.config, self.config.overlap
+        grid = (output + torch.from_numpy(self.masks[k])[None, :, None, None]).argmax(dim=1).numpy()  # (B, H, W)
+        has_solid = self.footing(grid)[:, o:]  # (B, W - o)
+        widest = np.zeros(len(grid))
+        for b, columns in enumerate(has_solid):
+            run, best = open_columns, 0
+            for solid in columns:
+                run = 0 if solid else run + 1
+                best = max(best, run)
+            widest[b] = max(best, run)
+        return torch.from_numpy(cfg.gap_weight * np.maximum(widest - cfg.max_gap, 0.0)).float()
+
+    def match(self, base: np.ndarray, k: int, target: np.ndarray, open_columns: int = 0) -> tuple[np.ndarray, torch.Tensor, float]:
         """(latent, decoder output (1, T, H, W), overlap log-likelihood) for window k whose
-        first o columns should be `target` (H, o)."""
+        first o columns should be `target` (H, o), after `open_columns` without solid tiles."""
         cfg, model = self.config, self.generator.model
         z_base = torch.from_numpy(np.asarray(base, np.float32))
         c = self.conditions[k:k + 1]
@@ -168,8 +196,10 @@ class Stitcher:
             z = torch.cat([z_base[None], z_base[None] + jitter])
             out = model.decode(z, c.expand(len(z), -1))
             score = self._overlap_score(out, target_t) - cfg.anchor * ((z - z_base) ** 2).sum(1)
+            score = score - self._gap_penalty(out, k, open_columns)
             best = int(score.argmax())
-        z = z[best:best + 1].clone().requires_grad_(True)
+        found, found_out, found_score = z[best:best + 1], out[best:best + 1], float(score[best])
+        z = found.clone().requires_grad_(True)
         optimiser = torch.optim.Adam([z], lr=cfg.learning_rate)
         for _ in range(cfg.steps):
             loss = -self._overlap_score(model.decode(z, c), target_t).sum() + cfg.anchor * ((z - z_base) ** 2).sum()
@@ -179,6 +209,9 @@ class Stitcher:
         with torch.inference_mode():
             out = model.decode(z.detach(), c)
             fit = float(self._overlap_score(out, target_t)[0])
+            stepped = fit - cfg.anchor * float(((z.detach() - z_base) ** 2).sum()) - float(self._gap_penalty(out, k, open_columns)[0])
+            if stepped < found_score:  # the steps only see the overlap; they may open a gap
+                z, out, fit = found, found_out, float(self._overlap_score(found_out, target_t)[0])
         return z.detach()[0].numpy().copy(), out, fit
 
     def window(self, base: np.ndarray, k: int, previous: WindowState | None) -> WindowState:
@@ -187,8 +220,10 @@ class Stitcher:
             out, fit = self.generator.decode_output(z[None], self.labels[k]), 0.0
         else:
             o = self.config.overlap
-            target = previous.log_probs[:, :, -o:].argmax(axis=0)  # (H, o) the tiles to continue
-            z, out, fit = self.match(base, k, target)
+            tiles = previous.log_probs.argmax(axis=0)  # (H, W)
+            has_solid = self.footing(tiles)
+            open_columns = len(has_solid) - 1 - int(np.flatnonzero(has_solid)[-1]) if has_solid.any() else len(has_solid)
+            z, out, fit = self.match(base, k, tiles[:, -o:], open_columns)
         return WindowState(np.asarray(base, np.float32), z, self._log_probs(out, k), fit)
 
     # --- the whole level -------------------------------------------------------------

@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "expressive range, plotted beside --json (default 100; 0 skips)")
     evaluate.add_argument("--long-length", type=int, default=200, metavar="COLUMNS",
                           help="levels: columns of each whole level (default 200)")
+    evaluate.add_argument("--repair-budget", type=positive_int, default=24, metavar="N",
+                          help="levels: repaired variants tried per whole level for the --playable figures (default 24)")
     evaluate.set_defaults(handler=run_eval)
     return parser
 
@@ -448,7 +450,8 @@ def run_eval(args) -> int:
     if long_levels:
         from .level_expressive import long_level_report
 
-        report["long_levels"], points = long_level_report(generator, corpus, args.data, long_levels, args.long_length, args.seed)
+        report["long_levels"], points = long_level_report(generator, corpus, args.data, long_levels, args.long_length, args.seed,
+                                                          args.repair_budget)
     print(format_table(report))
     if args.json:
         write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")

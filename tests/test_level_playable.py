@@ -118,3 +118,66 @@ def test_playable_without_repair_needed_is_the_raw_level(mario):
     stitcher, bases = stitcher_for(mario, 60, 2, [])
     made = level_playable.repair(stitcher, bases, budget=8, seed=2, play=accepting)
     assert made.attempts == 1 and made.playable and made.level == sample_long_level(mario, 60, 2).level
+
+
+# --- eval: expressive range of whole levels -----------------------------------------------
+
+LEGEND = {"X": ("solid", "ground"), "-": ("passable", "empty"), "E": ("enemy", "hazard"), "B": ("solid", "cannon", "hazard")}
+
+
+def grid_of(rows: list[str]) -> np.ndarray:
+    chars = list(LEGEND)
+    return np.array([[chars.index(ch) for ch in row] for row in rows])
+
+
+def test_expressive_metrics_by_hand():
+    from generators.level_expressive import expressive_metrics
+
+    flat = grid_of(["----------"] * 3 + ["XXXXXXXXXX"])
+    assert expressive_metrics(flat, LEGEND) == pytest.approx({"linearity": 1.0, "leniency": 0.0, "density": 0.25})
+    # Two enemies, two gap columns and one cannon over 10 columns: -(2 + 0.5*2 + 0.5*1)/10.
+    rough = grid_of(["----------", "--B-------", "-EX---E---", "XXX--XXXXX"])
+    metrics = expressive_metrics(rough, LEGEND)
+    assert metrics["leniency"] == pytest.approx(-0.35) and metrics["density"] == pytest.approx(10 / 40)
+    # A straight staircase is perfectly linear; a bump is not: heights 1,3,3,1 lie 1 off
+    # their least-squares line (flat at 2) everywhere, so linearity = 1 - 1/4.
+    stairs = grid_of(["---X", "--XX", "-XXX", "XXXX"])
+    bump = grid_of(["----", "-XX-", "-XX-", "XXXX"])
+    assert expressive_metrics(stairs, LEGEND)["linearity"] == pytest.approx(1.0)
+    assert expressive_metrics(bump, LEGEND)["linearity"] == pytest.approx(0.75)
+
+
+def test_expressive_range_plot_shows_every_set():
+    from generators.level_expressive import COLOURS, expressive_range_image
+
+    points = {"original": np.array([[0.8, -0.2], [0.9, -0.1]]), "generated": np.array([[0.85, -0.3]]),
+              "generated --playable": np.array([[0.7, -0.05]])}
+    image = expressive_range_image(points)
+    assert image.shape == (420, 560, 3) and image.dtype == np.uint8
+    for colour in COLOURS.values():
+        assert (image == np.array(colour, dtype=np.uint8)).all(axis=2).sum() > 20  # dots and legend swatch
+
+
+def test_eval_reports_long_levels_and_writes_the_plot(tiny_checkpoint, game_folder, tmp_path, capsys):
+    out = tmp_path / "metrics.json"
+    rc = cli.main(["eval", "levels", "--checkpoint", str(tiny_checkpoint), "--data", str(game_folder), "--samples", "4",
+                   "--iwae-k", "2", "--long-levels", "3", "--long-length", "60", "--repair-budget", "2", "--json", str(out)])
+    printed, err = capsys.readouterr()
+    assert rc == 0, err
+    import json
+
+    report = json.loads(out.read_text(encoding="utf-8"))["long_levels"]
+    assert report["levels"] == 3 and report["columns"] == 60 and report["repair_budget"] == 2
+    assert 0 <= report["completable_share"] <= report["completable_share_playable"] <= 1
+    assert report["original"]["levels"] == 4 and report["generated"]["levels"] == 3
+    for name in ("generated", "generated_playable", "original"):
+        assert {"levels", "linearity", "leniency", "density"} <= set(report[name])
+        assert set(report[name]["leniency"]) == {"mean", "std"} and report[name]["leniency"]["mean"] <= 0
+    assert 0 <= report["original"]["completable_share"] <= 1
+    plot = tmp_path / "metrics-expressive-range.png"
+    assert plot.exists() and str(plot) in printed and "long_levels.completable_share" in printed
+
+
+def test_eval_long_length_out_of_bounds(tiny_checkpoint, game_folder, capsys):
+    rc = cli.main(["eval", "levels", "--checkpoint", str(tiny_checkpoint), "--data", str(game_folder), "--long-length", "20"])
+    assert rc == 2 and "50 and 1000" in capsys.readouterr().err

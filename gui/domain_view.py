@@ -40,6 +40,7 @@ from .favourites_store import FavouritesStore, record_of
 from .interpolation_panel import InterpolationPanel
 from .items import Item, items_near, redecode_items, sample_items
 from .latent_map import LatentMapPanel
+from .long_level_panel import LongLevelPanel, stitch_support
 from .messages import show_error
 from .palette import PalettePanel
 from .preview import EnlargeDialog
@@ -88,6 +89,8 @@ class DomainView(QWidget):
         self.interpolation = InterpolationPanel(self.context)
         self.palette = PalettePanel(self.context)
         self.latent_map = LatentMapPanel(self.context, storage.cache_dir)
+        # Whole stitched levels, only for window models the stitcher supports (not single screens).
+        self.long_level = None if stitch_support(generator.domain) else LongLevelPanel(self.context, self.controls, self.interpolation)
         self.favourites = FavouritesPanel(self.context, favourites or FavouritesStore(storage.favourites_file))
         self.typicality = TypicalityReference(generator)
         self._make_actions()
@@ -133,6 +136,9 @@ class DomainView(QWidget):
         self.centre.addTab(self.grid, "Samples")
         self.centre.addTab(self.latent_map, "Latent map")
         self.centre.setTabToolTip(1, "The training set's encodings on a 2-D plane; click anywhere to decode that point")
+        if self.long_level is not None:
+            index = self.centre.addTab(self.long_level, "Full level")
+            self.centre.setTabToolTip(index, "One whole level of 50 to 1000 columns, stitched from windows, with the agent's path (Ctrl+G)")
         self.centre.currentChanged.connect(lambda index: index == 1 and self.latent_map.ensure_loaded())
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)

@@ -1,0 +1,422 @@
+"""The "Full level" page of a levels tab: one whole level of 50-1000 columns stitched from
+the model's windows (`generators.level_stitch`), drawn with the path the playability agent
+(`generators.level_agent.play`) found, and exported with a JSON sidecar the CLI can replay.
+
+`make_long_level` and `long_level_sidecar` are Qt-free and run in workers. The panel takes
+the seed, temperature and condition of its tab, and the tab's interpolation endpoints A and
+B for a morph along the level (window k decodes the latent at t = k / (n - 1)).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from generators.fileio import ensure_writable_dir, write_text_atomic
+from generators.level_agent import PlayResult, play
+from generators.level_stitch import (
+    MAX_LENGTH, MIN_LENGTH, LongLevel, StitchConfig, check_length, compose_level, morph_latents,
+    sample_long_level, window_count,
+)
+
+from .context import ViewContext
+from .export import _quote, sidecar
+from .interpolation_panel import InterpolationPanel
+from .items import Item
+from .messages import show_error
+from .preview import ZoomView
+from .qimage import to_pixmap
+from .sampling_controls import SamplingControls
+from .workers import Job
+
+DEFAULT_LENGTH = 200
+REPAIR_BUDGET = 24  # as `sample levels --playable` (its --repair-budget default)
+PATH_COLOUR = QColor(255, 40, 200)  # magenta: stands out on sky, ground and pipes alike
+STUCK_COLOUR = QColor(230, 30, 30)
+
+
+def stitch_support(domain) -> str:
+    """"" when `level_stitch` can make whole levels of this domain's windows, else why not."""
+    if getattr(domain, "name", None) != "levels":
+        return "whole levels are stitched from level models only"
+    if getattr(domain, "whole_levels", False):
+        return "this model makes whole single-screen levels; there are no windows to stitch"
+    if domain.width < 2 * StitchConfig().overlap:
+        return f"its windows are {domain.width} columns wide; stitching needs at least {2 * StitchConfig().overlap}"
+    if not any("solid" in (t.lower() for t in tags) for tags in domain.legend.values()):
+        return "its tiles have no solid ground to stand on"
+    return ""
+
+
+@dataclass(frozen=True)
+class Morph:
+    """The endpoints of a morph along the level; a seed where the endpoint is the prior's
+    latent of that seed at temperature 1 (what `interpolate --seed-a/--seed-b` uses)."""
+
+    z_a: np.ndarray
+    z_b: np.ndarray
+    mode: str
+    caption_a: str
+    caption_b: str
+    seed_a: int | None = None
+    seed_b: int | None = None
+
+
+@dataclass(frozen=True)
+class LongLevelRequest:
+    length: int
+    seed: int
+    labels: tuple[str, ...]
+    temperature: float
+    playable: bool = False
+    budget: int = REPAIR_BUDGET
+    morph: Morph | None = None
+
+    @property
+    def stitch_seed(self) -> int:
+        """The seed of the seam search: a morph uses A's, as the CLI does (`--seed-a or 0`)."""
+        return self.morph.seed_a if self.morph is not None and self.morph.seed_a is not None else self.seed
+
+
+@dataclass(frozen=True)
+class LongLevelResult:
+    request: LongLevelRequest
+    made: LongLevel
+    agent: PlayResult
+    pixels: np.ndarray  # (H*16, L*16, 3) uint8, Domain.render of the level
+
+
+def endpoint_seed(generator, latent: np.ndarray, caption: str) -> int | None:
+    """The seed an endpoint was drawn from, when its caption names one and its latent is that
+    seed's at temperature 1 (so `--seed-a` regenerates it), else None."""
+    found = re.fullmatch(r"seed (\d+)", caption.strip())
+    if not found:
+        return None
+    seed = int(found.group(1))
+    return seed if np.allclose(generator.latent_for_seed(seed), latent, atol=1e-6) else None
+
+
+def make_long_level(generator, request: LongLevelRequest) -> LongLevelResult:
+    """Stitch (and with `playable`, repair) one level, play it, render it. Runs in a worker."""
+    labels = list(request.labels)
+    if request.morph is None:
+        made = sample_long_level(generator, request.length, request.seed, labels, request.temperature,
+                                 playable=request.playable, budget=request.budget)
+    else:
+        length = check_length(request.length)
+        count = window_count(length, generator.domain.width, StitchConfig().overlap)
+        latents = morph_latents(request.morph.z_a, request.morph.z_b, count, request.morph.mode)
+        made = compose_level(generator, latents, labels, length, seed=request.stitch_seed)
+    agent = play(made.level, generator.domain.legend)
+    return LongLevelResult(request, made, agent, generator.domain.render(made.level))
+
+
+def status_text(result: LongLevelResult) -> str:
+    """One line: the agent's verdict, and with Playable whether repair was needed and worked."""
+    agent, made = result.agent, result.made
+    text = (f"Completable — path of {max(len(agent.path) - 1, 0)} moves" if agent.completable
+            else f"Not completable: {agent.reason}; furthest column {agent.furthest_column}")
+    if result.request.playable:
+        repairs = made.attempts - 1
+        if made.raw_playable:
+            text += " · playable as sampled, no repair needed"
+        elif made.playable:
+            text += f" · repaired: playable after {repairs} repair attempt{'s' if repairs != 1 else ''}"
+        else:
+            text += f" · repair failed after {repairs} attempts"
+    return text
+
+
+def cli_command(result: LongLevelResult, domain_name: str, checkpoint: str, fmt: str) -> str | None:
+    """The `main.py` line that writes the same level, or None (a morph between endpoints that
+    are not seeds: the sidecar's window latents are then the record)."""
+    request = result.request
+    condition = ["--condition", *request.labels] if request.labels else []
+    tail = ["--length", str(request.length), *condition, "--format", fmt, "--out OUT"]
+    if request.morph is None:
+        playable = ["--playable", "--repair-budget", str(request.budget)] if request.playable else []
+        return " ".join(["python main.py sample", domain_name, "--checkpoint", _quote(checkpoint), "-n 1 --seed",
+                         str(request.seed), "--temperature", f"{request.temperature:g}", *playable, *tail])
+    morph = request.morph
+    if morph.seed_a is None or morph.seed_b is None:
+        return None
+    return " ".join(["python main.py interpolate", domain_name, "--checkpoint", _quote(checkpoint), "--seed-a",
+                     str(morph.seed_a), "--seed-b", str(morph.seed_b), "--mode", morph.mode, *tail])
+
+
+def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asset_name: str, fmt: str) -> dict:
+    """The grid items' sidecar (`export.sidecar`) for the first window, plus what makes the
+    whole level: length, playable flag and verdicts, morph endpoints, every window latent."""
+    request, made = result.request, result.made
+    first = Item(made.windows[0].base, request.labels, made.level, None,
+                 None if request.morph else request.seed, request.temperature,
+                 origin="morph A→B along the level" if request.morph else "")
+    record = sidecar(first, generator, checkpoint, asset_name, fmt)
+    record.update({
+        "length": made.level.width,
+        "windows": len(made.windows),
+        "window_latents": [[float(v) for v in w.latent] for w in made.windows],
+        "playable_requested": request.playable,
+        "completable": bool(result.agent.completable),
+        "furthest_column": int(result.agent.furthest_column),
+    })
+    if request.playable:
+        record.update({"repair_budget": request.budget, "repair_attempts": made.attempts - 1,
+                       "playable_as_sampled": made.raw_playable})
+    if request.morph is not None:
+        morph = request.morph
+        record["morph"] = {
+            "mode": morph.mode, "stitch_seed": request.stitch_seed,
+            "a": {"caption": morph.caption_a, "seed": morph.seed_a, "latent": [float(v) for v in morph.z_a]},
+            "b": {"caption": morph.caption_b, "seed": morph.seed_b, "latent": [float(v) for v in morph.z_b]},
+        }
+    command = cli_command(result, generator.domain.name, str(checkpoint), fmt)
+    record["command"] = command
+    if command is None:
+        record["note"] = "endpoints A and B are not seeds: decode window_latents with the same stitching to regenerate"
+    return record
+
+
+def export_long_level(generator, checkpoint: str, result: LongLevelResult, path: str | Path) -> list[Path]:
+    """Write the level (format by extension, atomically) and PATH.json beside it."""
+    path = Path(path)
+    fmt = generator.domain.check_format(path)
+    ensure_writable_dir(path.parent)
+    written = generator.domain.write(result.made.level, path)
+    side = path.with_suffix(".json")
+    write_text_atomic(side, json.dumps(long_level_sidecar(result, generator, checkpoint, path.name, fmt), indent=2) + "\n")
+    return [*written, side]
+
+
+def draw_path(pixmap: QPixmap, agent: PlayResult, columns: int) -> QPixmap:
+    """A copy of the level's pixmap with the agent's path over it: a polyline through the
+    centres of its cells (rows above the map fall outside and are clipped), and where the
+    agent got stuck, a red line down its furthest column."""
+    out = QPixmap(pixmap)
+    tile = pixmap.width() / max(columns, 1)
+    painter = QPainter(out)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setClipRect(out.rect())
+    if len(agent.path) > 1:
+        points = QPolygonF([QPointF((c + 0.5) * tile, (r + 0.5) * tile) for r, c in agent.path])
+        painter.setPen(QPen(PATH_COLOUR, max(2.0, tile / 6), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+        painter.drawPolyline(points)
+    if not agent.completable and agent.furthest_column >= 0:
+        x = (agent.furthest_column + 1) * tile
+        painter.setPen(QPen(STUCK_COLOUR, max(2.0, tile / 8), Qt.PenStyle.DashLine))
+        painter.drawLine(QPointF(x, 0), QPointF(x, out.height()))
+    painter.end()
+    return out
+
+
+class LongLevelPanel(QWidget):
+    """Length, Playable, Morph A → B, Generate/Cancel, the level with its path, Export…"""
+
+    def __init__(self, context: ViewContext, controls: SamplingControls, interpolation: InterpolationPanel,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context, self.controls, self.interpolation = context, controls, interpolation
+        self.result: LongLevelResult | None = None
+        self.job: Job | None = None
+        self._generation = 0
+        self._pixmap: QPixmap | None = None
+        self.last_export = str(Path.home())
+
+        self.length = QSpinBox()
+        self.length.setRange(MIN_LENGTH, MAX_LENGTH)
+        self.length.setValue(DEFAULT_LENGTH)
+        self.length.setSuffix(" columns")
+        self.length.setToolTip(f"Level length in columns ({MIN_LENGTH} to {MAX_LENGTH}), as `sample levels --length`")
+        self.playable = QCheckBox("Playable")
+        self.playable.setToolTip(f"Repair the level by a latent search until the agent can finish it "
+                                 f"(at most {REPAIR_BUDGET} tries), as `--playable`")
+        self.morph = QCheckBox("Morph A → B")
+        self.morph.toggled.connect(self._update_enabled)
+        self.show_path = QCheckBox("Show path")
+        self.show_path.setChecked(True)
+        self.show_path.setToolTip("Draw the agent's path over the level (and where it got stuck)")
+        self.show_path.toggled.connect(self._redraw)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setShortcut("Ctrl+G")
+        self.generate_button.setToolTip("Make a whole level from the tab's seed, temperature and condition (Ctrl+G)")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop waiting for this level (Esc); the level shown stays")
+        self.cancel_button.setShortcut("Esc")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Write the level as .txt, .png, .tmj or .tmx, with a JSON sidecar that replays it")
+        self.export_button.clicked.connect(self.export_with_dialog)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # busy: stitching and repair report no steps
+        self.progress.setMaximumWidth(160)
+        self.view = ZoomView()
+        self.view.setToolTip("Mouse wheel zooms, drag scrolls sideways, double-click fits the whole level")
+        self.status = QLabel("Generate a level (Ctrl+G)")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Length:"))
+        for widget in (self.length, self.playable, self.morph, self.show_path):
+            row.addWidget(widget)
+        row.addStretch(1)
+        for widget in (self.progress, self.generate_button, self.cancel_button, self.export_button):
+            row.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.status)
+        interpolation.endpoint_changed.connect(lambda *_: self._update_enabled())
+        self._update_enabled()
+
+    # --- state --------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def _endpoints_ready(self) -> bool:
+        return all(self.interpolation.endpoints[w] is not None for w in "AB")
+
+    def _update_enabled(self) -> None:
+        ready = self._endpoints_ready()
+        self.morph.setEnabled(ready and not self.busy)
+        if not ready and self.morph.isChecked():
+            self.morph.setChecked(False)
+        self.morph.setToolTip("Window k of the level decodes the latent at t = k / (n - 1) from endpoint A to B"
+                              if ready else "Set interpolation endpoints A and B first (Interpolation tab, or a tile's menu)")
+        morphing = self.morph.isChecked()
+        self.playable.setEnabled(not morphing and not self.busy)
+        self.length.setEnabled(not self.busy)
+        self.generate_button.setEnabled(not self.busy)
+        self.cancel_button.setEnabled(self.busy)
+        self.progress.setVisible(self.busy)
+        self.export_button.setEnabled(self.result is not None and not self.busy)
+
+    def request(self) -> LongLevelRequest:
+        """What Generate makes now, from this panel and the tab."""
+        morph = None
+        if self.morph.isChecked() and self._endpoints_ready():
+            (z_a, caption_a), (z_b, caption_b) = self.interpolation.endpoints["A"], self.interpolation.endpoints["B"]
+            generator = self.context.generator
+            morph = Morph(z_a, z_b, self.interpolation.mode(), caption_a, caption_b,
+                          endpoint_seed(generator, z_a, caption_a), endpoint_seed(generator, z_b, caption_b))
+        return LongLevelRequest(self.length.value(), self.controls.seed.value(), tuple(self.context.labels),
+                                self.controls.temperature(), self.playable.isChecked() and morph is None,
+                                REPAIR_BUDGET, morph)
+
+    # --- generating ---------------------------------------------------------------------------
+
+    def generate(self) -> Job | None:
+        """Make the level of `request()` in a worker; the UI stays live and Cancel drops it."""
+        if self.busy:
+            return None
+        request, generator = self.request(), self.context.generator
+        self._generation += 1
+        generation = self._generation
+
+        def done(result: LongLevelResult) -> None:
+            if generation == self._generation:
+                self.show_result(result)
+
+        def failed(message: str) -> None:
+            if generation == self._generation:
+                self.status.setText(f"Failed: {message}")
+                show_error(self, "Cannot make the level", message)
+
+        def finished() -> None:
+            if generation == self._generation:
+                self.job = None
+                self._update_enabled()
+
+        what = "a morph A → B" if request.morph else f"seed {request.seed}"
+        self.status.setText(f"Making a level of {request.length} columns from {what}"
+                            + (" and repairing it until the agent can finish it…" if request.playable else "…"))
+        self.job = self.context.runner.start(lambda job: make_long_level(generator, request),
+                                             on_success=done, on_failure=failed, on_done=finished)
+        self._update_enabled()
+        return self.job
+
+    def cancel(self) -> None:
+        """Forget the level in flight: the worker finishes its current stitch in the background
+        and its result is dropped (the stitcher has no cancel point)."""
+        if self.job is None:
+            return
+        self.job.cancel()
+        self._generation += 1  # its callbacks no longer apply
+        self.job = None
+        self.status.setText("Cancelled" + (f"; showing the previous level. {status_text(self.result)}" if self.result else ""))
+        self._update_enabled()
+
+    def show_result(self, result: LongLevelResult) -> None:
+        self.result = result
+        self._pixmap = to_pixmap(result.pixels)
+        self._redraw()
+        self._fit_height()
+        self.status.setText(status_text(result))
+        self.context.status.emit(f"Full level: {result.made.level.width} columns — {status_text(result)}")
+
+    def _redraw(self) -> None:
+        if self._pixmap is None or self.result is None:
+            return
+        shown = draw_path(self._pixmap, self.result.agent, self.result.made.level.width) if self.show_path.isChecked() else self._pixmap
+        fitting = self.view.fitting
+        self.view.set_pixmap(shown)
+        self.view.fitting = fitting
+
+    def _fit_height(self) -> None:
+        """Zoom so the level's height fills the view: the length scrolls sideways."""
+        height = self.view.item.pixmap().height()
+        if height:
+            self.view.set_zoom(max(0.25, min(4.0, (self.view.viewport().height() - 4) / height)))
+            self.view.horizontalScrollBar().setValue(0)
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_with_dialog(self) -> None:
+        if self.result is None:
+            return
+        formats = self.context.domain.write_formats
+        filters = [f"{ext.upper()} (*.{ext})" for ext in formats]
+        request = self.result.request
+        stem = f"levels-morph-len{request.length}" if request.morph else f"levels-seed{request.seed}-len{request.length}"
+        path, chosen = QFileDialog.getSaveFileName(self, "Export the level", str(Path(self.last_export) / f"{stem}.{formats[0]}"),
+                                                   ";;".join(filters))
+        if not path:
+            return
+        if not Path(path).suffix and chosen in filters:  # the dialog may leave the extension off
+            path += "." + formats[filters.index(chosen)]
+        self.export_to(path)
+
+    def export_to(self, path: str | Path) -> Job | None:
+        """Write the level shown and its sidecar in a worker; errors show in a dialog."""
+        if self.result is None:
+            return None
+        result, generator, checkpoint = self.result, self.context.generator, self.context.checkpoint
+        self.last_export = str(Path(path).parent)
+
+        def failed(message: str) -> None:
+            show_error(self, "Export failed", message)
+            self.context.status.emit(f"Export failed: {message}")
+
+        return self.context.runner.start(
+            lambda job: export_long_level(generator, checkpoint, result, path),
+            on_success=lambda paths: self.context.status.emit(f"Exported the level to {', '.join(p.name for p in paths)}"),
+            on_failure=failed,
+        )

@@ -96,6 +96,7 @@ class Domain(ABC):
         """Rebuild the domain from `to_card` output."""
 
     model_channels: tuple[int, ...] = (32, 64, 128)  # conv widths of the VAE for this domain
+    model_layout: str = "grid"  # VAEConfig.layout: "grid" (2-D convs) or "sequence" (convs along rows only)
 
     @classmethod
     @abstractmethod

@@ -105,7 +105,7 @@ def run(args) -> dict:
     valid = training_windows(splits["valid"], stride=FRAMES)
     domain = MusicDomain()
     torch.manual_seed(args.seed)
-    config = VAEConfig((1, FRAMES, KEYS), 0, args.latent, domain.model_channels, "bernoulli")
+    config = VAEConfig((1, FRAMES, KEYS), 0, args.latent, domain.model_channels, "bernoulli", layout=domain.model_layout)
     model = ConditionalVAE(config)
     train_config = TrainConfig(epochs=args.epochs, batch_size=64, learning_rate=args.lr, warmup_epochs=args.warmup,
                                free_bits=args.free_bits, patience=args.epochs, seed=args.seed)

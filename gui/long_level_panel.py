@@ -49,6 +49,7 @@ DEFAULT_LENGTH = 200
 REPAIR_BUDGET = 24  # as `sample levels --playable` (its --repair-budget default)
 PATH_COLOUR = QColor(255, 40, 200)  # magenta: stands out on sky, ground and pipes alike
 STUCK_COLOUR = QColor(230, 30, 30)
+VISIBLE_COLUMNS = 48  # columns shown across the view after Generate (a screen is 16)
 
 
 def stitch_support(domain) -> str:
@@ -215,7 +216,7 @@ def draw_path(pixmap: QPixmap, agent: PlayResult, columns: int) -> QPixmap:
     painter.setClipRect(out.rect())
     if len(agent.path) > 1:
         points = QPolygonF([QPointF((c + 0.5) * tile, (r + 0.5) * tile) for r, c in agent.path])
-        painter.setPen(QPen(PATH_COLOUR, max(2.0, tile / 6), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+        painter.setPen(QPen(PATH_COLOUR, max(2.0, tile / 5), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
         painter.drawPolyline(points)
     if not agent.completable and agent.furthest_column >= 0:
         x = (agent.furthest_column + 1) * tile
@@ -381,11 +382,15 @@ class LongLevelPanel(QWidget):
         self.view.fitting = fitting
 
     def _fit_height(self) -> None:
-        """Zoom so the level's height fills the view: the length scrolls sideways."""
-        height = self.view.item.pixmap().height()
-        if height:
-            self.view.set_zoom(max(0.25, min(4.0, (self.view.viewport().height() - 4) / height)))
-            self.view.horizontalScrollBar().setValue(0)
+        """Zoom so the level's height fits and about VISIBLE_COLUMNS columns show across the
+        view: the rest of the length scrolls sideways."""
+        pixmap, columns = self.view.item.pixmap(), self.result.made.level.width
+        if pixmap.isNull():
+            return
+        viewport = self.view.viewport()
+        across = (viewport.width() - 4) / (min(columns, VISIBLE_COLUMNS) * pixmap.width() / columns)
+        self.view.set_zoom(max(0.25, min(4.0, (viewport.height() - 4) / pixmap.height(), across)))
+        self.view.horizontalScrollBar().setValue(0)
 
     # --- export -------------------------------------------------------------------------------
 

@@ -240,3 +240,17 @@ def test_a_failing_level_shows_an_error_and_the_app_keeps_running(qtbot, view, p
     qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
     assert errors == [("Cannot make the level", "no level today")]
     assert panel.result is None and panel.generate_button.isEnabled() and "no level today" in panel.status.text()
+
+
+def test_where_the_agent_got_stuck_is_marked():
+    from generators.level_agent import PlayResult
+
+    from gui.long_level_panel import STUCK_COLOUR
+
+    pixels = np.zeros((14 * 16, 10 * 16, 3), np.uint8)
+    stuck = PlayResult(False, 4, ((12, 0), (12, 1)), "a gap too wide")
+    drawn = draw_path(to_pixmap(pixels), stuck, 10).toImage()
+    red = (STUCK_COLOUR.red(), STUCK_COLOUR.green(), STUCK_COLOUR.blue())
+    assert pixel(drawn, 5 * 16, 2) == red  # the line after column 4, from the top
+    finished = draw_path(to_pixmap(pixels), PlayResult(True, 9, stuck.path, ""), 10).toImage()
+    assert pixel(finished, 5 * 16, 2) == (0, 0, 0)

@@ -110,29 +110,49 @@ def test_txt_png_and_tiled_cover_the_whole_level(mario, tmp_path):
     assert (tiled["width"], tiled["height"]) == (75, 14)
 
 
-@pytest.mark.parametrize("length", ["49", "1001", "-5"])
-def test_length_out_of_bounds_exits_2(tmp_path, length):
+def test_length_out_of_bounds_exits_2(tmp_path):
     out = tmp_path / "out"
-    proc = run_cli("sample", "levels", "--length", length, "--seed", "1", "-n", "1", "--out", out)
+    proc = run_cli("sample", "levels", "--length", "1001", "--seed", "1", "-n", "1", "--out", out)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0 and "50 and 1000" in proc.stderr
     assert files_under(out) == []
 
 
-def test_cli_long_levels_are_deterministic(tmp_path):
-    runs = [run_cli("sample", "levels", "--length", "60", "--seed", "3", "-n", "2", "--condition", "pipe", "--out", tmp_path / name)
-            for name in ("a", "b")]
-    for proc in runs:
-        assert proc.returncode == 0, proc.stderr
+@pytest.mark.parametrize("argv, fragment", [
+    (["sample", "levels", "--length", "49"], "50 and 1000"),
+    (["sample", "levels", "--length", "-5", "--playable"], "50 and 1000"),
+    (["sample", "levels", "--playable"], "--playable needs --length"),
+    (["interpolate", "levels", "--seed-a", "1", "--seed-b", "2", "--length", "2000"], "50 and 1000"),
+])
+def test_bad_long_level_flags_exit_2_in_process(tmp_path, capsys, argv, fragment):
+    from generators import cli
+
+    out = tmp_path / "out"
+    assert cli.main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1
+    assert files_under(out) == []
+
+
+def test_cli_long_levels_are_deterministic(tmp_path, capsys):
+    # One run in a fresh process, one in this one: same seed, same bytes.
+    from generators import cli
+
+    argv = ["sample", "levels", "--length", "60", "--seed", "3", "-n", "2", "--condition", "pipe", "--out"]
+    proc = run_cli(*argv, tmp_path / "a")
+    assert proc.returncode == 0, proc.stderr
+    assert cli.main([*argv, str(tmp_path / "b")]) == 0
     names = files_under(tmp_path / "a")
     assert names == ["levels-seed3-len60.txt", "levels-seed4-len60.txt"] == files_under(tmp_path / "b")
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_cli_morph_writes_one_level(tmp_path):
-    proc = run_cli("interpolate", "levels", "--seed-a", "1", "--seed-b", "2", "--length", "64", "--out", tmp_path)
-    assert proc.returncode == 0, proc.stderr
+def test_cli_morph_writes_one_level(tmp_path, capsys):
+    from generators import cli
+
+    assert cli.main(["interpolate", "levels", "--seed-a", "1", "--seed-b", "2", "--length", "64", "--out", str(tmp_path)]) == 0
+    assert "levels-morph-len64.txt\tcolumns=64\tfrom=seed:1\tto=seed:2" in capsys.readouterr().out
     level = read_level(tmp_path / "levels-morph-len64.txt", json.loads((REPO_ROOT / "checkpoints" / "levels.json").read_text())["domain_config"]["legend"])
     assert (level.height, level.width) == (14, 64)
 

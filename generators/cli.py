@@ -273,10 +273,12 @@ def run_interpolate(args) -> int:
 
 def check_long_levels(generator, length: int | None) -> None:
     """--length is for level models, and within bounds; checked before any file is made."""
-    from .level_stitch import check_length
+    from .level_stitch import check_length, stitch_support
 
     if generator.domain.name != "levels":
         raise UserError(f"--length and --playable apply to levels, not {generator.domain.name}")
+    if stitch_support(generator.domain):
+        raise UserError(f"--length and --playable: {stitch_support(generator.domain)}")
     if length is None:
         raise UserError("--playable needs --length: the agent plays whole levels")
     check_length(length)
@@ -437,10 +439,11 @@ def run_eval(args) -> int:
     generator = _generator(args)
     if args.json:
         ensure_writable_file(args.json)
-    long_levels = args.long_levels if generator.domain.name == "levels" else 0
-    if long_levels:
-        from .level_stitch import check_length
+    from .level_stitch import check_length, stitch_support
 
+    # Whole levels only where windows can be stitched (not for music, images or Lode Runner screens).
+    long_levels = 0 if stitch_support(generator.domain) else args.long_levels
+    if long_levels:
         check_length(args.long_length)
     if long_levels < 0:
         raise UserError(f"--long-levels must be 0 or more, got {long_levels}")

@@ -77,6 +77,20 @@ class LongLevel:
         return np.stack([w.latent for w in self.windows])
 
 
+def stitch_support(domain) -> str:
+    """"" when whole levels can be stitched from this domain's windows, else why not (for
+    the CLI's error line and the GUI's disabled panel)."""
+    if getattr(domain, "name", None) != "levels":
+        return "whole levels are stitched from level models only"
+    if getattr(domain, "whole_levels", False):
+        return "this model makes whole single-screen levels; there are no windows to stitch"
+    if domain.width < 2 * StitchConfig().overlap:
+        return f"its windows are {domain.width} columns wide; stitching needs at least {2 * StitchConfig().overlap}"
+    if not any("solid" in (t.lower() for t in tags) for tags in domain.legend.values()):
+        return "its tiles have no solid ground to stand on"
+    return ""
+
+
 def check_length(length: int) -> int:
     """A level length the CLI accepts, else UserError."""
     if not MIN_LENGTH <= int(length) <= MAX_LENGTH:

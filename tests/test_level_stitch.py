@@ -162,3 +162,13 @@ def test_stitcher_refuses_a_bad_overlap(mario):
 
     with pytest.raises(UserError, match="overlap"):
         Stitcher(mario, [[]], 60, StitchConfig(overlap=9))
+
+
+def test_stitch_support_names_what_cannot_be_stitched(mario, domain):
+    from generators.level_stitch import stitch_support
+
+    assert stitch_support(mario.domain) == ""
+    assert "level models only" in stitch_support(type("Music", (), {"name": "music"})())
+    no_ground = type(domain)({"-": ("passable", "empty"), "o": ("coin",)}, height=14, width=16)
+    assert "no solid ground" in stitch_support(no_ground)
+    assert "at least 12" in stitch_support(type(domain)(domain.legend, height=14, width=8))

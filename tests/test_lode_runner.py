@@ -281,3 +281,13 @@ def test_the_count_conditions_steer_the_network_itself(shipped):
     assert few < edges[0] and many >= edges[1] * 0.75
     few, some, many = (expected("E", ["some-gold", f"{b}-enemies"]) for b in ("few", "some", "many"))
     assert few < some < many
+
+
+def test_sampled_levels_have_the_gold_asked_for(shipped):
+    def gold(label: str) -> np.ndarray:
+        return np.array([s.asset.text().count("G") for s in shipped.sample(16, [label], seed=0)])
+
+    few, many = gold("few-gold"), gold("many-gold")
+    edges = shipped.domain.count_bins[0].edges
+    assert few.max() < edges[0] <= edges[1] <= many.min()
+    assert many.mean() > 2 * few.mean()

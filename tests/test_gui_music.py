@@ -42,7 +42,9 @@ class FakePlayer:
 
 
 def open_window(qtbot, settings, tiny_checkpoint, music_checkpoint) -> MainWindow:
-    window = MainWindow({"levels": tiny_checkpoint, "music": music_checkpoint}, settings=settings, storage=storage_for(settings))
+    missing = Path(settings.fileName()).parent / "no-model.safetensors"  # keep the shipped images model out
+    window = MainWindow({"levels": tiny_checkpoint, "music": music_checkpoint, "images": missing},
+                        settings=settings, storage=storage_for(settings))
     qtbot.addWidget(window)
     window.show()
     for name in ("levels", "music"):

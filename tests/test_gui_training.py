@@ -141,7 +141,8 @@ class _Probe(QObject):
 
 def test_a_short_run_reports_progress_plots_curves_and_opens_in_the_main_window(qtbot, storage, game_folder, tmp_path, tiny_checkpoint, dialogs):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow({"levels": tiny_checkpoint}, settings=settings, storage=storage)
+    missing = tmp_path / "no-model.safetensors"  # the shipped images and music models are not needed here
+    window = MainWindow({"levels": tiny_checkpoint, "images": missing, "music": missing}, settings=settings, storage=storage)
     qtbot.addWidget(window)
     wizard = window.new_model()
     wizard.request_options.update(CHEAP)

@@ -197,3 +197,19 @@ def test_images_evaluation_reports_bits_per_dim_and_sample_metrics():
     gain = report["denoising"]
     assert gain["psnr_gain_db"] == pytest.approx(gain["denoised_psnr_db"] - gain["noisy_psnr_db"])
     assert "denoising.psnr_gain_db" in format_table(report)
+
+
+def test_shipped_images_model_and_classifier_load_and_agree_on_labels():
+    from generators.generator import SHIPPED_DIR, load_generator
+    from generators.image_metrics import shipped_classifier
+
+    generator = load_generator("images", domain="images")
+    assert generator.model.config.likelihood == "logistic"
+    assert (SHIPPED_DIR / "images.safetensors").stat().st_size < 15 * 2**20
+    first = generator.sample(2, condition=["flags", "twemoji"], seed=11)
+    again = generator.sample(2, condition=["flags", "twemoji"], seed=11)
+    assert first[0].asset.pixels.shape == (64, 64, 4) and first[0].asset.pixels.dtype == np.uint8
+    assert all(np.array_equal(a.asset.pixels, b.asset.pixels) for a, b in zip(first, again))
+    classifier, source = shipped_classifier(generator)
+    assert classifier is not None, source
+    assert [name for name, _ in classifier.config.groups] == ["category", "style"]

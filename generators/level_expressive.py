@@ -126,7 +126,7 @@ def long_level_report(generator, corpus, data: list, levels: int = 100, length: 
                      "mean_columns": float(np.mean([lv.width for lv in originals]))},
     }
     points = {name: np.array([[r["linearity"], r["leniency"]] for r in rows]).reshape(-1, 2)
-              for name, rows in (("original", original_rows), ("generated", raw_rows), ("generated --playable", fixed_rows))}
+              for name, rows in (("generated", raw_rows), ("generated --playable", fixed_rows), ("original", original_rows))}
     return report, points
 
 
@@ -135,7 +135,8 @@ COLOURS = {"original": (31, 119, 180), "generated": (255, 127, 14), "generated -
 
 def expressive_range_image(points: dict[str, np.ndarray], size: tuple[int, int] = (560, 420)) -> np.ndarray:
     """A scatter plot (H, W, 3) uint8 of leniency (y) against linearity (x), one colour per
-    set, axes ranged to the data, with a legend and the axis ranges written on it."""
+    set drawn in order (later sets on top), axes ranged to the data, with a legend and the
+    axis ranges written on it."""
     from PIL import Image, ImageDraw
 
     width, height = size
@@ -152,10 +153,14 @@ def expressive_range_image(points: dict[str, np.ndarray], size: tuple[int, int] 
         return left + fx * (width - left - right), height - bottom - fy * (height - top - bottom)
 
     draw.rectangle([left, top, width - right, height - bottom], outline="black")
+    # Repaired levels are rings, so the raw dot under an unchanged level still shows.
+    ringed = {"generated --playable"}
     for name, pts in points.items():
+        colour = COLOURS.get(name, (0, 0, 0))
         for xy in pts:
             x, y = place(xy)
-            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=COLOURS.get(name, (0, 0, 0)))
+            box = [x - 3, y - 3, x + 3, y + 3] if name not in ringed else [x - 5, y - 5, x + 5, y + 5]
+            draw.ellipse(box, outline=colour, width=2) if name in ringed else draw.ellipse(box, fill=colour)
     for i, name in enumerate(points):
         y = top + 6 + 14 * i
         draw.rectangle([left + 8, y, left + 16, y + 8], fill=COLOURS.get(name, (0, 0, 0)))

@@ -19,7 +19,7 @@ Shapes: latents (n, D); log-probabilities (T, H, W) per window; grids (H, L) of 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -146,12 +146,16 @@ class Stitcher:
     """Stitches windows of one generator under per-window conditions; keeps every window so a
     repair can change some latents and re-stitch from there."""
 
-    def __init__(self, generator, labels: list[list[str]], length: int, config: StitchConfig = StitchConfig(), seed: int = 0):
+    def __init__(self, generator, labels: list[list[str]], length: int, config: StitchConfig = StitchConfig(), seed: int = 0,
+                 progress: Callable[[int, int], None] | None = None):
         domain = generator.domain
         if config.overlap < 1 or config.overlap > domain.width // 2:
             raise UserError(f"overlap must be between 1 and {domain.width // 2} columns, got {config.overlap}")
         self.generator, self.domain, self.config = generator, domain, config
         self.labels, self.length, self.seed = labels, length, seed
+        # Called with (windows done, windows in all) after each window; an exception raised
+        # there (a GUI's cancel) stops the stitching.
+        self.progress = progress
         tags = [tuple(t.lower() for t in v) for v in domain.legend.values()]
         self.solid = np.array(["solid" in t for t in tags])
         self.pipe = np.array([any("pipe" in x for x in t) for t in tags])
@@ -247,6 +251,8 @@ class Stitcher:
         kept = list(windows[:start]) if windows else []
         for k in range(start, len(bases)):
             kept.append(self.window(bases[k], k, kept[-1] if kept else None))
+            if self.progress is not None:
+                self.progress(k + 1, len(bases))
         return kept
 
     def seams(self, count: int) -> tuple[int, ...]:
@@ -312,7 +318,7 @@ def window_labels(generator, condition, count: int) -> list[list[str]]:
 
 
 def compose_level(generator, latents: np.ndarray, condition=None, length: int | None = None,
-                  config: StitchConfig = StitchConfig(), seed: int = 0) -> LongLevel:
+                  config: StitchConfig = StitchConfig(), seed: int = 0, progress: Callable | None = None) -> LongLevel:
     """A level from window latents (n, D), seams matched; `length` defaults to what n windows
     cover. `condition` is one label list for every window or a list per window. The GUI's
     morph along a level calls this with `morph_latents`."""
@@ -320,12 +326,13 @@ def compose_level(generator, latents: np.ndarray, condition=None, length: int | 
     latents = np.asarray(latents, np.float32).reshape(-1, generator.latent_size)
     full = domain.width + (len(latents) - 1) * (domain.width - config.overlap)
     length = full if length is None else min(int(length), full)
-    stitcher = Stitcher(generator, window_labels(generator, condition, len(latents)), length, config, seed)
+    stitcher = Stitcher(generator, window_labels(generator, condition, len(latents)), length, config, seed, progress)
     return stitcher.compose(latents)
 
 
 def sample_long_level(generator, length: int, seed: int, condition=None, temperature: float = 1.0,
-                      playable: bool = False, budget: int = 24, config: StitchConfig = StitchConfig()) -> LongLevel:
+                      playable: bool = False, budget: int = 24, config: StitchConfig = StitchConfig(),
+                      progress: Callable | None = None) -> LongLevel:
     """One level of `length` columns from `seed`. With `playable`, a level the agent cannot
     finish is repaired by a bounded latent search (`level_playable`), at most `budget`
     extra compositions; `result.playable` says whether it worked."""
@@ -334,7 +341,7 @@ def sample_long_level(generator, length: int, seed: int, condition=None, tempera
         raise UserError(f"temperature must be between 0 and 10, got {temperature}")
     count = window_count(length, generator.domain.width, config.overlap)
     bases = seed_latents(generator, seed, count, temperature)
-    stitcher = Stitcher(generator, window_labels(generator, condition, count), length, config, seed)
+    stitcher = Stitcher(generator, window_labels(generator, condition, count), length, config, seed, progress)
     if not playable:
         return stitcher.compose(bases)
     from .level_playable import repair

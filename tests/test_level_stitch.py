@@ -172,3 +172,45 @@ def test_stitch_support_names_what_cannot_be_stitched(mario, domain):
     no_ground = type(domain)({"-": ("passable", "empty"), "o": ("coin",)}, height=14, width=16)
     assert "no solid ground" in stitch_support(no_ground)
     assert "at least 12" in stitch_support(type(domain)(domain.legend, height=14, width=8))
+
+
+def test_a_pipe_cut_by_a_seam_is_repaired(mario):
+    # Window 1 has a pipe on its columns o-1 and o: dropping its overlap keeps only the right
+    # half. Assembling must not leave that half pipe in the level.
+    from generators.level_stitch import WindowState
+
+    domain, o = mario.domain, StitchConfig().overlap
+    chars = domain.chars
+
+    def window(grid_rows):
+        idx = np.array([[chars.index(ch) for ch in row] for row in grid_rows])
+        log_probs = np.full((len(chars), 14, 16), -20.0, dtype=np.float32)
+        np.put_along_axis(log_probs, idx[None], 0.0, axis=0)
+        return WindowState(np.zeros(32, np.float32), np.zeros(32, np.float32), log_probs, 0.0)
+
+    flat = ["-" * 16] * 13 + ["X" * 16]
+    piped = [row for row in flat]
+    piped[10] = "-" * (o - 1) + "<>" + "-" * (16 - o - 1)
+    piped[11] = piped[12] = "-" * (o - 1) + "[]" + "-" * (16 - o - 1)
+    stitcher = Stitcher(mario, [[]] * 3, 36)
+    level = stitcher.assemble([window(flat), window(piped), window(flat)])
+    grid = domain.indices(level)
+    assert level.width == 36
+    assert not broken_pipe_cells(grid[None], domain.legend).any()
+    assert not set("<>[]") & set("".join(level.rows))  # the half pipe became its best non-pipe tiles
+
+
+def test_progress_reports_each_window_and_can_cancel(mario):
+    seen = []
+    sample_long_level(mario, 56, 1, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(k, 5) for k in range(1, 6)]
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(done, total):
+        if done == 2:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        sample_long_level(mario, 56, 1, progress=cancel)

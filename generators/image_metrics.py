@@ -104,7 +104,7 @@ def shipped_classifier(generator) -> tuple[ImageClassifier | None, str]:
     wanted = tuple((g.name, g.labels) for g in generator.domain.conditions.groups if g.exclusive)
     if classifier.config.groups != wanted:
         return None, "the shipped classifier knows other labels than this model"
-    return classifier, str(path)
+    return classifier, f"checkpoints/{path.name}"
 
 
 @torch.inference_mode()

@@ -263,13 +263,20 @@ class Stitcher:
         """One level from stitched windows: kept columns, flat start and finish, whole pipes."""
         o = self.config.overlap
         log_probs = np.concatenate([windows[0].log_probs] + [w.log_probs[:, :, o:] for w in windows[1:]], axis=2)
-        log_probs = log_probs[:, :, : self.length]
-        grid = constrained_grid(log_probs, self.domain.legend, {})
-        log_probs = self._flatten_ends(log_probs, grid)
-        # Off labels are already -inf in log_probs; on labels were placed per window. This
-        # pass repairs pipes cut at a seam or by the flat ends.
-        grid = constrained_grid(log_probs, self.domain.legend, {}, sampled=log_probs.argmax(axis=0))
+        log_probs = self._flatten_ends(log_probs[:, :, : self.length], log_probs[:, :, : self.length].argmax(axis=0))
+        # Off labels are already -inf in each window's columns, and the flat ends allow only
+        # their own tiles. This pass repairs pipes cut at a seam or by the flat ends, and adds
+        # the cheapest tile of any label some window asked for but the level lacks (never
+        # where that label is off: those cells cost -inf).
+        grid = constrained_grid(log_probs, self.domain.legend, self._labels_on())
         return self.domain.level_from_indices(self._climbable_seams(grid))
+
+    def _labels_on(self) -> dict[str, bool]:
+        """Presence tags that are on in at least one window."""
+        on: dict[str, bool] = {}
+        for labels in self.labels:
+            on.update({tag: True for tag, wanted in self.domain.wanted_presence(labels).items() if wanted})
+        return on
 
     def _climbable_seams(self, grid: np.ndarray) -> np.ndarray:
         """Where the ground still steps more than MAX_CLIMB across a seam (the match is a

@@ -214,3 +214,11 @@ def test_progress_reports_each_window_and_can_cancel(mario):
 
     with pytest.raises(Cancelled):
         sample_long_level(mario, 56, 1, progress=cancel)
+
+
+def test_every_label_asked_for_appears(mario):
+    every = ["enemy", "pipe", "coin", "breakable", "question-block"]
+    for seed in (0, 1):
+        text = "".join(sample_long_level(mario, 50, seed, every).level.rows)
+        assert "E" in text and "<" in text and "o" in text and "S" in text and set("?Q") & set(text)
+    assert not set("E<o") & set("".join(sample_long_level(mario, 50, 0, ["breakable"]).level.rows))

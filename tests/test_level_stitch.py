@@ -3,7 +3,6 @@ steps), flat start and finish, determinism, morphing, --length bounds and whole-
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -97,7 +97,7 @@ def test_per_window_conditions_turn_labels_off(mario):
 
 def test_txt_png_and_tiled_cover_the_whole_level(mario, tmp_path):
     made = sample_long_level(mario, 75, 7, ["pipe", "question-block"])
-    paths = {ext: tmp_path / f"level.{ext}" for ext in ("txt", "png", "tmj")}
+    paths = {ext: tmp_path / f"level.{ext}" for ext in ("txt", "png", "tmj", "tmx")}
     for path in paths.values():
         mario.domain.write(made.level, path)
     rows = paths["txt"].read_text(encoding="utf-8").splitlines()
@@ -107,6 +107,10 @@ def test_txt_png_and_tiled_cover_the_whole_level(mario, tmp_path):
     assert mario.domain.render(made.level).shape == (14 * 16, 75 * 16, 3)
     tiled = json.loads(paths["tmj"].read_text(encoding="utf-8"))
     assert (tiled["width"], tiled["height"]) == (75, 14)
+    import xml.etree.ElementTree as ElementTree
+
+    tmx = ElementTree.parse(paths["tmx"]).getroot()
+    assert (tmx.get("width"), tmx.get("height")) == ("75", "14")
 
 
 def test_length_out_of_bounds_exits_2(tmp_path):

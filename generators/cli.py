@@ -162,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples", type=positive_int, default=1000, help="generated items to measure")
     evaluate.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples per held-out item")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--jsb", metavar="FILE", help="music: also run the JSB Chorales benchmark on this "
+                          "jsb-chorales-quarter.json (trains the same architecture, several minutes)")
     evaluate.add_argument("--long-levels", type=int, default=100, metavar="N",
                           help="levels: also make N whole levels (raw and --playable) for completion rates and "
                           "expressive range, plotted beside --json (default 100; 0 skips)")
@@ -447,8 +449,16 @@ def run_eval(args) -> int:
         check_length(args.long_length)
     if long_levels < 0:
         raise UserError(f"--long-levels must be 0 or more, got {long_levels}")
+    if args.jsb and generator.domain.name != "music":
+        raise UserError("--jsb is the music benchmark; it does not apply to " + generator.domain.name)
+    if args.jsb and not Path(args.jsb).is_file():
+        raise UserError(f"{args.jsb} does not exist (expected jsb-chorales-quarter.json)")
     corpus = generator.domain.heldout_corpus(args.data, generator.card)
     report = evaluate(generator, corpus, iwae_k=args.iwae_k, samples=args.samples, seed=args.seed)
+    if args.jsb:
+        from .music_jsb import benchmark
+
+        report["jsb_chorales"] = benchmark(Path(args.jsb), generator.latent_size, args.iwae_k)
     points = None
     if long_levels:
         from .level_expressive import long_level_report

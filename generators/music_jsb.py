@@ -107,8 +107,8 @@ def run(args) -> dict:
     torch.manual_seed(args.seed)
     config = VAEConfig((1, FRAMES, KEYS), 0, args.latent, domain.model_channels, "bernoulli", layout=domain.model_layout)
     model = ConditionalVAE(config)
-    train_config = TrainConfig(epochs=args.epochs, batch_size=64, learning_rate=args.lr, warmup_epochs=args.warmup,
-                               free_bits=args.free_bits, patience=args.epochs, seed=args.seed)
+    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, beta=args.beta,
+                               warmup_epochs=args.warmup, free_bits=args.free_bits, patience=args.epochs, seed=args.seed)
     empty = lambda n: torch.zeros(n, 0)  # noqa: E731 - no conditions
     started = time.perf_counter()
     result = Trainer(model, train_config, augment=domain.augment).fit(Split(train, empty(len(train))), Split(valid, empty(len(valid))))
@@ -127,6 +127,10 @@ def run(args) -> dict:
         "best_epoch": result.best_epoch,
         "train_seconds": round(seconds, 1),
         "latent": args.latent,
+        "beta": args.beta,
+        "batch_size": args.batch_size,
+        "channels": list(config.channels),
+        "layout": config.layout,
         "parameters": sum(p.numel() for p in model.parameters()),
         "protocol": "1 plane (active), 16 quarter-frame windows; test pieces cut from frame 0 into "
                     "non-overlapping windows, last padded and padded frames summed out; windows scored independently",
@@ -135,7 +139,7 @@ def run(args) -> dict:
     return report
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="JSB Chorales test NLL per frame (IWAE) for the music architecture.")
     parser.add_argument("--data", type=Path, required=True, help="jsb-chorales-quarter.json")
     parser.add_argument("--epochs", type=int, default=20)
@@ -143,10 +147,21 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--free-bits", type=float, default=0.0)
+    parser.add_argument("--beta", type=float, default=1.0, help="KL weight in training (the bound is always beta 1)")
+    parser.add_argument("--batch-size", type=int, default=16, help="small batches: more updates per CPU second")
     parser.add_argument("--k", type=int, default=500, help="importance samples per test window")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def benchmark(data: Path, latent: int, k: int) -> dict:
+    """The benchmark with its default training settings, for `eval music --jsb FILE`."""
+    return run(build_parser().parse_args(["--data", str(data), "--latent", str(latent), "--k", str(k)]))
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         report = run(args)
     except UserError as error:

@@ -1,9 +1,10 @@
 """Take the README screenshots with the app itself: `python -m gui.screenshots --data DIR --out docs/`.
 
 Run it under a virtual display (`xvfb-run -a -s "-screen 0 1400x900x24" ...`) so the
-platform style and fonts are those of a real desktop. It opens the shipped levels model
-with fresh settings, sets a pipe + enemy condition, selects tiles, sets an interpolation,
-then builds the latent map from DIR (the VGLC folder) and saves each view as a PNG.
+platform style and fonts are those of a real desktop. It opens the shipped models with
+fresh settings. Levels: a pipe + enemy condition, selected tiles and an interpolation, then
+the latent map built from DIR (the VGLC folder). Images and music: a sampled grid and an
+interpolation between two of its items. Each view is saved as a PNG.
 """
 from __future__ import annotations
 
@@ -70,8 +71,31 @@ def main(argv: list[str] | None = None) -> int:
     view.palette.set_corner("D", view.items[14].latent, view.items[14].caption)
     wait(app, view)
     window.grab().save(str(out / "screenshot-levels-map.png"))
+    written = [out / "screenshot-levels.png", out / "screenshot-levels-map.png"]
+    for domain, conditions, ends in (("images", ("animals-nature", "twemoji"), (2, 7)), ("music", ("chorale", "major"), (0, 5))):
+        other = window.views.get(domain)
+        if not hasattr(other, "controls"):  # no model for this domain
+            continue
+        window.tabs.setCurrentWidget(other)
+        other.controls.random_seed.setChecked(False)
+        other.controls.seed.setValue(args.seed)
+        for label in conditions:  # combo boxes for single-label groups
+            for combo in other.conditions.combos.values():
+                index = combo.findData(label)
+                if index >= 0:
+                    combo.setCurrentIndex(index)
+        other.resample()
+        wait(app, other)
+        other.grid.select({ends[0], ends[1]}, ends[1])
+        other.set_endpoint_from_item(ends[0], "A")
+        other.set_endpoint_from_item(ends[1], "B")
+        other.interpolation.slider.setValue(50)
+        wait(app, other)
+        path = out / f"screenshot-{domain}.png"
+        window.grab().save(str(path))
+        written.append(path)
     window.close()
-    print("\n".join(str(out / name) for name in ("screenshot-levels.png", "screenshot-levels-map.png")))
+    print("\n".join(str(path) for path in written))
     return 0
 
 

@@ -225,3 +225,12 @@ def test_every_label_asked_for_appears(mario):
         text = "".join(sample_long_level(mario, 50, seed, every).level.rows)
         assert "E" in text and "<" in text and "o" in text and "S" in text and set("?Q") & set(text)
     assert not set("E<o") & set("".join(sample_long_level(mario, 50, 0, ["breakable"]).level.rows))
+
+
+@pytest.mark.skipif(not (REPO_ROOT / "checkpoints" / "lode-runner.safetensors").exists(), reason="no shipped lode-runner model")
+def test_whole_screen_models_refuse_length(tmp_path, capsys):
+    from generators import cli
+
+    assert cli.main(["sample", "levels", "--checkpoint", "lode-runner", "--length", "100", "--out", str(tmp_path / "out")]) == 2
+    assert "no windows to stitch" in capsys.readouterr().err
+    assert files_under(tmp_path / "out") == []

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from generators.errors import UserError
 from generators.generator import Generator
+from generators.level_stitch import stitch_support
 
 from .conditions_panel import ConditionsPanel
 from .context import ViewContext
@@ -40,7 +41,7 @@ from .favourites_store import FavouritesStore, record_of
 from .interpolation_panel import InterpolationPanel
 from .items import Item, items_near, redecode_items, sample_items
 from .latent_map import LatentMapPanel
-from .long_level_panel import LongLevelPanel, stitch_support
+from .long_level_panel import LongLevelPanel
 from .messages import show_error
 from .palette import PalettePanel
 from .preview import EnlargeDialog

@@ -32,7 +32,7 @@ from generators.fileio import ensure_writable_dir, write_text_atomic
 from generators.level_agent import PlayResult, play
 from generators.level_stitch import (
     MAX_LENGTH, MIN_LENGTH, LongLevel, StitchConfig, check_length, compose_level, morph_latents,
-    sample_long_level, window_count,
+    sample_long_level, stitch_support, window_count,
 )
 
 from .context import ViewContext
@@ -50,19 +50,6 @@ REPAIR_BUDGET = 24  # as `sample levels --playable` (its --repair-budget default
 PATH_COLOUR = QColor(255, 40, 200)  # magenta: stands out on sky, ground and pipes alike
 STUCK_COLOUR = QColor(230, 30, 30)
 VISIBLE_COLUMNS = 48  # columns shown across the view after Generate (a screen is 16)
-
-
-def stitch_support(domain) -> str:
-    """"" when `level_stitch` can make whole levels of this domain's windows, else why not."""
-    if getattr(domain, "name", None) != "levels":
-        return "whole levels are stitched from level models only"
-    if getattr(domain, "whole_levels", False):
-        return "this model makes whole single-screen levels; there are no windows to stitch"
-    if domain.width < 2 * StitchConfig().overlap:
-        return f"its windows are {domain.width} columns wide; stitching needs at least {2 * StitchConfig().overlap}"
-    if not any("solid" in (t.lower() for t in tags) for tags in domain.legend.values()):
-        return "its tiles have no solid ground to stand on"
-    return ""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from test_gui import WAIT_MS, errors, make_window, settings, wait_idle  # noqa: 
 
 from generators.level_stitch import StitchConfig, compose_level, morph_latents, sample_long_level, window_count  # noqa: E402
 from generators.levels import LevelsDomain  # noqa: E402
-from gui.long_level_panel import PATH_COLOUR, LongLevelPanel, draw_path, stitch_support  # noqa: E402
+from generators.level_stitch import stitch_support  # noqa: E402
+from gui.long_level_panel import PATH_COLOUR, LongLevelPanel, draw_path  # noqa: E402
 from gui.qimage import to_pixmap  # noqa: E402
 
 

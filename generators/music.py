@@ -191,6 +191,11 @@ class MusicDomain(Domain):
         domain = cls(styles)
         return domain, domain.dataset(pieces, holdout, description)
 
+    def corpus(self, paths: list[Path], holdout: tuple[str, ...] = ()) -> Corpus:
+        """A user's MIDI (one subfolder per style this model knows) for fine-tuning it."""
+        pieces, description = load_pieces(paths)
+        return self.dataset(pieces, holdout, description)
+
     def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:
         pieces, description = load_pieces(paths)
         return self.dataset(pieces, tuple(card.get("data", {}).get("holdout_named", ())), description)

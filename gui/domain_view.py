@@ -515,8 +515,11 @@ class DomainView(QWidget):
         if self.latent_map.data_folder:
             settings.setValue(self._map_key(), self.latent_map.data_folder)
 
+    started = False  # whether start() has run: the main window starts a tab when first shown
+
     def start(self) -> None:
         """The first grid, from the seed shown (restored from the last session)."""
+        self.started = True
         self.resample()
 
     def shutdown(self) -> None:

@@ -89,9 +89,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready")
         self.resize(1400, 860)
         self.restore_state()
-        self._tab_changed()
-        for view in self.domain_views():
-            view.start()
+        self._tab_changed()  # samples the current tab's first grid; the others when first shown
 
     # --- tabs ---------------------------------------------------------------------------
 
@@ -129,6 +127,8 @@ class MainWindow(QMainWindow):
         self.undo_group.setActiveStack(view.undo_stack if view else None)
         for action in getattr(self, "view_actions", ()):
             action.setEnabled(view is not None)
+        if view is not None and not view.started:
+            view.start()  # a tab nobody has looked at costs no decoding
 
     # --- menus --------------------------------------------------------------------------
 
@@ -219,7 +219,8 @@ class MainWindow(QMainWindow):
         self._set_view(domain, view)
         self.tabs.setCurrentIndex(DOMAIN_NAMES.index(domain))
         self._tab_changed()
-        view.start()
+        if not view.started:
+            view.start()
         self.statusBar().showMessage(f"Opened {generator.name} ({domain}) from {path}", STATUS_MS)
         return True
 

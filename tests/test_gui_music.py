@@ -47,6 +47,7 @@ def open_window(qtbot, settings, tiny_checkpoint, music_checkpoint) -> MainWindo
                         settings=settings, storage=storage_for(settings))
     qtbot.addWidget(window)
     window.show()
+    window.tabs.setCurrentWidget(window.views["music"])  # a tab samples its first grid when first shown
     for name in ("levels", "music"):
         wait_idle(qtbot, window.views[name])
     return window

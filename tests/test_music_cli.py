@@ -131,3 +131,18 @@ def test_bad_files_and_empty_label_folders_are_reported_per_file(tmp_path):
     assert set(skipped) == {"broken.mid", "notes.mid", "fiddle"}
     assert skipped["fiddle"] == "label folder has no MIDI files"
     assert len(corpus.train) + len(corpus.holdout) > 0  # the good pieces still train
+
+
+def test_fine_tuning_a_music_model_on_a_users_midi_folder(music_checkpoint, tmp_path):
+    folder = write_music_folder(tmp_path / "mine")
+    proc = run_cli("train", "music", "--data", folder, "--init", music_checkpoint, "--epochs", "1",
+                   "--eval-samples", "4", "--iwae-k", "2", "--out", tmp_path / "tuned")
+    assert proc.returncode == 0, proc.stderr
+    card = json.loads((tmp_path / "tuned.json").read_text())
+    assert card["lineage"][-1]["weights_sha256"] == json.loads(music_checkpoint.with_suffix(".json").read_text())["weights_sha256"]
+    assert card["model"] == json.loads(music_checkpoint.with_suffix(".json").read_text())["model"]
+    # A style the parent model does not know is refused with one line.
+    (folder / "jazz").mkdir()
+    (folder / "chorale" / "c0.mid").rename(folder / "jazz" / "j0.mid")
+    refused = run_cli("train", "music", "--data", folder, "--init", music_checkpoint, "--epochs", "1", "--out", tmp_path / "t2")
+    assert refused.returncode == 2 and "jazz" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1

@@ -38,8 +38,9 @@ def positive_int(text: str) -> int:
 
 def add_decoding_options(sub: argparse.ArgumentParser) -> None:
     """Options a domain may offer for turning decoder output into files (music has them)."""
-    sub.add_argument("--sampling", choices=("threshold", "bernoulli"),
-                     help="music: keep notes above probability 0.5, or draw each note (seeded)")
+    sub.add_argument("--sampling", choices=("count", "threshold", "bernoulli"),
+                     help="music: the expected number of notes per step (default), notes above probability 0.5, "
+                          "or draw each note (seeded)")
     sub.add_argument("--note-temperature", type=float, help="music: with --sampling bernoulli, sharpen (<1) or flatten (>1)")
     sub.add_argument("--four-tracks", action="store_true", help="music: one MIDI track per voice, by pitch order")
 

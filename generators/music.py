@@ -28,7 +28,19 @@ DEFAULT_STYLES = ("chorale", "folk", "fiddle")
 # How a generated clip of each style sounds when exported: (tempo in BPM, GM program).
 STYLE_SOUND = {"chorale": (80.0, 19), "folk": (100.0, 73), "fiddle": (116.0, 40)}  # organ, flute, fiddle
 TRANSPOSE = (-6, 5)  # semitones of random transposition in training, kept inside A0..C8
-SAMPLING = ("threshold", "bernoulli")
+SAMPLING = ("count", "threshold", "bernoulli")  # how decoder probabilities become notes; first is the default
+
+
+COUNT_FLOOR = 0.1  # "count" decoding never plays a key the model gives less than this
+
+
+def expected_count_notes(probs: np.ndarray) -> np.ndarray:
+    """(..., T, K) key probabilities -> (..., T, K) bool: at each step the round(sum of p)
+    likeliest keys (ties broken by key order), leaving out keys below COUNT_FLOOR, so that
+    88 small probabilities adding up to one do not become a note of their own."""
+    counts = np.rint(probs.sum(-1)).astype(np.int64)
+    ranks = np.argsort(np.argsort(-probs, axis=-1, kind="stable"), axis=-1, kind="stable")
+    return (ranks < counts[..., None]) & (probs >= COUNT_FLOOR)
 
 
 class MusicDomain(Domain):
@@ -48,7 +60,7 @@ class MusicDomain(Domain):
     def __init__(self, styles: tuple[str, ...] = DEFAULT_STYLES, stride: int = 16):
         self.styles = tuple(styles)
         self.stride = stride
-        self.sampling = "threshold"  # or "bernoulli": how decoder probabilities become notes
+        self.sampling = SAMPLING[0]  # see SAMPLING and `from_output`
         self.note_temperature = 1.0  # for bernoulli sampling: sigmoid(logits / temperature)
         self.four_tracks = False  # write .mid (and FluidSynth .wav) with one track per voice
         self.synth = "auto"  # .wav: "auto" (FluidSynth if installed), "fluidsynth" or "builtin"
@@ -81,12 +93,16 @@ class MusicDomain(Domain):
         rng: torch.Generator | None = None,
         condition: list[str] | None = None,
     ) -> list[Clip]:
-        """Logits (B, 2, 64, 88) -> clips. Temperature 0 keeps the cells whose probability is
-        above 0.5; temperature > 0 draws each cell from Bernoulli(sigmoid(logits / T)) with
-        `rng`. Called with temperature 0 by the Generator, the domain's own `sampling` and
-        `note_temperature` decide; without an rng the draw is seeded from the logits
-        themselves, so the same latent always gives the same notes. Onsets count only where
-        a key is active, and a key that starts sounding has one."""
+        """Logits (B, 2, 64, 88) -> clips, by the domain's `sampling`:
+        - "count" (default): at each step, as many notes as the model expects there (the sum
+          of the step's probabilities, rounded), the likeliest keys. A factorised decoder
+          spreads a chord's probability over alternatives, so keeping only cells above 0.5
+          thins chorales out; the count keeps the step's expected polyphony.
+        - "threshold": every cell whose probability is above 0.5 (the factorised mode).
+        - "bernoulli": each cell drawn from Bernoulli(sigmoid(logits / note_temperature)).
+        A temperature above 0 passed here always draws (with `rng`). Without an rng the draw
+        is seeded from the logits themselves, so the same latent always gives the same notes.
+        Onsets count only where a key is active, and a key that starts sounding has one."""
         output = output.float()
         if temperature == 0 and self.sampling == "bernoulli":
             temperature = self.note_temperature
@@ -98,6 +114,8 @@ class MusicDomain(Domain):
             cells = torch.bernoulli(probs, generator=rng).numpy() > 0.5
         else:
             cells = output.numpy() > 0.0  # sigmoid(logit) > 0.5
+            if self.sampling == "count":
+                cells[:, 0] = expected_count_notes(torch.sigmoid(output[:, 0]).numpy())
         tempo, program = STYLE_SOUND.get(self._style_of(condition), (100.0, 0))
         clips = []
         for active, onset in cells[:, :2]:

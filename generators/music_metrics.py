@@ -80,31 +80,55 @@ def reconstruction_f1(generator, corpus, batch: int = 128) -> dict[str, float]:
     return note_f1(held.x.numpy(), torch.cat(guesses).numpy()) if len(held) else {}
 
 
-def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict:
-    """Per-frame bounds, reconstruction F1, and conditional accuracy over every style and
-    mode (samples split evenly, threshold decoding at latent temperature 1)."""
-    domain = generator.domain
-    combos = [(s, m) for s in domain.styles for m in ("major", "minor")]
-    per = max(samples // len(combos), 1)
-    report: dict = {"reconstruction_notes": reconstruction_f1(generator, corpus), "samples": per * len(combos)}
-    polyphony, in_range, mode_hits, clips = {}, {}, {}, []
-    for i, (style, mode) in enumerate(combos):
-        z = np.stack([generator.latent_for_seed(seed + i * per + j) for j in range(per)])
-        out = generator.decode_output(z, [style, mode])
-        planes = (out > 0).float().numpy()
-        planes[:, 1] *= planes[:, 0]
+def decoded_planes(domain, logits, labels: list[str], sampling: str) -> np.ndarray:
+    """Clips the domain decodes from `logits` with a given sampling rule: (B, 2, T, K) 0/1."""
+    saved = domain.sampling
+    try:
+        domain.sampling = sampling
+        clips = domain.from_output(logits, condition=labels)
+    finally:
+        domain.sampling = saved
+    return np.stack([clip.planes() for clip in clips]).astype(np.float32)
+
+
+def conditional_accuracy(domain, per_combo: list[tuple[str, str, np.ndarray]]) -> dict:
+    """Polyphony per style (and the share in each style's target range) and the share of
+    samples whose estimated mode is the one asked for, from (style, mode, planes) triples."""
+    polyphony, in_range, mode_hits = {}, {}, {}
+    for style, mode, planes in per_combo:
         active = planes[:, 0] > 0.5
         poly = mean_polyphony(active)
         polyphony.setdefault(style, []).append(poly)
         low, high = POLYPHONY_TARGETS.get(style, (0.0, 88.0))
         in_range.setdefault(style, []).append((poly >= low) & (poly <= high))
         silent = ~active.any(axis=(1, 2))
-        hits = (estimate_modes(active) == ("major", "minor").index(mode)) & ~silent
-        mode_hits.setdefault(mode, []).append(hits)
-        clips.append(planes)
-    report["mean_polyphony"] = {s: float(np.concatenate(v).mean()) for s, v in polyphony.items()}
-    report["polyphony_in_target"] = {s: float(np.concatenate(v).mean()) for s, v in in_range.items() if s in POLYPHONY_TARGETS}
-    report["mode_accuracy"] = {m: float(np.concatenate(v).mean()) for m, v in mode_hits.items()}
+        mode_hits.setdefault(mode, []).append((estimate_modes(active) == ("major", "minor").index(mode)) & ~silent)
+    return {
+        "mean_polyphony": {s: float(np.concatenate(v).mean()) for s, v in polyphony.items()},
+        "polyphony_in_target": {s: float(np.concatenate(v).mean()) for s, v in in_range.items() if s in POLYPHONY_TARGETS},
+        "mode_accuracy": {m: float(np.concatenate(v).mean()) for m, v in mode_hits.items()},
+    }
+
+
+def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict:
+    """Reconstruction F1, conditional accuracy over every style and mode (samples split
+    evenly, latent temperature 1) under the domain's own decoding, the same for plain
+    threshold decoding, and feature overlaps with the training data."""
+    domain = generator.domain
+    combos = [(s, m) for s in domain.styles for m in ("major", "minor")]
+    per = max(samples // len(combos), 1)
+    report: dict = {"reconstruction_notes": reconstruction_f1(generator, corpus), "samples": per * len(combos),
+                    "decoding": domain.sampling}
+    shipped, threshold = [], []
+    for i, (style, mode) in enumerate(combos):
+        z = np.stack([generator.latent_for_seed(seed + i * per + j) for j in range(per)])
+        out = generator.decode_output(z, [style, mode])
+        shipped.append((style, mode, decoded_planes(domain, out, [style, mode], domain.sampling)))
+        threshold.append((style, mode, decoded_planes(domain, out, [style, mode], "threshold")))
+    report.update(conditional_accuracy(domain, shipped))
+    if domain.sampling != "threshold":
+        report["threshold_decoding"] = conditional_accuracy(domain, threshold)
+    clips = [planes for _, _, planes in shipped]
     train = corpus.train.x
     pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[: min(len(train), 2000)]
     report["feature_overlap_vs_training"] = feature_overlaps(np.concatenate(clips), train[pick].numpy())

@@ -193,3 +193,26 @@ def test_from_tensor_inverts_to_tensor_whatever_the_sampling_setting():
     clips = domain.from_tensor(x)
     again = torch.stack([domain.to_tensor(c) for c in clips])
     assert torch.equal(again[:, 0], x[:, 0])
+
+
+def test_count_decoding_keeps_the_expected_number_of_likeliest_notes_per_step():
+    from generators.music import COUNT_FLOOR, expected_count_notes
+
+    probs = np.full((3, 88), 0.001)
+    probs[0, [40, 44, 47, 52]] = [0.45, 0.45, 0.45, 0.4]  # a spread chord: nothing above 0.5
+    probs[0, [41, 45]] = [0.2, 0.2]  # the step sums to about 2.2: two notes
+    probs[1, 60] = 0.95  # one sure note
+    probs[2, :] = 0.011  # 88 keys adding up to about one: no note
+    notes = expected_count_notes(probs)
+    expected = round(float(probs[0].sum()))
+    assert notes[0].sum() == expected and set(np.flatnonzero(notes[0])) <= {40, 44, 47, 52}
+    assert np.flatnonzero(notes[1]).tolist() == [60]
+    assert not notes[2].any() and probs[2].max() < COUNT_FLOOR
+    # Through the domain: threshold decoding plays nothing at step 0, count decoding plays the chord.
+    domain = MusicDomain()
+    logits = torch.logit(torch.from_numpy(np.pad(probs, ((0, 61), (0, 0)), constant_values=0.001))).float()
+    output = torch.stack([logits, torch.full_like(logits, -5.0)])[None]
+    domain.sampling = "threshold"
+    assert not domain.from_output(output)[0].active[0].any()
+    domain.sampling = "count"
+    assert domain.from_output(output)[0].active[0].sum() == expected

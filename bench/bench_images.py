@@ -54,18 +54,7 @@ def run(args) -> dict:
     common.print_latency(results["latency"])
 
     split, description = training_data(args, generator)
-    available = len(split)
-    split = common.subset(split, args.steps)
-    if len(split) < available:
-        description += f"; timed on a seeded subset of {len(split)}"
-    memory.append(("training data", common.peak_rss_mib()))
-    results["training"] = common.bench_training(common.model_config(generator, split), split, args.epochs, args.rounds)
-    results["training"]["data"] = description
-    memory.append(("training", common.peak_rss_mib()))
-    common.print_training(results["training"], description, args.epochs)
-    results["peak_rss_mib"] = dict(memory)
-    common.print_memory(memory)
-    return results
+    return common.training_phase(args, generator, split, description, results, memory)
 
 
 def main(argv=None) -> int:

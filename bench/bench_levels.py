@@ -294,6 +294,13 @@ def run(args: argparse.Namespace) -> dict:
     print_latency(results["latency"])
 
     split, description = training_data(args, generator.domain)
+    return training_phase(args, generator, split, description, results, memory)
+
+
+def training_phase(args, generator, split: Split, description: str, results: dict, memory: list) -> dict:
+    """The training-throughput and memory part every domain's bench shares: time our Trainer
+    against the bare loop on `split` (a seeded subset of `args.steps` batches), print both
+    tables, and return `results` with the training figures and peak RSS added."""
     available = len(split)
     split = subset(split, args.steps)
     if len(split) < available:
@@ -303,7 +310,6 @@ def run(args: argparse.Namespace) -> dict:
     results["training"]["data"] = description
     memory.append(("training", peak_rss_mib()))
     print_training(results["training"], description, args.epochs)
-
     results["peak_rss_mib"] = dict(memory)
     print_memory(memory)
     return results

@@ -76,14 +76,7 @@ def run(args) -> dict:
     print(common.table(["synth", "notes", "calls", "p50 ms"], [[r[k] for k in ("synth", "notes", "calls", "p50_ms")] for r in results["wav"]]))
 
     split, description = training_data(args, generator)
-    split = common.subset(split, args.steps)
-    results["training"] = common.bench_training(common.model_config(generator, split), split, args.epochs, args.rounds)
-    results["training"]["data"] = description
-    memory.append(("training", common.peak_rss_mib()))
-    common.print_training(results["training"], description, args.epochs)
-    results["peak_rss_mib"] = dict(memory)
-    common.print_memory(memory)
-    return results
+    return common.training_phase(args, generator, split, description, results, memory)
 
 
 def main(argv=None) -> int:

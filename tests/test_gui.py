@@ -377,6 +377,9 @@ def test_the_seed_and_tab_are_restored_on_start(qtbot, tiny_checkpoint, settings
     again = second.views["levels"]
     assert again.controls.seed.value() == 777 and not again.controls.random_seed.isChecked()
     assert second.tabs.currentIndex() == 1
+    assert not again.items  # a tab samples its first grid only when it is first shown
+    second.tabs.setCurrentIndex(0)
+    wait_idle(qtbot, again)
     assert again.items[0].seed == 777
     second.close()
 

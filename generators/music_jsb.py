@@ -2,12 +2,12 @@
 train the music architecture on the train split, report the test NLL per frame.
 
     python -m generators.music_jsb --data ../shared/data/jsb/jsb-chorales-quarter.json \
-        [--epochs 20] [--k 500] [--out jsb] [--json FILE]
+        [--epochs 80] [--k 500] [--latent 64] [--beta 1] [--json FILE]
 
 Representation and protocol, so the figure can be compared honestly:
 - A frame is one quarter note: 88 binary keys (MIDI 21..108). The benchmark does not mark
   onsets (held and repeated notes look the same), so the model has ONE plane, not two:
-  input (1, 16, 88), windows of 16 frames (4 bars of 4/4). Same ConditionalVAE class,
+  input (1, 16, 88), windows of 16 frames (4 bars of 4/4). Same ConditionalVAE class, layout,
   channels and latent size as the shipped music model; no conditions.
 - Training: every 16-frame window of every train piece (stride 1), random transposition
   as in the music domain; the valid split picks the best epoch.
@@ -142,8 +142,8 @@ def run(args) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="JSB Chorales test NLL per frame (IWAE) for the music architecture.")
     parser.add_argument("--data", type=Path, required=True, help="jsb-chorales-quarter.json")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--latent", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=80, help="the validation split picks the best epoch")
+    parser.add_argument("--latent", type=int, default=64, help="the shipped music model's latent size")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--free-bits", type=float, default=0.0)

@@ -164,7 +164,7 @@ def main() -> int:
             print(f"| {domain}: scrub {name} slider → repaint, p50 / p95 | {percentile(times, 50):.1f} / "
                   f"{percentile(times, 95):.1f} ms | p95 ≤ {SCRUB_TARGET_MS[domain]} ms |")
     loaded = ", ".join(scrub["domains"]) or "no"
-    print(f"| RSS, models loaded ({loaded}), grids shown | {scrub['rss_mb']:.0f} MB | |")
+    print(f"| RSS at start: models loaded ({loaded}), the current tab's grid shown | {scrub['rss_mb']:.0f} MB | |")
     print(f"| RSS after scrubbing every tab | {scrub['rss_after_mb']:.0f} MB | ≤ 600 MB (all three models) |")
     return 0
 

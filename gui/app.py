@@ -41,8 +41,25 @@ class FirstPaintExit(QObject):
         return False
 
 
+def limit_allocator_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas. Every worker thread that decodes would otherwise get an
+    arena of its own (up to 8 per core), each keeping freed tensors' memory: with three
+    models' workers that is ~100 MB of RSS holding nothing. A no-op off glibc."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def run_app(argv: list[str] | None = None) -> int:
     """Open the main window with the shipped models and run until it closes."""
+    limit_allocator_arenas()
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
@@ -65,6 +82,7 @@ def scratch_window(prefix: str = "latent-forge-") -> MainWindow:
 
     from .storage import AppStorage
 
+    limit_allocator_arenas()  # as run_app does, so benchmarks measure the app's own memory
     scratch = Path(tempfile.mkdtemp(prefix=prefix))
     settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings, storage=AppStorage.under(scratch))

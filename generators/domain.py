@@ -156,6 +156,4 @@ def domain_class(name: str) -> type[Domain]:
         from .music import MusicDomain
 
         return MusicDomain
-    if name in DOMAIN_NAMES:
-        raise UserError(f"the {name} domain is not available in this version of Latent Forge yet")
     raise UserError(f"unknown domain {name!r}; choose one of: {', '.join(DOMAIN_NAMES)}")

@@ -58,10 +58,7 @@ def run(args) -> dict:
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--checkpoint" not in argv:
-        argv = ["--checkpoint", "images", *argv]  # bench_levels' parser defaults to levels
-    return common.bench_main("images", run, argv)
+    return common.bench_main("images", run, argv, default_checkpoint="images")
 
 
 if __name__ == "__main__":

@@ -315,14 +315,18 @@ def training_phase(args, generator, split: Split, description: str, results: dic
     return results
 
 
-def bench_main(domain: str, run_bench, argv: list[str] | None = None) -> int:
-    """Parse the shared options, run one domain's benchmark, print and optionally save it."""
-    args = parse_args(argv)
+def bench_main(name: str, run_bench, argv: list[str] | None = None, parse=None, default_checkpoint: str | None = None) -> int:
+    """Parse the options (the shared ones unless `parse` is given), run one benchmark, print
+    and optionally save it. `default_checkpoint` is used when no --checkpoint is given."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if default_checkpoint and "--checkpoint" not in argv:
+        argv = ["--checkpoint", default_checkpoint, *argv]
+    args = (parse or parse_args)(argv)
     try:
         results = run_bench(args)
     except UserError as exc:
-        hint = f"; pass --checkpoint PATH (train one with `main.py train {domain}`)" if isinstance(exc, CheckpointError) else ""
-        print(f"bench_{domain}: {exc}{hint}", file=sys.stderr)
+        hint = f"; pass --checkpoint PATH (train one with `main.py train {name}`)" if isinstance(exc, CheckpointError) else ""
+        print(f"bench_{name}: {exc}{hint}", file=sys.stderr)
         return 2
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

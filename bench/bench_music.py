@@ -80,10 +80,7 @@ def run(args) -> dict:
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--checkpoint" not in argv:
-        argv = ["--checkpoint", "music", *argv]  # bench_levels' parser defaults to levels
-    return common.bench_main("music", run, argv)
+    return common.bench_main("music", run, argv, default_checkpoint="music")
 
 
 if __name__ == "__main__":

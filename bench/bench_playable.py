@@ -19,7 +19,6 @@ A benchmark, not a test: it asserts nothing and prints tables (see bench/README.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,6 @@ import numpy as np
 import torch
 
 import bench_levels as common  # same folder: machine description and table printing
-from generators.errors import CheckpointError, UserError
 from generators.generator import load_generator
 from generators.level_agent import play
 from generators.level_metrics import broken_pipe_cells
@@ -141,17 +139,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        results = run(args)
-    except UserError as exc:
-        hint = "; pass --checkpoint PATH" if isinstance(exc, CheckpointError) else ""
-        print(f"bench_playable: {exc}{hint}", file=sys.stderr)
-        return 2
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.json}")
-    return 0
+    return common.bench_main("playable", run, argv, parse=parse_args)
 
 
 if __name__ == "__main__":

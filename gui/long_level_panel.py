@@ -32,7 +32,7 @@ from generators.fileio import ensure_writable_dir, write_text_atomic
 from generators.level_agent import PlayResult, play
 from generators.level_stitch import (
     MAX_LENGTH, MIN_LENGTH, LongLevel, StitchConfig, check_length, compose_level, morph_latents,
-    sample_long_level, stitch_support, window_count,
+    sample_long_level, window_count,
 )
 
 from .context import ViewContext

@@ -16,7 +16,7 @@ import torch
 from conftest import REPO_ROOT, TINY_CHANNELS, run_cli
 from generators.errors import AssetError
 from generators.level_counts import CountBins, tertile_edges
-from generators.levels import Level, LevelsDomain, load_legend, single_screen_size
+from generators.levels import Level, LevelsDomain, single_screen_size
 
 LODE_LEGEND = {
     "B": ["solid", "ground"],

@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--warmup", type=float, default=5.0, help="epochs of KL warm-up")
     train.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension kept free of KL pressure")
     train.add_argument("--patience", type=int, default=0, help="early-stopping patience in epochs (0: off)")
+    train.add_argument("--adversary", type=float, default=0.0,
+                       help="weight of a latent adversary that keeps the conditions out of z, so conditions steer samples harder (0: off)")
     train.add_argument("--contractive", type=float, default=0.0,
                        help="weight of a contractive penalty on the encoder's Jacobian, for a smoother latent space")
     train.add_argument("--init", metavar="CHECKPOINT",
@@ -416,6 +418,7 @@ def run_train(args) -> int:
         warmup=args.warmup,
         free_bits=args.free_bits,
         contractive=args.contractive,
+        adversary=args.adversary,
         patience=args.patience,
         holdout=tuple(args.holdout),
         seed=args.seed,

@@ -104,13 +104,18 @@ def train_classifier(
     seed: int = 0,
     log: Callable[[str], None] = lambda line: None,
     device: str = "cpu",
+    max_shift: int = 6,
+    weight_decay: float = 1e-4,
 ) -> ImageClassifier:
-    """Fit on real images with random horizontal flips; seeded, so a rerun repeats it."""
+    """Fit on real images with random horizontal flips and shifts of up to `max_shift`
+    pixels (the same emoji drawn a little off centre is the same emoji; without them the
+    CNN memorises the 3,400 training icons, 89% train against 68% held-out accuracy).
+    Seeded, so a rerun repeats it."""
     torch.manual_seed(seed)
     config = ClassifierConfig.for_space(space, train.x.shape[1])
     model = ImageClassifier(config).to(device)
     targets = group_targets(space, train.c, config).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
     steps = max(1, -(-len(train) // batch_size))
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, learning_rate, total_steps=epochs * steps)
     generator = torch.Generator().manual_seed(seed)
@@ -122,7 +127,7 @@ def train_classifier(
             index = order[start:start + batch_size]
             x = train.x[index].to(device)
             flip = (torch.rand(len(index), generator=generator) < 0.5).to(device)
-            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+            x = shifted(torch.where(flip[:, None, None, None], x.flip(3), x), max_shift, generator)
             loss = sum(F.cross_entropy(logits, targets[index.to(device), g]) for g, logits in enumerate(model(x)))
             optimiser.zero_grad()
             loss.backward()
@@ -131,6 +136,17 @@ def train_classifier(
             total += float(loss.detach()) * len(index)
         log(f"classifier epoch {epoch + 1}/{epochs}: loss {total / len(train):.4f} ({time.perf_counter() - started:.1f}s)")
     return model.eval().cpu()
+
+
+def shifted(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Each image of (B, C, H, W) moved by its own random offset of up to `max_shift`
+    pixels per axis; what moves in from outside is transparent black."""
+    if max_shift <= 0:
+        return x
+    b, _, h, w = x.shape
+    padded = F.pad(x, (max_shift,) * 4)
+    offsets = torch.randint(0, 2 * max_shift + 1, (b, 2), generator=generator)
+    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets.tolist())])
 
 
 def classifier_path(checkpoint: str | Path) -> Path:

@@ -33,6 +33,7 @@ class TrainingRequest:
     warmup: float = 5.0
     free_bits: float = 0.0
     contractive: float = 0.0
+    adversary: float = 0.0
     patience: int = 0
     holdout: tuple[str, ...] = ()
     seed: int = 0
@@ -87,6 +88,7 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         free_bits=request.free_bits,
         patience=request.patience,
         contractive=request.contractive,
+        adversary=request.adversary,
         seed=request.seed,
     )
     if parent is not None:
@@ -98,7 +100,7 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         domain, corpus = domain_class(request.domain).prepare_training(request.data, holdout=request.holdout)
         torch.manual_seed(request.seed)
         config = VAEConfig(domain.shape, domain.conditions.size, request.latent, domain.model_channels, domain.likelihood,
-                           layout=domain.model_layout)
+                           layout=domain.model_layout, upsample=domain.model_upsample)
         model = ConditionalVAE(config)
     for problem in corpus.description.get("skipped", []):
         log(f"skipped {problem['file']}: {problem['reason']}")

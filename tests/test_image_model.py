@@ -117,7 +117,7 @@ def toy_images(n: int, seed: int) -> Split:
 
 def test_classifier_learns_labels_and_round_trips(tmp_path):
     train, held = toy_images(96, 0), toy_images(32, 1)
-    model = train_classifier(train, SPACE, epochs=8, batch_size=16, learning_rate=3e-3, seed=0)
+    model = train_classifier(train, SPACE, epochs=12, batch_size=16, learning_rate=3e-3, seed=0)
     assert model.config.groups == (("colour", ("red", "blue")), ("size", ("small", "large")))
     targets = group_targets(SPACE, held.c, model.config)
     assert targets.shape == (32, 2)
@@ -213,3 +213,15 @@ def test_shipped_images_model_and_classifier_load_and_agree_on_labels():
     classifier, source = shipped_classifier(generator)
     assert classifier is not None, source
     assert [name for name, _ in classifier.config.groups] == ["category", "style"]
+
+
+def test_classifier_shifts_move_each_image_and_fill_with_transparency():
+    from generators.image_classifier import shifted
+
+    x = torch.zeros(3, 4, 64, 64)
+    x[:, :, 30:34, 30:34] = 1.0
+    moved = shifted(x, 6, torch.Generator().manual_seed(0))
+    assert moved.shape == x.shape
+    assert torch.equal(moved.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)))  # a centred square never leaves the frame
+    assert not torch.equal(moved, x)
+    assert torch.equal(shifted(x, 0, torch.Generator()), x)

@@ -138,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, default=0, help="early-stopping patience in epochs (0: off)")
     train.add_argument("--adversary", type=float, default=0.0,
                        help="weight of a latent adversary that keeps the conditions out of z, so conditions steer samples harder (0: off)")
+    train.add_argument("--critic", type=float, default=0.0,
+                       help="weight of the domain's condition critic on prior samples (music: the mode); 0: off")
     train.add_argument("--contractive", type=float, default=0.0,
                        help="weight of a contractive penalty on the encoder's Jacobian, for a smoother latent space")
     train.add_argument("--init", metavar="CHECKPOINT",
@@ -419,6 +421,7 @@ def run_train(args) -> int:
         free_bits=args.free_bits,
         contractive=args.contractive,
         adversary=args.adversary,
+        critic=args.critic,
         patience=args.patience,
         holdout=tuple(args.holdout),
         seed=args.seed,

@@ -21,9 +21,10 @@ from .domain import Corpus, Domain, Split
 from .errors import AssetError, UserError
 from .fileio import write_bytes_atomic, write_png_atomic
 from .music_data import HOLDOUT_EVERY, Piece, is_holdout, load_pieces, piece_windows, window_modes
-from .music_roll import KEYS, LOWEST, STEPS, Clip, consistent, estimate_key
+from .music_roll import KEYS, LOWEST, STEPS, Clip, consistent, estimate_key, key_profiles
 
 MODES = ("major", "minor")
+KEY_SOFTNESS = 0.05  # softmax temperature over key correlations in the mode critic (see condition_critic)
 DEFAULT_STYLES = ("chorale", "folk", "fiddle")
 # How a generated clip of each style sounds when exported: (tempo in BPM, GM program).
 STYLE_SOUND = {"chorale": (80.0, 19), "folk": (100.0, 73), "fiddle": (116.0, 40)}  # organ, flute, fiddle
@@ -200,6 +201,25 @@ class MusicDomain(Domain):
         shift = torch.where(high >= 0, lo + (u * (hi - lo + 1)).long().clamp(max=hi - lo), 0)
         index = (keys[None, :] - shift[:, None]) % KEYS  # (B, 88): new key k takes old key k - shift
         return x.gather(3, index[:, None, None, :].expand_as(x)), c
+
+    def condition_critic(self, output: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """The Trainer's condition critic: -log P(requested mode) per item (B,) under a soft
+        Krumhansl-Schmuckler estimate of decoder logits (B, 2, T, 88). The hard estimate
+        (`music_roll.estimate_key`) labels the training windows and judges samples in `eval`;
+        here the expected pitch-class histogram (note probabilities summed over time) is
+        correlated with the 24 key profiles and a softmax at temperature KEY_SOFTNESS turns
+        the correlations into key probabilities, which sum to P(minor)."""
+        probs = torch.sigmoid(output[:, 0].float())  # (B, T, 88)
+        per_key = probs.sum(dim=1)  # (B, 88) expected sounding steps per key
+        classes = torch.nn.functional.one_hot((torch.arange(KEYS) + LOWEST) % 12, 12).to(per_key)  # (88, 12)
+        hist = per_key @ classes
+        centred = hist - hist.mean(dim=1, keepdim=True)
+        unit = centred / centred.norm(dim=1, keepdim=True).clamp(min=1e-6)
+        scores = unit @ torch.from_numpy(key_profiles()).to(unit).T  # (B, 24) correlations
+        log_keys = torch.log_softmax(scores / KEY_SOFTNESS, dim=1)
+        log_major, log_minor = log_keys[:, :12].logsumexp(1), log_keys[:, 12:].logsumexp(1)
+        minor = c[:, len(self.styles) + MODES.index("minor")]  # 1 where minor was asked for
+        return -(minor * log_minor + (1 - minor) * log_major)
 
     @classmethod
     def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple["MusicDomain", Corpus]:

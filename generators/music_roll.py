@@ -102,14 +102,19 @@ def pitch_class_histogram(active: np.ndarray) -> np.ndarray:
     return hist
 
 
+def key_profiles() -> np.ndarray:
+    """(24, 12) the 12 major then 12 minor key profiles, centred and of unit length, so a
+    dot product with a centred unit histogram is their Pearson correlation."""
+    profiles = np.stack([np.roll(p, k) for p in (MAJOR_PROFILE, MINOR_PROFILE) for k in range(12)])
+    profiles = profiles - profiles.mean(axis=1, keepdims=True)
+    return profiles / np.linalg.norm(profiles, axis=1, keepdims=True)
+
+
 def _key_scores(hist: np.ndarray) -> np.ndarray:
     """(..., 12) histograms -> (..., 24) correlation with the 12 major then 12 minor keys."""
-    profiles = np.stack([np.roll(p, k) for p in (MAJOR_PROFILE, MINOR_PROFILE) for k in range(12)])  # (24, 12)
-    profiles = profiles - profiles.mean(axis=1, keepdims=True)
-    profiles /= np.linalg.norm(profiles, axis=1, keepdims=True)
     centred = hist - hist.mean(axis=-1, keepdims=True)
     norm = np.linalg.norm(centred, axis=-1, keepdims=True)
-    return (centred / np.where(norm > 0, norm, 1.0)) @ profiles.T
+    return (centred / np.where(norm > 0, norm, 1.0)) @ key_profiles().T
 
 
 def estimate_key(active: np.ndarray) -> tuple[str, str] | None:

@@ -5,7 +5,14 @@ An optional latent adversary (Lample et al. 2017, "Fader Networks") makes condit
 steer: a small network learns to read the condition back from the posterior mean, and
 the encoder is trained to leave it nothing to read. Information the condition already
 carries (a piece's mode, an icon's category) then has to come from the condition at
-decoding time instead of from z, so a prior sample under "minor" comes out minor.
+decoding time instead of from z.
+
+An optional condition critic goes further where a domain can measure a condition on the
+decoder's output with a differentiable rule (music: the mode, by a soft Krumhansl-Schmuckler
+key estimate). Each step also decodes a batch of prior samples under the batch's conditions
+and adds the critic's loss, so samples drawn from the prior, which training otherwise never
+sees, learn to show the condition they were asked for (Hu et al. 2017 train a generator
+against an attribute classifier the same way).
 
 The loop is deliberately bare (tensors already in memory, index batches, no DataLoader)
 so it runs at the speed of a hand-written PyTorch loop; `bench/` measures that.
@@ -48,6 +55,7 @@ class TrainConfig:
     patience: int = 0  # stop after this many epochs without validation gain (0: never)
     contractive: float = 0.0  # weight of the encoder Jacobian penalty ||d mu / d x||_F^2
     adversary: float = 0.0  # weight of the latent adversary's term in the encoder loss (0: off)
+    critic: float = 0.0  # weight of the domain's condition critic on prior samples (0: off)
     seed: int = 0
 
     def __post_init__(self):
@@ -56,7 +64,7 @@ class TrainConfig:
         for name, least in whole.items():
             if getattr(self, name) < least:
                 raise UserError(f"{name.replace('_', ' ')} must be at least {least}, got {getattr(self, name)}")
-        for name in ("learning_rate", "beta", "warmup_epochs", "free_bits", "contractive", "adversary"):
+        for name in ("learning_rate", "beta", "warmup_epochs", "free_bits", "contractive", "adversary", "critic"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):  # learning rate 0 freezes the weights
                 raise UserError(f"{name.replace('_', ' ')} must be a number of at least 0, got {value}")
@@ -132,6 +140,7 @@ class Trainer:
         augment: Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]] | None = None,
         resume_path: Path | None = None,
         placement: Placement | None = None,
+        critic: Callable[[torch.Tensor, torch.Tensor], torch.Tensor | None] | None = None,
     ):
         self.placement = placement or Placement()
         self.model = model.to(self.placement.device)
@@ -140,6 +149,9 @@ class Trainer:
         self.config = config
         self.callbacks = (callbacks or []) if self.placement.is_main else []
         self.augment = augment
+        if config.critic > 0 and critic is None:
+            raise UserError("this domain has no condition critic; train without --critic")
+        self.critic = critic if config.critic > 0 else None
         self.resume_path = resume_path
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
         self.adversary: LatentAdversary | None = None
@@ -239,6 +251,8 @@ class Trainer:
         terms = elbo_terms(self.network, x, c, beta=beta, free_bits=cfg.free_bits, generator=noise)
         if self.adversary is not None:
             terms = self._with_adversary(terms, c)
+        if self.critic is not None:
+            terms = self._with_critic(terms, c, noise)
         if cfg.contractive <= 0:
             return terms
         mu = terms.extras["mu"]
@@ -265,6 +279,15 @@ class Trainer:
         floor = F.binary_cross_entropy(uninformed, uninformed, reduction="none").sum(1).mean()
         terms.loss = terms.loss + self.config.adversary * (fool - floor)
         terms.extras["adversary"] = (fool - floor).detach()
+        return terms
+
+    def _with_critic(self, terms, c: torch.Tensor, noise: torch.Generator):
+        """Add the critic's mean loss (nats per item) on prior samples z ~ N(0, I) decoded
+        under the batch's own conditions. Reported as extras["critic"]."""
+        z = torch.randn((len(c), self.model.config.latent_size), generator=noise).to(c.device)
+        losses = self.critic(self.model.decode(z, c), c)  # (B,)
+        terms.loss = terms.loss + self.config.critic * losses.mean()
+        terms.extras["critic"] = losses.mean().detach()
         return terms
 
     def _adversary_step(self, mu: torch.Tensor, c: torch.Tensor) -> None:

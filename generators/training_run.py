@@ -34,6 +34,7 @@ class TrainingRequest:
     free_bits: float = 0.0
     contractive: float = 0.0
     adversary: float = 0.0
+    critic: float = 0.0
     patience: int = 0
     holdout: tuple[str, ...] = ()
     seed: int = 0
@@ -89,6 +90,7 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         patience=request.patience,
         contractive=request.contractive,
         adversary=request.adversary,
+        critic=request.critic,
         seed=request.seed,
     )
     if parent is not None:
@@ -115,6 +117,7 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         train_config,
         callbacks,
         augment=getattr(domain, "augment", None),
+        critic=getattr(domain, "condition_critic", None),
         resume_path=resume_path if placement.is_main else None,
         placement=placement,
     )

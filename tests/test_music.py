@@ -216,3 +216,21 @@ def test_count_decoding_keeps_the_expected_number_of_likeliest_notes_per_step():
     assert not domain.from_output(output)[0].active[0].any()
     domain.sampling = "count"
     assert domain.from_output(output)[0].active[0].sum() == expected
+
+
+def test_the_mode_critic_agrees_with_the_key_estimate_and_trains_the_decoder(domain):
+    """Confident logits of a C-major and an A-minor passage: the critic's loss is small for
+    the mode the hard estimate finds and large for the other, and it has a gradient."""
+    c_major = [(p, i * 4, i * 4 + 4) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60])]
+    a_minor = [(p, i * 4, i * 4 + 4) for i, p in enumerate([57, 59, 60, 62, 64, 65, 68, 69, 64, 60, 57])]
+    rolls = [notes_to_roll(np.array(notes))[0] for notes in (c_major, a_minor)]
+    active = torch.stack([torch.from_numpy(np.pad(r, ((0, STEPS - len(r)), (0, 0))).astype(np.float32)) for r in rolls])
+    logits = (torch.stack([active, active], dim=1) * 12.0 - 6.0).requires_grad_(True)  # (2, 2, 64, 88)
+    space = domain.conditions
+    asked = torch.from_numpy(np.stack([space.encode(["folk", "major"]), space.encode(["folk", "minor"])]))
+    flipped = torch.from_numpy(np.stack([space.encode(["folk", "minor"]), space.encode(["folk", "major"])]))
+    right, wrong = domain.condition_critic(logits, asked), domain.condition_critic(logits, flipped)
+    assert right.shape == (2,)
+    assert (right < 0.3).all() and (wrong > 1.0).all(), (right, wrong)
+    wrong.sum().backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0

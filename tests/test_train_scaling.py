@@ -185,3 +185,26 @@ def test_the_latent_adversary_enters_the_loss_and_learns_to_read_the_condition(t
     for _ in range(50):
         trainer._adversary_step(mu, c)
     assert adversary_error() < before
+
+
+def test_the_condition_critic_scores_prior_samples_and_needs_a_domain_that_has_one(tiny_generator):
+    from generators.errors import UserError
+
+    model = tiny_generator.model
+    x = torch.nn.functional.one_hot(torch.randint(0, 11, (8, 14, 16)), 11).float().movedim(-1, 1)
+    c = torch.zeros(8, tiny_generator.domain.conditions.size)
+    seen = []
+
+    def critic(output, cond):  # prefers the first tile everywhere; records what it was shown
+        seen.append((output.shape, cond))
+        return -torch.log_softmax(output, dim=1)[:, 0].mean(dim=(1, 2))
+
+    plain = Trainer(model, TrainConfig(seed=0))._loss(x, c, 1.0, torch.Generator().manual_seed(0))
+    judged = Trainer(model, TrainConfig(seed=0, critic=3.0), critic=critic)._loss(x, c, 1.0, torch.Generator().manual_seed(0))
+    assert seen[0][0] == (8, *x.shape[1:]) and torch.equal(seen[0][1], c)
+    assert judged.extras["critic"] > 0
+    # The ELBO part is the same draw; the critic adds its weighted mean loss.
+    assert torch.allclose(judged.reconstruction, plain.reconstruction)
+    assert torch.allclose(judged.loss, plain.loss + 3.0 * judged.extras["critic"], rtol=1e-4)
+    with pytest.raises(UserError, match="no condition critic"):
+        Trainer(model, TrainConfig(seed=0, critic=1.0))

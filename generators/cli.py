@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="weight of a latent adversary that keeps the conditions out of z, so conditions steer samples harder (0: off)")
     train.add_argument("--critic", type=float, default=0.0,
                        help="weight of the domain's condition critic on prior samples (music: the mode); 0: off")
+    train.add_argument("--prior-components", type=int, default=0, metavar="K",
+                       help="after training, fit a mixture prior of up to K components per condition to the "
+                            "training codes and sample from it (0: the standard normal prior)")
     train.add_argument("--contractive", type=float, default=0.0,
                        help="weight of a contractive penalty on the encoder's Jacobian, for a smoother latent space")
     train.add_argument("--init", metavar="CHECKPOINT",
@@ -238,7 +241,8 @@ def run_sample(args) -> int:
 def _endpoint(generator, path: str | None, seed: int | None, condition) -> tuple:
     """(latent, labels, description) of one interpolation end."""
     if path is None:
-        return generator.latent_for_seed(seed), generator.condition_labels(condition), f"seed:{seed}"
+        labels = generator.condition_labels(condition)
+        return generator.latent_for_seed(seed, 1.0, labels), labels, f"seed:{seed}"
     asset = read_noting(generator, path)
     # What the file shows by itself; where it shows nothing (an image), the labels asked for.
     labels = generator.condition_labels(generator.domain.labels_of(asset) or condition)
@@ -422,6 +426,7 @@ def run_train(args) -> int:
         contractive=args.contractive,
         adversary=args.adversary,
         critic=args.critic,
+        prior_components=args.prior_components,
         patience=args.patience,
         holdout=tuple(args.holdout),
         seed=args.seed,

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from . import latent as latent_ops
+from .latent_prior import MixturePrior
 from .checkpoint import Checkpoint, load_checkpoint
 from .domain import Domain, Split, domain_class
 from .errors import CheckpointError, UserError
@@ -43,6 +44,7 @@ class Generator:
         self.domain = domain
         self.card = card
         self._extras = extras or {}
+        self.prior = MixturePrior.from_extras(self._extras)  # None: sample from N(0, I)
 
     @property
     def latent_size(self) -> int:
@@ -61,21 +63,29 @@ class Generator:
         return vector.expand(n, -1)
 
     def sample(self, n: int, condition: Sequence[str] | None = None, temperature: float = 1.0, seed: int | None = None) -> list[Sample]:
-        """n items with latents z ~ N(0, temperature^2 I). Item i uses seed `seed + i`."""
+        """n items with latents from the prior at `temperature` (`latent_for_seed`) under
+        `condition`. Item i uses seed `seed + i`."""
         if n < 1:
             raise UserError("the number of samples must be at least 1")
         if not 0.0 <= temperature <= 10.0:
             raise UserError(f"temperature must be between 0 and 10, got {temperature}")
         base = secrets.randbelow(2**31) if seed is None else check_seed(int(seed), n)
         seeds = [base + i for i in range(n)]
-        z = np.stack([self.latent_for_seed(s, temperature) for s in seeds])
         labels = self.condition_labels(condition)
+        z = np.stack([self.latent_for_seed(s, temperature, labels) for s in seeds])
         assets = self.decode(z, labels)
         return [Sample(s, zi, labels, a) for s, zi, a in zip(seeds, z, assets)]
 
-    def latent_for_seed(self, seed: int, temperature: float = 1.0) -> np.ndarray:
-        """The latent (D,) that `sample` draws for one seed."""
-        return latent_ops.sample_latent(self.latent_size, check_seed(int(seed)), temperature)
+    def latent_for_seed(self, seed: int, temperature: float = 1.0, condition: Sequence[str] | None = None) -> np.ndarray:
+        """The latent (D,) that `sample` draws for one seed under `condition` (None: the
+        default labels). z ~ N(0, temperature^2 I), unless the model carries a fitted
+        mixture prior (`latent_prior`), which then places z by the condition."""
+        noise = latent_ops.sample_latent(self.latent_size, check_seed(int(seed)), temperature)
+        if self.prior is None:
+            return noise
+        vector = self.domain.conditions.encode(self.condition_labels(condition))
+        z = self.prior.latent(vector, int(seed), noise)
+        return noise if z is None else z
 
     @torch.inference_mode()
     def decode_output(self, z: np.ndarray, condition: Sequence[str] | None = None) -> torch.Tensor:

@@ -117,7 +117,7 @@ def generated_images(generator, condition_vectors: np.ndarray, seed: int) -> tor
     for k, combo in enumerate(combos):
         rows = np.flatnonzero(inverse.reshape(-1) == k)
         labels = domain.conditions.decode(combo)
-        z = np.stack([generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i) for i in range(len(rows))])
+        z = np.stack([generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i, 1.0, labels) for i in range(len(rows))])
         assets = domain.from_output(generator.decode_output(z, labels), condition=labels)
         images[torch.from_numpy(rows)] = torch.stack([domain.to_tensor(a) for a in assets])
     return images

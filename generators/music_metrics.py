@@ -121,7 +121,7 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
                     "decoding": domain.sampling}
     shipped, threshold = [], []
     for i, (style, mode) in enumerate(combos):
-        z = np.stack([generator.latent_for_seed(seed + i * per + j) for j in range(per)])
+        z = np.stack([generator.latent_for_seed(seed + i * per + j, 1.0, [style, mode]) for j in range(per)])
         out = generator.decode_output(z, [style, mode])
         shipped.append((style, mode, decoded_planes(domain, out, [style, mode], domain.sampling)))
         threshold.append((style, mode, decoded_planes(domain, out, [style, mode], "threshold")))

@@ -16,6 +16,7 @@ from .evaluation import evaluate
 from .fileio import ensure_writable_file
 from .distributed import Placement, join_from_environment, leave
 from .generator import generator_from_checkpoint, load_generator
+from .latent_prior import fit_to_model
 from .train import TrainConfig, Trainer, latent_directions
 from .vae import ConditionalVAE, VAEConfig
 
@@ -35,6 +36,7 @@ class TrainingRequest:
     contractive: float = 0.0
     adversary: float = 0.0
     critic: float = 0.0
+    prior_components: int = 0  # >0: fit a mixture prior per condition after training (latent_prior)
     patience: int = 0
     holdout: tuple[str, ...] = ()
     seed: int = 0
@@ -76,6 +78,8 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
     weights_path, card_path = checkpoint_paths(request.out)
     if not 1 <= request.latent <= MAX_LATENT:
         raise UserError(f"latent size must be between 1 and {MAX_LATENT}, got {request.latent}")
+    if not 0 <= request.prior_components <= 256:
+        raise UserError(f"prior components must be between 0 and 256, got {request.prior_components}")
     if placement.is_main:
         ensure_writable_file(weights_path)
     parent = load_generator(request.init, domain=request.domain) if request.init else None
@@ -140,6 +144,9 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
     model = model.cpu()
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     tensors.update(latent_directions(model, corpus.train, domain.conditions.labels))
+    if request.prior_components > 0:
+        log(f"fitting a mixture prior of up to {request.prior_components} components per condition...")
+        tensors.update(fit_to_model(model, corpus.train.x, corpus.train.c, request.prior_components, request.seed))
     card = {
         "name": weights_path.stem,
         "domain": domain.name,

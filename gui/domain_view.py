@@ -224,7 +224,7 @@ class DomainView(QWidget):
         self.context.status.emit(f"Sampling {rows * cols} {self.domain_name} from seed {seed}…")
 
     def set_condition(self, labels: Sequence[str]) -> None:
-        """Decode the same latents under new labels (no new sampling)."""
+        """Decode the grid under new labels (no new seeds; see `items.redecode_items`)."""
         self.context.set_labels(labels)
         if self._grid_pending:
             return  # the job in flight notices the new labels and re-decodes its own result
@@ -350,7 +350,8 @@ class DomainView(QWidget):
 
     def random_corner(self, which: str) -> None:
         seed = secrets.randbelow(MAX_SEED)
-        self.palette.set_corner(which, self.generator.latent_for_seed(seed, self.controls.temperature()), f"seed {seed}")
+        latent = self.generator.latent_for_seed(seed, self.controls.temperature(), self.context.labels)
+        self.palette.set_corner(which, latent, f"seed {seed}")
 
     # --- favourites -------------------------------------------------------------------------------
 
@@ -441,7 +442,7 @@ class DomainView(QWidget):
     def random_endpoint(self, which: str) -> None:
         """Draw endpoint `which` from the prior (at the grid's temperature) with a fresh seed."""
         seed = secrets.randbelow(MAX_SEED)
-        latent = self.generator.latent_for_seed(seed, self.controls.temperature())
+        latent = self.generator.latent_for_seed(seed, self.controls.temperature(), self.context.labels)
         self.interpolation.set_endpoint(which, latent, f"seed {seed}")
 
     # --- export -------------------------------------------------------------------------------

@@ -56,14 +56,23 @@ def sample_items(generator: Generator, n: int, labels: Sequence[str], temperatur
 
 
 def redecode_items(generator: Generator, items: Sequence[Item], labels: Sequence[str]) -> list[Item]:
-    """The same latents decoded under other labels; seeds and origins are kept."""
+    """The same items decoded under other labels; seeds and origins are kept. The latents
+    stay too, except where the model's prior depends on the condition (a fitted mixture
+    prior): a seeded item then takes its seed's latent under the new labels, as `sample`
+    would have drawn it, and only encoded or edited items keep their latent."""
     if not items:
         return []
-    latents = np.stack([item.latent for item in items])
+
+    def latent_of(item: Item) -> np.ndarray:
+        if generator.prior is None or item.seed is None or item.temperature is None:
+            return item.latent
+        return generator.latent_for_seed(item.seed, item.temperature, labels)
+
+    latents = np.stack([latent_of(item) for item in items])
     assets = generator.decode(latents, list(labels))
     return [
-        replace(item, labels=tuple(labels), asset=asset, pixels=generator.domain.render(asset))
-        for item, asset in zip(items, assets)
+        replace(item, latent=z, labels=tuple(labels), asset=asset, pixels=generator.domain.render(asset))
+        for item, z, asset in zip(items, latents, assets)
     ]
 
 

@@ -136,8 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--warmup", type=float, default=5.0, help="epochs of KL warm-up")
     train.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension kept free of KL pressure")
     train.add_argument("--patience", type=int, default=0, help="early-stopping patience in epochs (0: off)")
-    train.add_argument("--adversary", type=float, default=0.0,
-                       help="weight of a latent adversary that keeps the conditions out of z, so conditions steer samples harder (0: off)")
     train.add_argument("--critic", type=float, default=0.0,
                        help="weight of the domain's condition critic on prior samples (music: the mode); 0: off")
     train.add_argument("--prior-components", type=int, default=0, metavar="K",
@@ -424,7 +422,6 @@ def run_train(args) -> int:
         warmup=args.warmup,
         free_bits=args.free_bits,
         contractive=args.contractive,
-        adversary=args.adversary,
         critic=args.critic,
         prior_components=args.prior_components,
         patience=args.patience,

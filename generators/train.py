@@ -1,13 +1,7 @@
 """One trainer for every domain: mini-batch ELBO training with KL warm-up, free bits,
 validation, early stopping, callbacks for progress, cancellation and resume.
 
-An optional latent adversary (Lample et al. 2017, "Fader Networks") makes conditions
-steer: a small network learns to read the condition back from the posterior mean, and
-the encoder is trained to leave it nothing to read. Information the condition already
-carries (a piece's mode, an icon's category) then has to come from the condition at
-decoding time instead of from z.
-
-An optional condition critic goes further where a domain can measure a condition on the
+An optional condition critic makes a condition steer where a domain can measure it on the
 decoder's output with a differentiable rule (music: the mode, by a soft Krumhansl-Schmuckler
 key estimate). Each step also decodes a batch of prior samples under the batch's conditions
 and adds the critic's loss, so samples drawn from the prior, which training otherwise never
@@ -30,8 +24,6 @@ from typing import Callable, Protocol
 
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
@@ -54,7 +46,6 @@ class TrainConfig:
     free_bits: float = 0.0  # nats per latent dimension the KL is floored at in the loss
     patience: int = 0  # stop after this many epochs without validation gain (0: never)
     contractive: float = 0.0  # weight of the encoder Jacobian penalty ||d mu / d x||_F^2
-    adversary: float = 0.0  # weight of the latent adversary's term in the encoder loss (0: off)
     critic: float = 0.0  # weight of the domain's condition critic on prior samples (0: off)
     seed: int = 0
 
@@ -64,7 +55,7 @@ class TrainConfig:
         for name, least in whole.items():
             if getattr(self, name) < least:
                 raise UserError(f"{name.replace('_', ' ')} must be at least {least}, got {getattr(self, name)}")
-        for name in ("learning_rate", "beta", "warmup_epochs", "free_bits", "contractive", "adversary", "critic"):
+        for name in ("learning_rate", "beta", "warmup_epochs", "free_bits", "contractive", "critic"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):  # learning rate 0 freezes the weights
                 raise UserError(f"{name.replace('_', ' ')} must be a number of at least 0, got {value}")
@@ -100,19 +91,6 @@ class Callback(Protocol):
     def on_step(self, epoch: int, step: int, steps_per_epoch: int) -> None: ...
 
     def on_epoch_end(self, record: EpochRecord, total_epochs: int) -> None: ...
-
-
-class LatentAdversary(nn.Module):
-    """Reads the condition vector back from a posterior mean: (B, D) -> (B, K) logits, one
-    independent bit per label, which serves exclusive groups and multi-hot ones alike."""
-
-    def __init__(self, latent_size: int, condition_size: int, hidden: int = 128):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(latent_size, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
-                                 nn.Linear(hidden, condition_size))
-
-    def forward(self, mu: torch.Tensor) -> torch.Tensor:
-        return self.net(mu)
 
 
 @torch.inference_mode()
@@ -154,13 +132,6 @@ class Trainer:
         self.critic = critic if config.critic > 0 else None
         self.resume_path = resume_path
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-        self.adversary: LatentAdversary | None = None
-        self._label_rates: torch.Tensor | None = None  # (K,) share of training items with each label
-        if config.adversary > 0:
-            torch.manual_seed(config.seed)  # the adversary's initial weights repeat with the seed
-            self.adversary = LatentAdversary(model.config.latent_size, model.config.condition_size).to(self.placement.device)
-            self.adversary_network = DistributedDataParallel(self.adversary) if self.placement.distributed else self.adversary
-            self.adversary_optimizer = torch.optim.Adam(self.adversary.parameters(), lr=config.learning_rate)
         self.start_epoch = 0
         self.result = TrainResult()
         self._best_state: dict | None = None
@@ -194,8 +165,6 @@ class Trainer:
         per_process = -(-len(train) // place.world_size)
         steps_per_epoch = (per_process + cfg.batch_size - 1) // cfg.batch_size
         warmup_steps = max(cfg.warmup_epochs * steps_per_epoch, 1)
-        if self.adversary is not None:
-            self._label_rates = train.c.float().mean(0).to(place.device)
         items, busy = 0, 0.0
         for epoch in range(self.start_epoch, cfg.epochs):
             model.train()
@@ -217,8 +186,6 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 terms.loss.backward()
                 self.optimizer.step()
-                if self.adversary is not None:
-                    self._adversary_step(terms.extras["mu"].detach(), c)
                 batch_terms = torch.stack([terms.loss.detach(), terms.reconstruction.detach(), terms.kl.detach()]).cpu()
                 sums += torch.cat([batch_terms * len(x), torch.tensor([float(len(x))])])
                 self._emit("on_step", epoch + 1, step + 1, steps_per_epoch)
@@ -241,7 +208,7 @@ class Trainer:
         return self.result
 
     def _loss(self, x: torch.Tensor, c: torch.Tensor, beta: float, noise: torch.Generator):
-        """The beta-ELBO loss, plus the adversary's term and the contractive penalty when they
+        """The beta-ELBO loss, plus the critic's term and the contractive penalty when they
         are on. The contractive penalty is
         ||J||_F^2 of the posterior mean w.r.t. the input, estimated without bias by Hutchinson's
         trick, E_v ||J^T v||^2 with v ~ N(0, I): one extra backward pass instead of D."""
@@ -249,8 +216,6 @@ class Trainer:
         if cfg.contractive > 0:
             x = x.clone().requires_grad_(True)
         terms = elbo_terms(self.network, x, c, beta=beta, free_bits=cfg.free_bits, generator=noise)
-        if self.adversary is not None:
-            terms = self._with_adversary(terms, c)
         if self.critic is not None:
             terms = self._with_critic(terms, c, noise)
         if cfg.contractive <= 0:
@@ -263,24 +228,6 @@ class Trainer:
         terms.extras["contractive"] = penalty.detach()
         return terms
 
-    def _with_adversary(self, terms, c: torch.Tensor):
-        """Add the encoder's side of the adversary game: the adversary's guesses from mu
-        should be no better than the labels' base rates. Matching the base rates (rather
-        than maximising the adversary's error) keeps the term bounded, and at its optimum
-        z says nothing about the condition. Reported as extras["adversary"] in nats."""
-        for p in self.adversary.parameters():
-            p.requires_grad_(False)  # this term trains the encoder, not the adversary
-        logits = self.adversary_network(terms.extras["mu"])
-        for p in self.adversary.parameters():
-            p.requires_grad_(True)
-        uninformed = self._label_rates.expand_as(logits)
-        fool = F.binary_cross_entropy_with_logits(logits, uninformed, reduction="none").sum(1).mean()
-        # Subtract the entropy of the base rates so the term is 0 when z carries nothing.
-        floor = F.binary_cross_entropy(uninformed, uninformed, reduction="none").sum(1).mean()
-        terms.loss = terms.loss + self.config.adversary * (fool - floor)
-        terms.extras["adversary"] = (fool - floor).detach()
-        return terms
-
     def _with_critic(self, terms, c: torch.Tensor, noise: torch.Generator):
         """Add the critic's mean loss (nats per item) on prior samples z ~ N(0, I) decoded
         under the batch's own conditions. Reported as extras["critic"]."""
@@ -289,13 +236,6 @@ class Trainer:
         terms.loss = terms.loss + self.config.critic * losses.mean()
         terms.extras["critic"] = losses.mean().detach()
         return terms
-
-    def _adversary_step(self, mu: torch.Tensor, c: torch.Tensor) -> None:
-        """One update of the adversary: predict the condition bits from (detached) mu."""
-        loss = F.binary_cross_entropy_with_logits(self.adversary_network(mu), c.float())
-        self.adversary_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.adversary_optimizer.step()
 
     def _end_epoch(self, epoch: int, means: torch.Tensor, val: Split | None, seconds: float) -> EpochRecord:
         val_stats = evaluate_split(self.model, val) if val is not None and len(val) else None
@@ -326,8 +266,6 @@ class Trainer:
         tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
         if self._best_state is not None:
             tensors.update({f"best.{k}": v for k, v in self._best_state.items()})
-        if self.adversary is not None:  # its Adam moments restart on resume; it re-fits within steps
-            tensors.update({f"adversary.{k}": v for k, v in self.adversary.state_dict().items()})
         optim = self.optimizer.state_dict()
         for index, state in optim["state"].items():
             for key, value in state.items():
@@ -353,8 +291,6 @@ class Trainer:
         self.model.load_state_dict(ckpt.group("model"))
         best = ckpt.group("best")
         self._best_state = best or None
-        if self.adversary is not None and ckpt.group("adversary"):
-            self.adversary.load_state_dict(ckpt.group("adversary"))
         self._best_loss, self.result.best_epoch = card["best_loss"], card["best_epoch"]
         state: dict = {}
         for key, value in ckpt.group("optim").items():

@@ -34,7 +34,6 @@ class TrainingRequest:
     warmup: float = 5.0
     free_bits: float = 0.0
     contractive: float = 0.0
-    adversary: float = 0.0
     critic: float = 0.0
     prior_components: int = 0  # >0: fit a mixture prior per condition after training (latent_prior)
     patience: int = 0
@@ -93,7 +92,6 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         free_bits=request.free_bits,
         patience=request.patience,
         contractive=request.contractive,
-        adversary=request.adversary,
         critic=request.critic,
         seed=request.seed,
     )

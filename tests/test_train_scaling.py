@@ -155,38 +155,6 @@ def test_impossible_settings_are_refused_before_the_data_is_read(tmp_path, setti
     assert files_under(tmp_path) == []
 
 
-def test_the_latent_adversary_enters_the_loss_and_learns_to_read_the_condition(tiny_generator):
-    """Its term is the excess of the adversary's cross-entropy over the labels' base rates,
-    scaled by the weight; its own step lowers its error at reading c from mu."""
-    from generators.train import LatentAdversary
-
-    model = tiny_generator.model
-    generator = torch.Generator().manual_seed(0)
-    x = torch.nn.functional.one_hot(torch.randint(0, 11, (16, 14, 16), generator=generator), 11).float().movedim(-1, 1)
-    c = (torch.rand(16, tiny_generator.domain.conditions.size, generator=generator) > 0.5).float()
-    plain = Trainer(model, TrainConfig(seed=0))._loss(x, c, 1.0, torch.Generator().manual_seed(0))
-    trainer = Trainer(model, TrainConfig(seed=0, adversary=2.0))
-    assert isinstance(trainer.adversary, LatentAdversary)
-    trainer._label_rates = c.mean(0)
-    steered = trainer._loss(x, c, 1.0, torch.Generator().manual_seed(0))
-    assert torch.allclose(steered.loss, plain.loss + 2.0 * steered.extras["adversary"], rtol=1e-4)
-    # The encoder's term trains the encoder only: the adversary gets no gradient from it.
-    steered.loss.backward()
-    assert all(p.grad is None for p in trainer.adversary.parameters())
-    assert any(p.grad is not None for p in model.encoder_convs.parameters())
-    model.zero_grad(set_to_none=True)
-    mu = model.encode(x, c)[0].detach()
-
-    def adversary_error() -> float:
-        with torch.no_grad():
-            return float(torch.nn.functional.binary_cross_entropy_with_logits(trainer.adversary(mu), c))
-
-    before = adversary_error()
-    for _ in range(50):
-        trainer._adversary_step(mu, c)
-    assert adversary_error() < before
-
-
 def test_the_condition_critic_scores_prior_samples_and_needs_a_domain_that_has_one(tiny_generator):
     from generators.errors import UserError
 

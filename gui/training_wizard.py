@@ -63,6 +63,10 @@ TIPS = {
     "contractive": "Weight of a contractive autoencoder's penalty on the encoder's Jacobian "
                    "(||∂μ/∂x||²): nearby inputs get nearby latents, for a smoother latent space. "
                    "0 turns it off; it makes each step about twice as slow.",
+    "prior": "After training, fit a mixture of up to this many Gaussians per condition to the codes "
+             "the encoder gives the training items, and sample from it instead of N(0, I). Samples "
+             "then start where real items of their condition lie, which avoids the blurry in-between "
+             "blobs of an empty region of the latent space. 0 keeps the standard normal prior.",
     "out": "Where the checkpoint (.safetensors weights and .json card) is written. An existing "
            "checkpoint is never replaced without asking.",
 }
@@ -74,6 +78,7 @@ HINTS = {
     "beta": "KL weight: above 1 smoother and more disentangled, below 1 sharper reconstructions.",
     "epochs": "Passes over the training data.",
     "contractive": "Jacobian penalty for a smoother latent space; off (0) by default.",
+    "prior": "Mixture components per condition to sample from; off (0): N(0, I).",
 }
 
 
@@ -308,6 +313,9 @@ class SettingsPage(QWizardPage):
         self.contractive.setDecimals(4)
         self.contractive.setSingleStep(0.01)
         self.contractive.setSpecialValueText("off")
+        self.prior = QSpinBox()
+        self.prior.setRange(0, 256)
+        self.prior.setSpecialValueText("off")
         self.out = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self.choose_out)
@@ -316,7 +324,8 @@ class SettingsPage(QWizardPage):
         out_row.addWidget(browse)
         form = QFormLayout(self)
         for label, widget, tip in (("Latent size:", self.latent, "latent"), ("Beta:", self.beta, "beta"),
-                                   ("Epochs:", self.epochs, "epochs"), ("Contractive penalty:", self.contractive, "contractive")):
+                                   ("Epochs:", self.epochs, "epochs"), ("Contractive penalty:", self.contractive, "contractive"),
+                                   ("Prior components:", self.prior, "prior")):
             widget.setToolTip(TIPS[tip])
             form.addRow(label, widget)
             form.labelForField(widget).setToolTip(TIPS[tip])
@@ -664,6 +673,7 @@ class TrainingWizard(QWizard):
             beta=settings.beta.value(),
             latent=settings.latent.value(),
             contractive=settings.contractive.value(),
+            prior_components=settings.prior.value(),
             holdout=report.holdout if report else (),
             resume=settings.resume,
             init=source.init_checkpoint(),

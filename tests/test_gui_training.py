@@ -151,8 +151,9 @@ def test_a_short_run_reports_progress_plots_curves_and_opens_in_the_main_window(
     wizard.next()
     default_out = Path(wizard.settings_page.out.text())
     assert default_out.is_relative_to(storage.data_dir / "models")
-    for name in ("latent", "beta", "epochs", "contractive"):
+    for name in ("latent", "beta", "epochs", "contractive", "prior"):
         assert getattr(wizard.settings_page, name).toolTip()
+    assert wizard.settings_page.prior.value() == 0  # off unless asked for
     wizard.back()
     probe = _Probe()
     out = tmp_path / "models" / "mine.safetensors"

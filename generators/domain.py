@@ -97,7 +97,6 @@ class Domain(ABC):
 
     model_channels: tuple[int, ...] = (32, 64, 128)  # conv widths of the VAE for this domain
     model_layout: str = "grid"  # VAEConfig.layout: "grid" (2-D convs) or "sequence" (convs along rows only)
-    model_upsample: str = "transposed"  # VAEConfig.upsample: "transposed" or "nearest" (resize, then conv)
 
     @classmethod
     @abstractmethod

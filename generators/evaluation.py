@@ -38,6 +38,9 @@ def heldout_report(generator: Generator, corpus: Corpus, iwae_k: int = 500, batc
 def evaluate(generator: Generator, corpus: Corpus, iwae_k: int = 500, samples: int = 1000, seed: int = 0) -> dict:
     """Every metric for a generator on its corpus."""
     report = heldout_report(generator, corpus, iwae_k)
+    # Samples below come from the model's own prior: say which, since it changes them.
+    report["sampling_prior"] = ("standard normal" if generator.prior is None else
+                                f"mixture fitted to the training codes, up to {generator.prior.components} components per condition")
     if generator.domain.name == "levels":
         from .level_metrics import sample_report
 

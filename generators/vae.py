@@ -37,7 +37,6 @@ class VAEConfig:
     channels: tuple[int, ...] = (32, 64, 128)  # stem width, then one entry per halving of H and W
     likelihood: str = "categorical"
     layout: str = "grid"  # "grid" or "sequence" (see the module docstring)
-    upsample: str = "transposed"  # decoder blocks: "transposed" 4×4 stride-2 convs, or "nearest" resize then 3×3 conv
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,7 +47,6 @@ class VAEConfig:
         data["input_shape"] = tuple(data["input_shape"])
         data["channels"] = tuple(data["channels"])
         data.setdefault("layout", "grid")  # cards written before layouts existed
-        data.setdefault("upsample", "transposed")  # ... or before the resize decoder
         return cls(**data)
 
 
@@ -66,8 +64,6 @@ class ConditionalVAE(nn.Module):
         self.config = config
         if config.layout not in ("grid", "sequence"):
             raise ValueError(f"unknown layout {config.layout!r}; known: grid, sequence")
-        if config.upsample not in ("transposed", "nearest"):
-            raise ValueError(f"unknown upsample {config.upsample!r}; known: transposed, nearest")
         self.sequence = config.layout == "sequence"
         in_ch, height, width = config.input_shape
         if self.sequence:  # keys become channels; the conv grid is (time, 1)
@@ -96,18 +92,12 @@ class ConditionalVAE(nn.Module):
         self.encoder_convs = nn.ModuleList(enc)
         self.to_posterior = nn.Linear(flat, 2 * config.latent_size)
 
-        # Decoder mirrors it: linear to the bottom grid, upsampling blocks, 3×3 head. A
-        # transposed conv with stride 2 paints a checkerboard on smooth areas of an image;
-        # "nearest" doubles the grid by repetition and lets a 3×3 conv smooth it, which
-        # costs the same and leaves flat colours flat (Odena et al. 2016).
+        # Decoder mirrors it: linear to the bottom grid, transposed convs up, 3×3 head.
         self.from_latent = nn.Linear(config.latent_size + k, flat)
         rev = list(reversed(config.channels))
-        if config.upsample == "transposed":
-            blocks = [nn.ConvTranspose2d(c_in + k, c_out, **down) for c_in, c_out in zip(rev, rev[1:])]
-        else:
-            blocks = [nn.Sequential(nn.Upsample(scale_factor=along(2, 2), mode="nearest"), nn.Conv2d(c_in + k, c_out, **same))
-                      for c_in, c_out in zip(rev, rev[1:])]
-        self.decoder_convs = nn.ModuleList(blocks)
+        self.decoder_convs = nn.ModuleList(
+            nn.ConvTranspose2d(c_in + k, c_out, **down) for c_in, c_out in zip(rev, rev[1:])
+        )
         self.out_channels = self.likelihood.output_channels(config.input_shape[0])
         head_channels = self.out_channels * (config.input_shape[2] if self.sequence else 1)
         self.head = nn.Conv2d(config.channels[0] + k, head_channels, **same)

@@ -200,22 +200,3 @@ def test_pianoroll_likelihood_scores_onsets_only_where_a_held_key_could_be_struc
     onset_terms = -torch.nn.functional.binary_cross_entropy_with_logits(logits[0, 1], onset[0], reduction="none")
     assert torch.allclose(bernoulli.log_prob(logits[:, :1], x[:, :1]) + (free.float() * onset_terms).sum(), base)
 
-
-@pytest.mark.parametrize("layout, shape", [("grid", (4, 14, 28)), ("sequence", (2, 16, 11))])
-def test_the_nearest_upsampling_decoder_keeps_the_item_shape(layout, shape):
-    torch.manual_seed(0)
-    config = VAEConfig(shape, 3, latent_size=5, channels=(8, 8, 8), likelihood="bernoulli", layout=layout, upsample="nearest")
-    model = ConditionalVAE(config)
-    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in model.modules())
-    x = (torch.rand(2, *shape) > 0.5).float()
-    out, _, _ = model(x, torch.eye(3)[:2], generator=torch.Generator().manual_seed(0))
-    assert out.shape == (2, *shape)
-    assert VAEConfig.from_dict(config.to_dict()) == config
-
-
-def test_cards_written_before_the_resize_decoder_load_with_transposed_convs():
-    data = VAEConfig((3, 8, 8), 2).to_dict()
-    del data["upsample"]
-    assert VAEConfig.from_dict(data).upsample == "transposed"
-    with pytest.raises(ValueError, match="upsample"):
-        ConditionalVAE(VAEConfig((3, 8, 8), 2, upsample="bicubic"))

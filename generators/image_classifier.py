@@ -104,13 +104,14 @@ def train_classifier(
     seed: int = 0,
     log: Callable[[str], None] = lambda line: None,
     device: str = "cpu",
-    max_shift: int = 6,
+    max_shift: int = 2,
     weight_decay: float = 1e-4,
 ) -> ImageClassifier:
     """Fit on real images with random horizontal flips and shifts of up to `max_shift`
-    pixels (the same emoji drawn a little off centre is the same emoji; without them the
-    CNN memorises the 3,400 training icons, 89% train against 68% held-out accuracy).
-    Seeded, so a rerun repeats it."""
+    pixels (the same emoji drawn a little off centre is the same emoji). Measured on the
+    emoji split, 30 epochs: held-out category accuracy 65.4% with no shift (the CNN learns
+    the training icons by heart: 99.9% train), 68.8% with 2 pixels, 62.0% with 6 (20
+    epochs). Seeded, so a rerun repeats it."""
     torch.manual_seed(seed)
     config = ClassifierConfig.for_space(space, train.x.shape[1])
     model = ImageClassifier(config).to(device)

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, metavar="PATH", help="emoji cache(s) or image folder(s)")
     parser.add_argument("--out", required=True, help="where to write NAME.safetensors and NAME.json")
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="torch device to train on, e.g. cuda (default cpu)")
     args = parser.parse_args(argv)

@@ -234,3 +234,19 @@ def test_the_mode_critic_agrees_with_the_key_estimate_and_trains_the_decoder(dom
     assert (right < 0.3).all() and (wrong > 1.0).all(), (right, wrong)
     wrong.sum().backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_the_shipped_model_writes_the_mode_it_is_asked_for():
+    """The mode condition steers: 40 seeded samples per style and mode, judged by the same
+    Krumhansl-Schmuckler estimate that labelled the training windows. Measured at shipping:
+    80-95% per style and mode; a model that ignored the mode scored about 40% for minor."""
+    from generators.generator import load_generator
+    from generators.music_roll import estimate_modes
+
+    generator = load_generator("music")
+    for mode in ("major", "minor"):
+        hits = []
+        for style in generator.domain.styles:
+            active = np.stack([s.asset.active for s in generator.sample(40, [style, mode], seed=1000)])
+            hits.append(estimate_modes(active) == ("major", "minor").index(mode))
+        assert np.concatenate(hits).mean() >= 0.75, mode

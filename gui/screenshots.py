@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     wait(app, view)
     window.grab().save(str(out / "screenshot-levels-map.png"))
     written = [out / "screenshot-levels.png", out / "screenshot-levels-map.png"]
-    for domain, conditions, ends in (("images", ("animals-nature", "twemoji"), (2, 7)), ("music", ("chorale", "major"), (0, 5))):
+    for domain, conditions, ends in (("images", ("people-body", "noto"), (2, 7)), ("music", ("chorale", "major"), (0, 5))):
         other = window.views.get(domain)
         if not hasattr(other, "controls"):  # no model for this domain
             continue

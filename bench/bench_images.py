@@ -58,7 +58,7 @@ def run(args) -> dict:
 
 
 def main(argv=None) -> int:
-    return common.bench_main("images", run, argv, default_checkpoint="images")
+    return common.bench_main("images", run, argv)
 
 
 if __name__ == "__main__":

@@ -256,10 +256,18 @@ def positive(text: str) -> int:
     return value
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Latency, training throughput and memory of the levels model.")
-    parser.add_argument("--checkpoint", default="levels", help="shipped name or checkpoint path (default: levels)")
-    parser.add_argument("--data", nargs="+", metavar="DIR", help="VGLC game folders to train on (default: synthetic windows)")
+# What --data holds for each benchmark that shares these options.
+DATA_HELP = {
+    "levels": "VGLC game folders to train on",
+    "music": "MIDI folders or a music21 cache (.npz) to train on",
+    "images": "image folders or an emoji cache (.npz) to train on",
+}
+
+
+def parse_args(argv: list[str] | None, name: str = "levels") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=f"Latency, training throughput and memory of the {name} model.")
+    parser.add_argument("--checkpoint", default=name, help=f"shipped name or checkpoint path (default: {name})")
+    parser.add_argument("--data", nargs="+", metavar="PATH", help=f"{DATA_HELP.get(name, 'data')} (default: synthetic items)")
     parser.add_argument("--quick", action="store_true", help="fewer calls and steps: a smoke run")
     parser.add_argument("--threads", type=positive, default=torch.get_num_threads(), help="torch threads for every phase")
     parser.add_argument("--epochs", type=positive, help="epochs per training run")
@@ -315,13 +323,11 @@ def training_phase(args, generator, split: Split, description: str, results: dic
     return results
 
 
-def bench_main(name: str, run_bench, argv: list[str] | None = None, parse=None, default_checkpoint: str | None = None) -> int:
-    """Parse the options (the shared ones unless `parse` is given), run one benchmark, print
-    and optionally save it. `default_checkpoint` is used when no --checkpoint is given."""
+def bench_main(name: str, run_bench, argv: list[str] | None = None, parse=None) -> int:
+    """Parse the options (the shared ones for the `name` model unless `parse` is given), run
+    one benchmark, print and optionally save it."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if default_checkpoint and "--checkpoint" not in argv:
-        argv = ["--checkpoint", default_checkpoint, *argv]
-    args = (parse or parse_args)(argv)
+    args = parse(argv) if parse else parse_args(argv, name)
     try:
         results = run_bench(args)
     except UserError as exc:

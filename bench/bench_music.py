@@ -80,7 +80,7 @@ def run(args) -> dict:
 
 
 def main(argv=None) -> int:
-    return common.bench_main("music", run, argv, default_checkpoint="music")
+    return common.bench_main("music", run, argv)
 
 
 if __name__ == "__main__":

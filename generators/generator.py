@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from . import latent as latent_ops
-from .latent_prior import MixturePrior
 from .checkpoint import Checkpoint, load_checkpoint
 from .domain import Domain, Split, domain_class
 from .errors import CheckpointError, UserError
+from .latent_prior import MixturePrior
 from .vae import ConditionalVAE, VAEConfig, elbo_per_item, posterior_means
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"

@@ -116,7 +116,7 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
     for k, combo in enumerate(combos):
         rows = np.flatnonzero(inverse.reshape(-1) == k)
         labels = domain.conditions.decode(combo)
-        z = np.stack([generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i) for i in range(len(rows))])
+        z = np.stack([generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i, 1.0, labels) for i in range(len(rows))])
         output = generator.decode_output(z, labels)
         faithful[rows] = np.stack([domain.indices(lv) for lv in domain.from_output(output, condition=labels)])
         raw[rows] = np.stack([domain.indices(lv) for lv in domain.from_output(output)])

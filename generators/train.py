@@ -118,7 +118,7 @@ class Trainer:
         augment: Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]] | None = None,
         resume_path: Path | None = None,
         placement: Placement | None = None,
-        critic: Callable[[torch.Tensor, torch.Tensor], torch.Tensor | None] | None = None,
+        critic: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ):
         self.placement = placement or Placement()
         self.model = model.to(self.placement.device)

@@ -79,6 +79,8 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         raise UserError(f"latent size must be between 1 and {MAX_LATENT}, got {request.latent}")
     if not 0 <= request.prior_components <= 256:
         raise UserError(f"prior components must be between 0 and 256, got {request.prior_components}")
+    if request.critic > 0 and not hasattr(domain_class(request.domain), "condition_critic"):
+        raise UserError(f"the {request.domain} domain has no condition critic; train without --critic")
     if placement.is_main:
         ensure_writable_file(weights_path)
     parent = load_generator(request.init, domain=request.domain) if request.init else None

@@ -176,3 +176,11 @@ def test_the_condition_critic_scores_prior_samples_and_needs_a_domain_that_has_o
     assert torch.allclose(judged.loss, plain.loss + 3.0 * judged.extras["critic"], rtol=1e-4)
     with pytest.raises(UserError, match="no condition critic"):
         Trainer(model, TrainConfig(seed=0, critic=1.0))
+
+
+def test_a_critic_for_a_domain_without_one_is_refused_before_the_data_is_read(tmp_path):
+    from generators.errors import UserError
+
+    with pytest.raises(UserError, match="the levels domain has no condition critic"):
+        train_and_save(TrainingRequest(domain="levels", data=[tmp_path / "not-read"], out=tmp_path / "m", critic=1.0),
+                       log=lambda message: None)

@@ -163,7 +163,10 @@ def generator_from_checkpoint(ckpt: Checkpoint) -> Generator:
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"checkpoint {ckpt.card_path} does not match its card: {str(exc).splitlines()[0]}") from None
     extras = {k: v for k, v in ckpt.tensors.items() if not k.startswith("model.")}
-    return Generator(model, domain, card, extras)
+    try:
+        return Generator(model, domain, card, extras)
+    except (KeyError, ValueError) as exc:  # e.g. a mixture prior whose tensors are missing or disagree
+        raise CheckpointError(f"checkpoint {ckpt.card_path} has a broken mixture prior: {exc}") from None
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:

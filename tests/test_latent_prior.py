@@ -93,3 +93,20 @@ def test_prior_components_out_of_range_are_refused(game_folder, tmp_path):
     with pytest.raises(UserError, match="prior components must be between 0 and 256"):
         train_and_save(TrainingRequest(domain="levels", data=[game_folder], out=tmp_path / "m", prior_components=-1),
                        log=lambda message: None)
+
+
+def test_a_checkpoint_with_a_broken_prior_is_one_clear_error(tmp_path):
+    from generators.checkpoint import save_checkpoint
+    from generators.errors import CheckpointError
+
+    ckpt = load_checkpoint(__import__("generators.generator", fromlist=["SHIPPED_DIR"]).SHIPPED_DIR / "images.safetensors")
+    tensors = dict(ckpt.tensors)
+    tensors["prior.weights"] = tensors["prior.weights"][:, :3]  # no longer matches the means
+    card = {k: v for k, v in ckpt.card.items() if k not in ("weights_file", "weights_sha256")}
+    save_checkpoint(tmp_path / "broken", tensors, card)
+    with pytest.raises(CheckpointError, match="broken mixture prior"):
+        generator_from_checkpoint(load_checkpoint(tmp_path / "broken.safetensors"))
+    del tensors["prior.weights"]
+    save_checkpoint(tmp_path / "missing", tensors, card)
+    with pytest.raises(CheckpointError, match="broken mixture prior"):
+        generator_from_checkpoint(load_checkpoint(tmp_path / "missing.safetensors"))

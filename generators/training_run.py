@@ -14,7 +14,7 @@ from .domain import domain_class
 from .errors import TrainingCancelled, UserError
 from .evaluation import evaluate
 from .fileio import ensure_writable_file
-from .distributed import Placement, join_from_environment, leave
+from .distributed import Placement, barrier, join_from_environment, leave
 from .generator import generator_from_checkpoint, load_generator
 from .latent_prior import fit_to_model
 from .train import TrainConfig, Trainer, latent_directions
@@ -138,6 +138,12 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
     train_seconds = time.perf_counter() - started
     if result.cancelled:
         raise TrainingCancelled("training was cancelled; its last finished epoch can be resumed")
+    # Every rank is done with collectives here. Meet once, then leave the group before rank 0's
+    # long single-process work (prior, eval), so no rank tears its sockets down while a peer
+    # could still be reading from them.
+    barrier(placement)
+    del trainer
+    leave(placement)
     if not placement.is_main:
         return []
 

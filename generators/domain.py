@@ -97,6 +97,7 @@ class Domain(ABC):
 
     model_channels: tuple[int, ...] = (32, 64, 128)  # conv widths of the VAE for this domain
     model_layout: str = "grid"  # VAEConfig.layout: "grid" (2-D convs) or "sequence" (convs along rows only)
+    model_decoder_blocks: int = 0  # VAEConfig.decoder_blocks: residual 3×3 convs per decoder resolution
 
     @classmethod
     @abstractmethod

@@ -43,6 +43,7 @@ class ImagesDomain(Domain):
     # Narrow at full resolution, where a CPU pays most per channel: (32, 64, ...) trained at
     # about 13 images/s here, (16, 32, ...) at about 80; 1.4M parameters, a 5.6 MB checkpoint.
     model_channels = (16, 32, 64, 128, 128)
+    model_decoder_blocks = 1
 
     def __init__(self, groups: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_GROUPS, frame_ms: int = 120):
         self.groups = tuple((name, tuple(labels)) for name, labels in groups)

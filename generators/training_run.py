@@ -106,7 +106,7 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         domain, corpus = domain_class(request.domain).prepare_training(request.data, holdout=request.holdout)
         torch.manual_seed(request.seed)
         config = VAEConfig(domain.shape, domain.conditions.size, request.latent, domain.model_channels, domain.likelihood,
-                           layout=domain.model_layout)
+                           layout=domain.model_layout, decoder_blocks=domain.model_decoder_blocks)
         model = ConditionalVAE(config)
     for problem in corpus.description.get("skipped", []):
         log(f"skipped {problem['file']}: {problem['reason']}")

@@ -37,6 +37,7 @@ class VAEConfig:
     channels: tuple[int, ...] = (32, 64, 128)  # stem width, then one entry per halving of H and W
     likelihood: str = "categorical"
     layout: str = "grid"  # "grid" or "sequence" (see the module docstring)
+    decoder_blocks: int = 0  # residual 3×3 convs after each decoder upsampling, at its resolution
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,6 +48,7 @@ class VAEConfig:
         data["input_shape"] = tuple(data["input_shape"])
         data["channels"] = tuple(data["channels"])
         data.setdefault("layout", "grid")  # cards written before layouts existed
+        data.setdefault("decoder_blocks", 0)  # cards written before decoder blocks existed
         return cls(**data)
 
 
@@ -98,6 +100,11 @@ class ConditionalVAE(nn.Module):
         self.decoder_convs = nn.ModuleList(
             nn.ConvTranspose2d(c_in + k, c_out, **down) for c_in, c_out in zip(rev, rev[1:])
         )
+        # Residual refinements at each upsampled resolution: a transposed conv alone paints
+        # each output pixel from few inputs; a 3×3 conv after it lets neighbours agree (edges).
+        self.decoder_blocks = nn.ModuleList(
+            nn.ModuleList(nn.Conv2d(c_out + k, c_out, **same) for _ in range(config.decoder_blocks)) for c_out in rev[1:]
+        )
         self.out_channels = self.likelihood.output_channels(config.input_shape[0])
         head_channels = self.out_channels * (config.input_shape[2] if self.sequence else 1)
         self.head = nn.Conv2d(config.channels[0] + k, head_channels, **same)
@@ -116,8 +123,10 @@ class ConditionalVAE(nn.Module):
         """Likelihood parameters (B, out_channels, H, W), e.g. logits."""
         h = F.silu(self.from_latent(torch.cat([z, c], dim=1)))
         h = h.view(z.shape[0], self.config.channels[-1], *self.bottom)
-        for deconv in self.decoder_convs:
+        for deconv, blocks in zip(self.decoder_convs, self.decoder_blocks):
             h = F.silu(deconv(_conditioned(h, c)))
+            for block in blocks:
+                h = h + F.silu(block(_conditioned(h, c)))
         out = self.head(_conditioned(h, c))
         _, height, width = self.config.input_shape
         if self.sequence:  # (B, C'*K, T, 1) -> (B, C', T, K)

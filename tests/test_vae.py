@@ -177,6 +177,19 @@ def test_cards_written_before_layouts_existed_load_as_grids():
         ConditionalVAE(VAEConfig((3, 8, 8), 2, layout="spiral"))
 
 
+def test_decoder_blocks_add_a_residual_conv_per_resolution_and_old_cards_have_none():
+    plain = ConditionalVAE(VAEConfig(SHAPE, 6, 4, (8, 16, 32)))
+    refined = ConditionalVAE(VAEConfig(SHAPE, 6, 4, (8, 16, 32), decoder_blocks=2))
+    # Two upsamplings (32->16, 16->8 channels), two 3×3 convs each, each seeing the 6 condition planes.
+    added = 2 * ((16 + 6) * 16 * 9 + 16) + 2 * ((8 + 6) * 8 * 9 + 8)
+    assert sum(p.numel() for p in refined.parameters()) - sum(p.numel() for p in plain.parameters()) == added
+    x, c = one_hot_batch(2)
+    assert refined(x, c, generator=torch.Generator().manual_seed(0))[0].shape == (2, *SHAPE)
+    data = plain.config.to_dict()
+    del data["decoder_blocks"]
+    assert VAEConfig.from_dict(data) == plain.config  # a card from before decoder blocks loads unchanged
+
+
 def test_pianoroll_likelihood_scores_onsets_only_where_a_held_key_could_be_struck_again():
     likelihood = get_likelihood("pianoroll")
     active = torch.zeros(1, 6, 2)

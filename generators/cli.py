@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .domain import DOMAIN_NAMES
 from .errors import UserError
+from .train import LR_SCHEDULES
 
 EXIT_USER_ERROR = 2
 
@@ -133,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--latent", type=positive_int, default=32, help="latent size")
     train.add_argument("--batch-size", type=positive_int, default=64)
     train.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate")
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
+                       help="constant, or cosine: decay the rate to 0 by the last epoch (steadier final weights)")
     train.add_argument("--warmup", type=float, default=5.0, help="epochs of KL warm-up")
     train.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension kept free of KL pressure")
     train.add_argument("--patience", type=int, default=0, help="early-stopping patience in epochs (0: off)")
@@ -419,6 +422,7 @@ def run_train(args) -> int:
         latent=args.latent,
         batch_size=args.batch_size,
         learning_rate=args.lr,
+        lr_schedule=args.lr_schedule,
         warmup=args.warmup,
         free_bits=args.free_bits,
         contractive=args.contractive,

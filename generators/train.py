@@ -36,6 +36,9 @@ from .errors import UserError
 from .vae import ConditionalVAE, VAEConfig, elbo_terms, posterior_means
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 60
@@ -47,6 +50,7 @@ class TrainConfig:
     patience: int = 0  # stop after this many epochs without validation gain (0: never)
     contractive: float = 0.0  # weight of the encoder Jacobian penalty ||d mu / d x||_F^2
     critic: float = 0.0  # weight of the domain's condition critic on prior samples (0: off)
+    lr_schedule: str = "constant"  # "constant", or "cosine": decay to 0 over the run, step by step
     seed: int = 0
 
     def __post_init__(self):
@@ -59,6 +63,15 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):  # learning rate 0 freezes the weights
                 raise UserError(f"{name.replace('_', ' ')} must be a number of at least 0, got {value}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise UserError(f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+
+    def learning_rate_at(self, step: int, total_steps: int) -> float:
+        """The rate for 0-based optimiser step `step` of `total_steps`. A function of the step
+        alone, so a resumed run continues the same curve with no scheduler state to save."""
+        if self.lr_schedule == "cosine":
+            return self.learning_rate * 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / max(total_steps, 1)))
+        return self.learning_rate
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -182,6 +195,8 @@ class Trainer:
                     x, c = self.augment(x, c, shuffle)
                 x, c = x.to(place.device), c.to(place.device)
                 beta = cfg.beta * min(1.0, (epoch * steps_per_epoch + step + 1) / warmup_steps)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = cfg.learning_rate_at(epoch * steps_per_epoch + step, cfg.epochs * steps_per_epoch)
                 terms = self._loss(x, c, beta, noise)
                 self.optimizer.zero_grad(set_to_none=True)
                 terms.loss.backward()

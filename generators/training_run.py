@@ -31,6 +31,7 @@ class TrainingRequest:
     latent: int = 32
     batch_size: int = 64
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"  # TrainConfig.lr_schedule
     warmup: float = 5.0
     free_bits: float = 0.0
     contractive: float = 0.0
@@ -89,6 +90,7 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         epochs=request.epochs,
         batch_size=request.batch_size,
         learning_rate=request.learning_rate,
+        lr_schedule=request.lr_schedule,
         beta=request.beta,
         warmup_epochs=request.warmup if parent is None else 0.0,  # a trained model needs no KL warm-up
         free_bits=request.free_bits,

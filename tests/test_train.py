@@ -212,3 +212,35 @@ def test_trainer_does_not_touch_the_models_it_was_not_given(corpus):
     before = copy.deepcopy(model.state_dict())
     Trainer(tiny_model(domain, seed=5), TrainConfig(epochs=1, batch_size=16)).fit(data.train)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_cosine_schedule_falls_from_the_rate_to_zero_and_constant_stays():
+    cosine = TrainConfig(learning_rate=1e-3, lr_schedule="cosine")
+    assert cosine.learning_rate_at(0, 100) == pytest.approx(1e-3)
+    assert cosine.learning_rate_at(50, 100) == pytest.approx(5e-4)
+    assert cosine.learning_rate_at(100, 100) == pytest.approx(0.0, abs=1e-12)
+    assert TrainConfig(learning_rate=1e-3).learning_rate_at(99, 100) == 1e-3
+    with pytest.raises(UserError, match="schedule must be one of constant, cosine"):
+        TrainConfig(lr_schedule="linear")
+
+
+def test_a_cosine_run_steps_at_the_scheduled_rate_and_resumes_on_the_same_curve(corpus, tmp_path):
+    domain, data = corpus
+    config = TrainConfig(**{**CONFIG.to_dict(), "epochs": 3, "lr_schedule": "cosine"})
+    straight = Trainer(tiny_model(domain), config)
+    straight.fit(data.train, data.holdout)
+    steps = -(-len(data.train) // config.batch_size)
+    last = config.learning_rate_at(3 * steps - 1, 3 * steps)
+    assert straight.optimizer.param_groups[0]["lr"] == pytest.approx(last) and last < 0.02 * config.learning_rate
+
+    # Killed in epoch 3 (a cancel keeps the state after epoch 2), then resumed by a new Trainer.
+    resume = tmp_path / "run.resume.safetensors"
+    recorder = Recorder(cancel_at=(3, 1))
+    killed = Trainer(tiny_model(domain), config, callbacks=[recorder], resume_path=resume)
+    recorder.trainer = killed
+    assert killed.fit(data.train, data.holdout).cancelled
+    resumed = Trainer(tiny_model(domain, seed=99), config)
+    resumed.load_resume_state(resume)
+    resumed.fit(data.train, data.holdout)
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[key], value), key

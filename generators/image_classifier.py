@@ -9,7 +9,7 @@ Shapes: x (B, 4, 64, 64) RGBA in [0, 1]; targets (B,) label indices per group.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -30,7 +30,6 @@ class ClassifierConfig:
     groups: tuple[tuple[str, tuple[str, ...]], ...]  # (group name, its labels), exclusive groups only
     input_channels: int = 4
     channels: tuple[int, ...] = (32, 64, 128, 128)  # one stride-2 conv each: 64 -> 4 pixels
-    convs_per_stage: int = 0  # extra 3x3 convs after each stride-2 conv, at its resolution
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,7 +37,7 @@ class ClassifierConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "ClassifierConfig":
         groups = tuple((str(name), tuple(labels)) for name, labels in data["groups"])
-        return cls(groups, int(data["input_channels"]), tuple(data["channels"]), int(data.get("convs_per_stage", 0)))
+        return cls(groups, int(data["input_channels"]), tuple(data["channels"]))
 
     @classmethod
     def for_space(cls, space: ConditionSpace, input_channels: int = 4) -> "ClassifierConfig":
@@ -55,17 +54,13 @@ class ImageClassifier(nn.Module):
         widths = (config.input_channels, *config.channels)
         self.convs = nn.ModuleList(nn.Conv2d(a, b, 4, stride=2, padding=1) for a, b in zip(widths, widths[1:]))
         self.norms = nn.ModuleList(nn.BatchNorm2d(b) for b in config.channels)
-        self.stages = nn.ModuleList(
-            nn.Sequential(*(layer for _ in range(config.convs_per_stage)
-                            for layer in (nn.Conv2d(b, b, 3, padding=1), nn.BatchNorm2d(b), nn.SiLU())))
-            for b in config.channels)
         self.heads = nn.ModuleList(nn.Linear(config.channels[-1], len(labels)) for _, labels in config.groups)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Logits per group, each (B, labels in that group)."""
         h = x
-        for conv, norm, stage in zip(self.convs, self.norms, self.stages):
-            h = stage(F.silu(norm(conv(h))))
+        for conv, norm in zip(self.convs, self.norms):
+            h = F.silu(norm(conv(h)))
         h = h.mean(dim=(2, 3))  # (B, channels[-1])
         return [head(h) for head in self.heads]
 
@@ -111,18 +106,17 @@ def train_classifier(
     device: str = "cpu",
     max_shift: int = 2,
     weight_decay: float = 1e-4,
-    channels: tuple[int, ...] | None = None,
-    convs_per_stage: int = 0,
-    label_smoothing: float = 0.0,
 ) -> ImageClassifier:
     """Fit on real images with random horizontal flips and shifts of up to `max_shift`
     pixels (the same emoji drawn a little off centre is the same emoji). Measured on the
     emoji split, 30 epochs: held-out category accuracy 65.4% with no shift (the CNN learns
     the training icons by heart: 99.9% train), 68.8% with 2 pixels, 62.0% with 6 (20
-    epochs). Seeded, so a rerun repeats it."""
+    epochs). A deeper net (an extra 3×3 conv per stage, widths to 256, 1.48 M parameters)
+    reached 68.3%, 72.4% with label smoothing 0.1 and 69.7% with smoothing over 40 epochs:
+    all within the ±2.3% sampling error of 416 held-out images, so the small net stays.
+    Seeded, so a rerun repeats it."""
     torch.manual_seed(seed)
     config = ClassifierConfig.for_space(space, train.x.shape[1])
-    config = replace(config, channels=tuple(channels or config.channels), convs_per_stage=convs_per_stage)
     model = ImageClassifier(config).to(device)
     targets = group_targets(space, train.c, config).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
@@ -138,8 +132,7 @@ def train_classifier(
             x = train.x[index].to(device)
             flip = (torch.rand(len(index), generator=generator) < 0.5).to(device)
             x = shifted(torch.where(flip[:, None, None, None], x.flip(3), x), max_shift, generator)
-            loss = sum(F.cross_entropy(logits, targets[index.to(device), g], label_smoothing=label_smoothing)
-                       for g, logits in enumerate(model(x)))
+            loss = sum(F.cross_entropy(logits, targets[index.to(device), g]) for g, logits in enumerate(model(x)))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

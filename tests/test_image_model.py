@@ -131,20 +131,6 @@ def test_classifier_learns_labels_and_round_trips(tmp_path):
     assert torch.equal(loaded.predict(held.x), model.predict(held.x))
 
 
-def test_a_deeper_classifier_round_trips_and_old_cards_load_as_plain(tmp_path):
-    train = toy_images(32, 0)
-    model = train_classifier(train, SPACE, epochs=1, batch_size=16, seed=0, channels=(8, 8, 16, 16), convs_per_stage=1,
-                             label_smoothing=0.1)
-    assert model.config.channels == (8, 8, 16, 16) and model.config.convs_per_stage == 1
-    path = tmp_path / "deep-classifier"
-    save_classifier(path, model, {})
-    loaded, card = load_classifier(path.with_suffix(".safetensors"))
-    assert torch.equal(loaded.predict(train.x), model.predict(train.x))
-    data = ClassifierConfig.for_space(SPACE).to_dict()
-    del data["convs_per_stage"]
-    assert ClassifierConfig.from_dict(data).convs_per_stage == 0
-
-
 def test_per_label_accuracy_counts_each_asked_label_on_its_own():
     from generators.image_classifier import ImageClassifier
     from generators.image_metrics import per_label_accuracy

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 import bench_levels as common  # same folder: latency/training helpers and table printing
-from generators.domain import Split
-from generators.generator import load_generator
+from generators.core.domain import Split
+from generators.registry import load_generator
 
 
 def training_data(args, generator) -> tuple[Split, str]:

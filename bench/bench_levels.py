@@ -29,12 +29,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generators.domain import Split
-from generators.errors import CheckpointError, UserError
-from generators.generator import load_generator
-from generators.levels import LevelsDomain
-from generators.train import TrainConfig, Trainer
-from generators.vae import ConditionalVAE, VAEConfig, elbo_terms
+from generators.core.domain import Split
+from generators.core.errors import CheckpointError, UserError
+from generators.registry import load_generator
+from generators.levels.domain import LevelsDomain
+from generators.core.train import TrainConfig, Trainer
+from generators.core.vae import ConditionalVAE, VAEConfig, elbo_terms
 
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3

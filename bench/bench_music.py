@@ -22,10 +22,10 @@ import numpy as np
 import torch
 
 import bench_levels as common  # same folder: latency/training helpers and table printing
-from generators.domain import Split
-from generators.generator import load_generator
-from generators.music import MusicDomain
-from generators.music_audio import builtin_wav, fluidsynth_available, fluidsynth_wav
+from generators.core.domain import Split
+from generators.registry import load_generator
+from generators.music.domain import MusicDomain
+from generators.music.audio import builtin_wav, fluidsynth_available, fluidsynth_wav
 
 
 def training_data(args, generator) -> tuple[Split, str]:

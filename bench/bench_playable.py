@@ -27,10 +27,10 @@ import numpy as np
 import torch
 
 import bench_levels as common  # same folder: machine description and table printing
-from generators.generator import load_generator
-from generators.level_agent import play
-from generators.level_metrics import broken_pipe_cells
-from generators.level_stitch import StitchConfig, Stitcher, sample_long_level, seam_steps, seed_latents, window_count
+from generators.registry import load_generator
+from generators.levels.agent import play
+from generators.levels.metrics import broken_pipe_cells
+from generators.levels.stitch import StitchConfig, Stitcher, sample_long_level, seam_steps, seed_latents, window_count
 
 # Plain concatenation: no candidates around z_k, no gradient steps, no gap penalty.
 PLAIN = StitchConfig(candidates=1, steps=0, gap_weight=0.0)
@@ -39,7 +39,7 @@ PLAIN = StitchConfig(candidates=1, steps=0, gap_weight=0.0)
 def conditions(generator, args, count: int) -> list[list[list[str]]]:
     """Per-level, per-window labels: like the data with --data, else enemies and coins."""
     if args.data:
-        from generators.level_expressive import window_label_runs
+        from generators.levels.expressive import window_label_runs
 
         corpus = generator.domain.heldout_corpus(args.data, generator.card)
         return window_label_runs(generator, corpus, count, args.levels, seed=0)

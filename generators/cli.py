@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from .domain import DOMAIN_NAMES
-from .errors import UserError
-from .train import LR_SCHEDULES
+from generators.registry import DOMAIN_NAMES
+from generators.core.errors import UserError
+from generators.core.train import LR_SCHEDULES
 
 EXIT_USER_ERROR = 2
 
@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _generator(args):
-    from .generator import load_generator
+    from generators.registry import load_generator
 
     return load_generator(args.checkpoint or args.domain, domain=args.domain)
 
@@ -216,7 +216,7 @@ def report_written(paths: list[Path], detail: str, listed: set) -> None:
 
 
 def run_sample(args) -> int:
-    from .fileio import ensure_writable_dir
+    from generators.core.fileio import ensure_writable_dir
 
     generator = _generator(args)
     apply_decoding_options(generator, args)
@@ -251,7 +251,7 @@ def _endpoint(generator, path: str | None, seed: int | None, condition) -> tuple
 
 
 def run_interpolate(args) -> int:
-    from .fileio import ensure_writable_dir
+    from generators.core.fileio import ensure_writable_dir
 
     generator = _generator(args)
     apply_decoding_options(generator, args)
@@ -285,7 +285,7 @@ def run_interpolate(args) -> int:
 
 def check_long_levels(generator, length: int | None) -> None:
     """--length is for level models, and within bounds; checked before any file is made."""
-    from .level_stitch import check_length, stitch_support
+    from generators.levels.stitch import check_length, stitch_support
 
     if generator.domain.name != "levels":
         raise UserError(f"--length and --playable apply to levels, not {generator.domain.name}")
@@ -301,9 +301,9 @@ def sample_long_levels(generator, args, fmt: str) -> int:
     repaired towards playability and marked playable=yes/no."""
     import secrets
 
-    from .fileio import ensure_writable_dir
-    from .generator import check_seed
-    from .level_stitch import sample_long_level
+    from generators.core.fileio import ensure_writable_dir
+    from generators.core.generator import check_seed
+    from generators.levels.stitch import sample_long_level
 
     check_long_levels(generator, args.length)
     base = secrets.randbelow(2**31) if args.seed is None else check_seed(args.seed, args.n)
@@ -330,8 +330,8 @@ def sample_long_levels(generator, args, fmt: str) -> int:
 def morph_long_level(generator, args, fmt: str, start: tuple, end: tuple) -> int:
     """`interpolate levels --length`: one level whose window k decodes the latent at
     t = k / (n - 1) from the start item to the end item."""
-    from .fileio import ensure_writable_dir
-    from .level_stitch import StitchConfig, compose_level, morph_latents, window_count
+    from generators.core.fileio import ensure_writable_dir
+    from generators.levels.stitch import StitchConfig, compose_level, morph_latents, window_count
 
     (z_a, labels_a, name_a), (z_b, labels_b, name_b) = start, end
     count = window_count(args.length, generator.domain.width, StitchConfig().overlap)
@@ -367,7 +367,7 @@ def output_stems(paths: list[str]) -> list[str]:
 
 
 def run_denoise(args) -> int:
-    from .fileio import ensure_writable_dir
+    from generators.core.fileio import ensure_writable_dir
 
     generator = _generator(args)
     if args.condition is not None:
@@ -448,13 +448,13 @@ def run_train(args) -> int:
 
 
 def run_eval(args) -> int:
-    from .evaluation import evaluate, format_table
-    from .fileio import ensure_writable_file, write_text_atomic
+    from generators.core.evaluation import evaluate, format_table
+    from generators.core.fileio import ensure_writable_file, write_text_atomic
 
     generator = _generator(args)
     if args.json:
         ensure_writable_file(args.json)
-    from .level_stitch import check_length, stitch_support
+    from generators.levels.stitch import check_length, stitch_support
 
     # Whole levels only where windows can be stitched (not for music, images or Lode Runner screens).
     long_levels = 0 if stitch_support(generator.domain) else args.long_levels
@@ -469,12 +469,12 @@ def run_eval(args) -> int:
     corpus = generator.domain.heldout_corpus(args.data, generator.card)
     report = evaluate(generator, corpus, iwae_k=args.iwae_k, samples=args.samples, seed=args.seed)
     if args.jsb:
-        from .music_jsb import benchmark
+        from generators.music.jsb import benchmark
 
         report["jsb_chorales"] = benchmark(Path(args.jsb), generator.latent_size, args.iwae_k)
     points = None
     if long_levels:
-        from .level_expressive import long_level_report
+        from generators.levels.expressive import long_level_report
 
         report["long_levels"], points = long_level_report(generator, corpus, args.data, long_levels, args.long_length, args.seed,
                                                           args.repair_budget)
@@ -483,8 +483,8 @@ def run_eval(args) -> int:
         write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
         print(args.json)
         if points is not None:
-            from .fileio import write_png_atomic
-            from .level_expressive import expressive_range_image, plot_path
+            from generators.core.fileio import write_png_atomic
+            from generators.levels.expressive import expressive_range_image, plot_path
 
             write_png_atomic(plot_path(args.json), expressive_range_image(points))
             print(plot_path(args.json))

@@ -9,16 +9,16 @@ from typing import Callable
 
 import torch
 
-from .checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, write_card
-from .domain import domain_class
-from .errors import TrainingCancelled, UserError
-from .evaluation import evaluate
-from .fileio import ensure_writable_file
-from .distributed import Placement, barrier, join_from_environment, leave
-from .generator import generator_from_checkpoint, load_generator
-from .latent_prior import fit_to_model
-from .train import TrainConfig, Trainer, latent_directions
-from .vae import ConditionalVAE, VAEConfig
+from generators.core.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, write_card
+from generators.registry import domain_class
+from generators.core.errors import TrainingCancelled, UserError
+from generators.core.evaluation import evaluate
+from generators.core.fileio import ensure_writable_file
+from generators.core.distributed import Placement, barrier, join_from_environment, leave
+from generators.registry import generator_from_checkpoint, load_generator
+from generators.core.latent_prior import fit_to_model
+from generators.core.train import TrainConfig, Trainer, latent_directions
+from generators.core.vae import ConditionalVAE, VAEConfig
 
 
 @dataclass(frozen=True)

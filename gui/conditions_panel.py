@@ -7,7 +7,7 @@ from typing import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from generators.conditions import ConditionSpace
+from generators.core.conditions import ConditionSpace
 
 
 def pretty(label: str) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QPixmap
 
-from generators.generator import Generator
+from generators.core.generator import Generator
 
 from .qimage import to_pixmap
 from .workers import JobRunner

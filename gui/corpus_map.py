@@ -18,11 +18,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from generators import latent as latent_ops
-from generators.domain import Split
-from generators.errors import UserError
-from generators.fileio import write_bytes_atomic
-from generators.generator import Generator
+from generators.core import latent as latent_ops
+from generators.core.domain import Split
+from generators.core.errors import UserError
+from generators.core.fileio import write_bytes_atomic
+from generators.core.generator import Generator
 
 CACHE_VERSION = 1
 BATCH = 256  # items per encode call: progress every batch, memory bounded

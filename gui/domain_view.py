@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from generators.errors import UserError
-from generators.generator import Generator
-from generators.level_stitch import stitch_support
+from generators.core.errors import UserError
+from generators.core.generator import Generator
+from generators.levels.stitch import stitch_support
 
 from .conditions_panel import ConditionsPanel
 from .context import ViewContext

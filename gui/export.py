@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from typing import Callable, Sequence
 
-from generators.fileio import ensure_writable_dir, write_text_atomic
-from generators.generator import Generator
+from generators.core.fileio import ensure_writable_dir, write_text_atomic
+from generators.core.generator import Generator
 
 from .items import Item
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.errors import UserError
-from generators.fileio import write_text_atomic
-from generators.generator import Generator
+from generators.core.errors import UserError
+from generators.core.fileio import write_text_atomic
+from generators.core.generator import Generator
 
 from .items import Item
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from generators.generator import Generator
+from generators.core.generator import Generator
 
 Cancelled = Callable[[], bool]
 

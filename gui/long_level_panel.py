@@ -1,6 +1,6 @@
 """The "Full level" page of a levels tab: one whole level of 50-1000 columns stitched from
-the model's windows (`generators.level_stitch`), drawn with the path the playability agent
-(`generators.level_agent.play`) found, and exported with a JSON sidecar the CLI can replay.
+the model's windows (`generators.levels.stitch`), drawn with the path the playability agent
+(`generators.levels.agent.play`) found, and exported with a JSON sidecar the CLI can replay.
 
 `make_long_level` and `long_level_sidecar` are Qt-free and run in workers. The panel takes
 the seed, temperature and condition of its tab, and the tab's interpolation endpoints A and
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from generators.fileio import ensure_writable_dir, write_text_atomic
-from generators.level_agent import PlayResult, play
-from generators.level_stitch import (
+from generators.core.fileio import ensure_writable_dir, write_text_atomic
+from generators.levels.agent import PlayResult, play
+from generators.levels.stitch import (
     MAX_LENGTH, MIN_LENGTH, LongLevel, StitchConfig, check_length, compose_level, morph_latents,
     sample_long_level, window_count,
 )

@@ -13,9 +13,9 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
-from generators.domain import DOMAIN_NAMES, domain_class
-from generators.errors import UserError
-from generators.generator import SHIPPED, load_generator, resolve_checkpoint
+from generators.registry import DOMAIN_NAMES, domain_class
+from generators.core.errors import UserError
+from generators.registry import SHIPPED, load_generator, resolve_checkpoint
 
 from .about_dialog import AboutModelDialog
 from .domain_view import DomainView

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.domain import DOMAIN_NAMES, domain_class
-from generators.errors import UserError
-from generators.generator import load_generator
+from generators.registry import DOMAIN_NAMES, domain_class
+from generators.core.errors import UserError
+from generators.registry import load_generator
 
 # What each domain expects in its data folder, for the wizard's first page.
 FOLDER_HINTS = {

@@ -42,8 +42,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from generators.checkpoint import checkpoint_paths
-from generators.errors import TrainingCancelled, UserError
+from generators.core.checkpoint import checkpoint_paths
+from generators.core.errors import TrainingCancelled, UserError
 from generators.training_run import TrainingRequest, resume_path_for, train_and_save
 
 from .loss_plot import LossPlot

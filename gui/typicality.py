@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from generators.generator import Generator
+from generators.core.generator import Generator
 
 from .items import Item
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from generators.errors import UserError
+from generators.core.errors import UserError
 
 
 class JobSignals(QObject):

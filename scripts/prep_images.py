@@ -31,10 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generators.errors import UserError  # noqa: E402
-from generators.image_data import ImageSet, is_holdout, save_cache  # noqa: E402
-from generators.image_io import read_image  # noqa: E402
-from generators.images import EMOJI_CATEGORIES, EMOJI_STYLES  # noqa: E402
+from generators.core.errors import UserError  # noqa: E402
+from generators.images.data import ImageSet, is_holdout, save_cache  # noqa: E402
+from generators.images.files import read_image  # noqa: E402
+from generators.images.domain import EMOJI_CATEGORIES, EMOJI_STYLES  # noqa: E402
 
 VERSION = "16.0.0"
 # style -> (npm package, image set folder under img/, flag in emoji.json)

@@ -26,8 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generators.music_data import Piece, save_cache  # noqa: E402
-from generators.music_roll import KEYS, LOWEST  # noqa: E402
+from generators.music.data import Piece, save_cache  # noqa: E402
+from generators.music.roll import KEYS, LOWEST  # noqa: E402
 
 ATTRIBUTION = {
     "corpus": "music21 corpus (music21 is BSD-3-Clause; https://www.music21.org)",

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generators.errors import UserError  # noqa: E402
-from generators.image_classifier import accuracy, group_targets, save_classifier, train_classifier  # noqa: E402
-from generators.images import ImagesDomain  # noqa: E402
+from generators.core.errors import UserError  # noqa: E402
+from generators.images.classifier import accuracy, group_targets, save_classifier, train_classifier  # noqa: E402
+from generators.images.domain import ImagesDomain  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,13 @@ import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# Tests live in one folder per part (core, levels, images, music, gui) and share helpers by module
+# name (`from test_music import write_midi`). pytest puts only a test's own folder on sys.path,
+# so every folder goes there, once, for the helpers of a neighbouring folder.
+for _folder in ("core", "levels", "images", "music", "gui"):
+    if str(REPO_ROOT / "tests" / _folder) not in sys.path:
+        sys.path.append(str(REPO_ROOT / "tests" / _folder))
+
 LEGEND = {
     "tiles": {
         "X": ["solid", "ground"],
@@ -142,7 +149,7 @@ def legend() -> dict:
 @pytest.fixture
 def domain(legend):
     """A LevelsDomain over the tiny legend, 14 rows × 28 columns, one game."""
-    from generators.levels import LevelsDomain
+    from generators.levels.domain import LevelsDomain
 
     return LevelsDomain(legend, height=14, width=28, games=("tiny-mario",))
 
@@ -154,7 +161,7 @@ TINY_CHANNELS = (8, 16)
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """A one-epoch levels checkpoint (latent 4, conv widths 8 and 16) trained on the tiny game.
     Returns the weights path; the card sits beside it."""
-    from generators.levels import LevelsDomain
+    from generators.levels.domain import LevelsDomain
     from generators.training_run import TrainingRequest, train_and_save
 
     root = tmp_path_factory.mktemp("tiny-ckpt")
@@ -181,7 +188,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_generator(tiny_checkpoint):
-    from generators.generator import load_generator
+    from generators.registry import load_generator
 
     return load_generator(tiny_checkpoint)
 

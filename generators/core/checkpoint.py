@@ -1,0 +1,127 @@
+"""The one checkpoint format: `NAME.safetensors` (tensors) beside `NAME.json` (the card).
+
+The card is plain JSON: the domain and its configuration (e.g. the tile vocabulary), the
+model config, the condition names, where the data came from, the exact training command,
+the measured metrics, a format version and the SHA-256 of the weights file. Loading
+parses JSON and safetensors only, so a checkpoint is data and never code: nothing is
+unpickled, and a pickle-based `.pt`/`.ckpt` file is refused before it is opened.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
+
+from .errors import CheckpointError
+from .fileio import write_bytes_atomic, write_text_atomic
+
+# The models that ship with the app, each NAME.safetensors beside NAME.json.
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
+
+FORMAT = "latent-forge-checkpoint"
+FORMAT_VERSION = 1
+PICKLE_SUFFIXES = {".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".tar"}
+
+
+@dataclass
+class Checkpoint:
+    card: dict
+    tensors: dict[str, torch.Tensor]
+    weights_path: Path
+    card_path: Path
+
+    def group(self, prefix: str) -> dict[str, torch.Tensor]:
+        """Tensors under `prefix.`, with the prefix stripped (e.g. the model's state dict)."""
+        cut = len(prefix) + 1
+        return {key[cut:]: value for key, value in self.tensors.items() if key.startswith(prefix + ".")}
+
+
+def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
+    """(weights, card) for a path given as NAME, NAME.safetensors or NAME.json."""
+    path = Path(path)
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise CheckpointError(
+            f"{path} looks like a pickled PyTorch file; Latent Forge never unpickles files "
+            "(unpickling can run code). Use a .safetensors checkpoint with its .json card"
+        )
+    stem = path.with_suffix("") if path.suffix.lower() in (".safetensors", ".json") else path
+    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], card: dict) -> tuple[Path, Path]:
+    """Write weights then card, each atomically. The card gets the format fields and the
+    weights' hash, so a weights file swapped or cut short under its card is detected."""
+    weights_path, card_path = checkpoint_paths(path)
+    contiguous = {key: value.detach().contiguous().cpu() for key, value in tensors.items()}
+    blob = save_safetensors_bytes(contiguous, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+    card = dict(card)
+    card.update(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
+        weights_file=weights_path.name,
+        weights_sha256=sha256_of(blob),
+    )
+    card.setdefault("created", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    write_bytes_atomic(weights_path, blob)
+    write_card(card_path, card)
+    return weights_path, card_path
+
+
+def write_card(card_path: str | Path, card: dict) -> None:
+    """Rewrite a card (e.g. to add metrics) without touching the weights."""
+    write_text_atomic(card_path, json.dumps(card, indent=2, sort_keys=False) + "\n")
+
+
+def read_card(card_path: Path) -> dict:
+    """Parse and validate a card. Raises CheckpointError for foreign or newer files."""
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint card {card_path} is missing (a checkpoint is NAME.safetensors plus NAME.json)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"checkpoint card {card_path} is corrupt: not valid JSON") from None
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint card {card_path}: {exc.strerror or exc}") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        raise CheckpointError(f"{card_path} is not a Latent Forge checkpoint card")
+    version = card.get("format_version")
+    if not isinstance(version, int):
+        raise CheckpointError(f"checkpoint card {card_path} has no valid format_version")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{card_path} was made by a newer Latent Forge (checkpoint format {version}); "
+            f"this version reads format {FORMAT_VERSION} and older: please update Latent Forge"
+        )
+    return card
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read and verify a checkpoint. Never unpickles; raises CheckpointError on any problem."""
+    weights_path, card_path = checkpoint_paths(path)
+    if not weights_path.exists() and not card_path.exists():
+        raise CheckpointError(f"no checkpoint at {path} (expected {weights_path.name} and {card_path.name})")
+    card = read_card(card_path)
+    try:
+        blob = weights_path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint weights {weights_path} are missing") from None
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint weights {weights_path}: {exc.strerror or exc}") from None
+    if card.get("weights_sha256") != sha256_of(blob):
+        raise CheckpointError(f"checkpoint weights {weights_path} are corrupt: they do not match the hash in their card")
+    try:
+        tensors = load_safetensors_bytes(blob)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint weights {weights_path} are not valid safetensors: {exc}") from None
+    return Checkpoint(card=card, tensors=tensors, weights_path=weights_path, card_path=card_path)

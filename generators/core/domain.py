@@ -1,0 +1,140 @@
+"""The Domain seam: one class per asset kind, knowing files and pixels but not training.
+
+A domain converts between assets (levels, images, songs) and the tensors a VAE sees, draws
+previews, reads and writes files by extension, and builds training data. Its whole
+configuration (e.g. a tile vocabulary) round-trips through the checkpoint card, so a
+checkpoint rebuilds the exact domain it was trained with.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .conditions import ConditionSpace
+from .errors import UserError
+
+
+@dataclass
+class Split:
+    """Items of one split: tensors (N, C, H, W), conditions (N, K) and a source name per item."""
+
+    x: torch.Tensor
+    c: torch.Tensor
+    names: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+@dataclass
+class Corpus:
+    """Training data: the training and held-out splits plus a description for the card."""
+
+    train: Split
+    holdout: Split
+    description: dict = field(default_factory=dict)
+
+
+class Domain(ABC):
+    """Base class of the levels, images and music domains."""
+
+    name: str = ""
+    likelihood: str = ""
+    write_formats: tuple[str, ...] = ()  # file extensions `write` understands, default first
+    batch_formats: tuple[str, ...] = ()  # formats `write_batch` puts a whole batch into (a sheet, an animation)
+
+    @property
+    @abstractmethod
+    def shape(self) -> tuple[int, int, int]:
+        """Tensor shape (C, H, W) of one item."""
+
+    @property
+    @abstractmethod
+    def conditions(self) -> ConditionSpace:
+        """The labels a model of this domain is conditioned on."""
+
+    @abstractmethod
+    def to_tensor(self, asset: Any) -> torch.Tensor:
+        """One asset -> (C, H, W) float tensor."""
+
+    @abstractmethod
+    def from_output(
+        self, output: torch.Tensor, temperature: float = 0.0, rng: torch.Generator | None = None, condition: list[str] | None = None
+    ) -> list:
+        """Decoder output (B, C', H, W) -> assets. temperature 0 takes the most likely value.
+        `condition`, when given, is the label list the output was decoded under; a domain may
+        use it to keep the asset faithful to those labels."""
+
+    @abstractmethod
+    def render(self, asset: Any) -> np.ndarray:
+        """A preview as a uint8 (H, W, 3) or (H, W, 4) array."""
+
+    @abstractmethod
+    def read(self, path: str | Path) -> Any:
+        """Read an asset; the extension picks the format. Raises AssetError."""
+
+    @abstractmethod
+    def write(self, asset: Any, path: str | Path) -> list[Path]:
+        """Write atomically; the extension picks the format. Returns every file written."""
+
+    @abstractmethod
+    def labels_of(self, asset: Any) -> list[str]:
+        """The condition labels an asset shows by itself (used when encoding a user's file)."""
+
+    @abstractmethod
+    def to_card(self) -> dict:
+        """Configuration for the checkpoint card."""
+
+    @classmethod
+    @abstractmethod
+    def from_card(cls, data: dict) -> "Domain":
+        """Rebuild the domain from `to_card` output."""
+
+    model_channels: tuple[int, ...] = (32, 64, 128)  # conv widths of the VAE for this domain
+    model_layout: str = "grid"  # VAEConfig.layout: "grid" (2-D convs) or "sequence" (convs along rows only)
+    model_decoder_blocks: int = 0  # VAEConfig.decoder_blocks: residual 3×3 convs per decoder resolution
+
+    @classmethod
+    @abstractmethod
+    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple["Domain", Corpus]:
+        """A domain configured for the data in `paths`, and the data itself."""
+
+    def corpus(self, paths: list[Path], holdout: tuple[str, ...] = ()) -> Corpus:
+        """Data under `paths` converted with this domain's configuration (for fine-tuning)."""
+        raise UserError(f"fine-tuning a {self.name} model on new data is not supported yet")
+
+    @abstractmethod
+    def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:
+        """The data a checkpoint was trained on, split as its card records, for `eval`."""
+
+    def from_tensor(self, x: torch.Tensor) -> list:
+        """Items (B, C, H, W) as `to_tensor` makes them -> assets, exactly (the inverse of
+        `to_tensor`). One-hot and 0/1 tensors become confident logits (+/-20), whose most
+        likely value is the tensor itself under both categorical and Bernoulli likelihoods."""
+        return self.from_output((x * 2.0 - 1.0) * 20.0)
+
+    def encoding_note(self, asset: Any) -> str | None:
+        """A remark for the user when encoding changes an asset (e.g. crops it), else None."""
+        return None
+
+    def condition_vector(self, labels) -> np.ndarray:
+        return self.conditions.encode(labels)
+
+    def check_format(self, path: str | Path, batch: bool = False) -> str:
+        """The write format for `path`, or a UserError naming the ones we support. With
+        `batch`, the formats that hold a whole batch in one file count too."""
+        ext = Path(path).suffix.lower().lstrip(".")
+        known = tuple(dict.fromkeys(self.write_formats + (self.batch_formats if batch else ())))
+        if ext not in known:
+            raise UserError(f"cannot write .{ext or '?'} files for {self.name}; choose one of: {', '.join(known)}")
+        return ext
+
+    def write_batch(self, assets: list, names: list[str], path: str | Path) -> list[Path]:
+        """Write many assets into one file of a `batch_formats` format (atomically), each
+        known by its name. Returns every file written, the main one first."""
+        raise UserError(f"{self.name} cannot write several items into one file")

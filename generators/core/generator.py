@@ -1,0 +1,145 @@
+"""The Generator facade: a trained model plus its domain, the one API every caller uses.
+
+The GUI, the CLI, the benchmarks and the tests all go through `load_generator` and the
+methods below. Inference runs under `torch.inference_mode()` with explicit seeds, so the
+same checkpoint, seed and condition give the same bytes everywhere.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from . import latent as latent_ops
+from .domain import Domain, Split
+from .errors import UserError
+from .latent_prior import MixturePrior
+from .vae import ConditionalVAE, VAEConfig, elbo_per_item, posterior_means
+
+
+@dataclass
+class Sample:
+    """One generated item: its seed (None when not sampled from one), latent, labels and asset."""
+
+    seed: int | None
+    latent: np.ndarray  # (D,)
+    condition: list[str]
+    asset: Any
+
+
+class Generator:
+    """A trained conditional VAE and the domain that turns its tensors into assets."""
+
+    def __init__(self, model: ConditionalVAE, domain: Domain, card: dict, extras: dict[str, torch.Tensor] | None = None):
+        self.model = model.eval()
+        self.domain = domain
+        self.card = card
+        self._extras = extras or {}
+        self.prior = MixturePrior.from_extras(self._extras)  # None: sample from N(0, I)
+
+    @property
+    def latent_size(self) -> int:
+        return self.model.config.latent_size
+
+    @property
+    def name(self) -> str:
+        return self.card.get("name", self.domain.name)
+
+    def condition_labels(self, condition: Iterable[str] | None) -> list[str]:
+        """The full label set a condition resolves to (defaults filled in). Raises ConditionError."""
+        return self.domain.conditions.decode(self.domain.conditions.encode(condition))
+
+    def _condition_batch(self, condition, n: int) -> torch.Tensor:
+        vector = torch.from_numpy(self.domain.conditions.encode(condition))
+        return vector.expand(n, -1)
+
+    def sample(self, n: int, condition: Sequence[str] | None = None, temperature: float = 1.0, seed: int | None = None) -> list[Sample]:
+        """n items with latents from the prior at `temperature` (`latent_for_seed`) under
+        `condition`. Item i uses seed `seed + i`."""
+        if n < 1:
+            raise UserError("the number of samples must be at least 1")
+        if not 0.0 <= temperature <= 10.0:
+            raise UserError(f"temperature must be between 0 and 10, got {temperature}")
+        base = secrets.randbelow(2**31) if seed is None else check_seed(int(seed), n)
+        seeds = [base + i for i in range(n)]
+        labels = self.condition_labels(condition)
+        z = np.stack([self.latent_for_seed(s, temperature, labels) for s in seeds])
+        assets = self.decode(z, labels)
+        return [Sample(s, zi, labels, a) for s, zi, a in zip(seeds, z, assets)]
+
+    def latent_for_seed(self, seed: int, temperature: float = 1.0, condition: Sequence[str] | None = None) -> np.ndarray:
+        """The latent (D,) that `sample` draws for one seed under `condition` (None: the
+        default labels). z ~ N(0, temperature^2 I), unless the model carries a fitted
+        mixture prior (`latent_prior`), which then places z by the condition."""
+        noise = latent_ops.sample_latent(self.latent_size, check_seed(int(seed)), temperature)
+        if self.prior is None:
+            return noise
+        vector = self.domain.conditions.encode(self.condition_labels(condition))
+        z = self.prior.latent(vector, int(seed), noise)
+        return noise if z is None else z
+
+    @torch.inference_mode()
+    def decode_output(self, z: np.ndarray, condition: Sequence[str] | None = None) -> torch.Tensor:
+        """Raw decoder output (B, C', H, W) for latents (B, D)."""
+        z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, self.latent_size)
+        return self.model.decode(z, self._condition_batch(condition, len(z)))
+
+    def decode(self, z: np.ndarray, condition: Sequence[str] | None = None) -> list:
+        """Assets for latents (B, D) or (D,), under one condition."""
+        labels = self.condition_labels(condition)
+        return self.domain.from_output(self.decode_output(z, labels), condition=labels)
+
+    @torch.inference_mode()
+    def encode(self, assets: Sequence, condition: Sequence[str] | None = None) -> np.ndarray:
+        """Posterior means (B, D). Without a condition each asset is encoded under the labels
+        its own content shows (e.g. the tiles a level contains)."""
+        x = torch.stack([self.domain.to_tensor(a) for a in assets])
+        c = self._conditions_for(assets, condition)
+        mu, _ = self.model.encode(x, c)
+        return mu.numpy()
+
+    def encode_split(self, split: Split) -> np.ndarray:
+        """Posterior means (N, D) of a prepared data split (e.g. a training corpus for the
+        latent map), under the conditions stored with it."""
+        return posterior_means(self.model, split.x, split.c).numpy()
+
+    def _conditions_for(self, assets: Sequence, condition) -> torch.Tensor:
+        if condition is not None:
+            return self._condition_batch(condition, len(assets)).clone()
+        return torch.stack([torch.from_numpy(self.domain.conditions.encode(self.domain.labels_of(a))) for a in assets])
+
+    def interpolate(self, z_a: np.ndarray, z_b: np.ndarray, steps: int, mode: str = "slerp") -> np.ndarray:
+        """`steps` latents from z_a to z_b inclusive, (steps, D)."""
+        if not 1 <= steps <= 256:
+            raise UserError(f"steps must be between 1 and 256, got {steps}")
+        if mode not in ("slerp", "lerp"):
+            raise UserError(f"unknown interpolation mode {mode!r}; use slerp or lerp")
+        return latent_ops.interpolation_path(np.asarray(z_a, np.float32), np.asarray(z_b, np.float32), steps, mode)
+
+    def directions(self) -> dict[str, np.ndarray]:
+        """Named unit-free latent directions for sliders: attribute vectors ("more pipe")
+        and principal axes ("pc1"...), computed from the training set when it was trained."""
+        return {key.split(".", 1)[1]: value.numpy() for key, value in self._extras.items() if key.startswith("directions.")}
+
+    @torch.inference_mode()
+    def score(self, assets: Sequence, condition: Sequence[str] | None = None, samples: int = 4) -> np.ndarray:
+        """ELBO per item (nats; higher is more typical). A seeded estimate: same input, same score."""
+        x = torch.stack([self.domain.to_tensor(a) for a in assets])
+        return elbo_per_item(self.model, x, self._conditions_for(assets, condition), samples=samples).numpy()
+
+
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: int, count: int = 1) -> int:
+    """A seed (and the count - 1 after it) that torch's generator accepts, else UserError."""
+    if not 0 <= seed <= MAX_SEED - count:
+        raise UserError(f"seed must be between 0 and {MAX_SEED - count}, got {seed}")
+    return seed
+
+
+def build_model(card: dict) -> ConditionalVAE:
+    return ConditionalVAE(VAEConfig.from_dict(card["model"]))

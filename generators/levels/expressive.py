@@ -1,0 +1,180 @@
+"""Whole-level quality for `eval levels`: the agent's completion rate with and without
+--playable, the expressive-range metrics of Smith & Whitehead (2010) as Summerville et al.
+use them for Mario, and an expressive-range scatter plot (Pillow, no plotting library).
+
+For a level of H rows × L columns, exactly:
+- linearity = 1 - mean_c |h_c - (a c + b)| / H, over the columns c that hold any solid tile,
+  where h_c = H - (row of the column's topmost solid tile) is the height of its highest
+  platform and a c + b is the least-squares line through those heights. 1: every platform
+  on one straight line; lower: heights jump around. (1 when fewer than two such columns.)
+- leniency = -(enemies + 0.5 gap columns + 0.5 other hazard tiles) / L, where an enemy is a
+  tile tagged "enemy", a gap column has no solid tile in the bottom row, and other hazards
+  are tiles tagged "hazard" but not "enemy" (cannons). 0: nothing can hurt the player;
+  more negative: less lenient. Per column, so levels of any length compare.
+- density = solid tiles / (H L): the share of the level that is solid.
+Original levels are the whole VGLC levels of the data folders (training and held-out), cut
+to the model's height as for training.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .stitch import StitchConfig, sample_long_level, window_count
+from .domain import level_folders, read_level
+
+METRICS = ("linearity", "leniency", "density")
+
+
+def _tag_mask(legend: dict, tag: str) -> np.ndarray:
+    return np.array([tag in (t.lower() for t in tags) for tags in legend.values()])
+
+
+def expressive_metrics(grid: np.ndarray, legend: dict) -> dict[str, float]:
+    """Linearity, leniency and density of one (H, L) index grid (formulas in the module doc)."""
+    height, length = grid.shape
+    solid = _tag_mask(legend, "solid")[grid]
+    enemy = _tag_mask(legend, "enemy")[grid]
+    hazard = _tag_mask(legend, "hazard")[grid] & ~enemy
+    has_solid = solid.any(axis=0)
+    columns = np.flatnonzero(has_solid)
+    if len(columns) >= 2:
+        heights = height - solid[:, columns].argmax(axis=0)  # topmost solid tile, counted from the bottom
+        slope, intercept = np.polyfit(columns, heights, 1)
+        linearity = 1.0 - float(np.abs(heights - (slope * columns + intercept)).mean()) / height
+    else:
+        linearity = 1.0
+    gaps = int((~solid[-1]).sum())
+    leniency = -(int(enemy.sum()) + 0.5 * gaps + 0.5 * int(hazard.sum())) / length
+    return {"linearity": linearity, "leniency": leniency, "density": float(solid.mean())}
+
+
+def summarise(rows: list[dict[str, float]]) -> dict:
+    """Mean and standard deviation of each metric over levels."""
+    out: dict = {"levels": len(rows)}
+    for name in METRICS:
+        values = np.array([r[name] for r in rows], dtype=np.float64)
+        out[name] = {"mean": float(values.mean()), "std": float(values.std())} if len(values) else {}
+    return out
+
+
+def window_label_runs(generator, corpus, count: int, levels: int, seed: int) -> list[list[list[str]]]:
+    """Per-window conditions for generated levels, as the data has them: for each level, a
+    random training level and start, and the labels of its windows every (W - overlap)
+    columns from there (wrapping round at its end)."""
+    rng = np.random.default_rng([int(seed), 4_243])
+    stems: dict[str, list[int]] = {}
+    for i, name in enumerate(corpus.train.names):
+        stems.setdefault(name.rsplit("@", 1)[0], []).append(i)
+    runs = list(stems.values())
+    step = generator.domain.width - StitchConfig().overlap
+    vectors = corpus.train.c.numpy()
+    result = []
+    for _ in range(levels):
+        rows = runs[int(rng.integers(len(runs)))]
+        start = int(rng.integers(len(rows)))
+        result.append([generator.domain.conditions.decode(vectors[rows[(start + k * step) % len(rows)]]) for k in range(count)])
+    return result
+
+
+def original_levels(generator, data: list) -> list:
+    """The whole levels of the data folders, at the model's height."""
+    domain = generator.domain
+    folders = level_folders(data, games=list(domain.games) or None)
+    return [domain.fit_height(read_level(p, domain.legend)) for f in folders for p in sorted(f.glob("*.txt"))]
+
+
+def long_level_report(generator, corpus, data: list, levels: int = 100, length: int = 200, seed: int = 0,
+                      budget: int = 24) -> tuple[dict, dict[str, np.ndarray]]:
+    """Completion rates and expressive range of `levels` generated levels of `length` columns
+    (level i from seed `seed + i`, conditioned window by window like the data), raw and with
+    --playable repair, against the original levels. Returns the report and the (N, 2)
+    linearity/leniency points of each set for `expressive_range_image`."""
+    from .agent import play
+
+    legend = generator.domain.legend
+    count = window_count(length, generator.domain.width, StitchConfig().overlap)
+    conditions = window_label_runs(generator, corpus, count, levels, seed)
+    raw_rows, fixed_rows, raw_ok, fixed_ok, attempts, seconds = [], [], [], [], [], []
+    for i in range(levels):
+        start = time.perf_counter()
+        made = sample_long_level(generator, length, seed + i, conditions[i], playable=True, budget=budget)
+        seconds.append(time.perf_counter() - start)
+        # The repair's first evaluation is the level as sampled: its raw verdict and metrics.
+        raw_level = made.level if made.attempts == 1 else sample_long_level(generator, length, seed + i, conditions[i]).level
+        raw_rows.append(expressive_metrics(generator.domain.indices(raw_level), legend))
+        fixed_rows.append(expressive_metrics(generator.domain.indices(made.level), legend))
+        raw_ok.append(made.raw_playable)
+        fixed_ok.append(made.playable)
+        attempts.append(made.attempts)
+    originals = original_levels(generator, data)
+    original_rows = [expressive_metrics(generator.domain.indices(lv), legend) for lv in originals]
+    original_ok = [play(lv, legend).completable for lv in originals]
+    report = {
+        "levels": levels,
+        "columns": length,
+        "repair_budget": budget,
+        "completable_share": float(np.mean(raw_ok)),
+        "completable_share_playable": float(np.mean(fixed_ok)),
+        "mean_attempts_playable": float(np.mean(attempts)),
+        "mean_seconds_per_level_playable": float(np.mean(seconds)),
+        "generated": summarise(raw_rows),
+        "generated_playable": summarise(fixed_rows),
+        "original": {**summarise(original_rows), "completable_share": float(np.mean(original_ok)),
+                     "mean_columns": float(np.mean([lv.width for lv in originals]))},
+    }
+    points = {name: np.array([[r["linearity"], r["leniency"]] for r in rows]).reshape(-1, 2)
+              for name, rows in (("generated", raw_rows), ("generated --playable", fixed_rows), ("original", original_rows))}
+    return report, points
+
+
+COLOURS = {"original": (31, 119, 180), "generated": (255, 127, 14), "generated --playable": (44, 160, 44)}
+
+
+def expressive_range_image(points: dict[str, np.ndarray], size: tuple[int, int] = (560, 420)) -> np.ndarray:
+    """A scatter plot (H, W, 3) uint8 of leniency (y) against linearity (x), one colour per
+    set drawn in order (later sets on top), axes ranged to the data, with a legend and the
+    axis ranges written on it."""
+    from PIL import Image, ImageDraw
+
+    width, height = size
+    left, right, top, bottom = 60, 20, 20, 50
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    every = np.concatenate([p for p in points.values() if len(p)]) if any(len(p) for p in points.values()) else np.zeros((1, 2))
+    low, high = every.min(axis=0), every.max(axis=0)
+    pad = np.maximum((high - low) * 0.05, 1e-3)
+    low, high = low - pad, high + pad
+
+    def place(xy: np.ndarray) -> tuple[float, float]:
+        fx, fy = (xy - low) / (high - low)
+        return left + fx * (width - left - right), height - bottom - fy * (height - top - bottom)
+
+    draw.rectangle([left, top, width - right, height - bottom], outline="black")
+    # Repaired levels are rings, so the raw dot under an unchanged level still shows.
+    ringed = {"generated --playable"}
+    for name, pts in points.items():
+        colour = COLOURS.get(name, (0, 0, 0))
+        for xy in pts:
+            x, y = place(xy)
+            box = [x - 3, y - 3, x + 3, y + 3] if name not in ringed else [x - 5, y - 5, x + 5, y + 5]
+            draw.ellipse(box, outline=colour, width=2) if name in ringed else draw.ellipse(box, fill=colour)
+    for i, name in enumerate(points):
+        y = top + 6 + 14 * i
+        draw.rectangle([left + 8, y, left + 16, y + 8], fill=COLOURS.get(name, (0, 0, 0)))
+        draw.text((left + 22, y - 2), f"{name} ({len(points[name])})", fill="black")
+    draw.text((left, height - bottom + 4), f"{low[0]:.3f}", fill="black")
+    draw.text((width - right - 40, height - bottom + 4), f"{high[0]:.3f}", fill="black")
+    draw.text(((width - 60) // 2, height - bottom + 20), "linearity", fill="black")
+    draw.text((4, height - bottom - 10), f"{low[1]:.3f}", fill="black")
+    draw.text((4, top), f"{high[1]:.3f}", fill="black")
+    draw.text((4, (height - 20) // 2), "leniency", fill="black")
+    return np.asarray(image, dtype=np.uint8)
+
+
+def plot_path(json_path: str | Path) -> Path:
+    """Where the expressive-range plot goes: beside the --json file."""
+    path = Path(json_path)
+    return path.with_name(f"{path.stem}-expressive-range.png")

@@ -1,0 +1,93 @@
+"""Playable long levels: a bounded derivative-free search in latent space towards a level
+the agent (`level_agent.play`) can finish.
+
+A (1+λ) evolution strategy over the window latents. The parent is the level as sampled.
+Each generation mutates the latents of the windows around the column where the agent got
+stuck (the window holding it and one either side), adding Gaussian noise of scale sigma,
+and re-stitches from the first mutated window on (the prefix stays, so the seams stay
+matched). A child replaces the parent when the agent gets at least as far; sigma grows
+after a generation that went further and shrinks after one that did not (a 1/5th-rule
+flavour). The search stops when the agent finishes a level or after `budget` children.
+Same seed, same budget: same level.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .stitch import LongLevel, Stitcher, WindowState, window_of_column
+from .domain import Level
+
+
+@dataclass(frozen=True)
+class RepairConfig:
+    population: int = 4  # λ: children per generation
+    sigma: float = 0.7  # initial mutation scale, in prior standard deviations
+    grow: float = 1.3  # sigma after a generation that got further
+    shrink: float = 0.85  # sigma after one that did not
+    radius: int = 1  # windows mutated on each side of the stuck one
+
+
+def default_agent() -> Callable:
+    from .agent import play
+
+    return play
+
+
+@dataclass
+class _Candidate:
+    bases: np.ndarray
+    windows: list[WindowState]
+    level: Level
+    result: object  # PlayResult
+
+    @property
+    def fitness(self) -> tuple[bool, int]:
+        return (bool(self.result.completable), int(self.result.furthest_column))
+
+
+def repair(stitcher: Stitcher, bases: np.ndarray, budget: int = 24, seed: int = 0, seconds: float | None = None,
+           config: RepairConfig = RepairConfig(), play: Callable | None = None) -> LongLevel:
+    """The sampled level if the agent finishes it, else the best level found within `budget`
+    re-stitched children (and `seconds`, if given; a time limit makes the result depend on
+    the machine's speed). `result.playable` is the agent's verdict on the level returned."""
+    play = play or default_agent()
+    legend = stitcher.domain.legend
+    width, overlap = stitcher.domain.width, stitcher.config.overlap
+    deadline = None if seconds is None else time.monotonic() + seconds
+    rng = np.random.default_rng([int(seed), 7_919])
+
+    def evaluate(candidate_bases: np.ndarray, parent: _Candidate | None, start: int) -> _Candidate:
+        windows = stitcher.stitch(candidate_bases, parent.windows if parent else None, start)
+        level = stitcher.assemble(windows)
+        return _Candidate(candidate_bases, windows, level, play(level, legend))
+
+    best = evaluate(np.asarray(bases, np.float32), None, 0)
+    raw_playable = bool(best.result.completable)
+    attempts, sigma = 1, config.sigma
+    while not best.result.completable and attempts <= budget:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        # The obstacle lies just past the furthest column the agent reached.
+        stuck = window_of_column(min(best.result.furthest_column + 1, stitcher.length - 1), width, overlap)
+        low, high = max(0, stuck - config.radius), min(len(best.bases), stuck + config.radius + 1)
+        children = []
+        for _ in range(min(config.population, budget - attempts + 1)):
+            child = best.bases.copy()
+            child[low:high] += (sigma * rng.standard_normal((high - low, child.shape[1]))).astype(np.float32)
+            children.append(evaluate(child, best, low))
+            attempts += 1
+            if children[-1].result.completable:
+                break
+        top = max(children, key=lambda c: c.fitness)
+        sigma *= config.grow if top.fitness > best.fitness else config.shrink
+        if top.fitness >= best.fitness:
+            best = top
+    stitched = LongLevel(best.level, best.windows, stitcher.seams(len(best.windows)), stitcher.labels, attempts,
+                         bool(best.result.completable), raw_playable)
+    if not best.result.completable:
+        stitched.notes.append(f"not playable after {attempts - 1} repair attempts: {best.result.reason}")
+    return stitched

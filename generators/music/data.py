@@ -1,0 +1,154 @@
+"""Training data for the music domain: pieces as note lists, cut into 4-bar windows.
+
+Two sources give the same thing, a list of `Piece`s (whole-piece notes and a style):
+- a cache `.npz` written by `scripts/prep_music.py` from the music21 corpus (no pickle:
+  plain integer and string arrays, read with allow_pickle=False);
+- a user's MIDI folder with one subfolder per style label (or MIDI files directly in the
+  folder, labelled with the folder's name).
+Windows are 64 steps (4 bars of sixteenths) every `stride` steps (a bar by default); a
+piece shorter than a window gives one window padded with silence; silent windows are
+skipped. The mode label of a window is the Krumhansl-Schmuckler estimate on its own notes,
+so it is computed the same way for training data, user files and generated samples.
+Whole pieces are held out (never windows of one piece on both sides).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from generators.core.errors import AssetError, UserError
+from .roll import STEPS, consistent, estimate_modes, notes_to_roll
+
+MIDI_SUFFIXES = (".mid", ".midi", ".kar")
+HOLDOUT_EVERY = 10  # one piece in ten (by a hash of its name) is held out for eval
+
+
+@dataclass
+class Piece:
+    name: str
+    style: str
+    notes: np.ndarray  # (N, 3) pitch, start step, end step; starts at step 0 = bar 1
+
+
+def is_holdout(name: str, named: tuple[str, ...] = ()) -> bool:
+    """Deterministic piece-level split: named pieces, plus one in HOLDOUT_EVERY by hash."""
+    digest = int(hashlib.sha256(name.encode("utf-8")).hexdigest()[:8], 16)
+    return name in named or digest % HOLDOUT_EVERY == 0
+
+
+# --- the cache --------------------------------------------------------------------------
+
+
+def save_cache(path: Path, pieces: list[Piece], meta: dict) -> None:
+    """Write pieces to an .npz cache atomically (integer and unicode arrays only)."""
+    import io
+
+    from generators.core.fileio import write_bytes_atomic
+
+    counts = np.array([len(p.notes) for p in pieces], dtype=np.int64)
+    arrays = {
+        "notes": np.concatenate([p.notes for p in pieces]).astype(np.int32) if pieces else np.zeros((0, 3), np.int32),
+        "offsets": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        "names": np.array([p.name for p in pieces], dtype=str),
+        "styles": np.array([p.style for p in pieces], dtype=str),
+        "meta": np.array(json.dumps(meta)),
+    }
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def load_cache(path: Path) -> tuple[list[Piece], dict]:
+    """Pieces and description from a cache written by `save_cache`."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            notes, offsets = data["notes"].astype(np.int64), data["offsets"]
+            names, styles = [str(n) for n in data["names"]], [str(s) for s in data["styles"]]
+            meta = json.loads(str(data["meta"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{path} is not a Latent Forge music cache ({str(exc).splitlines()[0]})") from None
+    pieces = [Piece(n, s, notes[offsets[i]:offsets[i + 1]]) for i, (n, s) in enumerate(zip(names, styles))]
+    return pieces, meta
+
+
+# --- MIDI folders -----------------------------------------------------------------------
+
+
+def midi_pieces(folder: Path, label: str, root: Path) -> tuple[list[Piece], list[str]]:
+    """Every MIDI file directly in `folder` as a piece of style `label`; unreadable files
+    are skipped and returned as {"file", "reason"} entries, as every domain reports them."""
+    from .midi import read_midi
+
+    pieces, skipped = [], []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in MIDI_SUFFIXES):
+        try:
+            clip = read_midi(path, steps=None)
+        except AssetError as error:
+            skipped.append({"file": str(path), "reason": str(error)})
+            continue
+        pieces.append(Piece(str(path.relative_to(root)), label, clip.notes()))
+    return pieces, skipped
+
+
+def folder_pieces(root: Path) -> tuple[list[Piece], dict]:
+    """A MIDI folder: one subfolder per style label, or MIDI files directly in it."""
+    from generators.core.conditions import normalise_label
+
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    subfolders = [f for f in folders if any(q.suffix.lower() in MIDI_SUFFIXES for q in f.iterdir())]
+    groups = [(f, normalise_label(f.name)) for f in subfolders] or [(root, normalise_label(root.name))]
+    pieces = []
+    # A label folder left empty is reported, not silently dropped.
+    skipped = [{"file": str(f), "reason": "label folder has no MIDI files"} for f in folders if f not in subfolders and subfolders]
+    for folder, label in groups:
+        found, bad = midi_pieces(folder, label, root)
+        pieces += found
+        skipped += bad
+    return pieces, {"source": f"MIDI folder {root.name}", "skipped": skipped}
+
+
+def load_pieces(paths: list[Path]) -> tuple[list[Piece], dict]:
+    """Pieces from cache files and/or MIDI folders, with a description of the sources."""
+    pieces, sources = [], []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UserError(f"music data {path} does not exist")
+        if path.is_file():
+            if path.suffix.lower() != ".npz":
+                raise UserError(f"{path}: music data is a .npz cache from scripts/prep_music.py or a folder of MIDI files")
+            found, meta = load_cache(path)
+        else:
+            found, meta = folder_pieces(path)
+        if not found:
+            raise UserError(f"no readable MIDI pieces in {path}")
+        pieces += found
+        sources.append(meta)
+    skipped = [entry for meta in sources for entry in meta.pop("skipped", [])]
+    return pieces, {"sources": sources, "skipped": skipped}
+
+
+# --- windows ----------------------------------------------------------------------------
+
+
+def piece_windows(notes: np.ndarray, stride: int = 16, steps: int = STEPS) -> np.ndarray:
+    """(N, 2, steps, 88) float32 windows (active, onset) of a whole piece; silent ones skipped."""
+    length = max(int(notes[:, 2].max()) if len(notes) else 0, steps)
+    active, onset = notes_to_roll(notes, length)
+    windows = []
+    for start in range(0, length - steps + 1, stride):
+        a = active[start:start + steps]
+        if a.any():
+            windows.append(np.stack([a, consistent(a, onset[start:start + steps])]))
+    if not windows:
+        return np.zeros((0, 2, steps, active.shape[1]), dtype=np.float32)
+    return np.stack(windows).astype(np.float32)
+
+
+def window_modes(windows: np.ndarray) -> np.ndarray:
+    """(N,) 0 major / 1 minor for (N, 2, T, 88) windows."""
+    return estimate_modes(windows[:, 0] > 0.5)

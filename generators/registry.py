@@ -1,0 +1,82 @@
+"""Domain names to their packages, the shipped models, and the one loader of checkpoints.
+
+This is the only module that knows every asset kind. Each wing is imported when its domain is
+first asked for, so loading a level model never imports the music code. The core knows none of
+the wings; the CLI and the GUI ask this module, then talk to the Domain and the Generator.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+from generators.core.checkpoint import SHIPPED_DIR, Checkpoint, load_checkpoint
+from generators.core.domain import Domain
+from generators.core.errors import CheckpointError, UserError
+from generators.core.generator import Generator, build_model
+
+
+def _levels() -> type[Domain]:
+    from generators.levels import LevelsDomain
+
+    return LevelsDomain
+
+
+def _images() -> type[Domain]:
+    from generators.images import ImagesDomain
+
+    return ImagesDomain
+
+
+def _music() -> type[Domain]:
+    from generators.music import MusicDomain
+
+    return MusicDomain
+
+
+# Domain name -> a function importing its wing and returning its Domain class.
+WINGS: dict[str, Callable[[], type[Domain]]] = {"levels": _levels, "images": _images, "music": _music}
+DOMAIN_NAMES = tuple(WINGS)
+SHIPPED = ("levels", "images", "music", "lode-runner")  # domain defaults, then further models by name
+
+
+def domain_class(name: str) -> type[Domain]:
+    """The Domain class for a domain name; its wing is imported on first use."""
+    if name not in WINGS:
+        raise UserError(f"unknown domain {name!r}; choose one of: {', '.join(DOMAIN_NAMES)}")
+    return WINGS[name]()
+
+
+def generator_from_checkpoint(ckpt: Checkpoint) -> Generator:
+    """Rebuild domain and model from a verified checkpoint."""
+    card = ckpt.card
+    try:
+        domain = domain_class(card["domain"]).from_card(card["domain_config"])
+        model = build_model(card)
+        model.load_state_dict(ckpt.group("model"), strict=True)
+    except UserError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint {ckpt.card_path} does not match its card: {str(exc).splitlines()[0]}") from None
+    extras = {k: v for k, v in ckpt.tensors.items() if not k.startswith("model.")}
+    try:
+        return Generator(model, domain, card, extras)
+    except (KeyError, ValueError) as exc:  # e.g. a mixture prior whose tensors are missing or disagree
+        raise CheckpointError(f"checkpoint {ckpt.card_path} has a broken mixture prior: {exc}") from None
+
+
+def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
+    """A shipped name (levels, images, music, lode-runner) or a path to a user's checkpoint."""
+    text = str(name_or_path)
+    if text in SHIPPED:
+        return SHIPPED_DIR / f"{text}.safetensors"
+    return Path(text)
+
+
+def load_generator(name_or_path: str | os.PathLike, domain: str | None = None) -> Generator:
+    """Load a shipped model by name or a checkpoint by path. With `domain`, refuse a
+    checkpoint of another domain (e.g. a music model passed to `sample levels`)."""
+    generator = generator_from_checkpoint(load_checkpoint(resolve_checkpoint(name_or_path)))
+    if domain is not None and generator.domain.name != domain:
+        raise CheckpointError(f"{name_or_path} is a {generator.domain.name} model, not a {domain} model")
+    return generator

@@ -156,8 +156,10 @@ def main() -> int:
           f"{args.repeats} cold starts each (alternating), {args.scrubs} scrub steps each\n")
     print("| measure | value | target |")
     print("|---|---|---|")
-    print(f"| cold start `python main.py` → first paint, median (min–max) | {med_app:.2f} s ({min(app):.2f}–{max(app):.2f}) | |")
-    print(f"| `python -c \"import torch, PySide6.QtWidgets\"`, median (min–max) | {med_base:.2f} s ({min(baseline):.2f}–{max(baseline):.2f}) | |")
+    print(f"| cold start `python main.py` → first paint, median (min–max) | "
+          f"{med_app:.2f} s ({min(app):.2f}–{max(app):.2f}) | |")
+    print(f"| `python -c \"import torch, PySide6.QtWidgets\"`, median (min–max) | "
+          f"{med_base:.2f} s ({min(baseline):.2f}–{max(baseline):.2f}) | |")
     print(f"| ratio (medians) | {med_app / med_base:.2f}× | ≤ 1.7× |")
     for domain, measures in scrub["domains"].items():
         for name, times in measures.items():

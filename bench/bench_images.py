@@ -7,7 +7,7 @@ a bare loop, and peak memory.
    domain's preview array per image), at batch 1 and 16: what the GUI pays per preview.
 2. Training throughput of our Trainer against a bare PyTorch loop on the same model, data,
    seeds and batch order; both end on the same weights, which the table checks. The
-   machinery is bench_levels', shared.
+   phases, measurements and tables are bench/common.py's, shared with the levels bench.
 With --data (an emoji cache from prep_images.py, or an image folder) the training images are
 real; without it, seeded random RGBA images of the model's shape. A benchmark, not a test:
 it asserts nothing.
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import bench_levels as common  # same folder: latency/training helpers and table printing
+import common  # same folder: the phases, measurements and tables every model bench shares
 from generators.core.domain import Split
 from generators.registry import load_generator
 
@@ -37,22 +37,11 @@ def training_data(args, generator) -> tuple[Split, str]:
 
 
 def run(args) -> dict:
-    torch.set_num_threads(args.threads)
-    results: dict = {"machine": common.machine()}
-    memory = [("start", common.peak_rss_mib())]
-    info = results["machine"]
-    print(f"machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs")
-    print(f"python {info['python']}, torch {info['torch']}, torch threads {info['torch_threads']}")
+    results, memory = common.start(args)
     generator = load_generator(args.checkpoint, domain="images")
     memory.append(("load checkpoint", common.peak_rss_mib()))
-    print(f"checkpoint: {args.checkpoint} (latent {generator.latent_size}, channels {generator.model.config.channels}, "
-          f"{sum(p.numel() for p in generator.model.parameters())} parameters)")
-    p = args.preset
-    results["latency"] = [common.bench_latency(generator, 1, p["calls_1"], p["warmup"]),
-                          common.bench_latency(generator, 16, p["calls_16"], p["warmup"])]
-    memory.append(("latency", common.peak_rss_mib()))
-    common.print_latency(results["latency"])
-
+    common.describe_checkpoint(args, generator, f"channels {generator.model.config.channels}, ")
+    common.latency_phase(generator, args, results, memory)
     split, description = training_data(args, generator)
     return common.training_phase(args, generator, split, description, results, memory)
 

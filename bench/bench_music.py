@@ -8,7 +8,8 @@ throughput against a bare loop, and peak memory.
 2. WAV render time of one clip: the built-in synthesiser, and FluidSynth when installed.
 3. Training throughput of our Trainer (with the domain's transposition augment off, so the
    two loops do the same arithmetic) against a bare PyTorch loop; both end on the same
-   weights, which the table checks. The machinery is bench_levels', shared.
+   weights, which the table checks. The phases, measurements and tables are
+   bench/common.py's, shared with the levels bench.
 With --data (a prep_music.py cache or MIDI folder) the training windows are real; without
 it, random sparse rolls of the model's shape. A benchmark, not a test: it asserts nothing.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import bench_levels as common  # same folder: latency/training helpers and table printing
+import common  # same folder: the phases, measurements and tables every model bench shares
 from generators.core.domain import Split
 from generators.registry import load_generator
 from generators.music.domain import MusicDomain
@@ -50,30 +51,23 @@ def bench_wav(generator, calls: int) -> list[dict]:
             start = time.perf_counter()
             render(clip)
             seconds.append(time.perf_counter() - start)
-        rows.append({"synth": name, "notes": len(clip.notes()), "calls": calls, "p50_ms": common.ms(np.array(seconds), 50)})
+        rows.append({"synth": name, "notes": len(clip.notes()), "calls": calls,
+                     "p50_ms": common.ms(np.array(seconds), 50)})
     if not fluidsynth_available():
         rows.append({"synth": "fluidsynth", "notes": "-", "calls": 0, "p50_ms": "not installed"})
     return rows
 
 
 def run(args) -> dict:
-    torch.set_num_threads(args.threads)
-    results: dict = {"machine": common.machine()}
-    memory = [("start", common.peak_rss_mib())]
-    info = results["machine"]
-    print(f"machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs")
-    print(f"python {info['python']}, torch {info['torch']}, torch threads {info['torch_threads']}")
+    results, memory = common.start(args)
     generator = load_generator(args.checkpoint, domain="music")
-    print(f"checkpoint: {args.checkpoint} (latent {generator.latent_size}, {sum(p.numel() for p in generator.model.parameters())} parameters)")
-    p = args.preset
-    results["latency"] = [common.bench_latency(generator, 1, p["calls_1"], p["warmup"]),
-                          common.bench_latency(generator, 16, p["calls_16"], p["warmup"])]
-    memory.append(("latency", common.peak_rss_mib()))
-    common.print_latency(results["latency"])
+    common.describe_checkpoint(args, generator)
+    common.latency_phase(generator, args, results, memory)
 
-    results["wav"] = bench_wav(generator, max(p["calls_16"] // 5, 2))
+    results["wav"] = bench_wav(generator, max(args.preset["calls_16"] // 5, 2))
     print("\nWAV render of one clip (4 bars)")
-    print(common.table(["synth", "notes", "calls", "p50 ms"], [[r[k] for k in ("synth", "notes", "calls", "p50_ms")] for r in results["wav"]]))
+    keys = ("synth", "notes", "calls", "p50_ms")
+    print(common.table(["synth", "notes", "calls", "p50 ms"], [[r[k] for k in keys] for r in results["wav"]]))
 
     split, description = training_data(args, generator)
     return common.training_phase(args, generator, split, description, results, memory)

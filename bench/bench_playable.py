@@ -26,11 +26,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import bench_levels as common  # same folder: machine description and table printing
+import common  # same folder: machine description, table printing and bench_main
 from generators.registry import load_generator
 from generators.levels.agent import play
 from generators.levels.metrics import broken_pipe_cells
-from generators.levels.stitch import StitchConfig, Stitcher, sample_long_level, seam_steps, seed_latents, window_count
+from generators.levels.long_level import sample_long_level
+from generators.levels.stitch import StitchConfig, Stitcher, seam_steps, seed_latents, window_count
 
 # Plain concatenation: no candidates around z_k, no gradient steps, no gap penalty.
 PLAIN = StitchConfig(candidates=1, steps=0, gap_weight=0.0)
@@ -65,7 +66,8 @@ def bench_levels(generator, args, labels) -> dict:
     def row(name, seconds, ok, tries):
         seconds = np.array(seconds)
         return {"set": name, "levels": len(ok), "completable": float(np.mean(ok)), "mean_s": float(seconds.mean()),
-                "p95_s": float(np.percentile(seconds, 95)), "max_s": float(seconds.max()), "mean_compositions": float(np.mean(tries))}
+                "p95_s": float(np.percentile(seconds, 95)), "max_s": float(seconds.max()),
+                "mean_compositions": float(np.mean(tries))}
 
     return {"rows": [row("raw", raw_s, raw_ok, [1] * len(raw_ok)), row("--playable", fixed_s, fixed_ok, attempts)],
             "unplayable_seeds": [s for s, ok in enumerate(fixed_ok) if not ok]}
@@ -99,7 +101,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--levels", type=common.positive, default=100, help="levels per set (default 100)")
     parser.add_argument("--length", type=common.positive, default=200, help="columns per level (default 200)")
     parser.add_argument("--budget", type=common.positive, default=24, help="--playable repair budget (default 24)")
-    parser.add_argument("--threads", type=common.positive, default=1, help="torch threads (default 1: steadier on a busy machine)")
+    parser.add_argument("--threads", type=common.positive, default=1,
+                        help="torch threads (default 1: steadier on a busy machine)")
     parser.add_argument("--quick", action="store_true", help="10 levels: a smoke run")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
@@ -112,12 +115,14 @@ def run(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
     results: dict = {"machine": common.machine()}
     info = results["machine"]
-    print(f"machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs, torch threads {info['torch_threads']}")
+    print(f"machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs, "
+          f"torch threads {info['torch_threads']}")
     generator = load_generator(args.checkpoint, domain="levels")
     count = window_count(args.length, generator.domain.width, StitchConfig().overlap)
     labels = conditions(generator, args, count)
     source = f"conditioned like {', '.join(args.data)}" if args.data else "every window: enemy, coin"
-    print(f"checkpoint {args.checkpoint}; {args.levels} levels of {args.length} columns ({count} windows), seeds 0..{args.levels - 1}; {source}")
+    print(f"checkpoint {args.checkpoint}; {args.levels} levels of {args.length} columns ({count} windows), "
+          f"seeds 0..{args.levels - 1}; {source}")
 
     # Untimed warm-up: the agent's jump-arc table and torch's first-call costs.
     sample_long_level(generator, args.length, args.levels, labels[0], playable=True, budget=1)
@@ -132,9 +137,10 @@ def run(args: argparse.Namespace) -> dict:
     results["seams"] = [seam_quality(generator, args, labels, PLAIN, "plain concatenation"),
                         seam_quality(generator, args, labels, StitchConfig(), "matched (level_stitch)")]
     print("\nSeams: plain concatenation of the same latents against matched stitching")
-    keys = ["stitching", "overlap_disagreement", "max_seam_step", "levels_with_broken_pipe", "raw_completable", "mean_s"]
-    print(common.table(["stitching", "overlap disagreement", "max seam step", "broken-pipe levels", "raw completable", "mean s"],
-                       [[r[k] for k in keys] for r in results["seams"]]))
+    keys = ["stitching", "overlap_disagreement", "max_seam_step", "levels_with_broken_pipe", "raw_completable",
+            "mean_s"]
+    headers = ["stitching", "overlap disagreement", "max seam step", "broken-pipe levels", "raw completable", "mean s"]
+    print(common.table(headers, [[r[k] for k in keys] for r in results["seams"]]))
     return results
 
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import common  # same folder: machine description and table printing
 
 REPO = Path(__file__).resolve().parent.parent
 WINDOW = 16
@@ -78,23 +79,19 @@ def row(name: str, card: dict) -> list[str]:
     ]
 
 
-def print_table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for r in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(cell.rjust(w) for cell, w in zip(r, widths)))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vglc", type=Path, default=REPO.parent / "shared" / "data" / "vglc")
     parser.add_argument("--items", type=int, default=1000, help="training windows to reach")
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args()
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
+    info = common.machine()
+    print(f"machine: {info['platform']}, {info['cpu_count']} CPUs, python {info['python']}")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         folder, holdout, windows = build_dataset(args.vglc, args.items, scratch / "data")
-        print(f"data: {windows} training windows from {len(list(folder.glob('*.txt'))) - 1} SMB levels; held out: {holdout}")
+        levels = len(list(folder.glob("*.txt"))) - 1
+        print(f"data: {windows} training windows from {levels} SMB levels; held out: {holdout}")
         print(f"each run: {args.epochs} epochs, batch 64, beta 0.5, latent 32\n")
         runs = [
             ("1 process, seed 0", train(folder, holdout, scratch / "one-a", args.epochs, 0, 1)),
@@ -102,7 +99,7 @@ def main() -> None:
             ("1 process, seed 1", train(folder, holdout, scratch / "one-b", args.epochs, 1, 1)),
         ]
     header = ["run", "procs", "train s", "wall s", "items/s", "val -ELBO", "recon %", "IWAE nats"]
-    print_table(header, [row(name, card) for name, card in runs])
+    print(common.table(header, [row(name, card) for name, card in runs]))
     one, two, other_seed = (card for _, card in runs)
     speed = two["training"]["items_per_second"] / one["training"]["items_per_second"]
     gap = abs(two["training"]["final"]["val_negative_elbo"] - one["training"]["final"]["val_negative_elbo"])

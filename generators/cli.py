@@ -7,15 +7,17 @@ atomically and output folders are checked before slow work starts.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import shlex
 import sys
 import time
 from pathlib import Path
 
-from generators.registry import DOMAIN_NAMES
+from generators.core import naming
+from generators.core.commands import positive_float, positive_int, print_written, refuse_foreign_flags
 from generators.core.errors import UserError
-from generators.core.train import LR_SCHEDULES
+from generators.core.train import TrainConfig
+from generators.registry import DOMAIN_NAMES, wing_commands
 
 EXIT_USER_ERROR = 2
 
@@ -25,57 +27,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):  # noqa: D401 - argparse override
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}\n")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
-
-
-def add_decoding_options(sub: argparse.ArgumentParser) -> None:
-    """Options a domain may offer for turning decoder output into files (music has them)."""
-    sub.add_argument("--sampling", choices=("count", "threshold", "bernoulli"),
-                     help="music: the expected number of notes per step (default), notes above probability 0.5, "
-                          "or draw each note (seeded)")
-    sub.add_argument("--note-temperature", type=float, help="music: with --sampling bernoulli, sharpen (<1) or flatten (>1)")
-    sub.add_argument("--four-tracks", action="store_true", help="music: one MIDI track per voice, by pitch order")
-
-
-def apply_decoding_options(generator, args) -> None:
-    """Set the decoding options given on the command line on the generator's domain, or
-    refuse them for a domain that has no such option."""
-    for option in ("sampling", "note_temperature", "four_tracks"):
-        value = getattr(args, option, None)
-        if value is None or value is False:
-            continue
-        if not hasattr(generator.domain, option):
-            raise UserError(f"--{option.replace('_', '-')} does not apply to {generator.domain.name}")
-        if option == "note_temperature" and not 0 < value <= 10:
-            raise UserError(f"note temperature must be above 0 and at most 10, got {value}")
-        setattr(generator.domain, option, value)
-
-
-def add_level_length_options(sub: argparse.ArgumentParser, morph: bool = False) -> None:
-    """--length: whole levels of many stitched windows (levels only)."""
-    help_text = ("levels: write one level of COLUMNS columns (50-1000) that morphs from the start to the end "
-                 "item, instead of --steps frames" if morph else
-                 "levels: make each item a whole level of COLUMNS columns (50-1000), windows stitched at matched seams")
-    sub.add_argument("--length", type=int, metavar="COLUMNS", help=help_text)
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,13 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, help="seed of the first item; item i uses seed+i (default: random)")
     sample.add_argument("--format", help="file type to write, e.g. txt, png, tmj, tmx")
     sample.add_argument("--out", required=True, help="output folder")
-    add_level_length_options(sample)
-    sample.add_argument("--playable", action="store_true",
-                        help="levels, with --length: repair levels the playability agent cannot finish; any the "
-                        "repair budget cannot fix are still written, marked playable=no, and counted on stderr")
-    sample.add_argument("--repair-budget", type=positive_int, default=24, metavar="N",
-                        help="levels, with --playable: at most N repaired variants tried per level (default 24)")
-    add_decoding_options(sample)
     sample.set_defaults(handler=run_sample)
 
     interp = add("interpolate", "Blend between two items, from files or seeds.")
@@ -122,37 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="decode every frame under these labels (default: each end's own labels)")
     interp.add_argument("--format", help="file type to write")
     interp.add_argument("--out", required=True, help="output folder")
-    add_level_length_options(interp, morph=True)
-    add_decoding_options(interp)
     interp.set_defaults(handler=run_interpolate)
 
     train = add("train", "Train a model on a data folder.")
     train.add_argument("--data", nargs="+", required=True, metavar="PATH", help="data folder(s)")
     train.add_argument("--out", required=True, metavar="CHECKPOINT", help="where to write NAME.safetensors and NAME.json")
-    train.add_argument("--epochs", type=positive_int, default=60)
-    train.add_argument("--beta", type=float, default=1.0, help="KL weight; above 1 gives a smoother latent space")
-    train.add_argument("--latent", type=positive_int, default=32, help="latent size")
-    train.add_argument("--batch-size", type=positive_int, default=64)
-    train.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate")
-    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
-                       help="constant, or cosine: decay the rate to 0 by the last epoch (steadier final weights)")
-    train.add_argument("--warmup", type=float, default=5.0, help="epochs of KL warm-up")
-    train.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension kept free of KL pressure")
-    train.add_argument("--patience", type=int, default=0, help="early-stopping patience in epochs (0: off)")
-    train.add_argument("--critic", type=float, default=0.0,
-                       help="weight of the domain's condition critic on prior samples (music: the mode); 0: off")
-    train.add_argument("--prior-components", type=int, default=0, metavar="K",
-                       help="after training, fit a mixture prior of up to K components per condition to the "
-                            "training codes and sample from it (0: the standard normal prior)")
-    train.add_argument("--contractive", type=float, default=0.0,
-                       help="weight of a contractive penalty on the encoder's Jacobian, for a smoother latent space")
     train.add_argument("--init", metavar="CHECKPOINT",
                        help="fine-tune this model (a shipped name or a checkpoint) on the data instead of starting afresh")
     train.add_argument("--holdout", nargs="*", default=[], metavar="NAME", help="items kept out of training, for eval")
-    train.add_argument("--seed", type=int, default=0)
     train.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
-    train.add_argument("--eval-samples", type=positive_int, default=1000, help="samples for the card's metrics")
-    train.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples for the card's IWAE bound")
+    add_settings_flags(train)
     train.set_defaults(handler=run_train)
 
     denoise = add("denoise", "Clean files by passing them through a model: encode, then decode the mean.")
@@ -171,26 +94,42 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples", type=positive_int, default=1000, help="generated items to measure")
     evaluate.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples per held-out item")
     evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--jsb", metavar="FILE", help="music: also run the JSB Chorales benchmark on this "
-                          "jsb-chorales-quarter.json (trains the same architecture, several minutes)")
-    evaluate.add_argument("--long-levels", type=int, default=100, metavar="N",
-                          help="levels: also make N whole levels (raw and --playable) for completion rates and "
-                          "expressive range, plotted beside --json (default 100; 0 skips)")
-    evaluate.add_argument("--long-length", type=int, default=200, metavar="COLUMNS",
-                          help="levels: columns of each whole level (default 200)")
-    evaluate.add_argument("--repair-budget", type=positive_int, default=24, metavar="N",
-                          help="levels: repaired variants tried per whole level for the --playable figures (default 24)")
     evaluate.set_defaults(handler=run_eval)
+    for command, sub in commands.choices.items():
+        for wing in wing_commands().values():  # each asset kind's own flags
+            wing.add_flags(command, sub)
     return parser
+
+
+SETTING_TYPES = {"whole": int, "number": float, "rate": positive_float}
+
+
+def add_settings_flags(train: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, from its metadata: the flags, defaults and help are the config's."""
+    for spec in dataclasses.fields(TrainConfig):
+        meta = spec.metadata
+        kind = {"choices": meta["choices"]} if meta["kind"] == "choice" else {"type": SETTING_TYPES[meta["kind"]]}
+        if meta["kind"] == "whole" and meta["bounds"][0] == 1:
+            kind = {"type": positive_int}
+        train.add_argument(meta["flag"], dest=spec.name, default=spec.default, help=meta["help"], **kind)
 
 
 # --- commands ---------------------------------------------------------------------------
 
 
 def _generator(args):
+    """The model the command names, with the flags of its own wing applied and any other wing's refused."""
     from generators.registry import load_generator
 
-    return load_generator(args.checkpoint or args.domain, domain=args.domain)
+    generator = load_generator(args.checkpoint or args.domain, domain=args.domain)
+    wings = wing_commands()
+    refuse_foreign_flags(args.command, args, wings, generator.domain.name, generator.domain.name)
+    wings[generator.domain.name].apply(args.command, generator, args)
+    return generator
+
+
+def _wing(generator):
+    return wing_commands()[generator.domain.name]
 
 
 def _format(generator, requested: str | None, batch: bool = True) -> str:
@@ -201,41 +140,29 @@ def _format(generator, requested: str | None, batch: bool = True) -> str:
 def write_one_file(generator, fmt: str, assets: list, names: list[str], stem: Path, detail: str) -> None:
     """A batch format (a sprite sheet, an animation): every item in one file named after
     `stem`; prints that file with `detail`, then any companion (the sheet's atlas)."""
-    path = stem.with_name(f"{stem.name}-sheet" if fmt == "sheet" else f"{stem.name}.{fmt}")
-    report_written(generator.domain.write_batch(assets, names, path), detail, set())
-
-
-def report_written(paths: list[Path], detail: str, listed: set) -> None:
-    """Print the item's file with its detail, then any shared file (a tileset) once."""
-    first, *shared = paths
-    print(f"{first}\t{detail}")
-    for path in shared:
-        if path not in listed:
-            listed.add(path)
-            print(path)
+    print_written(generator.domain.write_batch(assets, names, naming.batch_path(stem, fmt)), detail, set())
 
 
 def run_sample(args) -> int:
     from generators.core.fileio import ensure_writable_dir
 
     generator = _generator(args)
-    apply_decoding_options(generator, args)
     generator.condition_labels(args.condition)  # unknown labels fail before any file is made
     fmt = _format(generator, args.format)
-    if args.length is not None or args.playable:
-        return sample_long_levels(generator, args, fmt)
+    done = _wing(generator).run("sample", generator, args, fmt)
+    if done is not None:
+        return done
     out = ensure_writable_dir(args.out)
     listed: set = set()
     items = generator.sample(args.n, args.condition, args.temperature, args.seed)
     if fmt in generator.domain.batch_formats:
         first, last = items[0].seed, items[-1].seed
-        seeds = f"{first}-{last}" if last != first else f"{first}"
-        write_one_file(generator, fmt, [i.asset for i in items], [f"{args.domain}-seed{i.seed}" for i in items],
-                       out / f"{args.domain}-seed{seeds}", f"seeds={first}..{last}")
+        write_one_file(generator, fmt, [i.asset for i in items], [naming.seed_stem(args.domain, i.seed) for i in items],
+                       out / naming.seeds_stem(args.domain, first, last), f"seeds={first}..{last}")
         return 0
     for item in items:
-        path = out / f"{args.domain}-seed{item.seed}.{fmt}"
-        report_written(generator.domain.write(item.asset, path), f"seed={item.seed}", listed)
+        path = out / f"{naming.seed_stem(args.domain, item.seed)}.{fmt}"
+        print_written(generator.domain.write(item.asset, path), f"seed={item.seed}", listed)
     return 0
 
 
@@ -254,16 +181,15 @@ def run_interpolate(args) -> int:
     from generators.core.fileio import ensure_writable_dir
 
     generator = _generator(args)
-    apply_decoding_options(generator, args)
     if args.condition is not None:
         generator.condition_labels(args.condition)
     fmt = _format(generator, args.format)
-    if args.length is not None:
-        check_long_levels(generator, args.length)
-    z_a, labels_a, name_a = _endpoint(generator, args.from_file, args.seed_a, args.condition)
-    z_b, labels_b, name_b = _endpoint(generator, args.to_file, args.seed_b, args.condition)
-    if args.length is not None:
-        return morph_long_level(generator, args, fmt, (z_a, labels_a, name_a), (z_b, labels_b, name_b))
+    start = _endpoint(generator, args.from_file, args.seed_a, args.condition)
+    end = _endpoint(generator, args.to_file, args.seed_b, args.condition)
+    done = _wing(generator).interpolate(generator, args, fmt, start, end)
+    if done is not None:
+        return done
+    (z_a, labels_a, name_a), (z_b, labels_b, name_b) = start, end
     path_z = generator.interpolate(z_a, z_b, args.steps, args.mode)
     out = ensure_writable_dir(args.out)
     listed: set = set()
@@ -275,73 +201,11 @@ def run_interpolate(args) -> int:
         if fmt in generator.domain.batch_formats:
             frames.append(asset)
             continue
-        path = out / f"{args.domain}-interp{i:02d}.{fmt}"
-        report_written(generator.domain.write(asset, path), f"t={t:.3f}\tfrom={name_a}\tto={name_b}", listed)
+        path = out / f"{naming.frame_stem(args.domain, i)}.{fmt}"
+        print_written(generator.domain.write(asset, path), f"t={t:.3f}\tfrom={name_a}\tto={name_b}", listed)
     if frames:
-        write_one_file(generator, fmt, frames, [f"{args.domain}-interp{i:02d}" for i in range(len(frames))],
-                       out / f"{args.domain}-interp", f"frames={len(frames)}\tfrom={name_a}\tto={name_b}")
-    return 0
-
-
-def check_long_levels(generator, length: int | None) -> None:
-    """--length is for level models, and within bounds; checked before any file is made."""
-    from generators.levels.stitch import check_length, stitch_support
-
-    if generator.domain.name != "levels":
-        raise UserError(f"--length and --playable apply to levels, not {generator.domain.name}")
-    if stitch_support(generator.domain):
-        raise UserError(f"--length and --playable: {stitch_support(generator.domain)}")
-    if length is None:
-        raise UserError("--playable needs --length: the agent plays whole levels")
-    check_length(length)
-
-
-def sample_long_levels(generator, args, fmt: str) -> int:
-    """`sample levels --length`: item i is one stitched level from seed+i; with --playable,
-    repaired towards playability and marked playable=yes/no."""
-    import secrets
-
-    from generators.core.fileio import ensure_writable_dir
-    from generators.core.generator import check_seed
-    from generators.levels.stitch import sample_long_level
-
-    check_long_levels(generator, args.length)
-    base = secrets.randbelow(2**31) if args.seed is None else check_seed(args.seed, args.n)
-    out = ensure_writable_dir(args.out)
-    listed: set = set()
-    failed = []
-    for seed in range(base, base + args.n):
-        made = sample_long_level(generator, args.length, seed, args.condition, args.temperature,
-                                 playable=args.playable, budget=args.repair_budget)
-        detail = f"seed={seed}\tcolumns={made.level.width}"
-        if args.playable:
-            detail += f"\tplayable={'yes' if made.playable else 'no'}\tattempts={made.attempts}"
-            if not made.playable:
-                failed.append(seed)
-        path = out / f"{args.domain}-seed{seed}-len{args.length}.{fmt}"
-        report_written(generator.domain.write(made.level, path), detail, listed)
-    if failed:
-        print(f"warning: {len(failed)} of {args.n} levels are not playable after {args.repair_budget} repair "
-              f"attempts each (seeds {', '.join(map(str, failed))}); they were written, marked playable=no",
-              file=sys.stderr)
-    return 0
-
-
-def morph_long_level(generator, args, fmt: str, start: tuple, end: tuple) -> int:
-    """`interpolate levels --length`: one level whose window k decodes the latent at
-    t = k / (n - 1) from the start item to the end item."""
-    from generators.core.fileio import ensure_writable_dir
-    from generators.levels.stitch import StitchConfig, compose_level, morph_latents, window_count
-
-    (z_a, labels_a, name_a), (z_b, labels_b, name_b) = start, end
-    count = window_count(args.length, generator.domain.width, StitchConfig().overlap)
-    latents = morph_latents(z_a, z_b, count, args.mode)
-    ts = [k / max(count - 1, 1) for k in range(count)]
-    labels = args.condition if args.condition is not None else [labels_a if t < 0.5 else labels_b for t in ts]
-    made = compose_level(generator, latents, labels, args.length, seed=args.seed_a or 0)
-    out = ensure_writable_dir(args.out)
-    path = out / f"{args.domain}-morph-len{args.length}.{fmt}"
-    report_written(generator.domain.write(made.level, path), f"columns={made.level.width}\tfrom={name_a}\tto={name_b}", set())
+        write_one_file(generator, fmt, frames, [naming.frame_stem(args.domain, i) for i in range(len(frames))],
+                       out / naming.frame_stem(args.domain), f"frames={len(frames)}\tfrom={name_a}\tto={name_b}")
     return 0
 
 
@@ -354,18 +218,6 @@ def read_noting(generator, path: str):
     return asset
 
 
-def output_stems(paths: list[str]) -> list[str]:
-    """A distinct file stem per input: its own, with -2, -3... added where two share one."""
-    stems, seen = [], set()
-    for path in paths:
-        stem, n = Path(path).stem or "item", 1
-        while (stem if n == 1 else f"{stem}-{n}") in seen:
-            n += 1
-        stems.append(stem if n == 1 else f"{stem}-{n}")
-        seen.add(stems[-1])
-    return stems
-
-
 def run_denoise(args) -> int:
     from generators.core.fileio import ensure_writable_dir
 
@@ -376,11 +228,11 @@ def run_denoise(args) -> int:
     assets = [read_noting(generator, path) for path in args.inputs]  # every input is checked before anything is written
     out = ensure_writable_dir(args.out)
     listed: set = set()
-    for path, stem, asset in zip(args.inputs, output_stems(args.inputs), assets):
+    for path, stem, asset in zip(args.inputs, naming.denoised_stems(args.inputs), assets):
         labels = generator.condition_labels(args.condition if args.condition is not None else generator.domain.labels_of(asset))
         cleaned = generator.decode(generator.encode([asset], labels), labels)[0]  # the decoder's mean at the posterior mean
-        written = generator.domain.write(cleaned, out / f"{stem}-denoised.{fmt}")
-        report_written(written, f"from={path}\tcondition={','.join(labels)}", listed)
+        written = generator.domain.write(cleaned, out / f"{stem}.{fmt}")
+        print_written(written, f"from={path}\tcondition={','.join(labels)}", listed)
     return 0
 
 
@@ -411,32 +263,12 @@ class TerminalProgress:
 
 
 def run_train(args) -> int:
-    from .training_run import TrainingRequest, train_and_save
+    from generators.training_run import TrainingRequest, train_and_save
 
-    request = TrainingRequest(
-        domain=args.domain,
-        data=[Path(p) for p in args.data],
-        out=Path(args.out),
-        epochs=args.epochs,
-        beta=args.beta,
-        latent=args.latent,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        lr_schedule=args.lr_schedule,
-        warmup=args.warmup,
-        free_bits=args.free_bits,
-        contractive=args.contractive,
-        critic=args.critic,
-        prior_components=args.prior_components,
-        patience=args.patience,
-        holdout=tuple(args.holdout),
-        seed=args.seed,
-        resume=args.resume,
-        eval_samples=args.eval_samples,
-        iwae_k=args.iwae_k,
-        command=command_line(),
-        init=args.init,
-    )
+    settings = TrainConfig(**{spec.name: getattr(args, spec.name) for spec in dataclasses.fields(TrainConfig)})
+    request = TrainingRequest(domain=args.domain, data=[Path(p) for p in args.data], out=Path(args.out),
+                              config=settings, holdout=tuple(args.holdout), resume=args.resume,
+                              command=naming.running_command(sys.argv[1:]), init=args.init)
     try:
         written = train_and_save(request, callbacks=[TerminalProgress()], log=lambda m: print(m, file=sys.stderr))
     except KeyboardInterrupt:
@@ -454,46 +286,17 @@ def run_eval(args) -> int:
     generator = _generator(args)
     if args.json:
         ensure_writable_file(args.json)
-    from generators.levels.stitch import check_length, stitch_support
-
-    # Whole levels only where windows can be stitched (not for music, images or Lode Runner screens).
-    long_levels = 0 if stitch_support(generator.domain) else args.long_levels
-    if long_levels:
-        check_length(args.long_length)
-    if long_levels < 0:
-        raise UserError(f"--long-levels must be 0 or more, got {long_levels}")
-    if args.jsb and generator.domain.name != "music":
-        raise UserError("--jsb is the music benchmark; it does not apply to " + generator.domain.name)
-    if args.jsb and not Path(args.jsb).is_file():
-        raise UserError(f"{args.jsb} does not exist (expected jsb-chorales-quarter.json)")
     corpus = generator.domain.heldout_corpus(args.data, generator.card)
     report = evaluate(generator, corpus, iwae_k=args.iwae_k, samples=args.samples, seed=args.seed)
-    if args.jsb:
-        from generators.music.jsb import benchmark
-
-        report["jsb_chorales"] = benchmark(Path(args.jsb), generator.latent_size, args.iwae_k)
-    points = None
-    if long_levels:
-        from generators.levels.expressive import long_level_report
-
-        report["long_levels"], points = long_level_report(generator, corpus, args.data, long_levels, args.long_length, args.seed,
-                                                          args.repair_budget)
+    rows, write_beside = _wing(generator).evaluate(generator, corpus, args)
+    report.update(rows)
     print(format_table(report))
     if args.json:
         write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
         print(args.json)
-        if points is not None:
-            from generators.core.fileio import write_png_atomic
-            from generators.levels.expressive import expressive_range_image, plot_path
-
-            write_png_atomic(plot_path(args.json), expressive_range_image(points))
-            print(plot_path(args.json))
+        for path in write_beside(Path(args.json)) if write_beside else []:
+            print(path)
     return 0
-
-
-def command_line() -> str:
-    """The command that is running, as a user would type it."""
-    return "python main.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,25 +11,26 @@ from pathlib import Path
 from typing import Callable
 
 from generators.core.checkpoint import SHIPPED_DIR, Checkpoint, load_checkpoint
+from generators.core.commands import WingCommands
 from generators.core.domain import Domain
 from generators.core.errors import CheckpointError, UserError
 from generators.core.generator import Generator, build_model
 
 
 def _levels() -> type[Domain]:
-    from generators.levels import LevelsDomain
+    from generators.levels.domain import LevelsDomain
 
     return LevelsDomain
 
 
 def _images() -> type[Domain]:
-    from generators.images import ImagesDomain
+    from generators.images.domain import ImagesDomain
 
     return ImagesDomain
 
 
 def _music() -> type[Domain]:
-    from generators.music import MusicDomain
+    from generators.music.domain import MusicDomain
 
     return MusicDomain
 
@@ -37,6 +38,14 @@ def _music() -> type[Domain]:
 # Domain name -> a function importing its wing and returning its Domain class.
 WINGS: dict[str, Callable[[], type[Domain]]] = {"levels": _levels, "images": _images, "music": _music}
 DOMAIN_NAMES = tuple(WINGS)
+
+
+def wing_commands() -> dict[str, WingCommands]:
+    """Each domain's additions to the CLI (flags, whole levels, benchmarks), by domain name."""
+    from generators.levels.commands import COMMANDS as levels
+    from generators.music.commands import COMMANDS as music
+
+    return {"levels": levels, "images": WingCommands(), "music": music}
 SHIPPED = ("levels", "images", "music", "lode-runner")  # domain defaults, then further models by name
 
 

@@ -3,7 +3,7 @@ save the checkpoint with its card, then measure it and record the metrics in the
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,32 +23,24 @@ from generators.core.vae import ConditionalVAE, VAEConfig
 
 @dataclass(frozen=True)
 class TrainingRequest:
+    """One training run: which domain, on what data, written where, with which settings."""
+
     domain: str
     data: list[Path]
     out: Path  # NAME, NAME.safetensors or NAME.json
-    epochs: int = 60
-    beta: float = 1.0
-    latent: int = 32
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    lr_schedule: str = "constant"  # TrainConfig.lr_schedule
-    warmup: float = 5.0
-    free_bits: float = 0.0
-    contractive: float = 0.0
-    critic: float = 0.0
-    prior_components: int = 0  # >0: fit a mixture prior per condition after training (latent_prior)
-    patience: int = 0
+    config: TrainConfig = TrainConfig()  # every training setting (the CLI flags and the wizard's fields)
     holdout: tuple[str, ...] = ()
-    seed: int = 0
     resume: bool = False
-    eval_samples: int = 1000
-    iwae_k: int = 500
-    command: str = ""
+    command: str = ""  # the CLI command that runs this request again, for the card
     init: str | None = None  # a checkpoint to fine-tune instead of starting from scratch
     extra_card: dict = field(default_factory=dict)
 
-
-MAX_LATENT = 1024
+    @classmethod
+    def of(cls, domain: str, data: list[Path], out: Path, holdout=(), resume=False, command="", init=None,
+           extra_card=None, **settings) -> "TrainingRequest":
+        """A request whose `settings` are TrainConfig fields by name (epochs=1, latent_size=4...)."""
+        return cls(domain, list(data), Path(out), TrainConfig(**settings), tuple(holdout), resume, command, init,
+                   dict(extra_card or {}))
 
 
 def resume_path_for(out: Path) -> Path:
@@ -76,29 +68,14 @@ def train_and_save(
 
 def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement) -> list[Path]:
     weights_path, card_path = checkpoint_paths(request.out)
-    if not 1 <= request.latent <= MAX_LATENT:
-        raise UserError(f"latent size must be between 1 and {MAX_LATENT}, got {request.latent}")
-    if not 0 <= request.prior_components <= 256:
-        raise UserError(f"prior components must be between 0 and 256, got {request.prior_components}")
-    if request.critic > 0 and not hasattr(domain_class(request.domain), "condition_critic"):
+    settings = request.config  # validated when it was made
+    if settings.critic > 0 and domain_class(request.domain).condition_critic is None:
         raise UserError(f"the {request.domain} domain has no condition critic; train without --critic")
     if placement.is_main:
         ensure_writable_file(weights_path)
-    parent = load_generator(request.init, domain=request.domain) if request.init else None
     # Settings are checked before the data is read, which can take a while.
-    train_config = TrainConfig(
-        epochs=request.epochs,
-        batch_size=request.batch_size,
-        learning_rate=request.learning_rate,
-        lr_schedule=request.lr_schedule,
-        beta=request.beta,
-        warmup_epochs=request.warmup if parent is None else 0.0,  # a trained model needs no KL warm-up
-        free_bits=request.free_bits,
-        patience=request.patience,
-        contractive=request.contractive,
-        critic=request.critic,
-        seed=request.seed,
-    )
+    parent = load_generator(request.init, domain=request.domain) if request.init else None
+    train_config = settings if parent is None else replace(settings, warmup_epochs=0.0)  # a trained model needs no warm-up
     if parent is not None:
         domain = parent.domain  # fine-tuning keeps the parent's vocabulary and conditions
         corpus = domain.corpus(request.data, holdout=request.holdout)
@@ -106,8 +83,8 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         model = parent.model
     else:
         domain, corpus = domain_class(request.domain).prepare_training(request.data, holdout=request.holdout)
-        torch.manual_seed(request.seed)
-        config = VAEConfig(domain.shape, domain.conditions.size, request.latent, domain.model_channels, domain.likelihood,
+        torch.manual_seed(settings.seed)
+        config = VAEConfig(domain.shape, domain.conditions.size, settings.latent_size, domain.model_channels, domain.likelihood,
                            layout=domain.model_layout, decoder_blocks=domain.model_decoder_blocks)
         model = ConditionalVAE(config)
     for problem in corpus.description.get("skipped", []):
@@ -122,8 +99,8 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         model,
         train_config,
         callbacks,
-        augment=getattr(domain, "augment", None),
-        critic=getattr(domain, "condition_critic", None),
+        augment=domain.augment,
+        critic=domain.condition_critic,
         resume_path=resume_path if placement.is_main else None,
         placement=placement,
     )
@@ -152,9 +129,9 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
     model = model.cpu()
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     tensors.update(latent_directions(model, corpus.train, domain.conditions.labels))
-    if request.prior_components > 0:
-        log(f"fitting a mixture prior of up to {request.prior_components} components per condition...")
-        tensors.update(fit_to_model(model, corpus.train.x, corpus.train.c, request.prior_components, request.seed))
+    if settings.prior_components > 0:
+        log(f"fitting a mixture prior of up to {settings.prior_components} components per condition...")
+        tensors.update(fit_to_model(model, corpus.train.x, corpus.train.c, settings.prior_components, settings.seed))
     card = {
         "name": weights_path.stem,
         "domain": domain.name,
@@ -185,7 +162,7 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
     generator = generator_from_checkpoint(load_checkpoint(weights_path))
     started = time.perf_counter()
     card = dict(generator.card)
-    card["metrics"] = evaluate(generator, corpus, iwae_k=request.iwae_k, samples=request.eval_samples, seed=request.seed)
+    card["metrics"] = evaluate(generator, corpus, iwae_k=settings.iwae_k, samples=settings.eval_samples, seed=settings.seed)
     card["metrics"]["eval_seconds"] = round(time.perf_counter() - started, 1)
     write_card(card_path, card)
     for leftover in checkpoint_paths(resume_path):

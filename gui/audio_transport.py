@@ -1,8 +1,9 @@
-"""A small transport under the preview for domains that can write `.wav` (music): Play/Stop
-and a tempo box. Play writes the preview's asset, at the chosen tempo, to a temporary WAV in a
-worker, then hands it to a QMediaPlayer. QtMultimedia is imported only when a transport is
-built; when it (or an audio device) is missing, the button is disabled and its tooltip says why.
-Nothing here knows what a clip is beyond an optional `tempo` attribute.
+"""A small transport under the preview for domains whose assets are sound (`Domain.plays_audio`:
+music): Play/Stop and a tempo box. Play writes the preview's asset, at the chosen tempo, to a
+temporary WAV in a worker, then hands it to a QMediaPlayer. QtMultimedia is imported only when a
+transport is built; when it (or an audio device) is missing, the button is disabled and its
+tooltip says why. Nothing here knows what a clip is beyond the `tempo` (BPM) that the assets of
+a domain that plays audio carry.
 """
 from __future__ import annotations
 
@@ -45,9 +46,7 @@ def make_player(parent: QWidget) -> Any:
 
 
 def with_tempo(asset: Any, bpm: float) -> Any:
-    """A copy of `asset` at tempo `bpm` (the asset itself when it has no tempo)."""
-    if not hasattr(asset, "tempo"):
-        return asset
+    """A copy of `asset`, a sound of a domain that `plays_audio` (it has a `tempo`), at tempo `bpm`."""
     if dataclasses.is_dataclass(asset) and not isinstance(asset, type):
         return dataclasses.replace(asset, tempo=float(bpm))
     twin = copy.copy(asset)
@@ -118,9 +117,9 @@ class AudioTransport(QWidget):
 
     def asset_changed(self, asset: Any) -> None:
         """The preview shows a new asset: take its tempo unless the user chose one."""
-        bpm = getattr(asset, "tempo", None)
-        if bpm is None or self.tempo_touched:
+        if asset is None or not self.context.domain.plays_audio or self.tempo_touched:
             return
+        bpm = asset.tempo
         self.tempo.blockSignals(True)
         self.tempo.setValue(int(round(min(max(float(bpm), MIN_BPM), MAX_BPM))))
         self.tempo.blockSignals(False)
@@ -159,7 +158,7 @@ class AudioTransport(QWidget):
         self.context.status.emit(f"Rendering audio at {bpm} BPM…")
 
         def work(job) -> Path:
-            domain.write(with_tempo(asset, bpm), path)
+            domain.write(with_tempo(asset, bpm) if domain.plays_audio else asset, path)
             return path
 
         def done(wav: Path) -> None:

@@ -4,7 +4,8 @@ It wires the panels together: sampling controls and conditions feed the grid (de
 scored in a worker), tiles feed the preview, the interpolation endpoints, the four-corner
 palette and the favourites; direction sliders, the palette and the latent map move the
 preview. Everything domain-specific goes through the Generator facade and its Domain
-(render, read, write_formats, conditions); nothing here knows what a level is.
+(render, read, read_formats, write_formats, conditions, decoding_options, stitch_support);
+nothing here knows what a level is.
 """
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from generators.core.errors import UserError
 from generators.core.generator import Generator
-from generators.levels.stitch import stitch_support
 
 from .conditions_panel import ConditionsPanel
 from .context import ViewContext
@@ -64,6 +64,12 @@ def group(title: str, widget: QWidget) -> QGroupBox:
     return box
 
 
+def open_filter(domain_name: str, formats: Sequence[str]) -> str:
+    """A file dialog filter for the formats a domain reads: "Level files (*.txt)"."""
+    kind = domain_name[:-1] if domain_name.endswith("s") else domain_name  # levels -> level
+    return f"{kind.capitalize()} files ({' '.join('*.' + ext for ext in formats)})"
+
+
 class DomainView(QWidget):
     """Sample grid, controls, conditions, directions, preview and interpolation of one model."""
 
@@ -82,7 +88,7 @@ class DomainView(QWidget):
         self.last_export_folder = str(Path.home())
         self.last_export_format = generator.domain.write_formats[0] if generator.domain.write_formats else ""
 
-        self.controls = SamplingControls()
+        self.controls = SamplingControls(generator.domain.decoding_options, generator.domain.decoding)
         self.conditions = ConditionsPanel(generator.domain.conditions)
         self.directions = DirectionsPanel(generator.directions(), generator.domain.conditions.labels, generator.latent_size)
         self.grid = SampleGrid()
@@ -90,8 +96,9 @@ class DomainView(QWidget):
         self.interpolation = InterpolationPanel(self.context)
         self.palette = PalettePanel(self.context)
         self.latent_map = LatentMapPanel(self.context, storage.cache_dir)
-        # Whole stitched levels, only for window models the stitcher supports (not single screens).
-        self.long_level = None if stitch_support(generator.domain) else LongLevelPanel(self.context, self.controls, self.interpolation)
+        # Whole stitched items (levels from windows), only where the domain says it can stitch.
+        stitchable = generator.domain.stitch_support() == ""
+        self.long_level = LongLevelPanel(self.context, self.controls, self.interpolation) if stitchable else None
         self.favourites = FavouritesPanel(self.context, favourites or FavouritesStore(storage.favourites_file))
         self.typicality = TypicalityReference(generator)
         self._make_actions()
@@ -181,6 +188,7 @@ class DomainView(QWidget):
     def _connect(self) -> None:
         self.controls.sample_requested.connect(self.sample)
         self.controls.resample_requested.connect(self.resample)
+        self.controls.decoding_changed.connect(self.set_decoding)
         self.conditions.changed.connect(self.set_condition)
         self.grid.clicked.connect(self._tile_clicked)
         self.grid.activated.connect(self.enlarge)
@@ -232,6 +240,24 @@ class DomainView(QWidget):
         rows, cols = self.grid.rows, self.grid.cols
         shown = ", ".join(self.context.labels) or "none"
         self._start_grid_job(f"Condition: {shown}", lambda labels: redecode_items(generator, items, labels), rows, cols)
+
+    def set_decoding(self, name: str, value) -> None:
+        """Set one of the domain's decoding options, then decode the preview and the grid again
+        (the same items, in a worker, like a condition change; a grid still coming is sampled
+        again from its seeds)."""
+        try:
+            self.generator.domain.set_decoding(name, value)
+        except UserError as error:
+            show_error(self, "Cannot change decoding", str(error))
+            return
+        self.preview.refresh()
+        shown = f"{name.replace('_', ' ')} {value}"
+        if self._grid_pending or not self.items:
+            self.resample()
+            return
+        items, generator = list(self.items), self.generator
+        rows, cols = self.grid.rows, self.grid.cols
+        self._start_grid_job(f"Decoding: {shown}", lambda labels: redecode_items(generator, items, labels), rows, cols)
 
     def more_like_this(self, index: int) -> None:
         """The item first, then variations z + spread * N(0, I), seeded from the seed box."""
@@ -415,8 +441,8 @@ class DomainView(QWidget):
     # --- interpolation endpoints from files or at random ------------------------------------------
 
     def choose_endpoint_file(self, which: str) -> None:
-        formats = getattr(self.generator.domain, "read_formats", None)
-        filters = [f"{self.domain_name} files ({' '.join('*.' + ext for ext in formats)})"] if formats else []
+        formats = self.generator.domain.read_formats
+        filters = [open_filter(self.domain_name, formats)] if formats else []
         path, _ = QFileDialog.getOpenFileName(self, f"Open a file as endpoint {which}", "", ";;".join(filters + ["All files (*)"]))
         if path:
             self.open_endpoint_file(path, which)

@@ -7,10 +7,10 @@ and the checkpoint (path and weights hash). It checks `cancelled()` between item
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Callable, Sequence
 
+from generators.core import naming
 from generators.core.fileio import ensure_writable_dir, write_text_atomic
 from generators.core.generator import Generator
 
@@ -19,22 +19,10 @@ from .items import Item
 SIDECAR_VERSION = 1
 
 
-def item_stem(domain_name: str, item: Item, index: int) -> str:
-    """A file name without extension: `levels-seed123`, or `levels-item04` without a seed."""
-    if item.seed is not None:
-        return f"{domain_name}-seed{item.seed}"
-    return f"{domain_name}-item{index + 1:02d}"
-
-
 def unique_stems(domain_name: str, items: Sequence[Item]) -> list[str]:
-    """One stem per item, suffixed (-2, -3...) where two items would share a name."""
-    seen: dict[str, int] = {}
-    stems = []
-    for index, item in enumerate(items):
-        stem = item_stem(domain_name, item, index)
-        seen[stem] = seen.get(stem, 0) + 1
-        stems.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
-    return stems
+    """One stem per item (`levels-seed123`, `levels-item04` without a seed), suffixed -2, -3...
+    where two items would share a name."""
+    return naming.unique(naming.item_stem(domain_name, item.seed, index) for index, item in enumerate(items))
 
 
 def sidecar(item: Item, generator: Generator, checkpoint: str | Path, asset_name: str, fmt: str) -> dict:
@@ -58,16 +46,9 @@ def sidecar(item: Item, generator: Generator, checkpoint: str | Path, asset_name
     if item.score is not None:
         record["elbo_nats"] = round(item.score, 4)  # the typicality badge: higher is more typical
     if item.seed is not None:
-        record["command"] = " ".join(
-            ["python main.py sample", generator.domain.name, "--checkpoint", _quote(str(checkpoint)),
-             "-n 1 --seed", str(item.seed), "--temperature", f"{item.temperature:g}",
-             *(["--condition", *item.labels] if item.labels else []), "--format", fmt, "--out OUT"]
-        )
+        record["command"] = naming.sample_command(generator.domain.name, str(checkpoint), item.seed, item.temperature,
+                                                  list(item.labels), fmt)
     return record
-
-
-def _quote(text: str) -> str:
-    return text if re.fullmatch(r"[\w./:+-]+", text) else "'" + text.replace("'", "'\\''") + "'"
 
 
 def export_items(

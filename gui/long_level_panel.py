@@ -30,13 +30,12 @@ from PySide6.QtWidgets import (
 
 from generators.core.fileio import ensure_writable_dir, write_text_atomic
 from generators.levels.agent import PlayResult, play
-from generators.levels.stitch import (
-    MAX_LENGTH, MIN_LENGTH, LongLevel, StitchConfig, check_length, compose_level, morph_latents,
-    sample_long_level, window_count,
-)
+from generators.levels import long_level
+from generators.levels.long_level import REPAIR_BUDGET, LongLevelRequest, Morph
+from generators.levels.stitch import MAX_LENGTH, MIN_LENGTH, LongLevel
 
 from .context import ViewContext
-from .export import _quote, sidecar
+from .export import sidecar
 from .interpolation_panel import InterpolationPanel
 from .items import Item
 from .messages import show_error
@@ -46,40 +45,9 @@ from .sampling_controls import SamplingControls
 from .workers import Job
 
 DEFAULT_LENGTH = 200
-REPAIR_BUDGET = 24  # as `sample levels --playable` (its --repair-budget default)
 PATH_COLOUR = QColor(255, 40, 200)  # magenta: stands out on sky, ground and pipes alike
 STUCK_COLOUR = QColor(230, 30, 30)
 VISIBLE_COLUMNS = 48  # columns shown across the view after Generate (a screen is 16)
-
-
-@dataclass(frozen=True)
-class Morph:
-    """The endpoints of a morph along the level; a seed where the endpoint is the prior's
-    latent of that seed at temperature 1 (what `interpolate --seed-a/--seed-b` uses)."""
-
-    z_a: np.ndarray
-    z_b: np.ndarray
-    mode: str
-    caption_a: str
-    caption_b: str
-    seed_a: int | None = None
-    seed_b: int | None = None
-
-
-@dataclass(frozen=True)
-class LongLevelRequest:
-    length: int
-    seed: int
-    labels: tuple[str, ...]
-    temperature: float
-    playable: bool = False
-    budget: int = REPAIR_BUDGET
-    morph: Morph | None = None
-
-    @property
-    def stitch_seed(self) -> int:
-        """The seed of the seam search: a morph uses A's, as the CLI does (`--seed-a or 0`)."""
-        return self.morph.seed_a if self.morph is not None and self.morph.seed_a is not None else self.seed
 
 
 @dataclass(frozen=True)
@@ -101,16 +69,8 @@ def endpoint_seed(generator, latent: np.ndarray, caption: str) -> int | None:
 
 
 def make_long_level(generator, request: LongLevelRequest) -> LongLevelResult:
-    """Stitch (and with `playable`, repair) one level, play it, render it. Runs in a worker."""
-    labels = list(request.labels)
-    if request.morph is None:
-        made = sample_long_level(generator, request.length, request.seed, labels, request.temperature,
-                                 playable=request.playable, budget=request.budget)
-    else:
-        length = check_length(request.length)
-        count = window_count(length, generator.domain.width, StitchConfig().overlap)
-        latents = morph_latents(request.morph.z_a, request.morph.z_b, count, request.morph.mode)
-        made = compose_level(generator, latents, labels, length, seed=request.stitch_seed)
+    """Make the level (`long_level.make_long_level`), play it, render it. Runs in a worker."""
+    made = long_level.make_long_level(generator, request)
     agent = play(made.level, generator.domain.legend)
     return LongLevelResult(request, made, agent, generator.domain.render(made.level))
 
@@ -129,23 +89,6 @@ def status_text(result: LongLevelResult) -> str:
         else:
             text += f" · repair failed after {repairs} attempts"
     return text
-
-
-def cli_command(result: LongLevelResult, domain_name: str, checkpoint: str, fmt: str) -> str | None:
-    """The `main.py` line that writes the same level, or None (a morph between endpoints that
-    are not seeds: the sidecar's window latents are then the record)."""
-    request = result.request
-    condition = ["--condition", *request.labels] if request.labels else []
-    tail = ["--length", str(request.length), *condition, "--format", fmt, "--out OUT"]
-    if request.morph is None:
-        playable = ["--playable", "--repair-budget", str(request.budget)] if request.playable else []
-        return " ".join(["python main.py sample", domain_name, "--checkpoint", _quote(checkpoint), "-n 1 --seed",
-                         str(request.seed), "--temperature", f"{request.temperature:g}", *playable, *tail])
-    morph = request.morph
-    if morph.seed_a is None or morph.seed_b is None:
-        return None
-    return " ".join(["python main.py interpolate", domain_name, "--checkpoint", _quote(checkpoint), "--seed-a",
-                     str(morph.seed_a), "--seed-b", str(morph.seed_b), "--mode", morph.mode, *tail])
 
 
 def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asset_name: str, fmt: str) -> dict:
@@ -174,7 +117,7 @@ def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asse
             "a": {"caption": morph.caption_a, "seed": morph.seed_a, "latent": [float(v) for v in morph.z_a]},
             "b": {"caption": morph.caption_b, "seed": morph.seed_b, "latent": [float(v) for v in morph.z_b]},
         }
-    command = cli_command(result, generator.domain.name, str(checkpoint), fmt)
+    command = long_level.replay_command(result.request, generator.domain.name, str(checkpoint), fmt)
     record["command"] = command
     if command is None:
         record["note"] = "endpoints A and B are not seeds: decode window_latents with the same stitching to regenerate"

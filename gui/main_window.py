@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.save_state()
         for wizard in self.findChildren(TrainingWizard):
-            wizard.training_page.stop()  # a training run stays resumable; its thread must end first
+            wizard.training_page.stop()  # a training run stays resumable; its job must end first
         for view in self.domain_views():
             view.shutdown()
         event.accept()

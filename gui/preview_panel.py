@@ -32,9 +32,9 @@ class PreviewPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
-        # Domains that write audio get Play/Stop and a tempo box (Space plays while the preview has focus).
+        # Domains whose assets are sound get Play/Stop and a tempo box (Space plays while the preview has focus).
         self.transport: AudioTransport | None = None
-        if "wav" in context.domain.write_formats:
+        if context.domain.plays_audio:
             self.transport = AudioTransport(context, lambda: self.asset, self)
             layout.addWidget(self.transport)
             self.act_play = QAction("Play / Stop", self)

@@ -1,12 +1,16 @@
 """The sampling controls of a tab: Sample, temperature, seed, grid size and the spread of
-"more like this". They hold values and ask for work through signals; they decode nothing."""
+"more like this", plus one control per decoding option the domain offers (music: how notes are
+drawn), each built from its `DecodingOption`. They hold values and ask for work through
+signals; they decode nothing."""
 from __future__ import annotations
 
 import secrets
+from typing import Any, Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -18,16 +22,60 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from generators.core.domain import DecodingOption
+
 MAX_SEED = 2**31 - 1
 TEMPERATURE_STEPS = 20  # slider units per unit of temperature: steps of 0.05
 MAX_TEMPERATURE = 2.0
+OPTION_DECIMALS = 2  # a decoding option that is a number: its box's decimals
+OPTION_MAX = 1e6  # ...and its top where the option sets none
+
+
+def option_label(option: DecodingOption) -> str:
+    return option.name.replace("_", " ").capitalize()
+
+
+def decoding_control(option: DecodingOption, value: Any) -> QWidget:
+    """A control for one decoding option, at `value`: a check box for a yes/no option, a combo
+    box for a fixed set of choices, a decimal box for a number (within `above`, `at_most`)."""
+    tip = f"{option.help[:1].upper()}{option.help[1:]} ({option.flag} on the command line)"
+    if isinstance(option.default, bool):
+        box = QCheckBox(option_label(option))
+        box.setChecked(bool(value))
+    elif option.choices:
+        box = QComboBox()
+        for choice in option.choices:
+            box.addItem(str(choice), choice)
+        box.setCurrentIndex(box.findData(value))
+    else:
+        box = QDoubleSpinBox()
+        box.setDecimals(OPTION_DECIMALS)
+        step = 10.0 ** -OPTION_DECIMALS
+        low = -OPTION_MAX if option.above is None else option.above + step  # `above` itself is not allowed
+        box.setRange(low, OPTION_MAX if option.at_most is None else option.at_most)
+        box.setSingleStep(0.1)
+        box.setValue(float(value))
+    box.setToolTip(tip)
+    return box
+
+
+def control_value(box: QWidget) -> Any:
+    if isinstance(box, QCheckBox):
+        return box.isChecked()
+    if isinstance(box, QComboBox):
+        return box.currentData()
+    return box.value()
 
 
 class SamplingControls(QWidget):
     sample_requested = Signal()  # a new grid (a new seed if "new seed each time" is on)
     resample_requested = Signal()  # the same seeds again (temperature or grid size changed)
+    decoding_changed = Signal(str, object)  # a decoding option's name and its new value
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, decoding_options: Sequence[DecodingOption] = (), decoding: Mapping[str, Any] | None = None,
+                 parent: QWidget | None = None):
+        """`decoding_options` are the domain's (none for levels and images), shown at the
+        values in `decoding` (their defaults where it has none)."""
         super().__init__(parent)
         self.sample_button = QPushButton("Sample")
         self.sample_button.setToolTip("Sample a new grid (Ctrl+R or F5)")
@@ -74,6 +122,18 @@ class SamplingControls(QWidget):
         size.addStretch(1)
         form = QFormLayout()
         form.addRow("Temperature:", temperature)
+        self.decoding: dict[str, QWidget] = {}
+        for option in decoding_options:
+            box = decoding_control(option, (decoding or {}).get(option.name, option.default))
+            self.decoding[option.name] = box
+            if isinstance(box, QCheckBox):  # the box carries its own label
+                form.addRow("", box)
+                signal = box.toggled
+            else:
+                form.addRow(f"{option_label(option)}:", box)
+                form.labelForField(box).setToolTip(box.toolTip())
+                signal = box.currentIndexChanged if isinstance(box, QComboBox) else box.valueChanged
+            signal.connect(lambda *_, name=option.name: self._decoding_edited(name))
         form.addRow("Seed:", self.seed)
         form.addRow("", self.random_seed)
         form.addRow("Grid:", size)
@@ -87,6 +147,13 @@ class SamplingControls(QWidget):
         self.temperature_label.setText(f"{value / TEMPERATURE_STEPS:.2f}")
         if not self.temperature_slider.isSliderDown() and self.isVisible():
             self.resample_requested.emit()  # keyboard or a click on the groove
+
+    def _decoding_edited(self, name: str) -> None:
+        self.decoding_changed.emit(name, control_value(self.decoding[name]))
+
+    def decoding_values(self) -> dict[str, Any]:
+        """The value each decoding control shows, by option name."""
+        return {name: control_value(box) for name, box in self.decoding.items()}
 
     def temperature(self) -> float:
         return self.temperature_slider.value() / TEMPERATURE_STEPS

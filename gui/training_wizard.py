@@ -1,23 +1,23 @@
 """File → New model…: a wizard that trains a model on the user's own data.
 
 Four pages: the domain, data folder and optional model to fine-tune; a data report (items per
-label, held-out items, skipped files with reasons), read in a worker; the settings, each with a
-tooltip; and the training itself, in a QThread, with progress, time left, live loss curves,
-the log, Cancel and Resume. The finished checkpoint is announced by `model_ready` (the main
-window opens it at once). Training callbacks run in the worker thread and reach the UI only
-through the signals of `TrainingSignals`.
+label, held-out items, skipped files with reasons), read in a worker; the settings, each control
+made from its TrainConfig field (label, help as the tooltip, range, default); and the training
+itself, a job of `gui.workers.JobRunner`, with progress, time left, live loss curves, the log,
+Cancel and Resume. The finished checkpoint is announced by `model_ready` (the main window opens
+it at once). Training callbacks run in the worker thread and reach the UI only through the
+job's signals (`TrainingProgress`); the card records the `main.py train` command that runs
+the same training again.
 """
 from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-import traceback
-from dataclasses import asdict, replace
+from dataclasses import Field, asdict, fields, replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -43,43 +43,95 @@ from PySide6.QtWidgets import (
 )
 
 from generators.core.checkpoint import checkpoint_paths
-from generators.core.errors import TrainingCancelled, UserError
+from generators.core.errors import UserError
+from generators.core.naming import command
+from generators.core.train import TrainConfig
 from generators.training_run import TrainingRequest, resume_path_for, train_and_save
 
 from .loss_plot import LossPlot
 from .storage import AppStorage
 from .training_report import FOLDER_HINTS, DataReport, available_domains, build_report
-from .workers import JobRunner
+from .workers import Job, JobRunner
 
-TIPS = {
-    "latent": "Size of the latent vector z: how many numbers describe one item. Larger sizes can "
-              "reconstruct more detail but make the space sparser to sample from. Fixed by the parent "
-              "model when fine-tuning.",
-    "beta": "Weight of the KL term (a beta-VAE). Above 1: a smoother, more disentangled latent space "
-            "and blurrier reconstructions. Below 1: sharper reconstructions, a less regular space. 1 is "
-            "the plain VAE.",
-    "epochs": "How many passes over the training data. More epochs fit the data more closely and take "
-              "longer; the validation curve shows when more stops helping.",
-    "contractive": "Weight of a contractive autoencoder's penalty on the encoder's Jacobian "
-                   "(||∂μ/∂x||²): nearby inputs get nearby latents, for a smoother latent space. "
-                   "0 turns it off; it makes each step about twice as slow.",
-    "prior": "After training, fit a mixture of up to this many Gaussians per condition to the codes "
-             "the encoder gives the training items, and sample from it instead of N(0, I). Samples "
-             "then start where real items of their condition lie, which avoids the blurry in-between "
-             "blobs of an empty region of the latent space. 0 keeps the standard normal prior.",
-    "out": "Where the checkpoint (.safetensors weights and .json card) is written. An existing "
-           "checkpoint is never replaced without asking.",
-}
+OUT_TIP = ("Where the checkpoint (.safetensors weights and .json card) is written. An existing "
+           "checkpoint is never replaced without asking.")
+
+# The TrainConfig fields the wizard shows, in order. Each control is made from the field's
+# metadata (kind, label, help, bounds) and default: nothing about a setting is retyped here.
+WIZARD_SETTINGS = ("latent_size", "beta", "epochs", "contractive", "prior_components")
+SETTINGS: dict[str, Field] = {spec.name: spec for spec in fields(TrainConfig)}
+MAX_WHOLE = 2**31 - 1  # QSpinBox holds a C int; an open bound stops there
+MAX_NUMBER = 1e6  # an open bound of a number box
+DECIMALS = {"number": 4, "rate": 6}
 
 
-# One line under each setting; the tooltip says more.
-HINTS = {
-    "latent": "Numbers per item in the latent space.",
-    "beta": "KL weight: above 1 smoother and more disentangled, below 1 sharper reconstructions.",
-    "epochs": "Passes over the training data.",
-    "contractive": "Jacobian penalty for a smoother latent space; off (0) by default.",
-    "prior": "Mixture components per condition to sample from; off (0): N(0, I).",
-}
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def range_text(least, most) -> str:
+    if least is not None and most is not None:
+        return f"{least:g} to {most:g}"
+    if least is not None:
+        return f"at least {least:g}"
+    return "any value" if most is None else f"at most {most:g}"
+
+
+def setting_control(spec: Field) -> QWidget:
+    """A control for one TrainConfig field, from its metadata: a spin box for a whole number,
+    a decimal box for a number or a rate (a rate above 0), a combo box for a choice; its value
+    starts at the field's default, its tooltip is the field's help with the range and CLI flag."""
+    meta = spec.metadata
+    kind, (least, most) = meta["kind"], meta["bounds"]
+    if kind == "choice":
+        box = QComboBox()
+        for choice in meta["choices"]:
+            box.addItem(str(choice), choice)
+        box.setCurrentIndex(box.findData(spec.default))
+        allowed = ", ".join(map(str, meta["choices"]))
+    elif kind == "whole":
+        box = QSpinBox()
+        box.setRange(-MAX_WHOLE if least is None else least, MAX_WHOLE if most is None else min(most, MAX_WHOLE))
+        box.setValue(spec.default)
+        allowed = range_text(least, most)
+    else:
+        box = QDoubleSpinBox()
+        box.setDecimals(DECIMALS[kind])
+        low = -MAX_NUMBER if least is None else least
+        if kind == "rate":
+            low = max(low, 10.0 ** -DECIMALS[kind])  # a rate of 0 would freeze the weights
+        box.setRange(low, MAX_NUMBER if most is None else most)
+        box.setSingleStep(spec.default / 10 if kind == "rate" else 0.1 if spec.default >= 1 else 0.01)
+        box.setValue(spec.default)
+        allowed = range_text(low, most) if kind == "rate" else range_text(least, most)
+    if kind != "choice" and least == 0 and spec.default == 0:
+        box.setSpecialValueText("off")
+    box.setToolTip(f"{sentence(meta['help'])} ({allowed}; {meta['flag']} of main.py train)")
+    return box
+
+
+def control_value(box: QWidget):
+    """The value a `setting_control` holds, of its field's type."""
+    if isinstance(box, QComboBox):
+        return box.currentData()
+    return box.value()
+
+
+def training_command(request: TrainingRequest) -> str:
+    """The `main.py train` command line that runs `request` again (quoted by `naming.command`): its
+    domain, data and output, every setting that differs from its default (by the setting's own
+    flag), the held-out items and the model it fine-tunes."""
+    words = ["train", request.domain, "--data", *request.data, "--out", request.out]
+    defaults = TrainConfig()
+    for name, spec in SETTINGS.items():
+        value = getattr(request.config, name)
+        if value != getattr(defaults, name):
+            words += [spec.metadata["flag"], value]
+    if request.holdout:
+        words += ["--holdout", *request.holdout]
+    if request.init:
+        words += ["--init", request.init]
+    return command(*words)
 
 
 def hint(text: str) -> QLabel:
@@ -297,25 +349,8 @@ class SettingsPage(QWizardPage):
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Train")
         self.storage = storage
         self.resume = False
-        self.latent = QSpinBox()
-        self.latent.setRange(2, 512)
-        self.latent.setValue(32)
-        self.beta = QDoubleSpinBox()
-        self.beta.setRange(0.01, 50.0)
-        self.beta.setDecimals(2)
-        self.beta.setSingleStep(0.1)
-        self.beta.setValue(1.0)
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 10000)
-        self.epochs.setValue(60)
-        self.contractive = QDoubleSpinBox()
-        self.contractive.setRange(0.0, 100.0)
-        self.contractive.setDecimals(4)
-        self.contractive.setSingleStep(0.01)
-        self.contractive.setSpecialValueText("off")
-        self.prior = QSpinBox()
-        self.prior.setRange(0, 256)
-        self.prior.setSpecialValueText("off")
+        # One control per shown TrainConfig field, made from its metadata.
+        self.controls: dict[str, QWidget] = {name: setting_control(SETTINGS[name]) for name in WIZARD_SETTINGS}
         self.out = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self.choose_out)
@@ -323,23 +358,22 @@ class SettingsPage(QWizardPage):
         out_row.addWidget(self.out, 1)
         out_row.addWidget(browse)
         form = QFormLayout(self)
-        for label, widget, tip in (("Latent size:", self.latent, "latent"), ("Beta:", self.beta, "beta"),
-                                   ("Epochs:", self.epochs, "epochs"), ("Contractive penalty:", self.contractive, "contractive"),
-                                   ("Prior components:", self.prior, "prior")):
-            widget.setToolTip(TIPS[tip])
-            form.addRow(label, widget)
-            form.labelForField(widget).setToolTip(TIPS[tip])
-            form.addRow("", hint(HINTS[tip]))
-        self.out.setToolTip(TIPS["out"])
+        for name, widget in self.controls.items():
+            meta = SETTINGS[name].metadata
+            form.addRow(f"{meta['label']}:", widget)
+            form.labelForField(widget).setToolTip(widget.toolTip())
+            form.addRow("", hint(sentence(meta["help"])))
+        self.out.setToolTip(OUT_TIP)
         form.addRow("Save as:", out_row)
-        form.labelForField(out_row).setToolTip(TIPS["out"])
+        form.labelForField(out_row).setToolTip(OUT_TIP)
         self.out.textChanged.connect(self.completeChanged)
 
     def initializePage(self) -> None:
         report: DataReport = self.wizard().report_page.report
-        self.latent.setEnabled(report.parent_latent is None)
+        latent = self.controls["latent_size"]
+        latent.setEnabled(report.parent_latent is None)
         if report.parent_latent is not None:
-            self.latent.setValue(report.parent_latent)
+            latent.setValue(report.parent_latent)  # fine-tuning keeps the parent's latent size
         stem = slug(f"{report.domain}-{report.folder.name}" + ("-tuned" if report.parent_name else ""))
         self.out.setText(str(self.storage.data_dir / "models" / stem / f"{stem}.safetensors"))
 
@@ -348,6 +382,10 @@ class SettingsPage(QWizardPage):
                                               options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
             self.out.setText(path)
+
+    def values(self) -> dict:
+        """The shown settings by TrainConfig field name."""
+        return {name: control_value(widget) for name, widget in self.controls.items()}
 
     def output(self) -> Path:
         return checkpoint_paths(self.out.text().strip())[0]
@@ -380,73 +418,49 @@ class SettingsPage(QWizardPage):
 # --- page 4: training ---------------------------------------------------------------------
 
 
-class TrainingSignals(QObject):
-    """The bridge from the training thread to the UI: every callback becomes a signal."""
+class TrainingProgress:
+    """Trainer callbacks in the worker thread, passed on through the run's Job: every step is
+    `job.report(done, total)` over the whole run, every epoch a message ("epoch", record as a
+    dict, total epochs), every log line a message ("log", line). When the job is cancelled,
+    the trainer is asked to stop at its next step (every finished epoch stays resumable)."""
 
-    step = Signal(int, int, int)  # epoch (1-based), step (1-based), steps per epoch
-    epoch_done = Signal(object, int)  # EpochRecord as a dict, total epochs
-    log_line = Signal(str)
-    succeeded = Signal(object)  # the checkpoint's weights path
-    failed = Signal(str, bool)  # message, cancelled
+    def __init__(self, job: Job, epochs: int):
+        self.job = job
+        self.epochs = epochs
+        self.trainer = None
 
-    # Trainer callbacks, called in the training thread.
+    def trainer_ready(self, trainer) -> None:
+        self.trainer = trainer
+        if self.job.cancelled:  # cancelled while the data was read
+            trainer.cancel()
+
     def on_step(self, epoch: int, step: int, steps_per_epoch: int) -> None:
-        self.step.emit(epoch, step, steps_per_epoch)
+        self.job.report((epoch - 1) * steps_per_epoch + step, self.epochs * steps_per_epoch)
+        if self.job.cancelled and self.trainer is not None:
+            self.trainer.cancel()  # the trainer checks right after this callback
 
     def on_epoch_end(self, record, total_epochs: int) -> None:
-        self.epoch_done.emit(asdict(record), total_epochs)
+        self.job.send(("epoch", asdict(record), total_epochs))
+
+    def log(self, line: str) -> None:
+        self.job.send(("log", line))
 
 
-class TrainingThread(QThread):
-    """Runs `train_and_save(request)`; `cancel()` may be called from the UI thread at any time."""
-
-    def __init__(self, request: TrainingRequest, signals: TrainingSignals):
-        super().__init__()
-        self.request = request
-        self.signals = signals
-        self._lock = threading.Lock()
-        self._trainer = None
-        self._cancel = False
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._cancel = True
-            trainer = self._trainer
-        if trainer is not None:
-            trainer.cancel()
-
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel
-
-    def _trainer_ready(self, trainer) -> None:
-        with self._lock:
-            self._trainer = trainer
-            cancel = self._cancel
-        if cancel:
-            trainer.cancel()
-
-    def run(self) -> None:
-        try:
-            paths = train_and_save(self.request, [self.signals], log=self.signals.log_line.emit,
-                                   trainer_ready=self._trainer_ready)
-            self.signals.succeeded.emit(paths[0])
-        except UserError as error:
-            self.signals.failed.emit(str(error), self._cancel or isinstance(error, TrainingCancelled))
-        except Exception as error:  # noqa: BLE001 - a bug must not end the app
-            traceback.print_exc()
-            self.signals.failed.emit(f"unexpected error: {type(error).__name__}: {error}", self._cancel)
+def run_training(request: TrainingRequest, job: Job) -> Path:
+    """The body of a training job: `train_and_save(request)`, reporting through `job`."""
+    progress = TrainingProgress(job, request.config.epochs)
+    return train_and_save(request, [progress], log=progress.log, trainer_ready=progress.trainer_ready)[0]
 
 
 class TrainingPage(QWizardPage):
-    run_started = Signal(object)  # the TrainingSignals of a run, just before its thread starts
+    run_started = Signal(object)  # the Job of a run, before it can report anything
 
     def __init__(self):
         super().__init__()
         self.setTitle("Training")
         self.setSubTitle("Training runs in the background; you can cancel and resume it.")
-        self.worker: TrainingThread | None = None
-        self.signals: TrainingSignals | None = None
+        self.runner = JobRunner(self, threads=1)
+        self.job: Job | None = None
         self.request: TrainingRequest | None = None
         self.result: Path | None = None
         self.state = "idle"  # idle, running, measuring, cancelled, failed, done
@@ -493,26 +507,23 @@ class TrainingPage(QWizardPage):
         wizard: TrainingWizard = self.wizard()
         self.plot.clear()
         self.log.clear()
-        self.start(wizard.training_request())
+        try:
+            request = wizard.training_request()
+        except UserError as error:  # settings no training can use
+            self.request = None
+            self._failed(str(error), False)
+            return
+        self.start(request)
 
     # --- running ----------------------------------------------------------------------------
 
     def start(self, request: TrainingRequest) -> None:
-        """Start (or resume) a run of `request` in a fresh thread."""
-        if self.worker is not None:
-            self.worker.wait()  # the last run's thread is past its final signal; let it end
+        """Start (or resume) a run of `request` as a job of this page's runner."""
         self.request = request
         self.result = None
-        self.plot.set_total_epochs(request.epochs)
+        self.plot.set_total_epochs(request.config.epochs)
         if request.resume and not self.plot.point_count():
             self._plot_saved_history(request.out)
-        self.signals = TrainingSignals()
-        self.signals.step.connect(self._step)
-        self.signals.epoch_done.connect(self._epoch_done)
-        self.signals.log_line.connect(self.log.appendPlainText)
-        self.signals.succeeded.connect(self._succeeded)
-        self.signals.failed.connect(self._failed)
-        self.worker = TrainingThread(request, self.signals)
         self._run_started, self._first_step = time.perf_counter(), None
         self.progress.setRange(0, 0)
         self.time_left.setText("")
@@ -520,12 +531,20 @@ class TrainingPage(QWizardPage):
         self.status.setText("Resuming from the last finished epoch…" if request.resume else "Reading the data…")
         self._set_buttons()
         self.completeChanged.emit()
-        self.run_started.emit(self.signals)
-        self.worker.start()
+        # keep_result: a run that had finished when Cancel came still delivers its checkpoint.
+        self.job = self.runner.start(
+            lambda job: run_training(request, job),
+            on_success=self._succeeded,
+            on_failure=lambda message: self._failed(message, self.job is not None and self.job.cancelled),
+            on_progress=self._step,
+            on_message=self._message,
+            keep_result=True,
+            before_start=self.run_started.emit,
+        )
 
     def cancel_training(self) -> None:
-        if self.worker is not None and self.state == "running":
-            self.worker.cancel()
+        if self.job is not None and self.state == "running":
+            self.job.cancel()
             self.status.setText("Cancelling after the current step…")
             self.cancel_button.setEnabled(False)
 
@@ -540,10 +559,9 @@ class TrainingPage(QWizardPage):
         return self.state in ("running", "measuring")
 
     def stop(self, msecs: int = 60000) -> None:
-        """Cancel a run in progress and wait for its thread (the wizard is closing)."""
-        if self.worker is not None:
-            self.worker.cancel()
-            self.worker.wait(msecs)
+        """Cancel a run in progress and wait for it to end (the wizard is closing); no callback
+        of this page runs afterwards."""
+        self.runner.shutdown(msecs)
 
     def _plot_saved_history(self, out: Path) -> None:
         card = resume_path_for(checkpoint_paths(out)[0]).with_suffix(".json")
@@ -554,25 +572,34 @@ class TrainingPage(QWizardPage):
         except (OSError, ValueError, AttributeError, KeyError, TypeError):
             pass  # the plot only misses the earlier epochs
 
-    # --- signals from the thread --------------------------------------------------------------
+    # --- news from the job --------------------------------------------------------------------
 
-    def _step(self, epoch: int, step: int, steps_per_epoch: int) -> None:
+    def _step(self, done: int, total: int) -> None:
+        """Step `done` (1-based) of the `total` steps of the whole run."""
         if self.state != "running":
             return
-        total = self.request.epochs * steps_per_epoch
-        done = (epoch - 1) * steps_per_epoch + step
+        epochs = self.request.config.epochs
+        steps_per_epoch = max(total // epochs, 1)
+        epoch, step = (done - 1) // steps_per_epoch + 1, (done - 1) % steps_per_epoch + 1
         now = time.perf_counter()
         if self._first_step is None:
             self._first_step = (now, done)
-            self.status.setText(f"Training: epoch {epoch} of {self.request.epochs}")
+            self.status.setText(f"Training: epoch {epoch} of {epochs}")
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        self.progress.setFormat(f"epoch {epoch}/{self.request.epochs} · step {step}/{steps_per_epoch} · %p%")
+        self.progress.setFormat(f"epoch {epoch}/{epochs} · step {step}/{steps_per_epoch} · %p%")
         started, first = self._first_step
         if done > first:
             # Wall time per step of this run, validation included; the first step is the baseline.
             per_step = (now - started) / (done - first)
             self.time_left.setText(f"about {format_seconds(per_step * (total - done))} left")
+
+    def _message(self, message: tuple) -> None:
+        kind, *content = message
+        if kind == "epoch":
+            self._epoch_done(*content)
+        elif kind == "log":
+            self.log.appendPlainText(*content)
 
     def _epoch_done(self, record: dict, total_epochs: int) -> None:
         self.plot.set_total_epochs(total_epochs)
@@ -615,7 +642,7 @@ class TrainingPage(QWizardPage):
             epochs = self.plot.series[("train", "elbo")]
             last = epochs[-1][0] if epochs else 0
             if self.can_resume():
-                self.status.setText(f"<b>Training cancelled</b> after epoch {last} of {self.request.epochs}. "
+                self.status.setText(f"<b>Training cancelled</b> after epoch {last} of {self.request.config.epochs}. "
                                     "It was saved: <b>Resume</b> continues from there (also after closing this window, "
                                     "by training to the same file again).")
             else:
@@ -647,7 +674,7 @@ class TrainingWizard(QWizard):
     def __init__(self, storage: AppStorage, base_checkpoint: str | Path | None = None, parent: QWidget | None = None,
                  request_options: dict | None = None):
         """`base_checkpoint` is offered for fine-tuning (the open model); `request_options`
-        are extra TrainingRequest fields (tests make evaluation cheap with them)."""
+        are TrainConfig fields the page does not show (tests make evaluation cheap with them)."""
         super().__init__(parent)
         self.setWindowTitle("New model")
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
@@ -663,23 +690,20 @@ class TrainingWizard(QWizard):
         self.resize(820, 680)
 
     def training_request(self) -> TrainingRequest:
-        """The request the settings describe."""
+        """The request the settings describe; its card records the CLI command that runs it again.
+        Raises UserError for settings no training can use."""
         source, report, settings = self.source_page, self.report_page.report, self.settings_page
-        return TrainingRequest(
+        config = TrainConfig(**{**settings.values(), **self.request_options})
+        request = TrainingRequest(
             domain=source.domain_name(),
             data=[Path(source.folder.text().strip())],
             out=settings.output(),
-            epochs=settings.epochs.value(),
-            beta=settings.beta.value(),
-            latent=settings.latent.value(),
-            contractive=settings.contractive.value(),
-            prior_components=settings.prior.value(),
-            holdout=report.holdout if report else (),
+            config=config,
+            holdout=tuple(report.holdout) if report else (),
             resume=settings.resume,
             init=source.init_checkpoint(),
-            command="Latent Forge: File → New model…",
-            **self.request_options,
         )
+        return replace(request, command=training_command(request))
 
     def reject(self) -> None:
         """Closing while training cancels the run (it stays resumable) before the window goes."""

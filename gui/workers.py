@@ -1,9 +1,11 @@
 """Slow work off the UI thread: a QRunnable whose progress, result and errors come back as signals.
 
-A job runs `function(job)`; the function may call `job.report(done, total)` and should stop
+A job runs `function(job)`; the function may call `job.report(done, total)`, send any other
+news with `job.send(message)` (a training run's epoch records and log lines), and should stop
 early when `job.cancelled` is true. A `UserError` fails the job with its one clear line; any
 other exception fails it too, with its type, and is printed to stderr, so the app keeps running
 whatever happens in a worker. `JobRunner` relays every signal to callbacks on the UI thread.
+This is the one way the GUI runs work off the UI thread.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from generators.core.errors import UserError
 class JobSignals(QObject):
     # Each carries the job, so one receiver on the UI thread can serve every job.
     progress = Signal(object, int, int)  # job, done, total
+    message = Signal(object, object)  # job, anything the function sends (`Job.send`)
     succeeded = Signal(object, object)  # job, result
     failed = Signal(object, str)  # job, message
     finished = Signal(object)  # job; always last
@@ -27,10 +30,15 @@ class JobSignals(QObject):
 class Job(QRunnable):
     """One unit of background work."""
 
-    def __init__(self, function: Callable[["Job"], Any]):
+    def __init__(self, function: Callable[["Job"], Any], keep_result: bool = False):
+        """`keep_result`: deliver the result even after `cancel()`, for work that cancelling
+        only cuts short and whose result still counts if it came anyway (a training run that
+        had already finished when Cancel was pressed). Otherwise a cancelled job's result is
+        dropped as stale."""
         super().__init__()
         self.setAutoDelete(False)  # Python owns it (JobRunner keeps it until `finished`)
         self.function = function
+        self.keep_result = keep_result
         self.signals = JobSignals()
         self.cancelled = False
 
@@ -40,10 +48,19 @@ class Job(QRunnable):
     def report(self, done: int, total: int) -> None:
         self.signals.progress.emit(self, done, total)
 
+    def send(self, message: Any) -> None:
+        """Pass `message` to the runner's `on_message` callback on the UI thread."""
+        self.signals.message.emit(self, message)
+
+    @property
+    def delivers(self) -> bool:
+        """Whether a result, if one comes, reaches `on_success`."""
+        return self.keep_result or not self.cancelled
+
     def run(self) -> None:
         try:
             result = self.function(self)
-            if not self.cancelled:
+            if self.delivers:
                 self.signals.succeeded.emit(self, result)
         except UserError as error:
             self.signals.failed.emit(self, str(error))
@@ -60,6 +77,7 @@ class _Callbacks:
     failure: Callable[[str], None] | None
     progress: Callable[[int, int], None] | None
     done: Callable[[], None] | None
+    message: Callable[[Any], None] | None = None
 
 
 class JobRunner(QObject):
@@ -81,18 +99,24 @@ class JobRunner(QObject):
         """True until every started job has finished and its callbacks have run."""
         return bool(self._jobs)
 
-    def start(self, function: Callable[[Job], Any], on_success=None, on_failure=None, on_progress=None, on_done=None) -> Job:
-        """Run `function(job)` on the pool; the callbacks run on the UI thread."""
+    def start(self, function: Callable[[Job], Any], on_success=None, on_failure=None, on_progress=None, on_done=None,
+              on_message=None, keep_result: bool = False, before_start: Callable[[Job], None] | None = None) -> Job:
+        """Run `function(job)` on the pool; the callbacks run on the UI thread. `before_start(job)`
+        runs here, before the job can emit anything (to connect more receivers to its signals);
+        `keep_result`: see `Job`."""
         if self.pool.activeThreadCount() == 0:
             self._retired.clear()
-        job = Job(function)
+        job = Job(function, keep_result)
         # The runner lives on the UI thread, so these queued connections deliver there.
         job.signals.succeeded.connect(self._succeeded)
         job.signals.failed.connect(self._failed)
         job.signals.progress.connect(self._progress)
+        job.signals.message.connect(self._message)
         job.signals.finished.connect(self._finished)
         was_busy = self.busy
-        self._jobs[job] = _Callbacks(on_success, on_failure, on_progress, on_done)
+        self._jobs[job] = _Callbacks(on_success, on_failure, on_progress, on_done, on_message)
+        if before_start is not None:
+            before_start(job)
         if not was_busy:
             self.busy_changed.emit(True)
         self.pool.start(job)
@@ -101,7 +125,7 @@ class JobRunner(QObject):
     @Slot(object, object)
     def _succeeded(self, job: Job, result: Any) -> None:
         callbacks = self._jobs.get(job)
-        if callbacks and callbacks.success and not job.cancelled:
+        if callbacks and callbacks.success and job.delivers:
             callbacks.success(result)
 
     @Slot(object, str)
@@ -115,6 +139,12 @@ class JobRunner(QObject):
         callbacks = self._jobs.get(job)
         if callbacks and callbacks.progress:
             callbacks.progress(done, total)
+
+    @Slot(object, object)
+    def _message(self, job: Job, message: Any) -> None:
+        callbacks = self._jobs.get(job)
+        if callbacks and callbacks.message:
+            callbacks.message(message)
 
     @Slot(object)
     def _finished(self, job: Job) -> None:

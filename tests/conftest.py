@@ -169,12 +169,12 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:  # narrow conv widths, restored afterwards
         patch.setattr(LevelsDomain, "model_channels", TINY_CHANNELS)
         weights, card = train_and_save(
-            TrainingRequest(
+            TrainingRequest.of(
                 domain="levels",
                 data=[folder],
                 out=root / "tiny",
                 epochs=1,
-                latent=4,
+                latent_size=4,
                 holdout=(HOLDOUT,),
                 eval_samples=20,
                 iwae_k=4,

@@ -19,6 +19,32 @@ from .conditions import ConditionSpace
 from .errors import UserError
 
 
+@dataclass(frozen=True)
+class DecodingOption:
+    """A setting a domain offers for turning decoder output into assets (music: how notes are
+    drawn). The CLI makes a flag of it and the GUI a control, both from this description."""
+
+    name: str  # a keyword: `note_temperature`; its flag is --note-temperature
+    help: str
+    default: Any
+    choices: tuple = ()  # the values allowed, when they are a fixed set
+    above: float | None = None  # numbers: the value must be greater than this...
+    at_most: float | None = None  # ...and at most this
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def check(self, value: Any) -> Any:
+        """The value, if this option allows it, else a UserError naming the option."""
+        if self.choices and value not in self.choices:
+            raise UserError(f"{self.flag} must be one of {', '.join(map(str, self.choices))}, got {value!r}")
+        if self.above is not None and not (self.above < value <= self.at_most):
+            raise UserError(f"{self.name.replace('_', ' ')} must be above {self.above:g} and at most "
+                            f"{self.at_most:g}, got {value}")
+        return value
+
+
 @dataclass
 class Split:
     """Items of one split: tensors (N, C, H, W), conditions (N, K) and a source name per item."""
@@ -47,6 +73,15 @@ class Domain(ABC):
     likelihood: str = ""
     write_formats: tuple[str, ...] = ()  # file extensions `write` understands, default first
     batch_formats: tuple[str, ...] = ()  # formats `write_batch` puts a whole batch into (a sheet, an animation)
+    read_formats: tuple[str, ...] = ()  # file extensions `read` understands (the GUI's Open… filter)
+    plays_audio: bool = False  # assets are sound: `write(asset, "x.wav")` renders them, the GUI offers Play
+    decoding_options: tuple[DecodingOption, ...] = ()  # settings of `from_output`, see `set_decoding`
+
+    # Training hooks, None when the domain has none. `augment(x, c, generator) -> (x, c)` varies a
+    # training batch (B, C, H, W) without changing its labels; `condition_critic(output, c)` is a
+    # differentiable loss (B,) of how far decoder output is from showing condition c (`--critic`).
+    augment = None
+    condition_critic = None
 
     @property
     @abstractmethod
@@ -64,9 +99,9 @@ class Domain(ABC):
 
     @abstractmethod
     def from_output(
-        self, output: torch.Tensor, temperature: float = 0.0, rng: torch.Generator | None = None, condition: list[str] | None = None
+        self, output: torch.Tensor, output_temperature: float = 0.0, rng: torch.Generator | None = None, condition: list[str] | None = None
     ) -> list:
-        """Decoder output (B, C', H, W) -> assets. temperature 0 takes the most likely value.
+        """Decoder output (B, C', H, W) -> assets. output_temperature 0 takes the most likely value.
         `condition`, when given, is the label list the output was decoded under; a domain may
         use it to keep the asset faithful to those labels."""
 
@@ -111,6 +146,30 @@ class Domain(ABC):
     @abstractmethod
     def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:
         """The data a checkpoint was trained on, split as its card records, for `eval`."""
+
+    def set_decoding(self, name: str, value: Any) -> None:
+        """Set one of `decoding_options` (checked); a name the domain does not offer is a UserError."""
+        options = {option.name: option for option in self.decoding_options}
+        if name not in options:
+            raise UserError(f"--{name.replace('_', '-')} does not apply to {self.name}")
+        self.decoding[name] = options[name].check(value)
+
+    @property
+    def decoding(self) -> dict[str, Any]:
+        """The current value of each decoding option, defaults until `set_decoding` changes one."""
+        if "_decoding" not in self.__dict__:
+            self._decoding = {option.name: option.default for option in self.decoding_options}
+        return self._decoding
+
+    def stitch_support(self) -> str:
+        """"" when items of this model can be stitched into longer ones (whole levels from
+        windows), else why not: the CLI's error line and the GUI's reason to offer no such page."""
+        return f"{self.name} models make single items; there is nothing to stitch"
+
+    def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
+        """This domain's part of `eval`: metrics of `samples` generated items (and of the held-out
+        data beside them), given the generic held-out `report`. Returns new rows; default none."""
+        return {}
 
     def from_tensor(self, x: torch.Tensor) -> list:
         """Items (B, C, H, W) as `to_tensor` makes them -> assets, exactly (the inverse of

@@ -41,22 +41,7 @@ def evaluate(generator: Generator, corpus: Corpus, iwae_k: int = 500, samples: i
     # Samples below come from the model's own prior: say which, since it changes them.
     report["sampling_prior"] = ("standard normal" if generator.prior is None else
                                 f"mixture fitted to the training codes, up to {generator.prior.components} components per condition")
-    if generator.domain.name == "levels":
-        from generators.levels.metrics import sample_report
-
-        report.update(sample_report(generator, corpus, samples, seed))
-    if generator.domain.name == "music":
-        from generators.music.metrics import STEPS, sample_report as music_report
-
-        report["negative_elbo_nats_per_frame"] = report["negative_elbo_nats"] / STEPS
-        report["iwae_nats_per_frame"] = report["iwae_nats"] / STEPS
-        report.update(music_report(generator, corpus, samples, seed))
-    if generator.domain.name == "images":
-        from generators.images.metrics import bits_per_dim_report, sample_report as image_report
-
-        channels, height, width = generator.domain.shape
-        report.update(bits_per_dim_report(report, channels * height * width))
-        report.update(image_report(generator, corpus, samples, seed))
+    report.update(generator.domain.sample_report(generator, corpus, report, samples, seed))
     return report
 
 

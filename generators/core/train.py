@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -39,32 +39,55 @@ from .vae import ConditionalVAE, VAEConfig, elbo_terms, posterior_means
 LR_SCHEDULES = ("constant", "cosine")
 
 
+def setting(default, flag: str, help: str, kind: str, label: str = "", bounds: tuple = (None, None), choices=()):
+    """A TrainConfig field with what the CLI flag, the wizard's control and the validation need.
+
+    kind: "whole" (an int), "number" (a finite float), "rate" (a finite float at least 0, of which the CLI and
+    the wizard ask above 0: a rate of 0 freezes the weights, which only tests want) or "choice".
+    bounds: inclusive (least, most), either None for no limit."""
+    return field(default=default, metadata={"flag": flag, "help": help, "kind": kind, "label": label or help,
+                                            "bounds": bounds, "choices": tuple(choices)})
+
+
+MAX_LATENT = 1024  # a latent size a card may claim (training and loading refuse larger)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 60
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    beta: float = 1.0  # weight of the KL term: >1 a smoother, more disentangled latent space
-    warmup_epochs: float = 5.0  # KL weight ramps from 0 to beta over this many epochs
-    free_bits: float = 0.0  # nats per latent dimension the KL is floored at in the loss
-    patience: int = 0  # stop after this many epochs without validation gain (0: never)
-    contractive: float = 0.0  # weight of the encoder Jacobian penalty ||d mu / d x||_F^2
-    critic: float = 0.0  # weight of the domain's condition critic on prior samples (0: off)
-    lr_schedule: str = "constant"  # "constant", or "cosine": decay to 0 over the run, step by step
-    seed: int = 0
+    """Every setting of a training run: the one source of the `train` flags, the wizard's fields
+    and the card's `training.config`."""
+
+    epochs: int = setting(60, "--epochs", "passes over the training data", "whole", "Epochs", (1, None))
+    batch_size: int = setting(64, "--batch-size", "items per optimiser step", "whole", "Batch size", (1, None))
+    learning_rate: float = setting(1e-3, "--lr", "Adam learning rate", "rate", "Learning rate", (0, None))
+    lr_schedule: str = setting("constant", "--lr-schedule", "constant, or cosine: decay the rate to 0 by the last "
+                               "epoch (steadier final weights)", "choice", "Schedule", choices=LR_SCHEDULES)
+    beta: float = setting(1.0, "--beta", "KL weight; above 1 gives a smoother latent space", "number",
+                          "KL weight (beta)", (0, None))
+    warmup_epochs: float = setting(5.0, "--warmup", "epochs of KL warm-up (the weight ramps from 0 to beta)",
+                                   "number", "KL warm-up epochs", (0, None))
+    free_bits: float = setting(0.0, "--free-bits", "nats per latent dimension kept free of KL pressure", "number",
+                               "Free bits", (0, None))
+    patience: int = setting(0, "--patience", "early-stopping patience in epochs (0: off)", "whole", "Patience",
+                            (0, None))
+    contractive: float = setting(0.0, "--contractive", "weight of a contractive penalty on the encoder's Jacobian, "
+                                 "for a smoother latent space", "number", "Contractive weight", (0, None))
+    critic: float = setting(0.0, "--critic", "weight of the domain's condition critic on prior samples "
+                            "(music: the mode); 0: off", "number", "Critic weight", (0, None))
+    latent_size: int = setting(32, "--latent", "latent size", "whole", "Latent size", (1, MAX_LATENT))
+    prior_components: int = setting(0, "--prior-components", "after training, fit a mixture prior of up to K "
+                                    "components per condition to the training codes and sample from it (0: the "
+                                    "standard normal prior)", "whole", "Prior components", (0, 256))
+    seed: int = setting(0, "--seed", "seed of the weights, batches and noise", "whole", "Seed", (0, 2**63 - 1))
+    eval_samples: int = setting(1000, "--eval-samples", "samples for the card's metrics", "whole", "Eval samples",
+                                (1, None))
+    iwae_k: int = setting(500, "--iwae-k", "importance samples for the card's IWAE bound", "whole", "IWAE samples",
+                          (1, None))
 
     def __post_init__(self):
         """Refuse settings no training can use, with one line naming the setting."""
-        whole = {"epochs": 1, "batch_size": 1, "patience": 0}
-        for name, least in whole.items():
-            if getattr(self, name) < least:
-                raise UserError(f"{name.replace('_', ' ')} must be at least {least}, got {getattr(self, name)}")
-        for name in ("learning_rate", "beta", "warmup_epochs", "free_bits", "contractive", "critic"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):  # learning rate 0 freezes the weights
-                raise UserError(f"{name.replace('_', ' ')} must be a number of at least 0, got {value}")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise UserError(f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+        for spec in fields(self):
+            check_setting(spec, getattr(self, spec.name))
 
     def learning_rate_at(self, step: int, total_steps: int) -> float:
         """The rate for 0-based optimiser step `step` of `total_steps`. A function of the step
@@ -75,6 +98,29 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def check_setting(spec: Field, value):
+    """`value` if the TrainConfig field `spec` allows it, else a UserError naming the setting."""
+    name, meta = spec.name.replace("_", " "), spec.metadata
+    least, most = meta["bounds"]
+    if meta["kind"] == "choice":
+        if value not in meta["choices"]:
+            raise UserError(f"{name} must be one of {', '.join(meta['choices'])}, got {value!r}")
+        return value
+    if meta["kind"] == "whole":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(f"{name} must be a whole number, got {value!r}")
+        if most is not None and not least <= value <= most:
+            raise UserError(f"{name} must be between {least} and {most}, got {value}")
+        if least is not None and value < least:
+            raise UserError(f"{name} must be at least {least}, got {value}")
+        return value
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise UserError(f"{name} must be a number{' of at least 0' if least == 0 else ''}, got {value}")
+    if least is not None and value < least:
+        raise UserError(f"{name} must be a number of at least {least}, got {value}")
+    return value
 
 
 @dataclass

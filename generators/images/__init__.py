@@ -1,4 +1,2 @@
-"""The images wing: everything only images models need. See `domain.py` for the Domain."""
-from .domain import ImagesDomain
-
-__all__ = ["ImagesDomain"]
+"""The images wing: RGBA icons, their files, the discretised logistic likelihood, the
+classifier and the image metrics. The Domain is in `domain.py`."""

@@ -38,6 +38,7 @@ class ImagesDomain(Domain):
     name = "images"
     likelihood = "logistic"
     write_formats = ("png", "gif", "apng")  # one item per file (a one-frame animation is valid)
+    read_formats = ("png", "jpg", "jpeg", "gif", "webp")  # what `read_image` opens (Pillow, bomb-guarded)
     batch_formats = ("sheet", "gif", "apng")  # a whole batch in one file: a sprite sheet or an animation
     # 64 -> 32 -> 16 -> 8 -> 4: a 4×4×128 bottleneck (one entry per halving after the stem).
     # Narrow at full resolution, where a CPU pays most per channel: (32, 64, ...) trained at
@@ -70,14 +71,14 @@ class ImagesDomain(Domain):
     def from_output(
         self,
         output: torch.Tensor,
-        temperature: float = 0.0,
+        output_temperature: float = 0.0,
         rng: torch.Generator | None = None,
         condition: list[str] | None = None,
     ) -> list[Picture]:
         """Decoder output (B, 8, 64, 64) -> pictures. Temperature 0 takes each value's
         logistic mean (clamped, rounded to 8 bits); above 0 each value is drawn from the
-        logistic with its scale times `temperature`, seeded by `rng`."""
-        values = get_likelihood(self.likelihood).sample(output.float(), temperature, rng)  # (B, 4, 64, 64) on the 8-bit grid
+        logistic with its scale times `output_temperature`, seeded by `rng`."""
+        values = get_likelihood(self.likelihood).sample(output.float(), output_temperature, rng)  # (B, 4, 64, 64) on the 8-bit grid
         return self.from_tensor(values)
 
     def from_tensor(self, x: torch.Tensor) -> list[Picture]:
@@ -123,6 +124,13 @@ class ImagesDomain(Domain):
 
     def encoding_note(self, picture: Picture) -> str | None:
         return "; ".join(picture.notes) if picture.notes else None
+
+    def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
+        """Bounds in bits per dimension (the unit of the image literature), then the sample metrics."""
+        from .metrics import bits_per_dim_report, sample_report
+
+        channels, height, width = self.shape
+        return bits_per_dim_report(report, channels * height * width) | sample_report(generator, corpus, samples, seed)
 
     def to_card(self) -> dict:
         return {"groups": [{"name": name, "labels": list(labels)} for name, labels in self.groups], "size": SIZE, "channels": "RGBA"}

@@ -1,4 +1,2 @@
-"""The levels wing: everything only levels models need. See `domain.py` for the Domain."""
-from .domain import LevelsDomain
-
-__all__ = ["LevelsDomain"]
+"""The levels wing: tile maps from VGLC files, their decoding, Tiled export, stitching into
+whole levels, the playability agents and the level metrics. The Domain is in `domain.py`."""

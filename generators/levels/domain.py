@@ -168,6 +168,8 @@ def single_screen_size(levels: list[Level]) -> tuple[int, int] | None:
     return (height, width) if width <= 2 * height else None
 
 
+SEAM_OVERLAP = 6  # columns a stitched window shares with the one before it (`stitch.StitchConfig.overlap`)
+
 class LevelsDomain(Domain):
     """Tile-map levels of one or more VGLC games sharing one tile vocabulary.
 
@@ -178,6 +180,7 @@ class LevelsDomain(Domain):
     name = "levels"
     likelihood = "categorical"
     write_formats = ("txt", "png", "tmj", "tmx")
+    read_formats = ("txt",)  # VGLC text levels
 
     def __init__(
         self,
@@ -285,19 +288,19 @@ class LevelsDomain(Domain):
     def from_output(
         self,
         output: torch.Tensor,
-        temperature: float = 0.0,
+        output_temperature: float = 0.0,
         rng: torch.Generator | None = None,
         condition: list[str] | None = None,
     ) -> list[Level]:
         """Logits (B, T, H, W) -> levels.
 
         Without a condition this is a plain conversion: the most likely tile per cell, or with
-        temperature > 0 a tile drawn from softmax(logits / temperature). With a condition (the
+        output_temperature > 0 a tile drawn from softmax(logits / output_temperature). With a condition (the
         label list a model was asked for) decoding is condition-faithful: labels that are off
         never appear, labels that are on appear, and pipes are whole (`level_decoding`)."""
-        scaled = output / temperature if temperature > 0 else output
+        scaled = output / output_temperature if output_temperature > 0 else output
         log_probs = torch.log_softmax(scaled.float(), dim=1)
-        if temperature > 0:
+        if output_temperature > 0:
             if condition is not None:
                 log_probs = log_probs + self._mask(condition)[None, :, None, None]
             probs = log_probs.exp().movedim(1, -1)  # (B, H, W, T)
@@ -308,7 +311,7 @@ class LevelsDomain(Domain):
             return [self.level_from_indices(grid) for grid in idx]
         wanted = self.wanted_presence(condition)
         lp = log_probs.numpy()
-        grids = [constrained_grid(lp[i], self.legend, wanted, sampled=idx[i] if temperature > 0 else None) for i in range(len(idx))]
+        grids = [constrained_grid(lp[i], self.legend, wanted, sampled=idx[i] if output_temperature > 0 else None) for i in range(len(idx))]
         targets = self.count_targets(condition)
         if targets:
             grids = [fit_counts(grid, lp[i], targets, self._counted_any) for i, grid in enumerate(grids)]
@@ -436,6 +439,21 @@ class LevelsDomain(Domain):
     def _mirrored(x: torch.Tensor, c: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         flip = torch.rand(len(x), generator=generator) < 0.5  # (B,)
         return torch.where(flip[:, None, None, None], x.flip(3), x), c
+
+    def stitch_support(self) -> str:
+        """"" when whole levels can be stitched from this model's windows (`stitch`), else why not."""
+        if self.whole_levels:
+            return "this model makes whole single-screen levels; there are no windows to stitch"
+        if self.width < 2 * SEAM_OVERLAP:
+            return f"its windows are {self.width} columns wide; stitching needs at least {2 * SEAM_OVERLAP}"
+        if not any("solid" in (t.lower() for t in tags) for tags in self.legend.values()):
+            return "its tiles have no solid ground to stand on"
+        return ""
+
+    def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
+        from .metrics import sample_report
+
+        return sample_report(generator, corpus, samples, seed)
 
     def encoding_note(self, level: Level) -> str | None:
         if self.whole_levels:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .stitch import StitchConfig, sample_long_level, window_count
+from .long_level import sample_long_level
+from .stitch import StitchConfig, window_count
 from .domain import level_folders, read_level
 
 METRICS = ("linearity", "leniency", "density")

@@ -27,7 +27,7 @@ import torch
 from generators.core import latent as latent_ops
 from generators.core.errors import UserError
 from .decoding import constrained_grid
-from .domain import Level
+from .domain import SEAM_OVERLAP, Level
 
 MIN_LENGTH, MAX_LENGTH = 50, 1000
 START_COLUMNS = 3  # flat ground the player starts on
@@ -39,7 +39,7 @@ MAX_CLIMB = 4  # tiles Mario can jump up; the ground never steps more than this 
 class StitchConfig:
     """How windows are matched at seams."""
 
-    overlap: int = 6  # columns window k+1 must agree with window k on, then dropped
+    overlap: int = SEAM_OVERLAP  # columns window k+1 must agree with window k on, then dropped
     candidates: int = 16  # latents tried around z_k (z_k itself is the first)
     spread: float = 0.6  # standard deviation of the candidates around z_k
     steps: int = 4  # Adam steps on the best candidate
@@ -78,17 +78,9 @@ class LongLevel:
 
 
 def stitch_support(domain) -> str:
-    """"" when whole levels can be stitched from this domain's windows, else why not (for
-    the CLI's error line and the GUI's disabled panel)."""
-    if getattr(domain, "name", None) != "levels":
-        return "whole levels are stitched from level models only"
-    if getattr(domain, "whole_levels", False):
-        return "this model makes whole single-screen levels; there are no windows to stitch"
-    if domain.width < 2 * StitchConfig().overlap:
-        return f"its windows are {domain.width} columns wide; stitching needs at least {2 * StitchConfig().overlap}"
-    if not any("solid" in (t.lower() for t in tags) for tags in domain.legend.values()):
-        return "its tiles have no solid ground to stand on"
-    return ""
+    """"" when whole levels can be stitched from this level domain's windows, else why not
+    (`LevelsDomain.stitch_support`, which the CLI and the GUI ask)."""
+    return domain.stitch_support()
 
 
 def check_length(length: int) -> int:
@@ -327,30 +319,11 @@ def window_labels(generator, condition, count: int) -> list[list[str]]:
 def compose_level(generator, latents: np.ndarray, condition=None, length: int | None = None,
                   config: StitchConfig = StitchConfig(), seed: int = 0, progress: Callable | None = None) -> LongLevel:
     """A level from window latents (n, D), seams matched; `length` defaults to what n windows
-    cover. `condition` is one label list for every window or a list per window. The GUI's
-    morph along a level calls this with `morph_latents`."""
+    cover. `condition` is one label list for every window or a list per window. `long_level.morph_long_level`
+    calls this with `morph_latents`."""
     domain = generator.domain
     latents = np.asarray(latents, np.float32).reshape(-1, generator.latent_size)
     full = domain.width + (len(latents) - 1) * (domain.width - config.overlap)
     length = full if length is None else min(int(length), full)
     stitcher = Stitcher(generator, window_labels(generator, condition, len(latents)), length, config, seed, progress)
     return stitcher.compose(latents)
-
-
-def sample_long_level(generator, length: int, seed: int, condition=None, temperature: float = 1.0,
-                      playable: bool = False, budget: int = 24, config: StitchConfig = StitchConfig(),
-                      progress: Callable | None = None) -> LongLevel:
-    """One level of `length` columns from `seed`. With `playable`, a level the agent cannot
-    finish is repaired by a bounded latent search (`level_playable`), at most `budget`
-    extra compositions; `result.playable` says whether it worked."""
-    length = check_length(length)
-    if not 0.0 <= temperature <= 10.0:
-        raise UserError(f"temperature must be between 0 and 10, got {temperature}")
-    count = window_count(length, generator.domain.width, config.overlap)
-    bases = seed_latents(generator, seed, count, temperature)
-    stitcher = Stitcher(generator, window_labels(generator, condition, count), length, config, seed, progress)
-    if not playable:
-        return stitcher.compose(bases)
-    from .playable import repair
-
-    return repair(stitcher, bases, budget=budget, seed=seed)

@@ -1,4 +1,2 @@
-"""The music wing: everything only music models need. See `domain.py` for the Domain."""
-from .domain import MusicDomain
-
-__all__ = ["MusicDomain"]
+"""The music wing: piano rolls, MIDI and WAV files, the synthesiser, the JSB benchmark and the
+music metrics. The Domain is in `domain.py`."""

@@ -21,6 +21,7 @@ from generators.core.domain import Corpus, Domain, Split
 from generators.core.errors import AssetError, UserError
 from generators.core.fileio import write_bytes_atomic, write_png_atomic
 from .data import HOLDOUT_EVERY, Piece, is_holdout, load_pieces, piece_windows, window_modes
+from .options import DECODING_OPTIONS, SAMPLING
 from .roll import KEYS, LOWEST, STEPS, Clip, consistent, estimate_key, key_profiles
 
 MODES = ("major", "minor")
@@ -29,7 +30,6 @@ DEFAULT_STYLES = ("chorale", "folk", "fiddle")
 # How a generated clip of each style sounds when exported: (tempo in BPM, GM program).
 STYLE_SOUND = {"chorale": (80.0, 19), "folk": (100.0, 73), "fiddle": (116.0, 40)}  # organ, flute, fiddle
 TRANSPOSE = (-6, 5)  # semitones of random transposition in training, kept inside A0..C8
-SAMPLING = ("count", "threshold", "bernoulli")  # how decoder probabilities become notes; first is the default
 
 
 COUNT_FLOOR = 0.1  # "count" decoding never plays a key the model gives less than this
@@ -57,13 +57,13 @@ class MusicDomain(Domain):
     # and every filter hears every key at once, which is what chords need.
     model_channels = (128, 256, 256)
     model_layout = "sequence"
+    read_formats = ("mid", "midi", "kar")
+    plays_audio = True
+    decoding_options = DECODING_OPTIONS
 
     def __init__(self, styles: tuple[str, ...] = DEFAULT_STYLES, stride: int = 16):
         self.styles = tuple(styles)
         self.stride = stride
-        self.sampling = SAMPLING[0]  # see SAMPLING and `from_output`
-        self.note_temperature = 1.0  # for bernoulli sampling: sigmoid(logits / temperature)
-        self.four_tracks = False  # write .mid (and FluidSynth .wav) with one track per voice
         self.synth = "auto"  # .wav: "auto" (FluidSynth if installed), "fluidsynth" or "builtin"
         self._conditions = ConditionSpace(
             (ConditionGroup("style", self.styles, exclusive=True), ConditionGroup("mode", MODES, exclusive=True))
@@ -90,7 +90,7 @@ class MusicDomain(Domain):
     def from_output(
         self,
         output: torch.Tensor,
-        temperature: float = 0.0,
+        output_temperature: float = 0.0,
         rng: torch.Generator | None = None,
         condition: list[str] | None = None,
     ) -> list[Clip]:
@@ -101,21 +101,21 @@ class MusicDomain(Domain):
           thins chorales out; the count keeps the step's expected polyphony.
         - "threshold": every cell whose probability is above 0.5 (the factorised mode).
         - "bernoulli": each cell drawn from Bernoulli(sigmoid(logits / note_temperature)).
-        A temperature above 0 passed here always draws (with `rng`). Without an rng the draw
+        A output_temperature above 0 passed here always draws (with `rng`). Without an rng the draw
         is seeded from the logits themselves, so the same latent always gives the same notes.
         Onsets count only where a key is active, and a key that starts sounding has one."""
         output = output.float()
-        if temperature == 0 and self.sampling == "bernoulli":
-            temperature = self.note_temperature
+        if output_temperature == 0 and self.decoding["sampling"] == "bernoulli":
+            output_temperature = self.decoding["note_temperature"]
             if rng is None:
                 digest = hashlib.sha256(output.numpy().tobytes()).digest()
                 rng = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
-        if temperature > 0:
-            probs = torch.sigmoid(output / temperature)
+        if output_temperature > 0:
+            probs = torch.sigmoid(output / output_temperature)
             cells = torch.bernoulli(probs, generator=rng).numpy() > 0.5
         else:
             cells = output.numpy() > 0.0  # sigmoid(logit) > 0.5
-            if self.sampling == "count":
+            if self.decoding["sampling"] == "count":
                 cells[:, 0] = expected_count_notes(torch.sigmoid(output[:, 0]).numpy())
         tempo, program = STYLE_SOUND.get(self._style_of(condition), (100.0, 0))
         clips = []
@@ -153,11 +153,11 @@ class MusicDomain(Domain):
         if ext == "mid":
             from .midi import midi_bytes
 
-            write_bytes_atomic(path, midi_bytes(clip, self.four_tracks))
+            write_bytes_atomic(path, midi_bytes(clip, self.decoding["four_tracks"]))
         elif ext == "wav":
             from .audio import render_wav
 
-            write_bytes_atomic(path, render_wav(clip, self.synth, self.four_tracks))
+            write_bytes_atomic(path, render_wav(clip, self.synth, self.decoding["four_tracks"]))
         else:
             write_png_atomic(path, self.render(clip))
         return [path]
@@ -176,6 +176,14 @@ class MusicDomain(Domain):
 
     def encoding_note(self, clip: Clip) -> str | None:
         return ("dropped " + "; ".join(clip.dropped)) if clip.dropped else None
+
+    def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
+        """Per-frame bounds (the unit of the music literature), then the sample metrics."""
+        from .metrics import STEPS, sample_report
+
+        rows = {key.replace("_nats", "_nats_per_frame"): report[key] / STEPS
+                for key in ("negative_elbo_nats", "iwae_nats") if key in report}
+        return rows | sample_report(generator, corpus, samples, seed)
 
     def to_card(self) -> dict:
         return {"styles": list(self.styles), "stride": self.stride, "steps": STEPS, "keys": KEYS, "lowest_midi": LOWEST}

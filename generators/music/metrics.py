@@ -82,12 +82,12 @@ def reconstruction_f1(generator, corpus, batch: int = 128) -> dict[str, float]:
 
 def decoded_planes(domain, logits, labels: list[str], sampling: str) -> np.ndarray:
     """Clips the domain decodes from `logits` with a given sampling rule: (B, 2, T, K) 0/1."""
-    saved = domain.sampling
+    saved = domain.decoding["sampling"]
     try:
-        domain.sampling = sampling
+        domain.set_decoding("sampling", sampling)
         clips = domain.from_output(logits, condition=labels)
     finally:
-        domain.sampling = saved
+        domain.set_decoding("sampling", saved)
     return np.stack([clip.planes() for clip in clips]).astype(np.float32)
 
 
@@ -118,15 +118,15 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
     combos = [(s, m) for s in domain.styles for m in ("major", "minor")]
     per = max(samples // len(combos), 1)
     report: dict = {"reconstruction_notes": reconstruction_f1(generator, corpus), "samples": per * len(combos),
-                    "decoding": domain.sampling}
+                    "decoding": domain.decoding["sampling"]}
     shipped, threshold = [], []
     for i, (style, mode) in enumerate(combos):
         z = np.stack([generator.latent_for_seed(seed + i * per + j, 1.0, [style, mode]) for j in range(per)])
         out = generator.decode_output(z, [style, mode])
-        shipped.append((style, mode, decoded_planes(domain, out, [style, mode], domain.sampling)))
+        shipped.append((style, mode, decoded_planes(domain, out, [style, mode], domain.decoding["sampling"])))
         threshold.append((style, mode, decoded_planes(domain, out, [style, mode], "threshold")))
     report.update(conditional_accuracy(domain, shipped))
-    if domain.sampling != "threshold":
+    if domain.decoding["sampling"] != "threshold":
         report["threshold_decoding"] = conditional_accuracy(domain, threshold)
     clips = [planes for _, _, planes in shipped]
     train = corpus.train.x

@@ -58,8 +58,8 @@ def test_a_condition_with_few_items_gets_fewer_components():
 
 def test_training_with_prior_components_ships_a_prior_the_generator_samples_from(game_folder, tmp_path):
     weights, _ = train_and_save(
-        TrainingRequest(domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent=4,
-                        eval_samples=10, iwae_k=2, prior_components=3),
+        TrainingRequest.of("levels", [game_folder], tmp_path / "m", epochs=1, latent_size=4, eval_samples=10, iwae_k=2,
+                           prior_components=3),
         log=lambda message: None,
     )
     ckpt = load_checkpoint(weights)
@@ -91,7 +91,7 @@ def test_prior_components_out_of_range_are_refused(game_folder, tmp_path):
     from generators.core.errors import UserError
 
     with pytest.raises(UserError, match="prior components must be between 0 and 256"):
-        train_and_save(TrainingRequest(domain="levels", data=[game_folder], out=tmp_path / "m", prior_components=-1),
+        train_and_save(TrainingRequest.of("levels", [game_folder], tmp_path / "m", prior_components=-1),
                        log=lambda message: None)
 
 

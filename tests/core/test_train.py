@@ -200,7 +200,8 @@ def test_train_and_save_removes_its_resume_state_when_done(tiny_checkpoint):
 
 
 def test_resume_without_a_resume_file_is_a_clear_error(game_folder, tmp_path):
-    request = TrainingRequest(domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent=4, resume=True)
+    request = TrainingRequest.of(domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent_size=4,
+                                 resume=True)
     with pytest.raises(UserError, match="nothing to resume"):
         train_and_save(request, log=lambda message: None)
     assert not (tmp_path / "m.safetensors").exists()

@@ -73,8 +73,8 @@ def test_a_run_killed_mid_training_resumes_from_its_last_epoch(game_folder, tmp_
 def test_fine_tuning_records_its_lineage(game_folder, tiny_checkpoint, tmp_path):
     parent = load_checkpoint(tiny_checkpoint).card
     weights, card_path = train_and_save(
-        TrainingRequest(domain="levels", data=[game_folder], out=tmp_path / "child", epochs=1,
-                        init=str(tiny_checkpoint), eval_samples=10, iwae_k=2, command="fine-tune"),
+        TrainingRequest.of(domain="levels", data=[game_folder], out=tmp_path / "child", epochs=1,
+                           init=str(tiny_checkpoint), eval_samples=10, iwae_k=2, command="fine-tune"),
         log=lambda message: None,
     )
     card = json.loads(card_path.read_text())
@@ -91,7 +91,8 @@ def test_fine_tuning_a_model_of_another_domain_is_refused(game_folder, tiny_chec
     from generators.core.errors import CheckpointError
 
     with pytest.raises(CheckpointError, match="levels model, not a music model"):
-        train_and_save(TrainingRequest(domain="music", data=[game_folder], out=tmp_path / "x", init=str(tiny_checkpoint)),
+        train_and_save(TrainingRequest.of(domain="music", data=[game_folder], out=tmp_path / "x",
+                                          init=str(tiny_checkpoint)),
                        log=lambda message: None)
 
 
@@ -115,8 +116,8 @@ def test_bad_files_in_the_data_are_reported_per_file_and_skipped(game_folder, tm
     (game_folder / "narrow.txt").write_text("-----\n" * 13 + "XXXXX\n")
     lines = []
     weights, card_path = train_and_save(
-        TrainingRequest(domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent=4,
-                        eval_samples=10, iwae_k=2),
+        TrainingRequest.of(domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent_size=4,
+                           eval_samples=10, iwae_k=2),
         log=lines.append,
     )
     skipped = json.loads(card_path.read_text())["data"]["skipped"]
@@ -142,15 +143,16 @@ def test_a_folder_with_no_usable_level_is_one_clear_error(tmp_path, legend):
     ("beta", -1.0, "beta must be a number of at least 0"),
     ("contractive", -0.5, "contractive must be a number of at least 0"),
     ("free_bits", float("nan"), "free bits must be a number of at least 0"),
-    ("warmup", -2.0, "warmup epochs must be a number of at least 0"),
+    ("warmup_epochs", -2.0, "warmup epochs must be a number of at least 0"),
     ("patience", -1, "patience must be at least 0"),
-    ("latent", 5000, "latent size must be between 1 and 1024"),
+    ("latent_size", 5000, "latent size must be between 1 and 1024"),
 ])
 def test_impossible_settings_are_refused_before_the_data_is_read(tmp_path, setting, value, fragment):
     from generators.core.errors import UserError
 
-    request = TrainingRequest(domain="levels", data=[tmp_path / "no-such-folder"], out=tmp_path / "m", **{setting: value})
     with pytest.raises(UserError, match=fragment):  # not "data folder does not exist": checked first
+        request = TrainingRequest.of(domain="levels", data=[tmp_path / "no-such-folder"], out=tmp_path / "m",
+                                     **{setting: value})
         train_and_save(request, log=lambda message: None)
     assert files_under(tmp_path) == []
 
@@ -182,5 +184,6 @@ def test_a_critic_for_a_domain_without_one_is_refused_before_the_data_is_read(tm
     from generators.core.errors import UserError
 
     with pytest.raises(UserError, match="the levels domain has no condition critic"):
-        train_and_save(TrainingRequest(domain="levels", data=[tmp_path / "not-read"], out=tmp_path / "m", critic=1.0),
+        train_and_save(TrainingRequest.of(domain="levels", data=[tmp_path / "not-read"], out=tmp_path / "m",
+                                          critic=1.0),
                        log=lambda message: None)

@@ -17,7 +17,8 @@ pytest.importorskip("pytestqt")
 from conftest import REPO_ROOT, run_cli  # noqa: E402
 from test_gui import WAIT_MS, errors, make_window, settings, wait_idle  # noqa: E402,F401 - shared fixtures
 
-from generators.levels.stitch import StitchConfig, compose_level, morph_latents, sample_long_level, window_count  # noqa: E402
+from generators.levels.long_level import sample_long_level  # noqa: E402
+from generators.levels.stitch import StitchConfig, compose_level, morph_latents, window_count  # noqa: E402
 from generators.levels.domain import LevelsDomain  # noqa: E402
 from generators.levels.stitch import stitch_support  # noqa: E402
 from gui.long_level_panel import PATH_COLOUR, LongLevelPanel, draw_path  # noqa: E402
@@ -236,7 +237,7 @@ def test_a_failing_level_shows_an_error_and_the_app_keeps_running(qtbot, view, p
     def broken(*args, **kwargs):
         raise UserError("no level today")
 
-    monkeypatch.setattr(module, "sample_long_level", broken)
+    monkeypatch.setattr(module.long_level, "make_long_level", broken)
     panel.generate()
     qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
     assert errors == [("Cannot make the level", "no level today")]

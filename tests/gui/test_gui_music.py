@@ -1,17 +1,20 @@
 """The music tab's audio transport through pytest-qt: Play writes the preview to a WAV at the
 chosen tempo in a worker and hands it to the player (a recording stand-in, so no audio device
-is needed); without audio the button is disabled and says why; levels has no transport."""
+is needed); without audio the button is disabled and says why; levels has no transport. The
+music tab shows a control per decoding option, and changing one decodes the grid again."""
 from __future__ import annotations
 
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox  # noqa: E402
 
 from gui import audio_transport  # noqa: E402
 from gui.audio_transport import AudioUnavailable  # noqa: E402
@@ -148,5 +151,46 @@ def test_failed_render_goes_to_the_status_bar(qtbot, settings, errors, tiny_chec
         qtbot.waitUntil(lambda: transport.play_button.text() == "Play", timeout=20000)
         assert "Cannot play audio" in window.statusBar().currentMessage()
         assert transport.player.sources() == [] and errors == []
+    finally:
+        window.close()
+
+
+def test_music_tab_has_a_control_per_decoding_option_and_changing_one_decodes_again(
+        qtbot, settings, errors, tiny_checkpoint, music_checkpoint, players):
+    window = open_window(qtbot, settings, tiny_checkpoint, music_checkpoint)
+    try:
+        assert window.views["levels"].controls.decoding == {}  # levels offers no decoding option
+        view = window.views["music"]
+        generator, domain = view.generator, view.generator.domain
+        options = {option.name: option for option in domain.decoding_options}
+        controls = view.controls.decoding
+        assert set(controls) == set(options) == {"sampling", "note_temperature", "four_tracks"}
+        sampling, temperature, tracks = controls["sampling"], controls["note_temperature"], controls["four_tracks"]
+        assert isinstance(sampling, QComboBox) and isinstance(tracks, QCheckBox) and isinstance(temperature, QDoubleSpinBox)
+        assert tuple(sampling.itemData(i) for i in range(sampling.count())) == options["sampling"].choices
+        assert sampling.currentData() == options["sampling"].default and not tracks.isChecked()
+        assert options["note_temperature"].above < temperature.minimum() and temperature.maximum() == 10.0
+        assert temperature.value() == options["note_temperature"].default
+        assert all(box.toolTip() for box in controls.values())
+
+        latents = [item.latent.copy() for item in view.items]
+        undo_steps = view.undo_stack.count()
+        sampling.setCurrentIndex(sampling.findData("threshold"))
+        assert domain.decoding["sampling"] == "threshold"
+        qtbot.waitUntil(lambda: view.undo_stack.count() == undo_steps + 1, timeout=20000)
+        wait_idle(qtbot, view)
+        # The same items, decoded again under the new setting (grid and preview).
+        assert all(np.array_equal(item.latent, z) for item, z in zip(view.items, latents))
+        expected = generator.decode(np.stack(latents), list(view.context.labels))
+        assert all(np.array_equal(item.pixels, domain.render(clip)) for item, clip in zip(view.items, expected))
+        shown = generator.decode(view.preview.latent()[None], list(view.context.labels))[0]
+        assert np.array_equal(domain.render(view.preview.asset), domain.render(shown))
+
+        tracks.setChecked(True)
+        assert domain.decoding["four_tracks"] is True
+        temperature.setValue(0.5)
+        assert domain.decoding["note_temperature"] == 0.5
+        wait_idle(qtbot, view)
+        assert errors == []
     finally:
         window.close()

@@ -5,6 +5,8 @@ no dialog is ever left to block (QMessageBox is patched)."""
 from __future__ import annotations
 
 import json
+import shlex
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -18,12 +20,13 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from conftest import HOLDOUT, TINY_CHANNELS  # noqa: E402
 from generators.core.checkpoint import load_checkpoint  # noqa: E402
+from generators.core.train import TrainConfig  # noqa: E402
 from generators.levels.domain import LevelsDomain  # noqa: E402
 from gui.domain_view import DomainView  # noqa: E402
 from gui.loss_plot import TERMS, LossPlot  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 from gui.storage import AppStorage  # noqa: E402
-from gui.training_wizard import TrainingWizard  # noqa: E402
+from gui.training_wizard import WIZARD_SETTINGS, TrainingWizard  # noqa: E402
 
 WAIT_MS = 60000
 CHEAP = {"eval_samples": 20, "iwae_k": 4}
@@ -78,9 +81,9 @@ def to_training(qtbot, wizard: TrainingWizard, epochs: int, out: Path) -> None:
     assert wizard.report_page.isComplete(), wizard.report_page.error
     wizard.next()
     settings = wizard.settings_page
-    settings.epochs.setValue(epochs)
-    if settings.latent.isEnabled():  # fine-tuning keeps the parent's size
-        settings.latent.setValue(4)
+    settings.controls["epochs"].setValue(epochs)
+    if settings.controls["latent_size"].isEnabled():  # fine-tuning keeps the parent's size
+        settings.controls["latent_size"].setValue(4)
     settings.out.setText(str(out))
     wizard.next()
     assert wizard.currentPage() is wizard.training_page
@@ -89,7 +92,7 @@ def to_training(qtbot, wizard: TrainingWizard, epochs: int, out: Path) -> None:
 def wait_finished(qtbot, wizard: TrainingWizard) -> None:
     page = wizard.training_page
     qtbot.waitUntil(lambda: page.state in ("done", "failed", "cancelled"), timeout=WAIT_MS)
-    page.worker.wait(WAIT_MS)
+    qtbot.waitUntil(lambda: not page.runner.busy, timeout=WAIT_MS)  # the job has finished too
 
 
 def test_the_data_report_lists_labels_held_out_items_and_every_skipped_file(qtbot, storage, game_folder, dialogs):
@@ -128,15 +131,15 @@ def test_a_folder_without_usable_data_says_why_and_lets_the_user_go_back(qtbot, 
 
 
 class _Probe(QObject):
-    """Records progress signals on the UI thread."""
+    """Records a training job's progress signals (done, total steps of the run) on the UI thread."""
 
     def __init__(self):
         super().__init__()
-        self.steps: list[tuple[int, int, int]] = []
+        self.steps: list[tuple[int, int]] = []
 
-    @Slot(int, int, int)
-    def step(self, epoch, step, per_epoch):
-        self.steps.append((epoch, step, per_epoch))
+    @Slot(object, int, int)
+    def step(self, job, done, total):
+        self.steps.append((done, total))
 
 
 def test_a_short_run_reports_progress_plots_curves_and_opens_in_the_main_window(qtbot, storage, game_folder, tmp_path, tiny_checkpoint, dialogs):
@@ -151,24 +154,27 @@ def test_a_short_run_reports_progress_plots_curves_and_opens_in_the_main_window(
     wizard.next()
     default_out = Path(wizard.settings_page.out.text())
     assert default_out.is_relative_to(storage.data_dir / "models")
-    for name in ("latent", "beta", "epochs", "contractive", "prior"):
-        assert getattr(wizard.settings_page, name).toolTip()
-    assert wizard.settings_page.prior.value() == 0  # off unless asked for
+    for name in ("latent_size", "beta", "epochs", "contractive", "prior_components"):
+        assert wizard.settings_page.controls[name].toolTip()
+    assert wizard.settings_page.controls["prior_components"].value() == 0  # off unless asked for
     wizard.back()
     probe = _Probe()
     out = tmp_path / "models" / "mine.safetensors"
-    wizard.training_page.run_started.connect(lambda signals: signals.step.connect(probe.step))
+    wizard.training_page.run_started.connect(lambda job: job.signals.progress.connect(probe.step))
     to_training(qtbot, wizard, epochs=2, out=out)
     wait_finished(qtbot, wizard)
     page = wizard.training_page
     assert page.state == "done", page.status.text()
-    assert probe.steps and probe.steps[-1] == (2, 2, 2)
+    assert probe.steps and probe.steps[-1] == (4, 4)  # 2 epochs of 2 steps
+    assert page.progress.format().startswith("done")
     assert page.progress.value() == page.progress.maximum()
     assert page.plot.point_count() == 12  # 6 curves (train and validation) × 2 epochs
     assert curve_pixels(page.plot, TERMS[1][2]) > 20  # the reconstruction curves are drawn
     assert page.isComplete()
     card = load_checkpoint(out).card
     assert card["lineage"] == [] and card["data"]["holdout_levels"] == [HOLDOUT] and card["training"]["epochs_run"] == 2
+    words = shlex.split(card["training"]["command"])
+    assert words[:4] == ["python", "main.py", "train", "levels"] and words[words.index("--epochs") + 1] == "2"
     qtbot.waitUntil(lambda: isinstance(window.views["levels"], DomainView)
                     and Path(window.views["levels"].context.checkpoint) == out.resolve(), timeout=WAIT_MS)
     assert not [d for d in dialogs if d[0] == "critical"]
@@ -177,16 +183,16 @@ def test_a_short_run_reports_progress_plots_curves_and_opens_in_the_main_window(
 
 
 class _CancelOnFirstEpoch(QObject):
-    """Presses Cancel on the UI thread while the training thread waits (a blocking queued
-    connection), so the run stops in epoch 2 on any machine, however fast."""
+    """Presses Cancel on the UI thread while the training job waits (a blocking queued
+    connection to its messages), so the run stops in epoch 2 on any machine, however fast."""
 
     def __init__(self, page):
         super().__init__()
         self.page = page
 
-    @Slot(object, int)
-    def epoch_done(self, record, total):
-        if record["epoch"] == 1:
+    @Slot(object, object)
+    def message(self, job, message):
+        if message[0] == "epoch" and message[1]["epoch"] == 1:
             self.page.cancel_training()
 
 
@@ -196,9 +202,9 @@ def test_cancel_then_resume_finishes_the_run(qtbot, storage, game_folder, tmp_pa
     page = wizard.training_page
     canceller = _CancelOnFirstEpoch(page)
 
-    def listen(signals):
+    def listen(job):
         if not page.request.resume:
-            signals.epoch_done.connect(canceller.epoch_done, Qt.ConnectionType.BlockingQueuedConnection)
+            job.signals.message.connect(canceller.message, Qt.ConnectionType.BlockingQueuedConnection)
 
     page.run_started.connect(listen)
     out = tmp_path / "models" / "cancelled.safetensors"
@@ -219,6 +225,50 @@ def test_cancel_then_resume_finishes_the_run(qtbot, storage, game_folder, tmp_pa
     assert not out.with_name("cancelled.resume.safetensors").exists()
 
 
+def test_the_settings_are_made_from_the_train_config_fields(qtbot, storage):
+    wizard = make_wizard(qtbot, storage)
+    page = wizard.settings_page
+    specs = {spec.name: spec for spec in fields(TrainConfig)}
+    assert tuple(page.controls) == WIZARD_SETTINGS
+    for name, control in page.controls.items():
+        spec = specs[name]
+        meta = spec.metadata
+        least, most = meta["bounds"]
+        assert control.value() == spec.default, name
+        assert least is None or control.minimum() == least, name
+        assert most is None or control.maximum() == most, name
+        assert meta["help"][1:] in control.toolTip() and meta["flag"] in control.toolTip(), name
+        assert page.layout().labelForField(control).text() == f"{meta['label']}:"
+    latent = page.controls["latent_size"]
+    assert (latent.minimum(), latent.maximum(), latent.value()) == (*specs["latent_size"].metadata["bounds"], 32)
+    assert page.controls["prior_components"].maximum() == specs["prior_components"].metadata["bounds"][1]
+    assert TrainConfig(**page.values()) == TrainConfig()  # untouched, the page asks for the defaults
+
+
+def test_the_card_command_runs_the_same_training_from_the_command_line(qtbot, storage, game_folder, tmp_path,
+                                                                       tiny_checkpoint, dialogs):
+    from generators.cli import build_parser
+
+    wizard = make_wizard(qtbot, storage, base=tiny_checkpoint)
+    to_report(qtbot, wizard, game_folder, init=tiny_checkpoint)
+    wizard.next()
+    settings = wizard.settings_page
+    settings.controls["epochs"].setValue(3)
+    settings.controls["beta"].setValue(0.5)
+    out = tmp_path / "my models" / "tuned.safetensors"  # a space: the command must quote it
+    settings.out.setText(str(out))
+    request = wizard.training_request()
+    words = shlex.split(request.command)
+    assert words[:4] == ["python", "main.py", "train", "levels"]
+    for default in ("--seed", "--lr", "--batch-size", "--resume"):  # settings left at their defaults are left out
+        assert default not in words
+    args = build_parser().parse_args(words[2:])
+    assert [Path(p) for p in args.data] == [game_folder] and Path(args.out) == out
+    assert args.holdout == [HOLDOUT] and args.init == str(tiny_checkpoint)
+    assert (args.epochs, args.beta, args.eval_samples, args.iwae_k) == (3, 0.5, CHEAP["eval_samples"], CHEAP["iwae_k"])
+    assert TrainConfig(**{spec.name: getattr(args, spec.name) for spec in fields(TrainConfig)}) == request.config
+
+
 def test_an_existing_checkpoint_is_never_replaced_without_asking(qtbot, storage, game_folder, tmp_path, tiny_checkpoint, monkeypatch):
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args[1]) or QMessageBox.StandardButton.No)
@@ -236,7 +286,8 @@ def test_fine_tuning_fixes_the_latent_size_and_records_lineage(qtbot, storage, g
     assert wizard.report_page.report.parent_name == "tiny"
     out = tmp_path / "models" / "tuned.safetensors"
     to_training(qtbot, wizard, epochs=1, out=out)
-    assert not wizard.settings_page.latent.isEnabled() and wizard.settings_page.latent.value() == 4
+    latent = wizard.settings_page.controls["latent_size"]
+    assert not latent.isEnabled() and latent.value() == 4
     assert wizard.training_page.request.init == str(tiny_checkpoint)
     wait_finished(qtbot, wizard)
     assert wizard.training_page.state == "done", wizard.training_page.status.text()

@@ -26,8 +26,8 @@ def images_checkpoint(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ImagesDomain, "model_channels", (4, 8))
         weights, _ = train_and_save(
-            TrainingRequest(domain="images", data=[folder], out=root / "tiny-images", epochs=1, latent=4,
-                            holdout=("cats/cats3.png",), eval_samples=8, iwae_k=4, command="test"),
+            TrainingRequest.of(domain="images", data=[folder], out=root / "tiny-images", epochs=1, latent_size=4,
+                               holdout=("cats/cats3.png",), eval_samples=8, iwae_k=4, command="test"),
             log=lambda message: None,
         )
     return weights

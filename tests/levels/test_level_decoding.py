@@ -79,7 +79,7 @@ def test_sampling_with_a_temperature_still_honours_the_condition(domain, seed):
     torch.manual_seed(seed)
     logits = torch.randn(4, len(domain.chars), domain.height, domain.width)
     rng = torch.Generator().manual_seed(seed)
-    for level in domain.from_output(logits, temperature=1.0, rng=rng, condition=["enemy"]):
+    for level in domain.from_output(logits, output_temperature=1.0, rng=rng, condition=["enemy"]):
         grid = domain.indices(level)[None]
         assert count(level, "E") >= 1
         assert count(level, "o?QS") == 0  # coin, question block and breakable are off

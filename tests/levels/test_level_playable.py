@@ -7,10 +7,12 @@ import pytest
 
 from conftest import REPO_ROOT
 
-from generators import cli; from generators.levels import playable as level_playable
+from generators import cli
+from generators.levels import playable as level_playable
 from generators.levels.agent import PlayResult, play
 from generators.levels.metrics import broken_pipe_cells
-from generators.levels.stitch import MAX_CLIMB, Stitcher, sample_long_level, seam_steps, seed_latents, window_count
+from generators.levels.long_level import sample_long_level
+from generators.levels.stitch import MAX_CLIMB, Stitcher, seam_steps, seed_latents, window_count
 from generators.levels.domain import read_level
 
 SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"

@@ -10,10 +10,8 @@ import pytest
 from conftest import REPO_ROOT, files_under, run_cli
 
 from generators.levels.metrics import broken_pipe_cells
-from generators.levels.stitch import (
-    FINISH_COLUMNS, MAX_CLIMB, START_COLUMNS, StitchConfig, Stitcher, compose_level, ground_heights,
-    morph_latents, sample_long_level, seam_steps, window_count, window_of_column,
-)
+from generators.levels.long_level import sample_long_level
+from generators.levels.stitch import FINISH_COLUMNS, MAX_CLIMB, START_COLUMNS, StitchConfig, Stitcher, compose_level, ground_heights, morph_latents, seam_steps, window_count, window_of_column
 from generators.levels.domain import read_level
 
 SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
@@ -170,8 +168,10 @@ def test_stitcher_refuses_a_bad_overlap(mario):
 def test_stitch_support_names_what_cannot_be_stitched(mario, domain):
     from generators.levels.stitch import stitch_support
 
-    assert stitch_support(mario.domain) == ""
-    assert "level models only" in stitch_support(type("Music", (), {"name": "music"})())
+    from generators.core.domain import Domain
+
+    assert stitch_support(mario.domain) == "" and mario.domain.stitch_support() == ""
+    assert "nothing to stitch" in Domain.stitch_support(type("Music", (), {"name": "music"})())
     no_ground = type(domain)({"-": ("passable", "empty"), "o": ("coin",)}, height=14, width=16)
     assert "no solid ground" in stitch_support(no_ground)
     assert "at least 12" in stitch_support(type(domain)(domain.legend, height=14, width=8))

@@ -39,7 +39,7 @@ def test_peaked_logits_sampled_with_temperature_give_the_same_level(domain):
     level = Level(tuple(row[: domain.width] for row in LEVELS["level-2"]))
     logits = domain.to_tensor(level)[None] * 1000.0
     rng = torch.Generator().manual_seed(3)
-    assert domain.from_output(logits, temperature=1.0, rng=rng)[0] == level
+    assert domain.from_output(logits, output_temperature=1.0, rng=rng)[0] == level
 
 
 @pytest.mark.parametrize("stem", sorted(LEVELS))

@@ -220,8 +220,8 @@ def test_eval_of_a_whole_level_model_reports_counts_not_pipes(tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(LevelsDomain, "model_channels", TINY_CHANNELS)
         weights, _ = train_and_save(
-            TrainingRequest(domain="levels", data=[folder], out=tmp_path / "tiny-lode", epochs=1, latent=4,
-                            holdout=("lode-6",), eval_samples=12, iwae_k=4, command="test"),
+            TrainingRequest.of(domain="levels", data=[folder], out=tmp_path / "tiny-lode", epochs=1, latent_size=4,
+                               holdout=("lode-6",), eval_samples=12, iwae_k=4, command="test"),
             log=lambda message: None,
         )
     generator = load_generator(weights)

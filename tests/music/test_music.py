@@ -121,7 +121,7 @@ def test_threshold_and_bernoulli_decoding():
     draws = [domain.from_output(probs, 1.0, torch.Generator().manual_seed(s))[0].active for s in (1, 1, 2)]
     assert np.array_equal(draws[0], draws[1]) and not np.array_equal(draws[0], draws[2])
     assert 0.4 < draws[0].mean() < 0.6
-    domain.sampling = "bernoulli"  # the Generator's path: seeded from the logits themselves
+    domain.set_decoding("sampling", "bernoulli")  # the Generator's path: seeded from the logits themselves
     a, b = domain.from_output(probs)[0], domain.from_output(probs)[0]
     assert np.array_equal(a.active, b.active) and a.active.any()
 
@@ -189,7 +189,7 @@ def test_from_tensor_inverts_to_tensor_whatever_the_sampling_setting():
     domain = MusicDomain()
     x = (torch.rand(3, 2, 64, 88, generator=torch.Generator().manual_seed(0)) > 0.97).float()
     x[:, 1] *= x[:, 0]  # onsets only where notes sound
-    domain.sampling = "bernoulli"
+    domain.set_decoding("sampling", "bernoulli")
     clips = domain.from_tensor(x)
     again = torch.stack([domain.to_tensor(c) for c in clips])
     assert torch.equal(again[:, 0], x[:, 0])
@@ -212,9 +212,9 @@ def test_count_decoding_keeps_the_expected_number_of_likeliest_notes_per_step():
     domain = MusicDomain()
     logits = torch.logit(torch.from_numpy(np.pad(probs, ((0, 61), (0, 0)), constant_values=0.001))).float()
     output = torch.stack([logits, torch.full_like(logits, -5.0)])[None]
-    domain.sampling = "threshold"
+    domain.set_decoding("sampling", "threshold")
     assert not domain.from_output(output)[0].active[0].any()
-    domain.sampling = "count"
+    domain.set_decoding("sampling", "count")
     assert domain.from_output(output)[0].active[0].sum() == expected
 
 

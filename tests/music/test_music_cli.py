@@ -34,8 +34,8 @@ def music_checkpoint(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(MusicDomain, "model_channels", (4, 8))
         weights, card = train_and_save(
-            TrainingRequest(domain="music", data=[folder], out=root / "tiny-music", epochs=1, latent=4,
-                            holdout=("folk/f2.mid", "chorale/c2.mid"), eval_samples=8, iwae_k=4, command="test"),
+            TrainingRequest.of(domain="music", data=[folder], out=root / "tiny-music", epochs=1, latent_size=4,
+                               holdout=("folk/f2.mid", "chorale/c2.mid"), eval_samples=8, iwae_k=4, command="test"),
             log=lambda message: None,
         )
     return weights

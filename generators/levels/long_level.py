@@ -1,0 +1,127 @@
+"""Whole levels, the one entry the CLI, the GUI and the benchmarks use: sample a level of any
+length from a seed (optionally repaired until the agent finishes it), or morph one from an
+item A to an item B along its length.
+
+`stitch` makes a level from window latents, `playable` repairs one, `agent` plays one; this
+module composes them, so neither of those needs the other.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from generators.core import naming
+from generators.core.errors import UserError
+
+from .playable import repair
+from .stitch import LongLevel, StitchConfig, Stitcher, check_length, compose_level, morph_latents, seed_latents
+from .stitch import window_count, window_labels
+
+
+REPAIR_BUDGET = 24  # repaired variants tried per level with --playable (the CLI's --repair-budget default)
+
+
+@dataclass(frozen=True)
+class Morph:
+    """The ends of a morph along a level, each a latent with its labels; a seed where the end is
+    the prior's latent of that seed at temperature 1 (what `interpolate --seed-a/--seed-b` uses)."""
+
+    z_a: np.ndarray
+    z_b: np.ndarray
+    mode: str = "slerp"
+    caption_a: str = ""
+    caption_b: str = ""
+    seed_a: int | None = None
+    seed_b: int | None = None
+    labels_a: tuple[str, ...] = ()
+    labels_b: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LongLevelRequest:
+    """One whole level: sampled from `seed`, or with `morph`, morphing from one end to the other."""
+
+    length: int
+    seed: int
+    labels: tuple[str, ...] | None  # every window's labels; None (a morph): each window the nearer end's
+    temperature: float = 1.0
+    playable: bool = False
+    budget: int = REPAIR_BUDGET
+    morph: Morph | None = None
+
+    @property
+    def stitch_seed(self) -> int:
+        """The seed of the seam search: a morph uses A's where A is a seed."""
+        return self.morph.seed_a if self.morph is not None and self.morph.seed_a is not None else self.seed
+
+
+def make_long_level(generator, request: LongLevelRequest, progress: Callable | None = None) -> LongLevel:
+    """The level `request` describes (the CLI, the GUI's Full level page and the benchmarks all ask here)."""
+    labels = None if request.labels is None else list(request.labels)
+    morph = request.morph
+    if morph is None:
+        return sample_long_level(generator, request.length, request.seed, labels, request.temperature,
+                                 playable=request.playable, budget=request.budget, progress=progress)
+    return morph_long_level(generator, (morph.z_a, morph.labels_a), (morph.z_b, morph.labels_b), request.length,
+                            morph.mode, labels, seed=request.stitch_seed, progress=progress)
+
+
+def replay_command(request: LongLevelRequest, domain: str, checkpoint: str, fmt: str) -> str | None:
+    """The `main.py` line that writes the same level, or None (a morph between ends that are not
+    seeds: the window latents are then the record)."""
+    labels = list(request.labels or ())
+    if request.morph is None:
+        return naming.sample_command(domain, checkpoint, request.seed, request.temperature, labels, fmt,
+                                     request.length, request.budget if request.playable else None)
+    morph = request.morph
+    if morph.seed_a is None or morph.seed_b is None:
+        return None
+    return naming.morph_command(domain, checkpoint, morph.seed_a, morph.seed_b, morph.mode, request.length,
+                                labels, fmt)
+
+
+def check_support(generator, length: int | None) -> int:
+    """`length` if whole levels of it can be made with this model, else a UserError saying why."""
+    reason = generator.domain.stitch_support()
+    if reason:
+        raise UserError(f"--length and --playable: {reason}")
+    if length is None:
+        raise UserError("--playable needs --length: the agent plays whole levels")
+    return check_length(length)
+
+
+def sample_long_level(generator, length: int, seed: int, condition=None, temperature: float = 1.0,
+                      playable: bool = False, budget: int = 24, config: StitchConfig = StitchConfig(),
+                      progress: Callable | None = None) -> LongLevel:
+    """One level of `length` columns from `seed`. With `playable`, a level the agent cannot
+    finish is repaired by a bounded latent search (`playable.repair`), at most `budget`
+    extra compositions; `result.playable` says whether it worked. `condition` is one label
+    list for every window, or one per window."""
+    length = check_length(length)
+    if not 0.0 <= temperature <= 10.0:
+        raise UserError(f"temperature must be between 0 and 10, got {temperature}")
+    count = window_count(length, generator.domain.width, config.overlap)
+    bases = seed_latents(generator, seed, count, temperature)
+    stitcher = Stitcher(generator, window_labels(generator, condition, count), length, config, seed, progress)
+    if not playable:
+        return stitcher.compose(bases)
+    return repair(stitcher, bases, budget=budget, seed=seed)
+
+
+def morph_long_level(generator, start: tuple[np.ndarray, Sequence[str]], end: tuple[np.ndarray, Sequence[str]],
+                     length: int, mode: str = "slerp", condition: Sequence[str] | None = None, seed: int = 0,
+                     progress: Callable | None = None) -> LongLevel:
+    """One level whose window k decodes the latent at t = k / (n - 1) from `start` to `end`,
+    each a (latent (D,), labels) pair. Every window is decoded under `condition`, or, without
+    one, under the labels of the nearer end. `seed` seeds the seam search."""
+    length = check_length(length)
+    (z_a, labels_a), (z_b, labels_b) = start, end
+    count = window_count(length, generator.domain.width, StitchConfig().overlap)
+    latents = morph_latents(z_a, z_b, count, mode)
+    if condition is not None:
+        labels = list(condition)
+    else:
+        labels = [list(labels_a if k / max(count - 1, 1) < 0.5 else labels_b) for k in range(count)]
+    return compose_level(generator, latents, labels, length, seed=seed, progress=progress)

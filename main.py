@@ -1,9 +1,10 @@
 """Latent Forge: with no arguments, open the desktop app; with a command, run it headless.
 
-    python main.py                      # the GUI
-    python main.py sample levels --out out/ -n 4 --seed 1
-    python main.py --help               # every command
+python main.py                      # the GUI
+python main.py sample levels --out out/ -n 4 --seed 1
+python main.py --help               # every command
 """
+
 import sys
 
 
@@ -16,8 +17,11 @@ def main() -> int:
         from gui.app import run_app
     except ImportError as error:
         # PySide6 (or a system library it needs) is missing: say so, don't fall back silently.
-        print(f"latent-forge: cannot start the desktop app ({error}); install PySide6, "
-              "or run a command such as `python main.py --help`", file=sys.stderr)
+        print(
+            f"latent-forge: cannot start the desktop app ({error}); install PySide6, "
+            "or run a command such as `python main.py --help`",
+            file=sys.stderr,
+        )
         return 2
     return run_app()
 

@@ -15,6 +15,7 @@ interpolation slider and for a direction slider (held down, as in a drag).
 Memory: resident set size of that process with the levels model loaded and the grid shown.
 The app runs with fresh settings and a scratch cache, so the user's own are untouched.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,13 @@ def time_process(command: list[str], until_line: str | None, env: dict) -> float
 
 def cold_start(repeats: int) -> tuple[list[float], list[float]]:
     scratch = Path(tempfile.mkdtemp(prefix="lf-bench-home-"))
-    env = dict(os.environ, LATENT_FORGE_EXIT_AFTER_PAINT="1", XDG_CONFIG_HOME=str(scratch / "config"),
-               XDG_CACHE_HOME=str(scratch / "cache"), XDG_DATA_HOME=str(scratch / "data"))
+    env = dict(
+        os.environ,
+        LATENT_FORGE_EXIT_AFTER_PAINT="1",
+        XDG_CONFIG_HOME=str(scratch / "config"),
+        XDG_CACHE_HOME=str(scratch / "cache"),
+        XDG_DATA_HOME=str(scratch / "data"),
+    )
     app, baseline = [], []
     time_process([sys.executable, "main.py"], "painted", env)  # warm the file cache once, not timed
     for _ in range(repeats):
@@ -128,8 +134,10 @@ def scrub_and_memory(scrubs: int) -> dict:
         view.set_endpoint_from_item(5, "B")
         settle(view)
         positions = [(i * 7) % 101 for i in range(1, scrubs + 1)]  # jumps, so every step is a new latent
-        interpolation = measure(view.interpolation.slider,
-                                [p if p != view.interpolation.slider.value() else (p + 1) % 101 for p in positions])
+        interpolation = measure(
+            view.interpolation.slider,
+            [p if p != view.interpolation.slider.value() else (p + 1) % 101 for p in positions],
+        )
         slider = view.directions.sliders[view.directions.names[0]]
         slider.setSliderDown(True)  # a drag: live offsets, one undo step at release
         direction = measure(slider, [((i * 37) % 601) - 300 for i in range(1, scrubs + 1)])
@@ -152,19 +160,27 @@ def main() -> int:
     scrub = scrub_and_memory(args.scrubs)
     med_app, med_base = statistics.median(app), statistics.median(baseline)
     platform = os.environ.get("QT_QPA_PLATFORM") or f"xcb on DISPLAY {os.environ.get('DISPLAY')}"
-    print(f"platform {platform}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '?')}, "
-          f"{args.repeats} cold starts each (alternating), {args.scrubs} scrub steps each\n")
+    print(
+        f"platform {platform}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '?')}, "
+        f"{args.repeats} cold starts each (alternating), {args.scrubs} scrub steps each\n"
+    )
     print("| measure | value | target |")
     print("|---|---|---|")
-    print(f"| cold start `python main.py` → first paint, median (min–max) | "
-          f"{med_app:.2f} s ({min(app):.2f}–{max(app):.2f}) | |")
-    print(f"| `python -c \"import torch, PySide6.QtWidgets\"`, median (min–max) | "
-          f"{med_base:.2f} s ({min(baseline):.2f}–{max(baseline):.2f}) | |")
+    print(
+        f"| cold start `python main.py` → first paint, median (min–max) | "
+        f"{med_app:.2f} s ({min(app):.2f}–{max(app):.2f}) | |"
+    )
+    print(
+        f'| `python -c "import torch, PySide6.QtWidgets"`, median (min–max) | '
+        f"{med_base:.2f} s ({min(baseline):.2f}–{max(baseline):.2f}) | |"
+    )
     print(f"| ratio (medians) | {med_app / med_base:.2f}× | ≤ 1.7× |")
     for domain, measures in scrub["domains"].items():
         for name, times in measures.items():
-            print(f"| {domain}: scrub {name} slider → repaint, p50 / p95 | {percentile(times, 50):.1f} / "
-                  f"{percentile(times, 95):.1f} ms | p95 ≤ {SCRUB_TARGET_MS[domain]} ms |")
+            print(
+                f"| {domain}: scrub {name} slider → repaint, p50 / p95 | {percentile(times, 50):.1f} / "
+                f"{percentile(times, 95):.1f} ms | p95 ≤ {SCRUB_TARGET_MS[domain]} ms |"
+            )
     loaded = ", ".join(scrub["domains"]) or "no"
     print(f"| RSS at start: models loaded ({loaded}), the current tab's grid shown | {scrub['rss_mb']:.0f} MB | |")
     print(f"| RSS after scrubbing every tab | {scrub['rss_after_mb']:.0f} MB | ≤ 600 MB (all three models) |")

@@ -12,15 +12,16 @@ With --data (an emoji cache from prep_images.py, or an image folder) the trainin
 real; without it, seeded random RGBA images of the model's shape. A benchmark, not a test:
 it asserts nothing.
 """
+
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import common  # same folder: the phases, measurements and tables every model bench shares
 import numpy as np
 import torch
 
-import common  # same folder: the phases, measurements and tables every model bench shares
 from generators.core.domain import Split
 from generators.registry import load_generator
 

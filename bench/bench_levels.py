@@ -16,14 +16,15 @@ The phases, measurements and tables are bench/common.py's, shared with the image
 benches; this file supplies the levels checkpoint and training data.
 This is a benchmark, not a test: it asserts nothing and prints tables (see bench/README.md).
 """
+
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import common  # same folder: the phases, measurements and tables every model bench shares
 import torch
 
-import common  # same folder: the phases, measurements and tables every model bench shares
 from generators.core.domain import Split
 from generators.levels.domain import LevelsDomain
 from generators.registry import load_generator

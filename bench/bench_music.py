@@ -13,20 +13,21 @@ throughput against a bare loop, and peak memory.
 With --data (a prep_music.py cache or MIDI folder) the training windows are real; without
 it, random sparse rolls of the model's shape. A benchmark, not a test: it asserts nothing.
 """
+
 from __future__ import annotations
 
 import sys
 import time
 from pathlib import Path
 
+import common  # same folder: the phases, measurements and tables every model bench shares
 import numpy as np
 import torch
 
-import common  # same folder: the phases, measurements and tables every model bench shares
 from generators.core.domain import Split
-from generators.registry import load_generator
-from generators.music.domain import MusicDomain
 from generators.music.audio import builtin_wav, fluidsynth_available, fluidsynth_wav
+from generators.music.domain import MusicDomain
+from generators.registry import load_generator
 
 
 def training_data(args, generator) -> tuple[Split, str]:
@@ -51,8 +52,9 @@ def bench_wav(generator, calls: int) -> list[dict]:
             start = time.perf_counter()
             render(clip)
             seconds.append(time.perf_counter() - start)
-        rows.append({"synth": name, "notes": len(clip.notes()), "calls": calls,
-                     "p50_ms": common.ms(np.array(seconds), 50)})
+        rows.append(
+            {"synth": name, "notes": len(clip.notes()), "calls": calls, "p50_ms": common.ms(np.array(seconds), 50)}
+        )
     if not fluidsynth_available():
         rows.append({"synth": "fluidsynth", "notes": "-", "calls": 0, "p50_ms": "not installed"})
     return rows

@@ -11,6 +11,7 @@ number at least 1,000, plus one held-out level, then trains through the real CLI
 each run's card. A second single-process seed gives the seed-to-seed spread, the noise
 against which the two-process validation loss is judged.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,27 @@ def build_dataset(vglc: Path, target: int, scratch: Path) -> tuple[Path, str, in
 
 def train(folder: Path, holdout: str, out: Path, epochs: int, seed: int, processes: int) -> dict:
     """One CLI training run; returns its card plus the wall time."""
-    command = ["main.py", "train", "levels", "--data", str(folder), "--holdout", holdout, "--out", str(out),
-               "--epochs", str(epochs), "--beta", "0.5", "--seed", str(seed), "--eval-samples", "200", "--iwae-k", "50"]
+    command = [
+        "main.py",
+        "train",
+        "levels",
+        "--data",
+        str(folder),
+        "--holdout",
+        holdout,
+        "--out",
+        str(out),
+        "--epochs",
+        str(epochs),
+        "--beta",
+        "0.5",
+        "--seed",
+        str(seed),
+        "--eval-samples",
+        "200",
+        "--iwae-k",
+        "50",
+    ]
     env = dict(os.environ)
     if processes > 1:
         # Two processes on two cores: one thread each, as torchrun itself defaults to.

@@ -11,6 +11,7 @@
 
 Each bench is run as a script (`bench/` is then first on sys.path) and does `import common`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -127,8 +128,9 @@ def subset(split: Split, steps: int) -> Split:
 
 def model_config(generator, split: Split) -> VAEConfig:
     """The checkpoint's architecture, resized to the training data (its vocabulary may differ)."""
-    return dataclasses.replace(generator.model.config, input_shape=tuple(split.x.shape[1:]),
-                               condition_size=split.c.shape[1])
+    return dataclasses.replace(
+        generator.model.config, input_shape=tuple(split.x.shape[1:]), condition_size=split.c.shape[1]
+    )
 
 
 def fresh_model(config: VAEConfig) -> ConditionalVAE:
@@ -147,7 +149,7 @@ def fit_bare(model: ConditionalVAE, split: Split, epochs: int) -> None:
         order = torch.randperm(len(split), generator=torch.Generator().manual_seed(SEED * 100_003 + epoch))
         noise = torch.Generator().manual_seed(SEED * 100_003 + epoch + 50_000)
         for start in range(0, len(split), BATCH_SIZE):
-            index = order[start:start + BATCH_SIZE]
+            index = order[start : start + BATCH_SIZE]
             terms = elbo_terms(model, split.x[index], split.c[index], beta=BETA, generator=noise)
             optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()
@@ -157,8 +159,9 @@ def fit_bare(model: ConditionalVAE, split: Split, epochs: int) -> None:
 def fit_ours(model: ConditionalVAE, split: Split, epochs: int) -> None:
     # warmup_epochs=0 holds the KL weight at BETA from the first step, as the bare loop does;
     # no validation split, so only training is timed.
-    config = TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, beta=BETA,
-                         warmup_epochs=0.0, seed=SEED)
+    config = TrainConfig(
+        epochs=epochs, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, beta=BETA, warmup_epochs=0.0, seed=SEED
+    )
     Trainer(model, config).fit(split, None)
 
 
@@ -190,8 +193,15 @@ def bench_training(config: VAEConfig, split: Split, epochs: int, rounds: int) ->
         for loop in order:
             seconds, models[loop] = timed_fit(loop, config, split, epochs)
             windows = len(split) * epochs
-            runs.append({"round": r + 1, "loop": loop, "windows": windows, "seconds": seconds,
-                         "windows_per_s": windows / seconds})
+            runs.append(
+                {
+                    "round": r + 1,
+                    "loop": loop,
+                    "windows": windows,
+                    "seconds": seconds,
+                    "windows_per_s": windows / seconds,
+                }
+            )
         differences.append(max_weight_difference(models["bare"], models["ours"]))
     speeds = {loop: [x["windows_per_s"] for x in runs if x["loop"] == loop] for loop in LOOPS}
     median = {loop: float(np.median(v)) for loop, v in speeds.items()}
@@ -217,26 +227,41 @@ def bench_training(config: VAEConfig, split: Split, epochs: int, rounds: int) ->
 def print_latency(rows: list[dict]) -> None:
     print("\nDecode + render latency (Generator.decode, then domain.render per asset)")
     headers = ["batch", "calls", "p50 ms", "p95 ms", "p50 ms/item", "p95 ms/item", "decode p50 ms", "render p50 ms"]
-    keys = ["batch", "calls", "p50_ms", "p95_ms", "p50_ms_per_item", "p95_ms_per_item", "decode_p50_ms",
-            "render_p50_ms"]
+    keys = [
+        "batch",
+        "calls",
+        "p50_ms",
+        "p95_ms",
+        "p50_ms_per_item",
+        "p95_ms_per_item",
+        "decode_p50_ms",
+        "render_p50_ms",
+    ]
     print(table(headers, [[row[k] for k in keys] for row in rows]))
 
 
 def print_training(result: dict, data: str, epochs: int) -> None:
-    print(f"\nTraining throughput, batch {BATCH_SIZE}, Adam lr {LEARNING_RATE}, beta {BETA}, "
-          f"{epochs} epoch(s) = {result['steps_per_run']} steps per run")
+    print(
+        f"\nTraining throughput, batch {BATCH_SIZE}, Adam lr {LEARNING_RATE}, beta {BETA}, "
+        f"{epochs} epoch(s) = {result['steps_per_run']} steps per run"
+    )
     print(f"data: {data}")
     rows = [[x["round"], x["loop"], x["windows"], x["seconds"], x["windows_per_s"]] for x in result["runs"]]
     print(table(["round", "loop", "windows", "seconds", "windows/s"], rows))
     summary = [
-        ["median", result["bare_windows_per_s"], result["ours_windows_per_s"],
-         f"{result['ratio_ours_over_bare']:.3f}"],
-        ["best", result["bare_best_windows_per_s"], result["ours_best_windows_per_s"],
-         f"{result['ratio_best_ours_over_bare']:.3f}"],
+        ["median", result["bare_windows_per_s"], result["ours_windows_per_s"], f"{result['ratio_ours_over_bare']:.3f}"],
+        [
+            "best",
+            result["bare_best_windows_per_s"],
+            result["ours_best_windows_per_s"],
+            f"{result['ratio_best_ours_over_bare']:.3f}",
+        ],
     ]
     print(table(["windows/s", "bare", "ours", "ours/bare"], summary))
-    print(f"max |weight difference| ours vs bare after a run: {result['max_weight_difference']:.3g} "
-          "(0 or float noise: both loops did the same work)")
+    print(
+        f"max |weight difference| ours vs bare after a run: {result['max_weight_difference']:.3g} "
+        "(0 or float noise: both loops did the same work)"
+    )
 
 
 def print_memory(phases: list[tuple[str, float]]) -> None:
@@ -258,11 +283,13 @@ DATA_HELP = {
 def parse_args(argv: list[str] | None, name: str = "levels") -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=f"Latency, training throughput and memory of the {name} model.")
     parser.add_argument("--checkpoint", default=name, help=f"shipped name or checkpoint path (default: {name})")
-    parser.add_argument("--data", nargs="+", metavar="PATH",
-                        help=f"{DATA_HELP.get(name, 'data')} (default: synthetic items)")
+    parser.add_argument(
+        "--data", nargs="+", metavar="PATH", help=f"{DATA_HELP.get(name, 'data')} (default: synthetic items)"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer calls and steps: a smoke run")
-    parser.add_argument("--threads", type=positive, default=torch.get_num_threads(),
-                        help="torch threads for every phase")
+    parser.add_argument(
+        "--threads", type=positive, default=torch.get_num_threads(), help="torch threads for every phase"
+    )
     parser.add_argument("--epochs", type=positive, help="epochs per training run")
     parser.add_argument("--steps", type=int, help="steps per epoch (a random subset of the data); 0: the whole split")
     parser.add_argument("--rounds", type=positive, help="training rounds; each runs both loops")
@@ -298,8 +325,10 @@ def latency_phase(generator, args: argparse.Namespace, results: dict, memory: li
     """Decode + render latency at batch 1 and 16 with the preset's calls: printed, and added
     to `results` and (peak RSS after it) to `memory`."""
     p = args.preset
-    results["latency"] = [bench_latency(generator, 1, p["calls_1"], p["warmup"]),
-                          bench_latency(generator, 16, p["calls_16"], p["warmup"])]
+    results["latency"] = [
+        bench_latency(generator, 1, p["calls_1"], p["warmup"]),
+        bench_latency(generator, 16, p["calls_16"], p["warmup"]),
+    ]
     memory.append(("latency", peak_rss_mib()))
     print_latency(results["latency"])
 
@@ -330,8 +359,11 @@ def bench_main(name: str, run_bench, argv: list[str] | None = None, parse=None) 
     try:
         results = run_bench(args)
     except UserError as exc:
-        hint = (f"; pass --checkpoint PATH (train one with `main.py train {name}`)"
-                if isinstance(exc, CheckpointError) else "")
+        hint = (
+            f"; pass --checkpoint PATH (train one with `main.py train {name}`)"
+            if isinstance(exc, CheckpointError)
+            else ""
+        )
         print(f"bench_{name}: {exc}{hint}", file=sys.stderr)
         return 2
     if args.json:

@@ -4,6 +4,7 @@ User errors (bad files, flags, conditions or checkpoints) print one line to stde
 2, with no traceback; nothing half-written is left, because every file is written
 atomically and output folders are checked before slow work starts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,17 +63,27 @@ def build_parser() -> argparse.ArgumentParser:
     end.add_argument("--seed-b", type=int, help="end at the item of this seed")
     interp.add_argument("--steps", type=positive_int, default=8, help="frames including both ends (default 8)")
     interp.add_argument("--mode", choices=("slerp", "lerp"), default="slerp")
-    interp.add_argument("--condition", nargs="*", default=None, metavar="LABEL",
-                        help="decode every frame under these labels (default: each end's own labels)")
+    interp.add_argument(
+        "--condition",
+        nargs="*",
+        default=None,
+        metavar="LABEL",
+        help="decode every frame under these labels (default: each end's own labels)",
+    )
     interp.add_argument("--format", help="file type to write")
     interp.add_argument("--out", required=True, help="output folder")
     interp.set_defaults(handler=run_interpolate)
 
     train = add("train", "Train a model on a data folder.")
     train.add_argument("--data", nargs="+", required=True, metavar="PATH", help="data folder(s)")
-    train.add_argument("--out", required=True, metavar="CHECKPOINT", help="where to write NAME.safetensors and NAME.json")
-    train.add_argument("--init", metavar="CHECKPOINT",
-                       help="fine-tune this model (a shipped name or a checkpoint) on the data instead of starting afresh")
+    train.add_argument(
+        "--out", required=True, metavar="CHECKPOINT", help="where to write NAME.safetensors and NAME.json"
+    )
+    train.add_argument(
+        "--init",
+        metavar="CHECKPOINT",
+        help="fine-tune this model (a shipped name or a checkpoint) on the data instead of starting afresh",
+    )
     train.add_argument("--holdout", nargs="*", default=[], metavar="NAME", help="items kept out of training, for eval")
     train.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
     add_settings_flags(train)
@@ -81,15 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     denoise = add("denoise", "Clean files by passing them through a model: encode, then decode the mean.")
     denoise.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
     denoise.add_argument("--in", dest="inputs", nargs="+", required=True, metavar="FILE", help="the files to clean")
-    denoise.add_argument("--condition", nargs="*", default=None, metavar="LABEL",
-                         help="encode and decode under these labels (default: what each file shows)")
+    denoise.add_argument(
+        "--condition",
+        nargs="*",
+        default=None,
+        metavar="LABEL",
+        help="encode and decode under these labels (default: what each file shows)",
+    )
     denoise.add_argument("--format", help="file type to write (default: the domain's first, e.g. png)")
     denoise.add_argument("--out", required=True, help="output folder; each FILE becomes STEM-denoised.EXT")
     denoise.set_defaults(handler=run_denoise)
 
     evaluate = add("eval", "Measure a model on its held-out data.")
     evaluate.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
-    evaluate.add_argument("--data", nargs="+", required=True, metavar="PATH", help="the data folder(s) it was trained on")
+    evaluate.add_argument(
+        "--data", nargs="+", required=True, metavar="PATH", help="the data folder(s) it was trained on"
+    )
     evaluate.add_argument("--json", metavar="FILE", help="also write the metrics as JSON")
     evaluate.add_argument("--samples", type=positive_int, default=1000, help="generated items to measure")
     evaluate.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples per held-out item")
@@ -157,8 +175,14 @@ def run_sample(args) -> int:
     items = generator.sample(args.n, args.condition, args.temperature, args.seed)
     if fmt in generator.domain.batch_formats:
         first, last = items[0].seed, items[-1].seed
-        write_one_file(generator, fmt, [i.asset for i in items], [naming.seed_stem(args.domain, i.seed) for i in items],
-                       out / naming.seeds_stem(args.domain, first, last), f"seeds={first}..{last}")
+        write_one_file(
+            generator,
+            fmt,
+            [i.asset for i in items],
+            [naming.seed_stem(args.domain, i.seed) for i in items],
+            out / naming.seeds_stem(args.domain, first, last),
+            f"seeds={first}..{last}",
+        )
         return 0
     for item in items:
         path = out / f"{naming.seed_stem(args.domain, item.seed)}.{fmt}"
@@ -204,8 +228,14 @@ def run_interpolate(args) -> int:
         path = out / f"{naming.frame_stem(args.domain, i)}.{fmt}"
         print_written(generator.domain.write(asset, path), f"t={t:.3f}\tfrom={name_a}\tto={name_b}", listed)
     if frames:
-        write_one_file(generator, fmt, frames, [naming.frame_stem(args.domain, i) for i in range(len(frames))],
-                       out / naming.frame_stem(args.domain), f"frames={len(frames)}\tfrom={name_a}\tto={name_b}")
+        write_one_file(
+            generator,
+            fmt,
+            frames,
+            [naming.frame_stem(args.domain, i) for i in range(len(frames))],
+            out / naming.frame_stem(args.domain),
+            f"frames={len(frames)}\tfrom={name_a}\tto={name_b}",
+        )
     return 0
 
 
@@ -229,8 +259,12 @@ def run_denoise(args) -> int:
     out = ensure_writable_dir(args.out)
     listed: set = set()
     for path, stem, asset in zip(args.inputs, naming.denoised_stems(args.inputs), assets):
-        labels = generator.condition_labels(args.condition if args.condition is not None else generator.domain.labels_of(asset))
-        cleaned = generator.decode(generator.encode([asset], labels), labels)[0]  # the decoder's mean at the posterior mean
+        labels = generator.condition_labels(
+            args.condition if args.condition is not None else generator.domain.labels_of(asset)
+        )
+        cleaned = generator.decode(generator.encode([asset], labels), labels)[
+            0
+        ]  # the decoder's mean at the posterior mean
         written = generator.domain.write(cleaned, out / f"{stem}.{fmt}")
         print_written(written, f"from={path}\tcondition={','.join(labels)}", listed)
     return 0
@@ -266,9 +300,16 @@ def run_train(args) -> int:
     from generators.training_run import TrainingRequest, train_and_save
 
     settings = TrainConfig(**{spec.name: getattr(args, spec.name) for spec in dataclasses.fields(TrainConfig)})
-    request = TrainingRequest(domain=args.domain, data=[Path(p) for p in args.data], out=Path(args.out),
-                              config=settings, holdout=tuple(args.holdout), resume=args.resume,
-                              command=naming.running_command(sys.argv[1:]), init=args.init)
+    request = TrainingRequest(
+        domain=args.domain,
+        data=[Path(p) for p in args.data],
+        out=Path(args.out),
+        config=settings,
+        holdout=tuple(args.holdout),
+        resume=args.resume,
+        command=naming.running_command(sys.argv[1:]),
+        init=args.init,
+    )
     try:
         written = train_and_save(request, callbacks=[TerminalProgress()], log=lambda m: print(m, file=sys.stderr))
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ This is the only module that knows every asset kind. Each wing is imported when 
 first asked for, so loading a level model never imports the music code. The core knows none of
 the wings; the CLI and the GUI ask this module, then talk to the Domain and the Generator.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,6 +47,8 @@ def wing_commands() -> dict[str, WingCommands]:
     from generators.music.commands import COMMANDS as music
 
     return {"levels": levels, "images": WingCommands(), "music": music}
+
+
 SHIPPED = ("levels", "images", "music", "lode-runner")  # domain defaults, then further models by name
 
 
@@ -66,7 +69,9 @@ def generator_from_checkpoint(ckpt: Checkpoint) -> Generator:
     except UserError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"checkpoint {ckpt.card_path} does not match its card: {str(exc).splitlines()[0]}") from None
+        raise CheckpointError(
+            f"checkpoint {ckpt.card_path} does not match its card: {str(exc).splitlines()[0]}"
+        ) from None
     extras = {k: v for k, v in ckpt.tensors.items() if not k.startswith("model.")}
     try:
         return Generator(model, domain, card, extras)

@@ -1,5 +1,6 @@
 """A whole training run, as `train` and the GUI wizard start it: prepare data, train,
 save the checkpoint with its card, then measure it and record the metrics in the card."""
+
 from __future__ import annotations
 
 import time
@@ -10,15 +11,14 @@ from typing import Callable
 import torch
 
 from generators.core.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, write_card
-from generators.registry import domain_class
+from generators.core.distributed import Placement, barrier, join_from_environment, leave
 from generators.core.errors import TrainingCancelled, UserError
 from generators.core.evaluation import evaluate
 from generators.core.fileio import ensure_writable_file
-from generators.core.distributed import Placement, barrier, join_from_environment, leave
-from generators.registry import generator_from_checkpoint, load_generator
 from generators.core.latent_prior import fit_to_model
 from generators.core.train import TrainConfig, Trainer, latent_directions
 from generators.core.vae import ConditionalVAE, VAEConfig
+from generators.registry import domain_class, generator_from_checkpoint, load_generator
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,30 @@ class TrainingRequest:
     extra_card: dict = field(default_factory=dict)
 
     @classmethod
-    def of(cls, domain: str, data: list[Path], out: Path, holdout=(), resume=False, command="", init=None,
-           extra_card=None, **settings) -> "TrainingRequest":
+    def of(
+        cls,
+        domain: str,
+        data: list[Path],
+        out: Path,
+        holdout=(),
+        resume=False,
+        command="",
+        init=None,
+        extra_card=None,
+        **settings,
+    ) -> TrainingRequest:
         """A request whose `settings` are TrainConfig fields by name (epochs=1, latent_size=4...)."""
-        return cls(domain, list(data), Path(out), TrainConfig(**settings), tuple(holdout), resume, command, init,
-                   dict(extra_card or {}))
+        return cls(
+            domain,
+            list(data),
+            Path(out),
+            TrainConfig(**settings),
+            tuple(holdout),
+            resume,
+            command,
+            init,
+            dict(extra_card or {}),
+        )
 
 
 def resume_path_for(out: Path) -> Path:
@@ -61,7 +80,9 @@ def train_and_save(
     training starts (the GUI keeps it to cancel)."""
     placement = join_from_environment()
     try:
-        return _train_and_save(request, callbacks, log if placement.is_main else (lambda _: None), trainer_ready, placement)
+        return _train_and_save(
+            request, callbacks, log if placement.is_main else (lambda _: None), trainer_ready, placement
+        )
     finally:
         leave(placement)
 
@@ -75,7 +96,9 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         ensure_writable_file(weights_path)
     # Settings are checked before the data is read, which can take a while.
     parent = load_generator(request.init, domain=request.domain) if request.init else None
-    train_config = settings if parent is None else replace(settings, warmup_epochs=0.0)  # a trained model needs no warm-up
+    train_config = (
+        settings if parent is None else replace(settings, warmup_epochs=0.0)
+    )  # a trained model needs no warm-up
     if parent is not None:
         domain = parent.domain  # fine-tuning keeps the parent's vocabulary and conditions
         corpus = domain.corpus(request.data, holdout=request.holdout)
@@ -84,13 +107,22 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
     else:
         domain, corpus = domain_class(request.domain).prepare_training(request.data, holdout=request.holdout)
         torch.manual_seed(settings.seed)
-        config = VAEConfig(domain.shape, domain.conditions.size, settings.latent_size, domain.model_channels, domain.likelihood,
-                           layout=domain.model_layout, decoder_blocks=domain.model_decoder_blocks)
+        config = VAEConfig(
+            domain.shape,
+            domain.conditions.size,
+            settings.latent_size,
+            domain.model_channels,
+            domain.likelihood,
+            layout=domain.model_layout,
+            decoder_blocks=domain.model_decoder_blocks,
+        )
         model = ConditionalVAE(config)
     for problem in corpus.description.get("skipped", []):
         log(f"skipped {problem['file']}: {problem['reason']}")
-    log(f"data: {len(corpus.train)} training items, {len(corpus.holdout)} held out"
-        + (f"; {placement.world_size} processes on {placement.device}" if placement.distributed else ""))
+    log(
+        f"data: {len(corpus.train)} training items, {len(corpus.holdout)} held out"
+        + (f"; {placement.world_size} processes on {placement.device}" if placement.distributed else "")
+    )
     if parent is not None:
         log(f"fine-tuning {request.init} (latent {config.latent_size})")
 
@@ -162,7 +194,9 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
     generator = generator_from_checkpoint(load_checkpoint(weights_path))
     started = time.perf_counter()
     card = dict(generator.card)
-    card["metrics"] = evaluate(generator, corpus, iwae_k=settings.iwae_k, samples=settings.eval_samples, seed=settings.seed)
+    card["metrics"] = evaluate(
+        generator, corpus, iwae_k=settings.iwae_k, samples=settings.eval_samples, seed=settings.seed
+    )
     card["metrics"]["eval_seconds"] = round(time.perf_counter() - started, 1)
     write_card(card_path, card)
     for leftover in checkpoint_paths(resume_path):

@@ -1,5 +1,6 @@
 """Help → About this model: the checkpoint's card as a readable tree (what the model is,
 its data and licence, its conditions, its measured metrics, and how it was trained)."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -15,7 +16,14 @@ from PySide6.QtWidgets import (
 )
 
 # Sections in reading order, and whether they start expanded.
-SECTIONS = (("data", True), ("conditions", True), ("metrics", True), ("training", False), ("model", False), ("domain_config", False))
+SECTIONS = (
+    ("data", True),
+    ("conditions", True),
+    ("metrics", True),
+    ("training", False),
+    ("model", False),
+    ("domain_config", False),
+)
 MAX_LIST_INLINE = 8
 
 

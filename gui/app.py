@@ -1,4 +1,5 @@
 """Start the desktop app: the QApplication (named for QSettings), the main window, the loop."""
+
 from __future__ import annotations
 
 import os

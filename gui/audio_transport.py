@@ -5,6 +5,7 @@ transport is built; when it (or an audio device) is missing, the button is disab
 tooltip says why. Nothing here knows what a clip is beyond the `tempo` (BPM) that the assets of
 a domain that plays audio carry.
 """
+
 from __future__ import annotations
 
 import copy

@@ -1,5 +1,6 @@
 """Controls for a model's conditions, built from its ConditionSpace: a checkbox per label
 of a multi-label group, a combo box for an exclusive group. Emits the chosen labels."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -43,7 +44,10 @@ class ConditionsPanel(QWidget):
                 layout.addWidget(title)
                 for label in group.labels:
                     box = QCheckBox(pretty(label))
-                    box.setToolTip(f"Ask for items with {pretty(label)} (checked) or without (unchecked); the grid keeps its latents")
+                    box.setToolTip(
+                        f"Ask for items with {pretty(label)} (checked) or without (unchecked); "
+                        "the grid keeps its latents"
+                    )
                     box.toggled.connect(self._emit)
                     layout.addWidget(box)
                     self.checks[label] = box

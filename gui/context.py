@@ -1,5 +1,6 @@
 """What the panels of one domain tab share: the generator, its checkpoint, the current
 condition labels, and a job runner for batch work. Panels read it and listen to it."""
+
 from __future__ import annotations
 
 from pathlib import Path

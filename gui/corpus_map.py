@@ -9,6 +9,7 @@ runs in a worker; `report(done, total)` gives progress and `cancelled()` stops e
 The cache is a numpy `.npz` (loaded with `allow_pickle=False`) named by the checkpoint's
 weights SHA-256, so a retrained model never reuses another model's map.
 """
+
 from __future__ import annotations
 
 import io
@@ -93,8 +94,12 @@ def load_cache(path: Path | None, data_path: str | None = None) -> MapData | Non
             cached_path = str(stored["data_path"])
             if data_path is not None and cached_path != str(data_path):
                 return None
-            return MapData(stored["latents"].astype(np.float32), stored["labels"].astype(np.float32),
-                           [str(n) for n in stored["names"]], cached_path)
+            return MapData(
+                stored["latents"].astype(np.float32),
+                stored["labels"].astype(np.float32),
+                [str(n) for n in stored["names"]],
+                cached_path,
+            )
     except (OSError, KeyError, ValueError):  # a damaged cache is simply rebuilt
         return None
 
@@ -148,8 +153,13 @@ def training_split(generator: Generator, data_path: str | Path) -> Split:
     return corpus.train
 
 
-def build_map(generator: Generator, data_path: str | Path | None, cache: Path | None,
-              report: Report = lambda d, t: None, cancelled: IsCancelled = lambda: False) -> MapData:
+def build_map(
+    generator: Generator,
+    data_path: str | Path | None,
+    cache: Path | None,
+    report: Report = lambda d, t: None,
+    cancelled: IsCancelled = lambda: False,
+) -> MapData:
     """The map of a checkpoint: from the cache when it matches, else encoded and cached.
     The items themselves are read again for hover previews when the data folder is readable."""
     data_path = None if data_path is None else str(data_path)
@@ -179,7 +189,7 @@ def colour_groups(space, by: str) -> tuple[list[str], Callable[[np.ndarray], np.
     for group in space.groups:
         width = len(group.labels)
         if group.exclusive and group.name == by:
-            return list(group.labels), lambda labels, o=offset, w=width: np.argmax(labels[:, o:o + w], axis=1)
+            return list(group.labels), lambda labels, o=offset, w=width: np.argmax(labels[:, o : o + w], axis=1)
         if not group.exclusive and by in group.labels:
             column = offset + group.labels.index(by)
             return [f"no {by}", by], lambda labels, c=column: (labels[:, c] > 0.5).astype(int)

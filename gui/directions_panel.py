@@ -5,6 +5,7 @@ Each slider runs from -3 to 3 (in steps of 0.05) and scales one direction vector
 The panel sums them into one offset (numpy (D,)), emitted live while dragging; releasing a
 slider (or a keyboard change) commits the values, which the owner records for undo.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,7 +38,9 @@ class DirectionsPanel(QWidget):
     offset_changed = Signal(object)  # numpy (D,) sum of value * direction
     committed = Signal(dict, dict)  # values before, values after
 
-    def __init__(self, directions: dict[str, np.ndarray], labels: list[str], latent_size: int, parent: QWidget | None = None):
+    def __init__(
+        self, directions: dict[str, np.ndarray], labels: list[str], latent_size: int, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.names = ordered_names(directions, labels)
         self.vectors = {name: np.asarray(directions[name], dtype=np.float32) for name in self.names}
@@ -62,7 +65,9 @@ class DirectionsPanel(QWidget):
             slider.setToolTip(f"{display_name(name)}: {self._tooltip(name)}")
             title.setToolTip(slider.toolTip())
             value = QLabel("+0.00")
-            value.setFixedSize(value.fontMetrics().horizontalAdvance("+0.00") + 6, value.sizeHint().height())  # no relayout per move
+            value.setFixedSize(
+                value.fontMetrics().horizontalAdvance("+0.00") + 6, value.sizeHint().height()
+            )  # no relayout per move
             slider.valueChanged.connect(lambda v, n=name: self._moved(n, v))
             slider.sliderReleased.connect(self._commit)
             grid.addWidget(title, row, 0)

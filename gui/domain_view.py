@@ -7,6 +7,7 @@ preview. Everything domain-specific goes through the Generator facade and its Do
 (render, read, read_formats, write_formats, conditions, decoding_options, stitch_support);
 nothing here knows what a level is.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -20,11 +21,11 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
-    QTabWidget,
     QLabel,
     QMenu,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -73,8 +74,14 @@ def open_filter(domain_name: str, formats: Sequence[str]) -> str:
 class DomainView(QWidget):
     """Sample grid, controls, conditions, directions, preview and interpolation of one model."""
 
-    def __init__(self, generator: Generator, checkpoint: str | Path, parent: QWidget | None = None,
-                 storage: AppStorage | None = None, favourites: FavouritesStore | None = None):
+    def __init__(
+        self,
+        generator: Generator,
+        checkpoint: str | Path,
+        parent: QWidget | None = None,
+        storage: AppStorage | None = None,
+        favourites: FavouritesStore | None = None,
+    ):
         super().__init__(parent)
         storage = storage or AppStorage.default()
         self.context = ViewContext(generator, checkpoint, self)
@@ -90,7 +97,9 @@ class DomainView(QWidget):
 
         self.controls = SamplingControls(generator.domain.decoding_options, generator.domain.decoding)
         self.conditions = ConditionsPanel(generator.domain.conditions)
-        self.directions = DirectionsPanel(generator.directions(), generator.domain.conditions.labels, generator.latent_size)
+        self.directions = DirectionsPanel(
+            generator.directions(), generator.domain.conditions.labels, generator.latent_size
+        )
         self.grid = SampleGrid()
         self.preview = PreviewPanel(self.context)
         self.interpolation = InterpolationPanel(self.context)
@@ -113,8 +122,11 @@ class DomainView(QWidget):
 
     def _lay_out(self) -> None:
         card = self.generator.card
-        about = QLabel(f"<b>{card.get('name', self.domain_name)}</b> · {self.domain_name} · latent {self.generator.latent_size}<br>"
-                       f"<small>{Path(self.context.checkpoint).name} · Help → About this model (F1)</small>")
+        about = QLabel(
+            f"<b>{card.get('name', self.domain_name)}</b> · {self.domain_name} · "
+            f"latent {self.generator.latent_size}<br>"
+            f"<small>{Path(self.context.checkpoint).name} · Help → About this model (F1)</small>"
+        )
         about.setToolTip(f"Checkpoint: {self.context.checkpoint}")
         sidebar = QWidget()
         side = QVBoxLayout(sidebar)
@@ -146,7 +158,9 @@ class DomainView(QWidget):
         self.centre.setTabToolTip(1, "The training set's encodings on a 2-D plane; click anywhere to decode that point")
         if self.long_level is not None:
             index = self.centre.addTab(self.long_level, "Full level")
-            self.centre.setTabToolTip(index, "One whole level of 50 to 1000 columns, stitched from windows, with the agent's path (Ctrl+G)")
+            self.centre.setTabToolTip(
+                index, "One whole level of 50 to 1000 columns, stitched from windows, with the agent's path (Ctrl+G)"
+            )
         self.centre.currentChanged.connect(lambda index: index == 1 and self.latent_map.ensure_loaded())
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -175,15 +189,49 @@ class DomainView(QWidget):
             return act
 
         current = lambda: self.grid.current  # noqa: E731 - the tile the menu or shortcut is about
-        self.act_endpoint_a = action("Set as endpoint A", lambda: self.set_endpoint_from_item(current(), "A"), "A", "Use this tile as interpolation endpoint A")
-        self.act_endpoint_b = action("Set as endpoint B", lambda: self.set_endpoint_from_item(current(), "B"), "B", "Use this tile as interpolation endpoint B")
-        self.act_enlarge = action("Enlarge", lambda: self.enlarge(current()), None, "Show this tile large, with zoom (double-click, Enter)")
+        self.act_endpoint_a = action(
+            "Set as endpoint A",
+            lambda: self.set_endpoint_from_item(current(), "A"),
+            "A",
+            "Use this tile as interpolation endpoint A",
+        )
+        self.act_endpoint_b = action(
+            "Set as endpoint B",
+            lambda: self.set_endpoint_from_item(current(), "B"),
+            "B",
+            "Use this tile as interpolation endpoint B",
+        )
+        self.act_enlarge = action(
+            "Enlarge", lambda: self.enlarge(current()), None, "Show this tile large, with zoom (double-click, Enter)"
+        )
         self.act_export = action("Export…", self.export_selected, None, "Export the selected tiles (Ctrl+E)")
-        self.act_copy_seed = action("Copy seed", lambda: self.copy_seed(current()), "Ctrl+C", "Copy this tile's seed to the clipboard")
-        self.act_more = action("More like this", lambda: self.more_like_this(current()), "M", "Fill the grid with variations of this tile (spread in the Sample box)")
-        self.act_star = action("Add to favourites", lambda: self.star_item(current()), "F", "Star this tile: it is kept in the Favourites tab across restarts")
-        self.act_corner_c = action("Set as palette corner C", lambda: self.set_corner_from_item(current(), "C"), None, "Use this tile as the palette's bottom-left corner")
-        self.act_corner_d = action("Set as palette corner D", lambda: self.set_corner_from_item(current(), "D"), None, "Use this tile as the palette's bottom-right corner")
+        self.act_copy_seed = action(
+            "Copy seed", lambda: self.copy_seed(current()), "Ctrl+C", "Copy this tile's seed to the clipboard"
+        )
+        self.act_more = action(
+            "More like this",
+            lambda: self.more_like_this(current()),
+            "M",
+            "Fill the grid with variations of this tile (spread in the Sample box)",
+        )
+        self.act_star = action(
+            "Add to favourites",
+            lambda: self.star_item(current()),
+            "F",
+            "Star this tile: it is kept in the Favourites tab across restarts",
+        )
+        self.act_corner_c = action(
+            "Set as palette corner C",
+            lambda: self.set_corner_from_item(current(), "C"),
+            None,
+            "Use this tile as the palette's bottom-left corner",
+        )
+        self.act_corner_d = action(
+            "Set as palette corner D",
+            lambda: self.set_corner_from_item(current(), "D"),
+            None,
+            "Use this tile as the palette's bottom-right corner",
+        )
 
     def _connect(self) -> None:
         self.controls.sample_requested.connect(self.sample)
@@ -195,7 +243,9 @@ class DomainView(QWidget):
         self.grid.menu_requested.connect(self._show_tile_menu)
         self.directions.offset_changed.connect(self.preview.set_offset)
         self.directions.committed.connect(
-            lambda before, after: self.undo_stack.push(StateCommand("Move direction sliders", self.directions.set_values, before, after))
+            lambda before, after: self.undo_stack.push(
+                StateCommand("Move direction sliders", self.directions.set_values, before, after)
+            )
         )
         self.interpolation.blend_changed.connect(self.preview.set_base)
         self.interpolation.open_requested.connect(self.choose_endpoint_file)
@@ -268,7 +318,10 @@ class DomainView(QWidget):
         generator = self.generator
 
         def make(labels):
-            return [*redecode_items(generator, [centre], labels), *items_near(generator, centre, rows * cols - 1, spread, seed, labels)]
+            return [
+                *redecode_items(generator, [centre], labels),
+                *items_near(generator, centre, rows * cols - 1, spread, seed, labels),
+            ]
 
         self._start_grid_job(f"More like {centre.caption}", make, rows, cols)
 
@@ -319,15 +372,28 @@ class DomainView(QWidget):
         self._grid_generation += 1
         self._grid_pending = False
         render = self.generator.domain.render
-        self.items = [item if item.pixels is not None else replace(item, pixels=render(item.asset)) for item in state.items]
+        self.items = [
+            item if item.pixels is not None else replace(item, pixels=render(item.asset)) for item in state.items
+        ]
         self.grid_labels = state.labels
         self.controls.set_shape(state.rows, state.cols)
         self.conditions.set_labels(state.labels)
         self.context.set_labels(state.labels)
         floor = self.typicality.known_floor(state.labels)
-        self.grid.set_tiles(state.rows, state.cols, [
-            (to_pixmap(item.pixels), item.caption, badge_text(item.score), item.atypical, badge_tooltip(item, floor)) for item in self.items
-        ])
+        self.grid.set_tiles(
+            state.rows,
+            state.cols,
+            [
+                (
+                    to_pixmap(item.pixels),
+                    item.caption,
+                    badge_text(item.score),
+                    item.atypical,
+                    badge_tooltip(item, floor),
+                )
+                for item in self.items
+            ],
+        )
 
     # --- tile actions -----------------------------------------------------------------------
 
@@ -346,8 +412,19 @@ class DomainView(QWidget):
         self.grid.current = index
         item = self._item(index)
         menu = QMenu(self)
-        for act in (self.act_endpoint_a, self.act_endpoint_b, self.act_corner_c, self.act_corner_d, None, self.act_enlarge,
-                    self.act_export, self.act_copy_seed, self.act_star, None, self.act_more):
+        for act in (
+            self.act_endpoint_a,
+            self.act_endpoint_b,
+            self.act_corner_c,
+            self.act_corner_d,
+            None,
+            self.act_enlarge,
+            self.act_export,
+            self.act_copy_seed,
+            self.act_star,
+            None,
+            self.act_more,
+        ):
             if act is None:
                 menu.addSeparator()
             else:
@@ -443,7 +520,9 @@ class DomainView(QWidget):
     def choose_endpoint_file(self, which: str) -> None:
         formats = self.generator.domain.read_formats
         filters = [open_filter(self.domain_name, formats)] if formats else []
-        path, _ = QFileDialog.getOpenFileName(self, f"Open a file as endpoint {which}", "", ";;".join(filters + ["All files (*)"]))
+        path, _ = QFileDialog.getOpenFileName(
+            self, f"Open a file as endpoint {which}", "", ";;".join(filters + ["All files (*)"])
+        )
         if path:
             self.open_endpoint_file(path, which)
 
@@ -486,7 +565,9 @@ class DomainView(QWidget):
 
     def _export_with_dialog(self, items: Sequence[Item]) -> None:
         formats = self.generator.domain.write_formats
-        dialog = ExportDialog(len(items), self.domain_name, formats, self.last_export_folder, self.last_export_format, self)
+        dialog = ExportDialog(
+            len(items), self.domain_name, formats, self.last_export_folder, self.last_export_format, self
+        )
         if dialog.exec():
             folder, fmt = dialog.choice()
             if folder:

@@ -4,6 +4,7 @@
 (atomic), then `NAME.json` beside it recording the seed, the latent, the condition labels
 and the checkpoint (path and weights hash). It checks `cancelled()` between items.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,9 @@ def sidecar(item: Item, generator: Generator, checkpoint: str | Path, asset_name
     if item.score is not None:
         record["elbo_nats"] = round(item.score, 4)  # the typicality badge: higher is more typical
     if item.seed is not None:
-        record["command"] = naming.sample_command(generator.domain.name, str(checkpoint), item.seed, item.temperature,
-                                                  list(item.labels), fmt)
+        record["command"] = naming.sample_command(
+            generator.domain.name, str(checkpoint), item.seed, item.temperature, list(item.labels), fmt
+        )
     return record
 
 

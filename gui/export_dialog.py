@@ -1,5 +1,6 @@
 """Exporting from a tab: the dialog that picks a folder and a format, and the worker run
 with a progress dialog that can cancel. The writing itself is `export.export_items`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,7 +31,9 @@ from .workers import Job
 class ExportDialog(QDialog):
     """Folder and format for an export of `count` items."""
 
-    def __init__(self, count: int, noun: str, formats: Sequence[str], folder: str, fmt: str, parent: QWidget | None = None):
+    def __init__(
+        self, count: int, noun: str, formats: Sequence[str], folder: str, fmt: str, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.setWindowTitle(f"Export {count} {noun}")
         self.folder = QLineEdit(folder)
@@ -42,7 +45,9 @@ class ExportDialog(QDialog):
         for ext in formats:
             self.format.addItem(f".{ext}", ext)
         self.format.setCurrentIndex(max(0, list(formats).index(fmt)) if fmt in formats else 0)
-        self.format.setToolTip("File format; each file also gets NAME.json recording its seed, latent, condition and checkpoint")
+        self.format.setToolTip(
+            "File format; each file also gets NAME.json recording its seed, latent, condition and checkpoint"
+        )
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
@@ -95,6 +100,12 @@ def start_export(context: ViewContext, items: Sequence[Item], folder: str | Path
         progress.hide()
         progress.deleteLater()
 
-    job = context.runner.start(work, on_success=succeeded, on_failure=failed, on_progress=lambda done, total: progress.setValue(done), on_done=finished)
+    job = context.runner.start(
+        work,
+        on_success=succeeded,
+        on_failure=failed,
+        on_progress=lambda done, total: progress.setValue(done),
+        on_done=finished,
+    )
     progress.canceled.connect(job.cancel)
     return job

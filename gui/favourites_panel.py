@@ -1,6 +1,7 @@
 """The favourites panel: the starred items of this tab's model, each a thumbnail with its
 seed (or origin) and condition. Double-click restores one into the preview; Export writes
 them with sidecars like any export. Thumbnails are decoded in a worker."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -20,8 +21,12 @@ ICON = QSize(96, 84)
 def item_of(record: dict, generator) -> Item:
     """A favourite as a grid item (decoded; runs in a worker)."""
     item = decode_items(generator, latent_of(record)[None], record.get("condition", []))[0]
-    return replace(item, seed=record.get("seed"), temperature=record.get("temperature"),
-                   origin="" if record.get("seed") is not None else record.get("caption", "favourite"))
+    return replace(
+        item,
+        seed=record.get("seed"),
+        temperature=record.get("temperature"),
+        origin="" if record.get("seed") is not None else record.get("caption", "favourite"),
+    )
 
 
 class FavouritesPanel(QWidget):
@@ -79,7 +84,10 @@ class FavouritesPanel(QWidget):
             caption = f"seed {record['seed']}" if record.get("seed") is not None else record.get("caption", "favourite")
             entry = QListWidgetItem(caption)
             entry.setData(Qt.ItemDataRole.UserRole, record)
-            entry.setToolTip(f"{caption}\ncondition: {', '.join(record.get('condition', [])) or 'none'}\nadded {record.get('added', '?')}")
+            entry.setToolTip(
+                f"{caption}\ncondition: {', '.join(record.get('condition', [])) or 'none'}"
+                f"\nadded {record.get('added', '?')}"
+            )
             entry.setSizeHint(QSize(ICON.width() + 12, ICON.height() + 34))
             self.list.addItem(entry)
         missing = [r for r in records if r["id"] not in self.items]

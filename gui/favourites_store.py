@@ -1,6 +1,7 @@
 """Favourites, Qt-free: starred items saved as JSON (seed, latent, condition and checkpoint),
 so they survive restarts and regenerate exactly. The file is rewritten atomically on every
 change; a missing or damaged file reads as no favourites (and is replaced on the next star)."""
+
 from __future__ import annotations
 
 import json
@@ -80,4 +81,6 @@ class FavouritesStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot write favourites to {self.path.parent}: {exc.strerror or exc}") from None
-        write_text_atomic(self.path, json.dumps({"version": STORE_VERSION, "favourites": self.records}, indent=1) + "\n")
+        write_text_atomic(
+            self.path, json.dumps({"version": STORE_VERSION, "favourites": self.records}, indent=1) + "\n"
+        )

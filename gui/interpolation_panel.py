@@ -5,6 +5,7 @@ The panel owns the endpoints and the path; where an endpoint comes from (a grid 
 file, a random draw) is the owner's business: it asks with `open_requested` and
 `random_requested`, and calls `set_endpoint`. Each scrub step emits `blend_changed`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -76,7 +77,9 @@ class InterpolationPanel(QWidget):
         self.slider.setToolTip("Scrub from A (left) to B (right); the preview follows live")
         self.slider.valueChanged.connect(self._scrubbed)
         self.position = QLabel("t = 0.00")
-        self.position.setFixedSize(self.position.fontMetrics().horizontalAdvance("set A and B") + 8, self.position.sizeHint().height())
+        self.position.setFixedSize(
+            self.position.fontMetrics().horizontalAdvance("set A and B") + 8, self.position.sizeHint().height()
+        )
         # (fixed size: its text changes on every scrub step without relaying out the window)
         self.slerp = QRadioButton("slerp")
         self.slerp.setToolTip("Spherical interpolation: keeps the latent's norm typical of the prior")
@@ -132,7 +135,9 @@ class InterpolationPanel(QWidget):
         thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         thumb.setMinimumSize(THUMB_HEIGHT * 2, THUMB_HEIGHT)
         thumb.setFrameShape(QLabel.Shape.StyledPanel)
-        thumb.setToolTip(f"Endpoint {which}: set it from a tile's context menu, a file (Open or drop one on the window) or at random")
+        thumb.setToolTip(
+            f"Endpoint {which}: set it from a tile's context menu, a file (Open or drop one on the window) or at random"
+        )
         caption = QLabel(f"{which}: not set")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         open_button = QPushButton("Open…")
@@ -170,8 +175,10 @@ class InterpolationPanel(QWidget):
 
     def next_free(self) -> str:
         """Where a dropped file goes: A, or B once A is set."""
-        return "B" if self.endpoints["A"] is not None and self.endpoints["B"] is None else (
-            "A" if self.endpoints["A"] is None else "B"
+        return (
+            "B"
+            if self.endpoints["A"] is not None and self.endpoints["B"] is None
+            else ("A" if self.endpoints["A"] is None else "B")
         )
 
     def _draw_thumb(self, which: str) -> None:
@@ -180,7 +187,11 @@ class InterpolationPanel(QWidget):
 
     def _rebuild(self) -> None:
         a, b = self.endpoints["A"], self.endpoints["B"]
-        self.path = None if a is None or b is None else self.context.generator.interpolate(a[0], b[0], SLIDER_STEPS + 1, self.mode())
+        self.path = (
+            None
+            if a is None or b is None
+            else self.context.generator.interpolate(a[0], b[0], SLIDER_STEPS + 1, self.mode())
+        )
         self._update_enabled()
         if self.path is not None:
             self._scrubbed(self.slider.value())

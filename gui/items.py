@@ -5,6 +5,7 @@ An `Item` is one generated asset with everything needed to regenerate it: its la
 sampled with (None for items not sampled from a seed), plus its rendered preview. The
 functions here run in worker threads; they touch no Qt.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -76,7 +77,9 @@ def redecode_items(generator: Generator, items: Sequence[Item], labels: Sequence
     ]
 
 
-def items_near(generator: Generator, centre: Item, n: int, spread: float, seed: int, labels: Sequence[str]) -> list[Item]:
+def items_near(
+    generator: Generator, centre: Item, n: int, spread: float, seed: int, labels: Sequence[str]
+) -> list[Item]:
     """n items around `centre`: z + spread * N(0, I), item i drawn with numpy seed `seed + i`."""
     noise = np.stack([np.random.default_rng(seed + i).standard_normal(centre.latent.shape) for i in range(n)])
     latents = (centre.latent[None, :] + spread * noise).astype(np.float32)

@@ -5,6 +5,7 @@ decodes that point of the plane into the preview.
 The data are built by `corpus_map.build_map` in a worker (cached per checkpoint); this module
 only draws points and turns mouse positions into plane coordinates.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,7 +24,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
 
 from .conditions_panel import pretty
 from .context import ViewContext
@@ -67,7 +67,12 @@ class MapCanvas(QWidget):
             # Robust bounds: a few far outliers must not squeeze everything into a corner.
             low, high = np.percentile(self.points, 0.5, axis=0), np.percentile(self.points, 99.5, axis=0)
             pad = (high - low) * MARGIN + 1e-3
-            self.bounds = QRectF(float(low[0] - pad[0]), float(low[1] - pad[1]), float(high[0] - low[0] + 2 * pad[0]), float(high[1] - low[1] + 2 * pad[1]))
+            self.bounds = QRectF(
+                float(low[0] - pad[0]),
+                float(low[1] - pad[1]),
+                float(high[0] - low[0] + 2 * pad[0]),
+                float(high[1] - low[1] + 2 * pad[1]),
+            )
         self.hover = -1
         self._backdrop = None
         self.update()
@@ -80,7 +85,10 @@ class MapCanvas(QWidget):
 
     def to_plane(self, point: QPointF) -> tuple[float, float]:
         b = self.bounds
-        return (b.left() + point.x() / max(self.width(), 1) * b.width(), b.top() + (1 - point.y() / max(self.height(), 1)) * b.height())
+        return (
+            b.left() + point.x() / max(self.width(), 1) * b.width(),
+            b.top() + (1 - point.y() / max(self.height(), 1)) * b.height(),
+        )
 
     def screen_points(self) -> np.ndarray:
         b = self.bounds
@@ -94,7 +102,7 @@ class MapCanvas(QWidget):
             return -1
         distances = ((self.screen_points() - np.array([point.x(), point.y()])) ** 2).sum(axis=1)
         index = int(np.argmin(distances))
-        return index if distances[index] <= HOVER_PIXELS ** 2 else -1
+        return index if distances[index] <= HOVER_PIXELS**2 else -1
 
     # --- painting and the mouse ---------------------------------------------------------------
 
@@ -189,7 +197,9 @@ class LatentMapPanel(QWidget):
         space = context.generator.domain.conditions
 
         self.load_button = QPushButton("Load training data…")
-        self.load_button.setToolTip("Choose the folder of the data this model was trained on; it is encoded once and cached")
+        self.load_button.setToolTip(
+            "Choose the folder of the data this model was trained on; it is encoded once and cached"
+        )
         self.load_button.clicked.connect(self.choose_data_folder)
         self.colour_by = QComboBox()
         for choice in colour_choices(space):
@@ -239,7 +249,9 @@ class LatentMapPanel(QWidget):
         layout.addWidget(self.status)
         layout.addLayout(middle, 1)
         self._set_busy(False)
-        self.status.setText("The map shows this model's training items, encoded. Load training data… to build it (once; it is cached).")
+        self.status.setText(
+            "The map shows this model's training items, encoded. Load training data… to build it (once; it is cached)."
+        )
 
     # --- building the map --------------------------------------------------------------------
 
@@ -276,9 +288,12 @@ class LatentMapPanel(QWidget):
                 return None
 
         self._set_busy(True)
-        self.status.setText(f"Reading the training data in {data_folder}…" if data_folder else "Reading the cached map…")
-        self.job = self.context.runner.start(work, on_success=self._loaded, on_failure=self._failed,
-                                             on_progress=self._progress, on_done=self._done)
+        self.status.setText(
+            f"Reading the training data in {data_folder}…" if data_folder else "Reading the cached map…"
+        )
+        self.job = self.context.runner.start(
+            work, on_success=self._loaded, on_failure=self._failed, on_progress=self._progress, on_done=self._done
+        )
         return self.job
 
     def cancel(self) -> None:
@@ -304,9 +319,13 @@ class LatentMapPanel(QWidget):
             return
         self.data = data
         source = "encoded now and cached" if data.encoded_now else "from the cache"
-        hover = "" if data.assets is not None else "; the data folder is not readable, so hovering shows reconstructions"
-        self.status.setText(f"{len(data.latents)} training items of {Path(data.data_path).name or data.data_path}, {source}. "
-                            f"Click anywhere to decode that point{hover}.")
+        hover = (
+            "" if data.assets is not None else "; the data folder is not readable, so hovering shows reconstructions"
+        )
+        self.status.setText(
+            f"{len(data.latents)} training items of {Path(data.data_path).name or data.data_path}, {source}. "
+            f"Click anywhere to decode that point{hover}."
+        )
         self._recolour()
 
     def _set_busy(self, busy: bool) -> None:
@@ -323,9 +342,12 @@ class LatentMapPanel(QWidget):
         colours = classify(self.data.labels)
         self.canvas.set_points(self.data.points, colours)
         counts = np.bincount(colours, minlength=len(names))
-        self.legend.setText("<br>".join(
-            f"<span style='color:{COLOURS[i % len(COLOURS)].name()}'>●</span> {pretty(name)} ({counts[i]})" for i, name in enumerate(names)
-        ))
+        self.legend.setText(
+            "<br>".join(
+                f"<span style='color:{COLOURS[i % len(COLOURS)].name()}'>●</span> {pretty(name)} ({counts[i]})"
+                for i, name in enumerate(names)
+            )
+        )
 
     # --- hover and click ----------------------------------------------------------------------
 
@@ -349,7 +371,9 @@ class LatentMapPanel(QWidget):
             labels = space.decode(data.labels[index])
             pixels = self.context.domain.render(self.context.generator.decode(data.latents[index][None], labels)[0])
             what = "reconstruction of training item"
-        self.hover_image.setPixmap(scaled_nearest(to_pixmap(pixels), self.hover_image.width() - 4, self.hover_image.height() - 4))
+        self.hover_image.setPixmap(
+            scaled_nearest(to_pixmap(pixels), self.hover_image.width() - 4, self.hover_image.height() - 4)
+        )
         self.hover_caption.setText(f"<b>{data.names[index]}</b><br>{what}<br>{label_text(space, data.labels[index])}")
 
     def decode_at(self, x: float, y: float) -> np.ndarray | None:

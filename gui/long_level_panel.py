@@ -6,6 +6,7 @@ the model's windows (`generators.levels.stitch`), drawn with the path the playab
 the seed, temperature and condition of its tab, and the tab's interpolation endpoints A and
 B for a morph along the level (window k decodes the latent at t = k / (n - 1)).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from generators.core.fileio import ensure_writable_dir, write_text_atomic
-from generators.levels.agent import PlayResult, play
 from generators.levels import long_level
+from generators.levels.agent import PlayResult, play
 from generators.levels.long_level import REPAIR_BUDGET, LongLevelRequest, Morph
 from generators.levels.stitch import MAX_LENGTH, MIN_LENGTH, LongLevel
 
@@ -78,8 +79,11 @@ def make_long_level(generator, request: LongLevelRequest) -> LongLevelResult:
 def status_text(result: LongLevelResult) -> str:
     """One line: the agent's verdict, and with Playable whether repair was needed and worked."""
     agent, made = result.agent, result.made
-    text = (f"Completable — path of {max(len(agent.path) - 1, 0)} moves" if agent.completable
-            else f"Not completable: {agent.reason}; furthest column {agent.furthest_column}")
+    text = (
+        f"Completable — path of {max(len(agent.path) - 1, 0)} moves"
+        if agent.completable
+        else f"Not completable: {agent.reason}; furthest column {agent.furthest_column}"
+    )
     if result.request.playable:
         repairs = made.attempts - 1
         if made.raw_playable:
@@ -95,25 +99,39 @@ def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asse
     """The grid items' sidecar (`export.sidecar`) for the first window, plus what makes the
     whole level: length, playable flag and verdicts, morph endpoints, every window latent."""
     request, made = result.request, result.made
-    first = Item(made.windows[0].base, request.labels, made.level, None,
-                 None if request.morph else request.seed, request.temperature,
-                 origin="morph A→B along the level" if request.morph else "")
+    first = Item(
+        made.windows[0].base,
+        request.labels,
+        made.level,
+        None,
+        None if request.morph else request.seed,
+        request.temperature,
+        origin="morph A→B along the level" if request.morph else "",
+    )
     record = sidecar(first, generator, checkpoint, asset_name, fmt)
-    record.update({
-        "length": made.level.width,
-        "windows": len(made.windows),
-        "window_latents": [[float(v) for v in w.latent] for w in made.windows],
-        "playable_requested": request.playable,
-        "completable": bool(result.agent.completable),
-        "furthest_column": int(result.agent.furthest_column),
-    })
+    record.update(
+        {
+            "length": made.level.width,
+            "windows": len(made.windows),
+            "window_latents": [[float(v) for v in w.latent] for w in made.windows],
+            "playable_requested": request.playable,
+            "completable": bool(result.agent.completable),
+            "furthest_column": int(result.agent.furthest_column),
+        }
+    )
     if request.playable:
-        record.update({"repair_budget": request.budget, "repair_attempts": made.attempts - 1,
-                       "playable_as_sampled": made.raw_playable})
+        record.update(
+            {
+                "repair_budget": request.budget,
+                "repair_attempts": made.attempts - 1,
+                "playable_as_sampled": made.raw_playable,
+            }
+        )
     if request.morph is not None:
         morph = request.morph
         record["morph"] = {
-            "mode": morph.mode, "stitch_seed": request.stitch_seed,
+            "mode": morph.mode,
+            "stitch_seed": request.stitch_seed,
             "a": {"caption": morph.caption_a, "seed": morph.seed_a, "latent": [float(v) for v in morph.z_a]},
             "b": {"caption": morph.caption_b, "seed": morph.seed_b, "latent": [float(v) for v in morph.z_b]},
         }
@@ -131,7 +149,9 @@ def export_long_level(generator, checkpoint: str, result: LongLevelResult, path:
     ensure_writable_dir(path.parent)
     written = generator.domain.write(result.made.level, path)
     side = path.with_suffix(".json")
-    write_text_atomic(side, json.dumps(long_level_sidecar(result, generator, checkpoint, path.name, fmt), indent=2) + "\n")
+    write_text_atomic(
+        side, json.dumps(long_level_sidecar(result, generator, checkpoint, path.name, fmt), indent=2) + "\n"
+    )
     return [*written, side]
 
 
@@ -146,7 +166,15 @@ def draw_path(pixmap: QPixmap, agent: PlayResult, columns: int) -> QPixmap:
     painter.setClipRect(out.rect())
     if len(agent.path) > 1:
         points = QPolygonF([QPointF((c + 0.5) * tile, (r + 0.5) * tile) for r, c in agent.path])
-        painter.setPen(QPen(PATH_COLOUR, max(2.0, tile / 5), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+        painter.setPen(
+            QPen(
+                PATH_COLOUR,
+                max(2.0, tile / 5),
+                Qt.PenStyle.SolidLine,
+                Qt.PenCapStyle.RoundCap,
+                Qt.PenJoinStyle.RoundJoin,
+            )
+        )
         painter.drawPolyline(points)
     if not agent.completable and agent.furthest_column >= 0:
         x = (agent.furthest_column + 1) * tile
@@ -159,8 +187,13 @@ def draw_path(pixmap: QPixmap, agent: PlayResult, columns: int) -> QPixmap:
 class LongLevelPanel(QWidget):
     """Length, Playable, Morph A → B, Generate/Cancel, the level with its path, Export…"""
 
-    def __init__(self, context: ViewContext, controls: SamplingControls, interpolation: InterpolationPanel,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        context: ViewContext,
+        controls: SamplingControls,
+        interpolation: InterpolationPanel,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.context, self.controls, self.interpolation = context, controls, interpolation
         self.result: LongLevelResult | None = None
@@ -175,8 +208,10 @@ class LongLevelPanel(QWidget):
         self.length.setSuffix(" columns")
         self.length.setToolTip(f"Level length in columns ({MIN_LENGTH} to {MAX_LENGTH}), as `sample levels --length`")
         self.playable = QCheckBox("Playable")
-        self.playable.setToolTip(f"Repair the level by a latent search until the agent can finish it "
-                                 f"(at most {REPAIR_BUDGET} tries), as `--playable`")
+        self.playable.setToolTip(
+            f"Repair the level by a latent search until the agent can finish it "
+            f"(at most {REPAIR_BUDGET} tries), as `--playable`"
+        )
         self.morph = QCheckBox("Morph A → B")
         self.morph.toggled.connect(self._update_enabled)
         self.show_path = QCheckBox("Show path")
@@ -192,7 +227,9 @@ class LongLevelPanel(QWidget):
         self.cancel_button.setShortcut("Esc")
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Write the level as .txt, .png, .tmj or .tmx, with a JSON sidecar that replays it")
+        self.export_button.setToolTip(
+            "Write the level as .txt, .png, .tmj or .tmx, with a JSON sidecar that replays it"
+        )
         self.export_button.clicked.connect(self.export_with_dialog)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy: stitching and repair report no steps
@@ -230,8 +267,11 @@ class LongLevelPanel(QWidget):
         self.morph.setEnabled(ready and not self.busy)
         if not ready and self.morph.isChecked():
             self.morph.setChecked(False)
-        self.morph.setToolTip("Window k of the level decodes the latent at t = k / (n - 1) from endpoint A to B"
-                              if ready else "Set interpolation endpoints A and B first (Interpolation tab, or a tile's menu)")
+        self.morph.setToolTip(
+            "Window k of the level decodes the latent at t = k / (n - 1) from endpoint A to B"
+            if ready
+            else "Set interpolation endpoints A and B first (Interpolation tab, or a tile's menu)"
+        )
         morphing = self.morph.isChecked()
         self.playable.setEnabled(not morphing and not self.busy)
         self.length.setEnabled(not self.busy)
@@ -246,11 +286,24 @@ class LongLevelPanel(QWidget):
         if self.morph.isChecked() and self._endpoints_ready():
             (z_a, caption_a), (z_b, caption_b) = self.interpolation.endpoints["A"], self.interpolation.endpoints["B"]
             generator = self.context.generator
-            morph = Morph(z_a, z_b, self.interpolation.mode(), caption_a, caption_b,
-                          endpoint_seed(generator, z_a, caption_a), endpoint_seed(generator, z_b, caption_b))
-        return LongLevelRequest(self.length.value(), self.controls.seed.value(), tuple(self.context.labels),
-                                self.controls.temperature(), self.playable.isChecked() and morph is None,
-                                REPAIR_BUDGET, morph)
+            morph = Morph(
+                z_a,
+                z_b,
+                self.interpolation.mode(),
+                caption_a,
+                caption_b,
+                endpoint_seed(generator, z_a, caption_a),
+                endpoint_seed(generator, z_b, caption_b),
+            )
+        return LongLevelRequest(
+            self.length.value(),
+            self.controls.seed.value(),
+            tuple(self.context.labels),
+            self.controls.temperature(),
+            self.playable.isChecked() and morph is None,
+            REPAIR_BUDGET,
+            morph,
+        )
 
     # --- generating ---------------------------------------------------------------------------
 
@@ -277,10 +330,13 @@ class LongLevelPanel(QWidget):
                 self._update_enabled()
 
         what = "a morph A → B" if request.morph else f"seed {request.seed}"
-        self.status.setText(f"Making a level of {request.length} columns from {what}"
-                            + (" and repairing it until the agent can finish it…" if request.playable else "…"))
-        self.job = self.context.runner.start(lambda job: make_long_level(generator, request),
-                                             on_success=done, on_failure=failed, on_done=finished)
+        self.status.setText(
+            f"Making a level of {request.length} columns from {what}"
+            + (" and repairing it until the agent can finish it…" if request.playable else "…")
+        )
+        self.job = self.context.runner.start(
+            lambda job: make_long_level(generator, request), on_success=done, on_failure=failed, on_done=finished
+        )
         self._update_enabled()
         return self.job
 
@@ -292,7 +348,9 @@ class LongLevelPanel(QWidget):
         self.job.cancel()
         self._generation += 1  # its callbacks no longer apply
         self.job = None
-        self.status.setText("Cancelled" + (f"; showing the previous level. {status_text(self.result)}" if self.result else ""))
+        self.status.setText(
+            "Cancelled" + (f"; showing the previous level. {status_text(self.result)}" if self.result else "")
+        )
         self._update_enabled()
 
     def show_result(self, result: LongLevelResult) -> None:
@@ -306,7 +364,11 @@ class LongLevelPanel(QWidget):
     def _redraw(self) -> None:
         if self._pixmap is None or self.result is None:
             return
-        shown = draw_path(self._pixmap, self.result.agent, self.result.made.level.width) if self.show_path.isChecked() else self._pixmap
+        shown = (
+            draw_path(self._pixmap, self.result.agent, self.result.made.level.width)
+            if self.show_path.isChecked()
+            else self._pixmap
+        )
         fitting = self.view.fitting
         self.view.set_pixmap(shown)
         self.view.fitting = fitting
@@ -330,9 +392,12 @@ class LongLevelPanel(QWidget):
         formats = self.context.domain.write_formats
         filters = [f"{ext.upper()} (*.{ext})" for ext in formats]
         request = self.result.request
-        stem = f"levels-morph-len{request.length}" if request.morph else f"levels-seed{request.seed}-len{request.length}"
-        path, chosen = QFileDialog.getSaveFileName(self, "Export the level", str(Path(self.last_export) / f"{stem}.{formats[0]}"),
-                                                   ";;".join(filters))
+        stem = (
+            f"levels-morph-len{request.length}" if request.morph else f"levels-seed{request.seed}-len{request.length}"
+        )
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export the level", str(Path(self.last_export) / f"{stem}.{formats[0]}"), ";;".join(filters)
+        )
         if not path:
             return
         if not Path(path).suffix and chosen in filters:  # the dialog may leave the extension off
@@ -352,6 +417,8 @@ class LongLevelPanel(QWidget):
 
         return self.context.runner.start(
             lambda job: export_long_level(generator, checkpoint, result, path),
-            on_success=lambda paths: self.context.status.emit(f"Exported the level to {', '.join(p.name for p in paths)}"),
+            on_success=lambda paths: self.context.status.emit(
+                f"Exported the level to {', '.join(p.name for p in paths)}"
+            ),
             on_failure=failed,
         )

@@ -1,5 +1,6 @@
 """A small live plot of training curves, drawn with QPainter: negative ELBO, reconstruction
 and KL per epoch, solid for the training set and dashed for the held-out set."""
+
 from __future__ import annotations
 
 import math
@@ -44,13 +45,17 @@ class LossPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.series: dict[tuple[str, str], list[tuple[int, float]]] = {(s, t): [] for s, _, _ in SPLITS for t, _, _ in TERMS}
+        self.series: dict[tuple[str, str], list[tuple[int, float]]] = {
+            (s, t): [] for s, _, _ in SPLITS for t, _, _ in TERMS
+        }
         self.total_epochs = 1
         self.log_scale = False
         self.setMinimumSize(320, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setToolTip("Loss per epoch in nats per item (lower is better). Solid: training set; "
-                        "dashed: held-out validation set. −ELBO = reconstruction + KL.")
+        self.setToolTip(
+            "Loss per epoch in nats per item (lower is better). Solid: training set; "
+            "dashed: held-out validation set. −ELBO = reconstruction + KL."
+        )
 
     def sizeHint(self) -> QSize:
         return QSize(560, 280)
@@ -146,9 +151,13 @@ class LossPlot(QWidget):
             y = area.bottom() - (value - low) / (high - low) * area.height()
             painter.setPen(QPen(grid, 1))
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
-            label = f"{10 ** value:.3g}" if self.log_scale else f"{value:.4g}"
+            label = f"{10**value:.3g}" if self.log_scale else f"{value:.4g}"
             painter.setPen(text)
-            painter.drawText(QRectF(0, y - 8, area.left() - 6, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+            painter.drawText(
+                QRectF(0, y - 8, area.left() - 6, 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
             value += step
         epoch_step = max(1, int(nice_step(max(last_epoch - 1, 1), 6)))
         for epoch in range(1, last_epoch + 1):
@@ -157,12 +166,17 @@ class LossPlot(QWidget):
             x = area.left() + (epoch - 1) / max(last_epoch - 1, 1) * area.width()
             painter.setPen(text)
             painter.drawLine(QPointF(x, area.bottom()), QPointF(x, area.bottom() + 4))
-            painter.drawText(QRectF(x - 20, area.bottom() + 4, 40, metrics.height()), Qt.AlignmentFlag.AlignHCenter, str(epoch))
+            painter.drawText(
+                QRectF(x - 20, area.bottom() + 4, 40, metrics.height()), Qt.AlignmentFlag.AlignHCenter, str(epoch)
+            )
         painter.setPen(QPen(text, 1))
         painter.drawLine(area.bottomLeft(), area.bottomRight())
         painter.drawLine(area.bottomLeft(), area.topLeft())
-        painter.drawText(QRectF(area.left(), area.bottom() + 4 + metrics.height(), area.width(), metrics.height()),
-                         Qt.AlignmentFlag.AlignHCenter, "epoch")
+        painter.drawText(
+            QRectF(area.left(), area.bottom() + 4 + metrics.height(), area.width(), metrics.height()),
+            Qt.AlignmentFlag.AlignHCenter,
+            "epoch",
+        )
 
     def _draw_legend(self, painter: QPainter, area: QRectF) -> None:
         metrics = painter.fontMetrics()

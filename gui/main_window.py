@@ -4,6 +4,7 @@ Each tab holds a DomainView of its domain's model, or a message when that model 
 opened (a domain not in this version yet, a missing or damaged checkpoint). Menu actions
 apply to the current tab. The window itself decodes nothing.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,9 +14,8 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
-from generators.registry import DOMAIN_NAMES, domain_class
 from generators.core.errors import UserError
-from generators.registry import SHIPPED, load_generator, resolve_checkpoint
+from generators.registry import DOMAIN_NAMES, SHIPPED, domain_class, load_generator, resolve_checkpoint
 
 from .about_dialog import AboutModelDialog
 from .domain_view import DomainView
@@ -35,8 +35,10 @@ class UnavailableView(QWidget):
         super().__init__(parent)
         self.domain_name = domain
         self.message = message
-        label = QLabel(f"<h3>{TITLES.get(domain, domain)}</h3><p>{message}</p>"
-                       "<p>File → Open model… (Ctrl+O) opens a checkpoint of your own.</p>")
+        label = QLabel(
+            f"<h3>{TITLES.get(domain, domain)}</h3><p>{message}</p>"
+            "<p>File → Open model… (Ctrl+O) opens a checkpoint of your own.</p>"
+        )
         label.setWordWrap(True)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -44,7 +46,9 @@ class UnavailableView(QWidget):
         layout.addWidget(label)
 
 
-def load_view(domain: str, checkpoint: str | Path, storage: AppStorage | None = None, favourites: FavouritesStore | None = None) -> QWidget:
+def load_view(
+    domain: str, checkpoint: str | Path, storage: AppStorage | None = None, favourites: FavouritesStore | None = None
+) -> QWidget:
     """A DomainView of `checkpoint`, or an UnavailableView saying why there is none."""
     try:
         domain_class(domain)
@@ -64,8 +68,13 @@ def load_view(domain: str, checkpoint: str | Path, storage: AppStorage | None = 
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, checkpoints: Mapping[str, str | Path] | None = None, settings: QSettings | None = None,
-                 parent: QWidget | None = None, storage: AppStorage | None = None):
+    def __init__(
+        self,
+        checkpoints: Mapping[str, str | Path] | None = None,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+        storage: AppStorage | None = None,
+    ):
         """`checkpoints` maps a domain to a checkpoint path or shipped name (default: the
         shipped models); `settings` defaults to the application's QSettings and `storage`
         (cache and favourites folders) to the platform's standard locations."""
@@ -144,13 +153,42 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._action(file, "&New model…", self.new_model, ["Ctrl+N"], "Train a model on your own data (or fine-tune the open one)")
-        self._action(file, "&Open model…", self.choose_model, ["Ctrl+O"], "Open a checkpoint (.safetensors with its .json card) in the tab of its domain")
-        endpoint = self._action(file, "Open file as &endpoint…", lambda: self._with_view(lambda v: v.choose_endpoint_file(v.interpolation.next_free())),
-                                ["Ctrl+Shift+O"], "Encode a file as interpolation endpoint A (or B once A is set)")
+        self._action(
+            file,
+            "&New model…",
+            self.new_model,
+            ["Ctrl+N"],
+            "Train a model on your own data (or fine-tune the open one)",
+        )
+        self._action(
+            file,
+            "&Open model…",
+            self.choose_model,
+            ["Ctrl+O"],
+            "Open a checkpoint (.safetensors with its .json card) in the tab of its domain",
+        )
+        endpoint = self._action(
+            file,
+            "Open file as &endpoint…",
+            lambda: self._with_view(lambda v: v.choose_endpoint_file(v.interpolation.next_free())),
+            ["Ctrl+Shift+O"],
+            "Encode a file as interpolation endpoint A (or B once A is set)",
+        )
         file.addSeparator()
-        export_selected = self._action(file, "&Export selected…", lambda: self._with_view(DomainView.export_selected), ["Ctrl+E"], "Export the selected tiles with JSON sidecars")
-        export_all = self._action(file, "Export &all…", lambda: self._with_view(DomainView.export_all), ["Ctrl+Shift+E"], "Export every tile of the grid with JSON sidecars")
+        export_selected = self._action(
+            file,
+            "&Export selected…",
+            lambda: self._with_view(DomainView.export_selected),
+            ["Ctrl+E"],
+            "Export the selected tiles with JSON sidecars",
+        )
+        export_all = self._action(
+            file,
+            "Export &all…",
+            lambda: self._with_view(DomainView.export_all),
+            ["Ctrl+Shift+E"],
+            "Export every tile of the grid with JSON sidecars",
+        )
         file.addSeparator()
         self._action(file, "&Quit", self.close, ["Ctrl+Q"], "Quit Latent Forge")
 
@@ -165,12 +203,32 @@ class MainWindow(QMainWindow):
         edit.addAction(redo)
 
         generate = bar.addMenu("&Generate")
-        sample = self._action(generate, "&Sample", lambda: self._with_view(DomainView.sample), ["Ctrl+R", "F5"], "Sample a new grid")
-        random_a = self._action(generate, "Random endpoint &A", lambda: self._with_view(lambda v: v.random_endpoint("A")), [], "Draw endpoint A at random")
-        random_b = self._action(generate, "Random endpoint &B", lambda: self._with_view(lambda v: v.random_endpoint("B")), [], "Draw endpoint B at random")
+        sample = self._action(
+            generate, "&Sample", lambda: self._with_view(DomainView.sample), ["Ctrl+R", "F5"], "Sample a new grid"
+        )
+        random_a = self._action(
+            generate,
+            "Random endpoint &A",
+            lambda: self._with_view(lambda v: v.random_endpoint("A")),
+            [],
+            "Draw endpoint A at random",
+        )
+        random_b = self._action(
+            generate,
+            "Random endpoint &B",
+            lambda: self._with_view(lambda v: v.random_endpoint("B")),
+            [],
+            "Draw endpoint B at random",
+        )
 
         help_menu = bar.addMenu("&Help")
-        about = self._action(help_menu, "About this &model", self.show_about_model, ["F1"], "The current model's card: data, conditions, metrics, training command")
+        about = self._action(
+            help_menu,
+            "About this &model",
+            self.show_about_model,
+            ["F1"],
+            "The current model's card: data, conditions, metrics, training command",
+        )
         self._action(help_menu, "About &Latent Forge", self.show_about_app, [], "What Latent Forge is")
         self.view_actions = (endpoint, export_selected, export_all, sample, random_a, random_b, about)
 
@@ -195,7 +253,9 @@ class MainWindow(QMainWindow):
         return wizard
 
     def choose_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Latent Forge checkpoints (*.safetensors *.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open model", "", "Latent Forge checkpoints (*.safetensors *.json);;All files (*)"
+        )
         if path:
             self.open_model(path)
 
@@ -227,12 +287,18 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[str | Path]) -> None:
         """Dropped files: checkpoints open as models; anything else is encoded as an endpoint."""
         for path in map(Path, paths):
-            if path.suffix.lower() == ".safetensors" or (path.suffix.lower() == ".json" and path.with_suffix(".safetensors").exists()):
+            if path.suffix.lower() == ".safetensors" or (
+                path.suffix.lower() == ".json" and path.with_suffix(".safetensors").exists()
+            ):
                 self.open_model(path)
             elif (view := self.current_view()) is not None:
                 view.open_endpoint_file(path)
             else:
-                show_error(self, "Cannot open file", f"{path.name}: this tab has no model to encode it with; open one with File → Open model…")
+                show_error(
+                    self,
+                    "Cannot open file",
+                    f"{path.name}: this tab has no model to encode it with; open one with File → Open model…",
+                )
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and all(url.isLocalFile() for url in event.mimeData().urls()):
@@ -255,9 +321,13 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_about_app(self) -> None:
-        QMessageBox.about(self, "About Latent Forge", "<h3>Latent Forge</h3><p>Generate game levels, images and music with "
-                          "conditional convolutional VAEs, offline. Sample, interpolate, steer with conditions and "
-                          "latent directions, and export files your tools open.</p>")
+        QMessageBox.about(
+            self,
+            "About Latent Forge",
+            "<h3>Latent Forge</h3><p>Generate game levels, images and music with "
+            "conditional convolutional VAEs, offline. Sample, interpolate, steer with conditions and "
+            "latent directions, and export files your tools open.</p>",
+        )
 
     # --- state ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """One place that shows errors to the user, so every failure looks the same (and tests can
 patch `QMessageBox.critical` to keep dialogs from blocking)."""
+
 from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget

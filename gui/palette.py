@@ -4,6 +4,7 @@ into the preview, live. A mosaic of blends, decoded in a worker, shows the squar
 
 A and B follow the interpolation endpoints; C and D come from a grid tile or a random draw.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -63,11 +64,17 @@ class PaletteSquare(QWidget):
             cell = square.width() / len(self.mosaic)
             for row, pixmaps in enumerate(self.mosaic):
                 for col, pixmap in enumerate(pixmaps):
-                    painter.drawPixmap(QRectF(square.left() + col * cell, square.top() + row * cell, cell, cell).toRect(), pixmap)
+                    painter.drawPixmap(
+                        QRectF(square.left() + col * cell, square.top() + row * cell, cell, cell).toRect(), pixmap
+                    )
             painter.setPen(QPen(QColor(255, 255, 255, 90), 1))  # cell borders, so blends read as steps
             for k in range(1, len(self.mosaic)):
-                painter.drawLine(QPointF(square.left() + k * cell, square.top()), QPointF(square.left() + k * cell, square.bottom()))
-                painter.drawLine(QPointF(square.left(), square.top() + k * cell), QPointF(square.right(), square.top() + k * cell))
+                painter.drawLine(
+                    QPointF(square.left() + k * cell, square.top()), QPointF(square.left() + k * cell, square.bottom())
+                )
+                painter.drawLine(
+                    QPointF(square.left(), square.top() + k * cell), QPointF(square.right(), square.top() + k * cell)
+                )
         painter.setPen(QPen(QColor(40, 40, 40), 1))
         painter.drawRect(square)
         for name, (u, v) in CORNER_UV.items():
@@ -111,7 +118,9 @@ class PalettePanel(QWidget):
         buttons = QHBoxLayout()
         for which in "CD":
             tile = QPushButton(f"{which} ← tile")
-            tile.setToolTip(f"Corner {which} (bottom-{'left' if which == 'C' else 'right'}): the grid tile selected now")
+            tile.setToolTip(
+                f"Corner {which} (bottom-{'left' if which == 'C' else 'right'}): the grid tile selected now"
+            )
             tile.clicked.connect(lambda _=False, w=which: self.tile_requested.emit(w))
             rand = QPushButton(f"{which} random")
             rand.setToolTip(f"Draw corner {which} from the prior with a new seed")
@@ -174,7 +183,7 @@ class PalettePanel(QWidget):
         def done(frames):
             if generation == self._generation:
                 pixmaps = [to_pixmap(p) for p in frames]
-                self.square.mosaic = [pixmaps[row * MOSAIC:(row + 1) * MOSAIC] for row in range(MOSAIC)]
+                self.square.mosaic = [pixmaps[row * MOSAIC : (row + 1) * MOSAIC] for row in range(MOSAIC)]
                 self.square.update()
 
         self.context.runner.start(decode, on_success=done, on_failure=self.context.status.emit)

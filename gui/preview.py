@@ -3,6 +3,7 @@
 
 RGBA previews arrive already drawn over a transparency checkerboard (`qimage.to_pixmap`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -124,7 +125,12 @@ class EnlargeDialog(QDialog):
             ("Zoom in", self.view.zoom_in, QKeySequence.StandardKey.ZoomIn, "Zoom in (Ctrl++)"),
             ("Zoom out", self.view.zoom_out, QKeySequence.StandardKey.ZoomOut, "Zoom out (Ctrl+-)"),
             ("Fit", self.view.fit, QKeySequence("Ctrl+0"), "Fit the window (Ctrl+0)"),
-            ("1:1", lambda: self.view.set_zoom(1.0), QKeySequence("Ctrl+1"), "One screen pixel per preview pixel (Ctrl+1)"),
+            (
+                "1:1",
+                lambda: self.view.set_zoom(1.0),
+                QKeySequence("Ctrl+1"),
+                "One screen pixel per preview pixel (Ctrl+1)",
+            ),
         ):
             button = QPushButton(text)
             button.setShortcut(keys)

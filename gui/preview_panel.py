@@ -1,5 +1,6 @@
 """The large preview: one latent (a grid item, an interpolation blend...) plus the offset of
 the direction sliders, decoded on the UI thread (one latent is fast) under the tab's labels."""
+
 from __future__ import annotations
 
 import time
@@ -26,7 +27,9 @@ class PreviewPanel(QWidget):
         self.asset = None  # the decoded asset shown now (what Play plays)
         self.view = ZoomView(self)
         self.view.setMinimumHeight(160)
-        hint = QLabel("Click a tile, scrub between two endpoints, or move a direction slider. Wheel zooms, drag scrolls.")
+        hint = QLabel(
+            "Click a tile, scrub between two endpoints, or move a direction slider. Wheel zooms, drag scrolls."
+        )
         hint.setWordWrap(True)
         self.last_ms = 0.0
         layout = QVBoxLayout(self)

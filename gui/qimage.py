@@ -3,6 +3,7 @@
 Domains draw previews as uint8 arrays (H, W, 3) or (H, W, 4) (`Domain.render`). These helpers
 copy the buffer into a QImage that owns its memory, so the array can be freed or reused.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ Click selects a tile, Ctrl+click adds or removes one, Shift+click selects a rang
 double-click (or Enter) enlarges, right-click asks the owner for a context menu. Arrow keys
 move the selection. The grid shows pixmaps and captions only; it knows nothing of models.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
@@ -22,7 +23,7 @@ TILE_TIP = "Click to select, Ctrl+click to add to the selection, double-click to
 class Tile(QWidget):
     """One grid cell: a preview scaled to fit above its caption."""
 
-    def __init__(self, grid: "SampleGrid", index: int):
+    def __init__(self, grid: SampleGrid, index: int):
         super().__init__(grid)
         self.grid = grid
         self.index = index
@@ -34,7 +35,9 @@ class Tile(QWidget):
         self.selected = False
         self.setToolTip(TILE_TIP)
 
-    def set_content(self, pixmap: QPixmap | None, caption: str, badge: str = "", atypical: bool = False, tip: str = "") -> None:
+    def set_content(
+        self, pixmap: QPixmap | None, caption: str, badge: str = "", atypical: bool = False, tip: str = ""
+    ) -> None:
         self.pixmap, self.caption, self._scaled = pixmap, caption, None
         self.badge, self.atypical = badge, atypical
         self.setAccessibleName(caption)
@@ -60,7 +63,12 @@ class Tile(QWidget):
         if self.pixmap is None or self.pixmap.isNull() or area.width() <= 0 or area.height() <= 0:
             return area
         size = self.pixmap.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        return QRect(area.x() + (area.width() - size.width()) // 2, area.y() + (area.height() - size.height()) // 2, size.width(), size.height())
+        return QRect(
+            area.x() + (area.width() - size.width()) // 2,
+            area.y() + (area.height() - size.height()) // 2,
+            size.width(),
+            size.height(),
+        )
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -70,7 +78,9 @@ class Tile(QWidget):
             target = self.image_rect()
             if self._scaled is None or self._scaled.size() != target.size():
                 # Smooth: tiles are usually smaller than the preview, and downscaling needs it.
-                self._scaled = self.pixmap.scaled(target.size(), Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+                self._scaled = self.pixmap.scaled(
+                    target.size(), Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
             painter.drawPixmap(target.topLeft(), self._scaled)
             if self.badge:
                 self._paint_badge(painter, target)
@@ -152,7 +162,9 @@ class SampleGrid(QWidget):
         top = (self.height() - self.rows * tile_h - (self.rows - 1) * SPACING) // 2
         for i, tile in enumerate(self.tiles):
             row, col = divmod(i, self.cols)
-            tile.setGeometry(left + col * (tile_w + SPACING), max(top, SPACING) + row * (tile_h + SPACING), tile_w, tile_h)
+            tile.setGeometry(
+                left + col * (tile_w + SPACING), max(top, SPACING) + row * (tile_h + SPACING), tile_w, tile_h
+            )
 
     def set_tiles(self, rows: int, cols: int, contents: list[tuple]) -> None:
         """Show (pixmap, caption[, badge, atypical, tooltip]) per tile; the selection is kept
@@ -164,7 +176,7 @@ class SampleGrid(QWidget):
             self._place_tiles()
         for tile, content in zip(self.tiles, contents):
             tile.set_content(*content)
-        for tile in self.tiles[len(contents):]:
+        for tile in self.tiles[len(contents) :]:
             tile.set_content(None, "")
         keep = {i for i in self._selected if i < len(contents)}
         self._set_selection(keep, self.current if self.current in keep else (min(keep) if keep else -1))

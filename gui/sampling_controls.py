@@ -2,6 +2,7 @@
 "more like this", plus one control per decoding option the domain offers (music: how notes are
 drawn), each built from its `DecodingOption`. They hold values and ask for work through
 signals; they decode nothing."""
+
 from __future__ import annotations
 
 import secrets
@@ -50,7 +51,7 @@ def decoding_control(option: DecodingOption, value: Any) -> QWidget:
     else:
         box = QDoubleSpinBox()
         box.setDecimals(OPTION_DECIMALS)
-        step = 10.0 ** -OPTION_DECIMALS
+        step = 10.0**-OPTION_DECIMALS
         low = -OPTION_MAX if option.above is None else option.above + step  # `above` itself is not allowed
         box.setRange(low, OPTION_MAX if option.at_most is None else option.at_most)
         box.setSingleStep(0.1)
@@ -72,8 +73,12 @@ class SamplingControls(QWidget):
     resample_requested = Signal()  # the same seeds again (temperature or grid size changed)
     decoding_changed = Signal(str, object)  # a decoding option's name and its new value
 
-    def __init__(self, decoding_options: Sequence[DecodingOption] = (), decoding: Mapping[str, Any] | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        decoding_options: Sequence[DecodingOption] = (),
+        decoding: Mapping[str, Any] | None = None,
+        parent: QWidget | None = None,
+    ):
         """`decoding_options` are the domain's (none for levels and images), shown at the
         values in `decoding` (their defaults where it has none)."""
         super().__init__(parent)
@@ -85,9 +90,14 @@ class SamplingControls(QWidget):
         self.temperature_slider.setRange(0, int(MAX_TEMPERATURE * TEMPERATURE_STEPS))
         self.temperature_slider.setValue(TEMPERATURE_STEPS)
         self.temperature_slider.setPageStep(4)
-        self.temperature_slider.setToolTip("Temperature: the spread of the latents drawn (0 to 2; 1 is the prior). Release to resample the same seeds")
+        self.temperature_slider.setToolTip(
+            "Temperature: the spread of the latents drawn (0 to 2; 1 is the prior). Release to resample the same seeds"
+        )
         self.temperature_label = QLabel("0.00")
-        self.temperature_label.setFixedSize(self.temperature_label.fontMetrics().horizontalAdvance("0.00") + 6, self.temperature_label.sizeHint().height())
+        self.temperature_label.setFixedSize(
+            self.temperature_label.fontMetrics().horizontalAdvance("0.00") + 6,
+            self.temperature_label.sizeHint().height(),
+        )
         self.temperature_slider.valueChanged.connect(self._temperature_moved)
         self.temperature_slider.sliderReleased.connect(self.resample_requested)
         self._temperature_moved(self.temperature_slider.value())

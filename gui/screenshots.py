@@ -6,6 +6,7 @@ fresh settings. Levels: a pipe + enemy condition, selected tiles and an interpol
 the latent map built from DIR (the VGLC folder). Images and music: a sampled grid and an
 interpolation between two of its items. Each view is saved as a PNG.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication([])
     from .app import scratch_window
+    from .domain_view import DomainView
 
     window = scratch_window("latent-forge-shots-")
     view = window.views["levels"]
@@ -72,9 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     wait(app, view)
     window.grab().save(str(out / "screenshot-levels-map.png"))
     written = [out / "screenshot-levels.png", out / "screenshot-levels-map.png"]
-    for domain, conditions, ends in (("images", ("people-body", "noto"), (2, 7)), ("music", ("chorale", "major"), (0, 5))):
+    for domain, conditions, ends in (
+        ("images", ("people-body", "noto"), (2, 7)),
+        ("music", ("chorale", "major"), (0, 5)),
+    ):
         other = window.views.get(domain)
-        if not hasattr(other, "controls"):  # no model for this domain
+        if not isinstance(other, DomainView):  # no model for this domain
             continue
         window.tabs.setCurrentWidget(other)
         other.controls.random_seed.setChecked(False)

@@ -1,6 +1,7 @@
 """Where the app keeps files of its own: a cache folder (latent-map encodings, safe to delete)
 and a data folder (favourites). By default the platform's QStandardPaths locations; tests and
 the benchmark pass folders of their own so they never touch the user's."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,13 +16,15 @@ class AppStorage:
     data_dir: Path
 
     @classmethod
-    def default(cls) -> "AppStorage":
+    def default(cls) -> AppStorage:
         location = QStandardPaths.writableLocation
-        return cls(Path(location(QStandardPaths.StandardLocation.CacheLocation)),
-                   Path(location(QStandardPaths.StandardLocation.AppDataLocation)))
+        return cls(
+            Path(location(QStandardPaths.StandardLocation.CacheLocation)),
+            Path(location(QStandardPaths.StandardLocation.AppDataLocation)),
+        )
 
     @classmethod
-    def under(cls, folder: str | Path) -> "AppStorage":
+    def under(cls, folder: str | Path) -> AppStorage:
         folder = Path(folder)
         return cls(folder / "cache", folder / "data")
 

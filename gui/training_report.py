@@ -1,6 +1,7 @@
 """The data report the training wizard shows before training: items per label, the held-out
 items, and every file that was skipped with its reason. Qt-free; it runs in a worker because
 reading a folder of levels or MIDI files can take seconds."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,14 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.registry import DOMAIN_NAMES, domain_class
 from generators.core.errors import UserError
-from generators.registry import load_generator
+from generators.registry import DOMAIN_NAMES, domain_class, load_generator
 
 # What each domain expects in its data folder, for the wizard's first page.
 FOLDER_HINTS = {
     "levels": "A folder of VGLC .txt levels plus one legend .json (like VGLC's smb.json), "
-              "or a folder with one such game folder per game.",
+    "or a folder with one such game folder per game.",
     "images": "A folder with one subfolder per label, each holding PNG images.",
     "music": "A folder with one subfolder per label (a style), each holding MIDI files.",
 }

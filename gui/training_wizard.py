@@ -9,6 +9,7 @@ it at once). Training callbacks run in the worker thread and reach the UI only t
 job's signals (`TrainingProgress`); the card records the `main.py train` command that runs
 the same training again.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,10 @@ from .storage import AppStorage
 from .training_report import FOLDER_HINTS, DataReport, available_domains, build_report
 from .workers import Job, JobRunner
 
-OUT_TIP = ("Where the checkpoint (.safetensors weights and .json card) is written. An existing "
-           "checkpoint is never replaced without asking.")
+OUT_TIP = (
+    "Where the checkpoint (.safetensors weights and .json card) is written. An existing "
+    "checkpoint is never replaced without asking."
+)
 
 # The TrainConfig fields the wizard shows, in order. Each control is made from the field's
 # metadata (kind, label, help, bounds) and default: nothing about a setting is retyped here.
@@ -106,7 +109,7 @@ def setting_control(spec: Field) -> QWidget:
         allowed = range_text(low, most) if kind == "rate" else range_text(least, most)
     if kind != "choice" and least == 0 and spec.default == 0:
         box.setSpecialValueText("off")
-    box.setToolTip(f"{sentence(meta['help'])} ({allowed}; {meta['flag']} of main.py train)")
+    box.setToolTip(f"{sentence(meta['help'])} Allowed: {allowed}. On the command line: {meta['flag']}.")
     return box
 
 
@@ -198,8 +201,10 @@ class SourcePage(QWizardPage):
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(browse)
         self.fine_tune = QCheckBox("Fine-tune an existing model instead of starting from scratch")
-        self.fine_tune.setToolTip("Start from a trained model's weights (MidiMe-style personalisation on a small set). "
-                                  "The new card records the model it descends from; its latent size is kept.")
+        self.fine_tune.setToolTip(
+            "Start from a trained model's weights (MidiMe-style personalisation on a small set). "
+            "The new card records the model it descends from; its latent size is kept."
+        )
         self.base = QLineEdit(str(base_checkpoint) if base_checkpoint else "")
         self.base.setPlaceholderText("checkpoint to fine-tune (.safetensors)")
         base_browse = QPushButton("Browse…")
@@ -245,7 +250,9 @@ class SourcePage(QWizardPage):
             self.folder.setText(folder)
 
     def choose_base(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Model to fine-tune", self.base.text(), "Latent Forge checkpoints (*.safetensors *.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Model to fine-tune", self.base.text(), "Latent Forge checkpoints (*.safetensors *.json)"
+        )
         if path:
             self.base.setText(path)
 
@@ -276,8 +283,10 @@ class ReportPage(QWizardPage):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.labels = table(["Label", "Training items"], stretch=0)
-        self.labels.setToolTip("How many training items show each label. Labels can overlap, so the counts "
-                               "need not add up to the number of items.")
+        self.labels.setToolTip(
+            "How many training items show each label. Labels can overlap, so the counts "
+            "need not add up to the number of items."
+        )
         self.skipped_title = QLabel()
         self.skipped = table(["File", "Reason"], stretch=1)
         self.skipped.setToolTip("Files that training leaves out, and why. Fix them, or train without them.")
@@ -312,13 +321,24 @@ class ReportPage(QWizardPage):
         self.busy.hide()
         self.report, self.error = report, error
         if report is None:
-            self.summary.setText(f"<p style='color:#c0392b'><b>This folder cannot be used for training:</b><br>{error}</p>"
-                                 "<p>Go <b>Back</b> and pick another folder.</p>")
+            self.summary.setText(
+                f"<p style='color:#c0392b'><b>This folder cannot be used for training:</b><br>{error}</p>"
+                "<p>Go <b>Back</b> and pick another folder.</p>"
+            )
         else:
-            held = f", {report.holdout_items} held out for validation" + (f" ({', '.join(report.holdout)})" if report.holdout else "")
-            parent = f"<br>Fine-tuning <b>{report.parent_name}</b> (latent size {report.parent_latent})." if report.parent_name else ""
-            self.summary.setText(f"<b>{report.train_items} training items</b>{held if report.holdout_items else ', none held out (no validation curves)'}."
-                                 f"{parent}")
+            held = f", {report.holdout_items} held out for validation" + (
+                f" ({', '.join(report.holdout)})" if report.holdout else ""
+            )
+            parent = (
+                f"<br>Fine-tuning <b>{report.parent_name}</b> (latent size {report.parent_latent})."
+                if report.parent_name
+                else ""
+            )
+            self.summary.setText(
+                f"<b>{report.train_items} training items</b>"
+                f"{held if report.holdout_items else ', none held out (no validation curves)'}."
+                f"{parent}"
+            )
             fill_table(self.labels, report.label_counts)
             folder = report.folder
             rows = []
@@ -362,7 +382,8 @@ class SettingsPage(QWizardPage):
             meta = SETTINGS[name].metadata
             form.addRow(f"{meta['label']}:", widget)
             form.labelForField(widget).setToolTip(widget.toolTip())
-            form.addRow("", hint(sentence(meta["help"])))
+            if meta["help"].lower() != meta["label"].lower():  # a line under it, unless it only repeats the label
+                form.addRow("", hint(sentence(meta["help"])))
         self.out.setToolTip(OUT_TIP)
         form.addRow("Save as:", out_row)
         form.labelForField(out_row).setToolTip(OUT_TIP)
@@ -378,8 +399,13 @@ class SettingsPage(QWizardPage):
         self.out.setText(str(self.storage.data_dir / "models" / stem / f"{stem}.safetensors"))
 
     def choose_out(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the model as", self.out.text(), "Latent Forge checkpoints (*.safetensors)",
-                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save the model as",
+            self.out.text(),
+            "Latent Forge checkpoints (*.safetensors)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
         if path:
             self.out.setText(path)
 
@@ -402,15 +428,24 @@ class SettingsPage(QWizardPage):
             return False
         self.resume = False
         if weights.exists() or card.exists():
-            answer = QMessageBox.question(self, "Replace the model?", f"{weights} already exists. Replace it with the new model?",
-                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            answer = QMessageBox.question(
+                self,
+                "Replace the model?",
+                f"{weights} already exists. Replace it with the new model?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         if resume_path_for(weights).exists():
-            answer = QMessageBox.question(self, "Continue the interrupted run?",
-                                          f"An interrupted training run of {weights.name} was saved. Continue it from its last "
-                                          "finished epoch? (No starts over.)",
-                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+            answer = QMessageBox.question(
+                self,
+                "Continue the interrupted run?",
+                f"An interrupted training run of {weights.name} was saved. Continue it from its last "
+                "finished epoch? (No starts over.)",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes,
+            )
             self.resume = answer == QMessageBox.StandardButton.Yes
         return True
 
@@ -475,17 +510,23 @@ class TrainingPage(QWizardPage):
         self.time_left.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.plot = LossPlot()
         self.log_scale = QCheckBox("Log scale")
-        self.log_scale.setToolTip("Plot the losses on a logarithmic axis, so the small KL curve is readable next to reconstruction")
+        self.log_scale.setToolTip(
+            "Plot the losses on a logarithmic axis, so the small KL curve is readable next to reconstruction"
+        )
         self.log_scale.toggled.connect(self.plot.set_log_scale)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
         self.log.setFixedHeight(96)
         self.cancel_button = QPushButton("Cancel training")
-        self.cancel_button.setToolTip("Stop after the current step. Every finished epoch is saved, so the run can be resumed.")
+        self.cancel_button.setToolTip(
+            "Stop after the current step. Every finished epoch is saved, so the run can be resumed."
+        )
         self.cancel_button.clicked.connect(self.cancel_training)
         self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue the cancelled run from its last finished epoch, with the optimiser state")
+        self.resume_button.setToolTip(
+            "Continue the cancelled run from its last finished epoch, with the optimiser state"
+        )
         self.resume_button.clicked.connect(self.resume_training)
         bar = QHBoxLayout()
         bar.addWidget(self.progress, 1)
@@ -608,7 +649,9 @@ class TrainingPage(QWizardPage):
         self.log.appendPlainText(
             f"epoch {record['epoch']}/{total_epochs}: train loss {record['train_loss']:.2f} "
             f"(reconstruction {record['train_reconstruction']:.2f}, KL {record['train_kl']:.2f})"
-            + (f", validation −ELBO {val:.2f}" if val is not None else "") + f", {record['seconds']:.1f} s")
+            + (f", validation −ELBO {val:.2f}" if val is not None else "")
+            + f", {record['seconds']:.1f} s"
+        )
         if self.state == "running":
             if record["epoch"] >= total_epochs:
                 self.state = "measuring"
@@ -642,12 +685,16 @@ class TrainingPage(QWizardPage):
             epochs = self.plot.series[("train", "elbo")]
             last = epochs[-1][0] if epochs else 0
             if self.can_resume():
-                self.status.setText(f"<b>Training cancelled</b> after epoch {last} of {self.request.config.epochs}. "
-                                    "It was saved: <b>Resume</b> continues from there (also after closing this window, "
-                                    "by training to the same file again).")
+                self.status.setText(
+                    f"<b>Training cancelled</b> after epoch {last} of {self.request.config.epochs}. "
+                    "It was saved: <b>Resume</b> continues from there (also after closing this window, "
+                    "by training to the same file again)."
+                )
             else:
-                self.status.setText("<b>Training cancelled</b> before the first epoch finished; nothing was saved to resume. "
-                                    "Resume starts it again.")
+                self.status.setText(
+                    "<b>Training cancelled</b> before the first epoch finished; nothing was saved to resume. "
+                    "Resume starts it again."
+                )
         else:
             self.state = "failed"
             self.status.setText(f"<p style='color:#c0392b'><b>Training failed:</b> {message}</p>")
@@ -671,8 +718,13 @@ class TrainingWizard(QWizard):
 
     model_ready = Signal(object)
 
-    def __init__(self, storage: AppStorage, base_checkpoint: str | Path | None = None, parent: QWidget | None = None,
-                 request_options: dict | None = None):
+    def __init__(
+        self,
+        storage: AppStorage,
+        base_checkpoint: str | Path | None = None,
+        parent: QWidget | None = None,
+        request_options: dict | None = None,
+    ):
         """`base_checkpoint` is offered for fine-tuning (the open model); `request_options`
         are TrainConfig fields the page does not show (tests make evaluation cheap with them)."""
         super().__init__(parent)
@@ -709,9 +761,13 @@ class TrainingWizard(QWizard):
         """Closing while training cancels the run (it stays resumable) before the window goes."""
         page = self.training_page
         if page.is_running():
-            answer = QMessageBox.question(self, "Stop training?",
-                                          "Training is still running. Stop it? Finished epochs are saved and can be resumed.",
-                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            answer = QMessageBox.question(
+                self,
+                "Stop training?",
+                "Training is still running. Stop it? Finished epochs are saved and can be resumed.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         super().reject()

@@ -11,6 +11,7 @@ model's ordinary samples would be flagged. The reference batch is fixed-seed, so
 threshold is the same every time, and it is computed once per condition in the worker that
 samples the grid.
 """
+
 from __future__ import annotations
 
 import threading
@@ -54,7 +55,9 @@ class TypicalityReference:
             return self._floors.get(tuple(labels))
 
 
-def with_scores(generator: Generator, items: Sequence[Item], labels: Sequence[str], reference: TypicalityReference) -> list[Item]:
+def with_scores(
+    generator: Generator, items: Sequence[Item], labels: Sequence[str], reference: TypicalityReference
+) -> list[Item]:
     """The items with their ELBO scores (under the labels they were decoded with) and flags."""
     if not items:
         return []

@@ -3,6 +3,7 @@ the direction sliders. Each command holds the states before and after, so undo a
 only show a state again; nothing is decoded. Grid states on the stack keep their assets but
 not their rendered previews (a 8×8 grid of levels is ~19 MB of pixels), which are drawn
 again from the assets when a state is shown."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace

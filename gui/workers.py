@@ -7,6 +7,7 @@ other exception fails it too, with its type, and is printed to stderr, so the ap
 whatever happens in a worker. `JobRunner` relays every signal to callbacks on the UI thread.
 This is the one way the GUI runs work off the UI thread.
 """
+
 from __future__ import annotations
 
 import traceback
@@ -30,7 +31,7 @@ class JobSignals(QObject):
 class Job(QRunnable):
     """One unit of background work."""
 
-    def __init__(self, function: Callable[["Job"], Any], keep_result: bool = False):
+    def __init__(self, function: Callable[[Job], Any], keep_result: bool = False):
         """`keep_result`: deliver the result even after `cancel()`, for work that cancelling
         only cuts short and whose result still counts if it came anyway (a training run that
         had already finished when Cancel was pressed). Otherwise a cancelled job's result is
@@ -99,8 +100,17 @@ class JobRunner(QObject):
         """True until every started job has finished and its callbacks have run."""
         return bool(self._jobs)
 
-    def start(self, function: Callable[[Job], Any], on_success=None, on_failure=None, on_progress=None, on_done=None,
-              on_message=None, keep_result: bool = False, before_start: Callable[[Job], None] | None = None) -> Job:
+    def start(
+        self,
+        function: Callable[[Job], Any],
+        on_success=None,
+        on_failure=None,
+        on_progress=None,
+        on_done=None,
+        on_message=None,
+        keep_result: bool = False,
+        before_start: Callable[[Job], None] | None = None,
+    ) -> Job:
         """Run `function(job)` on the pool; the callbacks run on the UI thread. `before_start(job)`
         runs here, before the job can emit anything (to connect more receivers to its signals);
         `keep_result`: see `Job`."""

@@ -16,10 +16,11 @@ they are ~1,900 recolourings of ~320 People & Body emoji, which would make that 
 category over half the data while adding no new shapes. `--skin-tones` includes them
 (each keeps its base emoji's split key, so it lands on the same side of the split).
 The split key of an emoji is its short name, shared by its Noto and Twemoji drawings, so
-both always fall on the same side of the ~10% held-out split (`image_data.is_holdout`).
+both always fall on the same side of the ~10% held-out split (`generators.images.data.is_holdout`).
 The cache is an `.npz` of uint8 pixels, integer labels and strings (never pickle), with the
 licences and attribution that go into a model's card.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generators.core.errors import UserError  # noqa: E402
 from generators.images.data import ImageSet, is_holdout, save_cache  # noqa: E402
-from generators.images.files import read_image  # noqa: E402
 from generators.images.domain import EMOJI_CATEGORIES, EMOJI_STYLES  # noqa: E402
+from generators.images.files import read_image  # noqa: E402
 
 VERSION = "16.0.0"
 # style -> (npm package, image set folder under img/, flag in emoji.json)
@@ -86,7 +87,9 @@ def emoji_items(package: Path, style: str, skin_tones: bool, log) -> tuple[list,
             continue  # "Component"
         variants = [(entry["short_name"], entry)]
         if skin_tones:
-            variants += [(f"{entry['short_name']}/{tone}", v) for tone, v in sorted((entry.get("skin_variations") or {}).items())]
+            variants += [
+                (f"{entry['short_name']}/{tone}", v) for tone, v in sorted((entry.get("skin_variations") or {}).items())
+            ]
         for name, variant in variants:
             if not variant.get(flag):
                 continue
@@ -125,7 +128,9 @@ def main(argv=None) -> int:
         held = sum(is_holdout(k) for k in keys)
         data = ImageSet(
             pixels=np.stack([item[0] for item in items]),
-            labels=np.array([[EMOJI_CATEGORIES.index(item[1]), EMOJI_STYLES.index(item[2])] for item in items], dtype=np.int64),
+            labels=np.array(
+                [[EMOJI_CATEGORIES.index(item[1]), EMOJI_STYLES.index(item[2])] for item in items], dtype=np.int64
+            ),
             groups=[("category", EMOJI_CATEGORIES), ("style", EMOJI_STYLES)],
             names=[item[3] for item in items],
             keys=keys,

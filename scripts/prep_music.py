@@ -14,6 +14,7 @@ a pickup bar shifted so bar lines fall on multiples of 16 steps. Pieces in other
 keep 16 steps per quarter note (a "bar" of the model is 4 quarters). The cache is an
 `.npz` of integer and string arrays (never pickle), so parsing (minutes) is paid once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,8 @@ ATTRIBUTION = {
     "corpus": "music21 corpus (music21 is BSD-3-Clause; https://www.music21.org)",
     "chorale": "J. S. Bach, four-part chorales (public domain works), encodings shipped with music21",
     "folk": "Essen Folksong Collection (Helmut Schaffrath, ed. Dahlig), ABC transcriptions shipped with music21",
-    "fiddle": "O'Neill's Music of Ireland (1850) and Ryan's Mammoth Collection (1883), public domain, ABC shipped with music21",
+    "fiddle": "O'Neill's Music of Ireland (1850) and Ryan's Mammoth Collection (1883), public domain, "
+    "ABC shipped with music21",
 }
 
 
@@ -133,7 +135,9 @@ def main(argv=None) -> int:
             found = abc_pieces(sorted(corpus.getComposer("essenFolksong")), "folk", "essen", cap, log)
         elif style == "fiddle":
             found = abc_pieces(sorted(corpus.getComposer("oneills1850")), "fiddle", "oneills1850", cap // 2, log)
-            found += abc_pieces(sorted(corpus.getComposer("ryansMammoth")), "fiddle", "ryansMammoth", cap - len(found), log)
+            found += abc_pieces(
+                sorted(corpus.getComposer("ryansMammoth")), "fiddle", "ryansMammoth", cap - len(found), log
+            )
         else:
             print(f"error: unknown style {style!r}; choose from chorale, folk, fiddle", file=sys.stderr)
             return 2

@@ -6,6 +6,7 @@ It learns every exclusive label group of the data (emoji: category and art style
 training split only, the same split the images model trains on (held-out emoji are chosen
 by a hash of their name), and records its held-out accuracy per group in its card.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         domain, corpus = ImagesDomain.prepare_training([Path(p) for p in args.data])
         started = time.perf_counter()
-        model = train_classifier(corpus.train, domain.conditions, epochs=args.epochs, seed=args.seed, log=print, device=args.device)
+        model = train_classifier(
+            corpus.train, domain.conditions, epochs=args.epochs, seed=args.seed, log=print, device=args.device
+        )
         seconds = time.perf_counter() - started
         held = corpus.holdout
         scores = accuracy(model, held.x, group_targets(domain.conditions, held.c, model.config))
@@ -40,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         card = {
             "name": Path(args.out).name,
             "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
-            "data": {k: corpus.description[k] for k in ("holdout_rule", "train_items", "holdout_items") if k in corpus.description},
+            "data": {
+                k: corpus.description[k]
+                for k in ("holdout_rule", "train_items", "holdout_items")
+                if k in corpus.description
+            },
             "heldout_accuracy": scores,
             "train_accuracy": train_scores,
             "chance_accuracy": {name: 1.0 / len(labels) for name, labels in model.config.groups},

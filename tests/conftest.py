@@ -3,6 +3,7 @@
 Everything is built in code under pytest's tmp folders; no test reads /work/shared/data.
 The checkpoint is trained once per session with narrow conv widths so the suite stays fast.
 """
+
 from __future__ import annotations
 
 import json

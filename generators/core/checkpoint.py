@@ -6,6 +6,7 @@ the measured metrics, a format version and the SHA-256 of the weights file. Load
 parses JSON and safetensors only, so a checkpoint is data and never code: nothing is
 unpickled, and a pickle-based `.pt`/`.ckpt` file is refused before it is opened.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -88,7 +89,9 @@ def read_card(card_path: Path) -> dict:
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CheckpointError(f"checkpoint card {card_path} is missing (a checkpoint is NAME.safetensors plus NAME.json)") from None
+        raise CheckpointError(
+            f"checkpoint card {card_path} is missing (a checkpoint is NAME.safetensors plus NAME.json)"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CheckpointError(f"checkpoint card {card_path} is corrupt: not valid JSON") from None
     except OSError as exc:
@@ -119,7 +122,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint weights {weights_path}: {exc.strerror or exc}") from None
     if card.get("weights_sha256") != sha256_of(blob):
-        raise CheckpointError(f"checkpoint weights {weights_path} are corrupt: they do not match the hash in their card")
+        raise CheckpointError(
+            f"checkpoint weights {weights_path} are corrupt: they do not match the hash in their card"
+        )
     try:
         tensors = load_safetensors_bytes(blob)
     except (SafetensorError, ValueError, RuntimeError) as exc:

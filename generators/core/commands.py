@@ -6,6 +6,7 @@ JSB benchmark), which the registry hands out by domain name. The CLI adds every 
 its parser, so `--help` lists them all; once the model is loaded it refuses the flags of other
 wings, then lets the model's own wing apply its flags and, where they ask for it, do the work.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,11 @@ class WingCommands:
 
     def given(self, command: str, args: argparse.Namespace) -> list[str]:
         """This wing's flags of `command` that the user set (not at their defaults)."""
-        return [flag.name for flag in self.all_flags()
-                if flag.command == command and getattr(args, flag.dest, flag.default) != flag.default]
+        return [
+            flag.name
+            for flag in self.all_flags()
+            if flag.command == command and getattr(args, flag.dest, flag.default) != flag.default
+        ]
 
     def apply(self, command: str, generator, args: argparse.Namespace) -> None:
         """Before any work: set the decoding options given and check the wing's flags."""
@@ -90,8 +94,9 @@ class WingCommands:
         return {}, None
 
 
-def refuse_foreign_flags(command: str, args: argparse.Namespace, wings: dict[str, WingCommands], own: str,
-                         domain_name: str) -> None:
+def refuse_foreign_flags(
+    command: str, args: argparse.Namespace, wings: dict[str, WingCommands], own: str, domain_name: str
+) -> None:
     """A flag of another wing than the model's is a UserError naming it."""
     for name, wing in wings.items():
         if name != own:

@@ -5,6 +5,7 @@ or exclusive (exactly one is on, e.g. which game). The vector is the groups' lab
 concatenated in order. A label the user does not name is off; an exclusive group with no
 label named takes its first label, so every vector looks like the ones the model saw.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,5 +70,5 @@ class ConditionSpace:
         return [{"name": g.name, "labels": list(g.labels), "exclusive": g.exclusive} for g in self.groups]
 
     @classmethod
-    def from_card(cls, groups: list[dict]) -> "ConditionSpace":
+    def from_card(cls, groups: list[dict]) -> ConditionSpace:
         return cls(tuple(ConditionGroup(g["name"], tuple(g["labels"]), bool(g["exclusive"])) for g in groups))

@@ -5,6 +5,7 @@ Under `torchrun --nnodes N --nproc_per_node M main.py train ...` each process re
 WORLD_SIZE and LOCAL_RANK from the environment and joins one process group: NCCL when CUDA
 is there, gloo on CPUs. Only rank 0 writes files or reports progress.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ previews, reads and writes files by extension, and builds training data. Its who
 configuration (e.g. a tile vocabulary) round-trips through the checkpoint card, so a
 checkpoint rebuilds the exact domain it was trained with.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -40,8 +41,9 @@ class DecodingOption:
         if self.choices and value not in self.choices:
             raise UserError(f"{self.flag} must be one of {', '.join(map(str, self.choices))}, got {value!r}")
         if self.above is not None and not (self.above < value <= self.at_most):
-            raise UserError(f"{self.name.replace('_', ' ')} must be above {self.above:g} and at most "
-                            f"{self.at_most:g}, got {value}")
+            raise UserError(
+                f"{self.name.replace('_', ' ')} must be above {self.above:g} and at most {self.at_most:g}, got {value}"
+            )
         return value
 
 
@@ -99,7 +101,11 @@ class Domain(ABC):
 
     @abstractmethod
     def from_output(
-        self, output: torch.Tensor, output_temperature: float = 0.0, rng: torch.Generator | None = None, condition: list[str] | None = None
+        self,
+        output: torch.Tensor,
+        output_temperature: float = 0.0,
+        rng: torch.Generator | None = None,
+        condition: list[str] | None = None,
     ) -> list:
         """Decoder output (B, C', H, W) -> assets. output_temperature 0 takes the most likely value.
         `condition`, when given, is the label list the output was decoded under; a domain may
@@ -127,7 +133,7 @@ class Domain(ABC):
 
     @classmethod
     @abstractmethod
-    def from_card(cls, data: dict) -> "Domain":
+    def from_card(cls, data: dict) -> Domain:
         """Rebuild the domain from `to_card` output."""
 
     model_channels: tuple[int, ...] = (32, 64, 128)  # conv widths of the VAE for this domain
@@ -136,7 +142,7 @@ class Domain(ABC):
 
     @classmethod
     @abstractmethod
-    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple["Domain", Corpus]:
+    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple[Domain, Corpus]:
         """A domain configured for the data in `paths`, and the data itself."""
 
     def corpus(self, paths: list[Path], holdout: tuple[str, ...] = ()) -> Corpus:
@@ -162,7 +168,7 @@ class Domain(ABC):
         return self._decoding
 
     def stitch_support(self) -> str:
-        """"" when items of this model can be stitched into longer ones (whole levels from
+        """ "" when items of this model can be stitched into longer ones (whole levels from
         windows), else why not: the CLI's error line and the GUI's reason to offer no such page."""
         return f"{self.name} models make single items; there is nothing to stitch"
 

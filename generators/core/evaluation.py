@@ -1,5 +1,6 @@
 """`eval`: held-out likelihood bounds and reconstruction for any domain, plus each domain's
 sample metrics. Returns plain dicts so the CLI can print a table and write JSON."""
+
 from __future__ import annotations
 
 import torch
@@ -17,7 +18,7 @@ def heldout_report(generator: Generator, corpus: Corpus, iwae_k: int = 500, batc
         return {"heldout_items": 0}  # nothing was held out: no likelihood to report
     elbos, iwaes, correct = [], [], 0
     for start in range(0, len(held), batch):
-        x, c = held.x[start:start + batch], held.c[start:start + batch]
+        x, c = held.x[start : start + batch], held.c[start : start + batch]
         elbos.append(elbo_per_item(model, x, c, samples=8, seed=start))
         iwaes.append(iwae_bound(model, x, c, k=iwae_k, seed=start))
         if generator.model.config.likelihood == "categorical":
@@ -39,8 +40,11 @@ def evaluate(generator: Generator, corpus: Corpus, iwae_k: int = 500, samples: i
     """Every metric for a generator on its corpus."""
     report = heldout_report(generator, corpus, iwae_k)
     # Samples below come from the model's own prior: say which, since it changes them.
-    report["sampling_prior"] = ("standard normal" if generator.prior is None else
-                                f"mixture fitted to the training codes, up to {generator.prior.components} components per condition")
+    report["sampling_prior"] = (
+        "standard normal"
+        if generator.prior is None
+        else f"mixture fitted to the training codes, up to {generator.prior.components} components per condition"
+    )
     report.update(generator.domain.sample_report(generator, corpus, report, samples, seed))
     return report
 
@@ -66,6 +70,3 @@ def format_table(report: dict) -> str:
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         lines.append(f"{name:<{width}}  {shown}")
     return "\n".join(lines)
-
-
-

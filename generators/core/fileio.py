@@ -4,6 +4,7 @@ Writers produce the bytes into a temporary file in the same folder, then `os.rep
 over the destination, which is atomic on POSIX and Windows. A failure (full disk, no
 permission, a crash) leaves the old file, or nothing, and no `*.tmp` litter behind.
 """
+
 from __future__ import annotations
 
 import contextlib

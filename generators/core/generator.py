@@ -4,6 +4,7 @@ The GUI, the CLI, the benchmarks and the tests all go through `load_generator` a
 methods below. Inference runs under `torch.inference_mode()` with explicit seeds, so the
 same checkpoint, seed and condition give the same bytes everywhere.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -33,7 +34,9 @@ class Sample:
 class Generator:
     """A trained conditional VAE and the domain that turns its tensors into assets."""
 
-    def __init__(self, model: ConditionalVAE, domain: Domain, card: dict, extras: dict[str, torch.Tensor] | None = None):
+    def __init__(
+        self, model: ConditionalVAE, domain: Domain, card: dict, extras: dict[str, torch.Tensor] | None = None
+    ):
         self.model = model.eval()
         self.domain = domain
         self.card = card
@@ -56,7 +59,9 @@ class Generator:
         vector = torch.from_numpy(self.domain.conditions.encode(condition))
         return vector.expand(n, -1)
 
-    def sample(self, n: int, condition: Sequence[str] | None = None, temperature: float = 1.0, seed: int | None = None) -> list[Sample]:
+    def sample(
+        self, n: int, condition: Sequence[str] | None = None, temperature: float = 1.0, seed: int | None = None
+    ) -> list[Sample]:
         """n items with latents from the prior at `temperature` (`latent_for_seed`) under
         `condition`. Item i uses seed `seed + i`."""
         if n < 1:
@@ -70,7 +75,9 @@ class Generator:
         assets = self.decode(z, labels)
         return [Sample(s, zi, labels, a) for s, zi, a in zip(seeds, z, assets)]
 
-    def latent_for_seed(self, seed: int, temperature: float = 1.0, condition: Sequence[str] | None = None) -> np.ndarray:
+    def latent_for_seed(
+        self, seed: int, temperature: float = 1.0, condition: Sequence[str] | None = None
+    ) -> np.ndarray:
         """The latent (D,) that `sample` draws for one seed under `condition` (None: the
         default labels). z ~ N(0, temperature^2 I), unless the model carries a fitted
         mixture prior (`latent_prior`), which then places z by the condition."""
@@ -122,7 +129,9 @@ class Generator:
     def directions(self) -> dict[str, np.ndarray]:
         """Named unit-free latent directions for sliders: attribute vectors ("more pipe")
         and principal axes ("pc1"...), computed from the training set when it was trained."""
-        return {key.split(".", 1)[1]: value.numpy() for key, value in self._extras.items() if key.startswith("directions.")}
+        return {
+            key.split(".", 1)[1]: value.numpy() for key, value in self._extras.items() if key.startswith("directions.")
+        }
 
     @torch.inference_mode()
     def score(self, assets: Sequence, condition: Sequence[str] | None = None, samples: int = 4) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 Everything here is numpy on vectors of shape (D,) or stacks (N, D); no model involved.
 """
+
 from __future__ import annotations
 
 import numpy as np

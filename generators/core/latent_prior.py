@@ -18,6 +18,7 @@ seed's usual N(0, I) draw (`latent.sample_latent`) and k drawn from the weights 
 stream of the same seed, so a seed still repeats its bytes and temperature 0 gives the
 centre of a component. Stored in the checkpoint as `prior.conditions` etc.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,7 +33,9 @@ def kmeans(points: np.ndarray, k: int, seed: int, iterations: int = 30) -> tuple
     centres = [points[rng.integers(len(points))]]
     for _ in range(1, k):  # each next seed far from the chosen ones, with probability ~ distance^2
         gap = ((points[:, None, :] - np.stack(centres)[None]) ** 2).sum(-1).min(1)
-        centres.append(points[rng.choice(len(points), p=gap / gap.sum())] if gap.sum() > 0 else points[rng.integers(len(points))])
+        centres.append(
+            points[rng.choice(len(points), p=gap / gap.sum())] if gap.sum() > 0 else points[rng.integers(len(points))]
+        )
     centres = np.stack(centres).astype(np.float64)
     for _ in range(iterations):
         assign = ((points[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
@@ -43,8 +46,9 @@ def kmeans(points: np.ndarray, k: int, seed: int, iterations: int = 30) -> tuple
     return centres, ((points[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
 
 
-def fit_mixture_prior(means: np.ndarray, variances: np.ndarray, conditions: np.ndarray, components: int,
-                      seed: int = 0) -> dict[str, torch.Tensor]:
+def fit_mixture_prior(
+    means: np.ndarray, variances: np.ndarray, conditions: np.ndarray, components: int, seed: int = 0
+) -> dict[str, torch.Tensor]:
     """Fit the prior to posterior means (N, D) and variances (N, D) of the training items
     with their condition vectors (N, C): per distinct condition vector, k-means with up to
     `components` centres (at most one per 4 items). A component's spread is the sd of its
@@ -76,9 +80,11 @@ def fit_mixture_prior(means: np.ndarray, variances: np.ndarray, conditions: np.n
 
 
 @torch.inference_mode()
-def fit_to_model(model, x: torch.Tensor, c: torch.Tensor, components: int, seed: int = 0, batch: int = 256) -> dict[str, torch.Tensor]:
+def fit_to_model(
+    model, x: torch.Tensor, c: torch.Tensor, components: int, seed: int = 0, batch: int = 256
+) -> dict[str, torch.Tensor]:
     """`fit_mixture_prior` on a trained model's posteriors of items x (N, ...) with conditions c (N, C)."""
-    parts = [model.encode(x[i:i + batch], c[i:i + batch]) for i in range(0, len(x), batch)]
+    parts = [model.encode(x[i : i + batch], c[i : i + batch]) for i in range(0, len(x), batch)]
     means = torch.cat([mu for mu, _ in parts]).numpy()
     variances = torch.cat([logvar for _, logvar in parts]).exp().numpy()
     return fit_mixture_prior(means, variances, c.numpy(), components, seed)
@@ -97,7 +103,7 @@ class MixturePrior:
             raise ValueError("the mixture prior's tensors do not agree in shape")
 
     @classmethod
-    def from_extras(cls, extras: dict[str, torch.Tensor]) -> "MixturePrior | None":
+    def from_extras(cls, extras: dict[str, torch.Tensor]) -> MixturePrior | None:
         return cls(extras) if PREFIX + "means" in extras else None
 
     @property

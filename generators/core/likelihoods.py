@@ -8,6 +8,7 @@ per item (B,), summed over every cell. The domains pick one by name in the model
 - `pianoroll`:   two planes (note active, onset) where the onset is scored only where it is free;
 - `logistic`:    8-bit values scaled to [0, 1], a discretised logistic per value (RGBA images).
 """
+
 from __future__ import annotations
 
 import math
@@ -58,7 +59,7 @@ class PianoRoll:
 
     The active plane is Bernoulli per cell. The onset plane is not free everywhere: a
     key that is silent has no onset, and a key that starts sounding always has one
-    (`music_roll.consistent` makes every roll so). The only open question is whether a
+    (`generators.music.roll.consistent` makes every roll so). The only open question is whether a
     key that was already sounding is struck again, so the onset is scored only at cells
     active both now and one step earlier. This is an exact likelihood over valid rolls,
     and it stops the model paying for onsets that the active plane already fixes."""
@@ -133,7 +134,9 @@ class DiscretisedLogistic:
         return torch.round(mean.clamp(0.0, 1.0) * cls.levels) / cls.levels
 
     @classmethod
-    def sample(cls, params: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        cls, params: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Values drawn on the 8-bit grid, (B, C, H, W); temperature scales the logistic's
         scale, and 0 gives `mean`. Seeded by `generator`, so a seed repeats its bytes."""
         if temperature <= 0.0:

@@ -4,6 +4,7 @@ One place builds every name, so a file written by `sample` and one exported from
 called the same, and every replay command is quoted by `shlex.join`: a condition label comes from
 a checkpoint's card, and a crafted one must never run when a user pastes the command into a shell.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -67,21 +68,71 @@ def condition_args(labels: Sequence[str]) -> list[str]:
     return ["--condition", *labels] if labels else []
 
 
-def sample_command(domain: str, checkpoint: str | Path, seed: int, temperature: float, labels: Sequence[str],
-                   fmt: str, length: int | None = None, repair_budget: int | None = None) -> str:
+def sample_command(
+    domain: str,
+    checkpoint: str | Path,
+    seed: int,
+    temperature: float,
+    labels: Sequence[str],
+    fmt: str,
+    length: int | None = None,
+    repair_budget: int | None = None,
+) -> str:
     """The `sample` line that writes one item again (a whole level with `length`; `repair_budget`
     adds --playable)."""
     whole = ["--length", length] if length is not None else []
     playable = ["--playable", "--repair-budget", repair_budget] if repair_budget is not None else []
-    return command("sample", domain, "--checkpoint", checkpoint, "-n", 1, "--seed", seed, "--temperature",
-                   f"{temperature:g}", *playable, *whole, *condition_args(labels), "--format", fmt, "--out", "OUT")
+    return command(
+        "sample",
+        domain,
+        "--checkpoint",
+        checkpoint,
+        "-n",
+        1,
+        "--seed",
+        seed,
+        "--temperature",
+        f"{temperature:g}",
+        *playable,
+        *whole,
+        *condition_args(labels),
+        "--format",
+        fmt,
+        "--out",
+        "OUT",
+    )
 
 
-def morph_command(domain: str, checkpoint: str | Path, seed_a: int, seed_b: int, mode: str, length: int,
-                  labels: Sequence[str], fmt: str) -> str:
+def morph_command(
+    domain: str,
+    checkpoint: str | Path,
+    seed_a: int,
+    seed_b: int,
+    mode: str,
+    length: int,
+    labels: Sequence[str],
+    fmt: str,
+) -> str:
     """The `interpolate --length` line that writes a morphing whole level again."""
-    return command("interpolate", domain, "--checkpoint", checkpoint, "--seed-a", seed_a, "--seed-b", seed_b,
-                   "--mode", mode, "--length", length, *condition_args(labels), "--format", fmt, "--out", "OUT")
+    return command(
+        "interpolate",
+        domain,
+        "--checkpoint",
+        checkpoint,
+        "--seed-a",
+        seed_a,
+        "--seed-b",
+        seed_b,
+        "--mode",
+        mode,
+        "--length",
+        length,
+        *condition_args(labels),
+        "--format",
+        fmt,
+        "--out",
+        "OUT",
+    )
 
 
 def running_command(argv: Sequence[str]) -> str:

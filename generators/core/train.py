@@ -13,6 +13,7 @@ so it runs at the speed of a hand-written PyTorch loop; `bench/` measures that.
 Resume state (weights, Adam moments, epoch, history) goes to `OUT.resume.safetensors`
 with a JSON card after every epoch, atomically, so a killed run loses at most one epoch.
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,7 +25,6 @@ from typing import Callable, Protocol
 
 import numpy as np
 import torch
-
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
@@ -35,7 +35,6 @@ from .domain import Split
 from .errors import UserError
 from .vae import ConditionalVAE, VAEConfig, elbo_terms, posterior_means
 
-
 LR_SCHEDULES = ("constant", "cosine")
 
 
@@ -45,8 +44,17 @@ def setting(default, flag: str, help: str, kind: str, label: str = "", bounds: t
     kind: "whole" (an int), "number" (a finite float), "rate" (a finite float at least 0, of which the CLI and
     the wizard ask above 0: a rate of 0 freezes the weights, which only tests want) or "choice".
     bounds: inclusive (least, most), either None for no limit."""
-    return field(default=default, metadata={"flag": flag, "help": help, "kind": kind, "label": label or help,
-                                            "bounds": bounds, "choices": tuple(choices)})
+    return field(
+        default=default,
+        metadata={
+            "flag": flag,
+            "help": help,
+            "kind": kind,
+            "label": label or help,
+            "bounds": bounds,
+            "choices": tuple(choices),
+        },
+    )
 
 
 MAX_LATENT = 1024  # a latent size a card may claim (training and loading refuse larger)
@@ -60,29 +68,65 @@ class TrainConfig:
     epochs: int = setting(60, "--epochs", "passes over the training data", "whole", "Epochs", (1, None))
     batch_size: int = setting(64, "--batch-size", "items per optimiser step", "whole", "Batch size", (1, None))
     learning_rate: float = setting(1e-3, "--lr", "Adam learning rate", "rate", "Learning rate", (0, None))
-    lr_schedule: str = setting("constant", "--lr-schedule", "constant, or cosine: decay the rate to 0 by the last "
-                               "epoch (steadier final weights)", "choice", "Schedule", choices=LR_SCHEDULES)
-    beta: float = setting(1.0, "--beta", "KL weight; above 1 gives a smoother latent space", "number",
-                          "KL weight (beta)", (0, None))
-    warmup_epochs: float = setting(5.0, "--warmup", "epochs of KL warm-up (the weight ramps from 0 to beta)",
-                                   "number", "KL warm-up epochs", (0, None))
-    free_bits: float = setting(0.0, "--free-bits", "nats per latent dimension kept free of KL pressure", "number",
-                               "Free bits", (0, None))
-    patience: int = setting(0, "--patience", "early-stopping patience in epochs (0: off)", "whole", "Patience",
-                            (0, None))
-    contractive: float = setting(0.0, "--contractive", "weight of a contractive penalty on the encoder's Jacobian, "
-                                 "for a smoother latent space", "number", "Contractive weight", (0, None))
-    critic: float = setting(0.0, "--critic", "weight of the domain's condition critic on prior samples "
-                            "(music: the mode); 0: off", "number", "Critic weight", (0, None))
+    lr_schedule: str = setting(
+        "constant",
+        "--lr-schedule",
+        "constant, or cosine: decay the rate to 0 by the last epoch (steadier final weights)",
+        "choice",
+        "Schedule",
+        choices=LR_SCHEDULES,
+    )
+    beta: float = setting(
+        1.0, "--beta", "KL weight; above 1 gives a smoother latent space", "number", "KL weight (beta)", (0, None)
+    )
+    warmup_epochs: float = setting(
+        5.0,
+        "--warmup",
+        "epochs of KL warm-up (the weight ramps from 0 to beta)",
+        "number",
+        "KL warm-up epochs",
+        (0, None),
+    )
+    free_bits: float = setting(
+        0.0, "--free-bits", "nats per latent dimension kept free of KL pressure", "number", "Free bits", (0, None)
+    )
+    patience: int = setting(
+        0, "--patience", "early-stopping patience in epochs (0: off)", "whole", "Patience", (0, None)
+    )
+    contractive: float = setting(
+        0.0,
+        "--contractive",
+        "weight of a contractive penalty on the encoder's Jacobian, for a smoother latent space",
+        "number",
+        "Contractive weight",
+        (0, None),
+    )
+    critic: float = setting(
+        0.0,
+        "--critic",
+        "weight of the domain's condition critic on prior samples (music: the mode); 0: off",
+        "number",
+        "Critic weight",
+        (0, None),
+    )
     latent_size: int = setting(32, "--latent", "latent size", "whole", "Latent size", (1, MAX_LATENT))
-    prior_components: int = setting(0, "--prior-components", "after training, fit a mixture prior of up to K "
-                                    "components per condition to the training codes and sample from it (0: the "
-                                    "standard normal prior)", "whole", "Prior components", (0, 256))
+    prior_components: int = setting(
+        0,
+        "--prior-components",
+        "after training, fit a mixture prior of up to K "
+        "components per condition to the training codes and sample from it (0: the "
+        "standard normal prior)",
+        "whole",
+        "Prior components",
+        (0, 256),
+    )
     seed: int = setting(0, "--seed", "seed of the weights, batches and noise", "whole", "Seed", (0, 2**63 - 1))
-    eval_samples: int = setting(1000, "--eval-samples", "samples for the card's metrics", "whole", "Eval samples",
-                                (1, None))
-    iwae_k: int = setting(500, "--iwae-k", "importance samples for the card's IWAE bound", "whole", "IWAE samples",
-                          (1, None))
+    eval_samples: int = setting(
+        1000, "--eval-samples", "samples for the card's metrics", "whole", "Eval samples", (1, None)
+    )
+    iwae_k: int = setting(
+        500, "--iwae-k", "importance samples for the card's IWAE bound", "whole", "IWAE samples", (1, None)
+    )
 
     def __post_init__(self):
         """Refuse settings no training can use, with one line naming the setting."""
@@ -159,7 +203,7 @@ def evaluate_split(model: ConditionalVAE, split: Split, batch_size: int = 256, s
     device = next(model.parameters()).device
     totals = np.zeros(2)
     for start in range(0, len(split), batch_size):
-        x, c = split.x[start:start + batch_size].to(device), split.c[start:start + batch_size].to(device)
+        x, c = split.x[start : start + batch_size].to(device), split.c[start : start + batch_size].to(device)
         terms = elbo_terms(model, x, c, generator=generator)
         totals += np.array([terms.reconstruction.item(), terms.kl.item()]) * len(x)
     recon, kl = totals / max(len(split), 1)
@@ -174,7 +218,8 @@ class Trainer:
         model: ConditionalVAE,
         config: TrainConfig,
         callbacks: list | None = None,
-        augment: Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]] | None = None,
+        augment: Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
+        | None = None,
         resume_path: Path | None = None,
         placement: Placement | None = None,
         critic: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
@@ -213,7 +258,11 @@ class Trainer:
         if not self.placement.distributed:
             return torch.randperm(size, generator=shuffle)
         sampler = DistributedSampler(
-            range(size), num_replicas=self.placement.world_size, rank=self.placement.rank, shuffle=True, seed=self.config.seed
+            range(size),
+            num_replicas=self.placement.world_size,
+            rank=self.placement.rank,
+            shuffle=True,
+            seed=self.config.seed,
         )
         sampler.set_epoch(epoch)
         return torch.tensor(list(sampler))
@@ -235,7 +284,7 @@ class Trainer:
             order = self.epoch_order(len(train), epoch, shuffle)
             sums = torch.zeros(4)  # loss, reconstruction, KL (each summed over items), items
             for step in range(steps_per_epoch):
-                index = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+                index = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
                 x, c = train.x[index], train.c[index]
                 if self.augment is not None:
                     x, c = self.augment(x, c, shuffle)
@@ -363,7 +412,9 @@ class Trainer:
 
 
 @torch.inference_mode()
-def latent_directions(model: ConditionalVAE, split: Split, label_names: list[str], principal: int = 4) -> dict[str, torch.Tensor]:
+def latent_directions(
+    model: ConditionalVAE, split: Split, label_names: list[str], principal: int = 4
+) -> dict[str, torch.Tensor]:
     """Slider directions from the training set's posterior means: one attribute vector per
     label (mean with it minus mean without it) and the top principal axes scaled to one
     standard deviation of the data. Stored in the checkpoint as `directions.NAME`."""

@@ -17,6 +17,7 @@ Two layouts share this code:
   cheaper than a 2-D conv at full resolution, and every filter sees every key at once,
   which is what harmony needs.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,7 @@ class VAEConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "VAEConfig":
+    def from_dict(cls, data: dict) -> VAEConfig:
         data = dict(data)
         data["input_shape"] = tuple(data["input_shape"])
         data["channels"] = tuple(data["channels"])
@@ -103,7 +104,8 @@ class ConditionalVAE(nn.Module):
         # Residual refinements at each upsampled resolution: a transposed conv alone paints
         # each output pixel from few inputs; a 3×3 conv after it lets neighbours agree (edges).
         self.decoder_blocks = nn.ModuleList(
-            nn.ModuleList(nn.Conv2d(c_out + k, c_out, **same) for _ in range(config.decoder_blocks)) for c_out in rev[1:]
+            nn.ModuleList(nn.Conv2d(c_out + k, c_out, **same) for _ in range(config.decoder_blocks))
+            for c_out in rev[1:]
         )
         self.out_channels = self.likelihood.output_channels(config.input_shape[0])
         head_channels = self.out_channels * (config.input_shape[2] if self.sequence else 1)
@@ -186,7 +188,7 @@ def elbo_terms(
 @torch.inference_mode()
 def posterior_means(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, batch: int = 512) -> torch.Tensor:
     """Posterior means (N, D) of many items, encoded `batch` at a time to bound memory."""
-    return torch.cat([model.encode(x[i:i + batch], c[i:i + batch])[0] for i in range(0, len(x), batch)])
+    return torch.cat([model.encode(x[i : i + batch], c[i : i + batch])[0] for i in range(0, len(x), batch)])
 
 
 def _normal_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -195,7 +197,9 @@ def _normal_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor)
 
 
 @torch.inference_mode()
-def elbo_per_item(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, samples: int = 1, seed: int = 0) -> torch.Tensor:
+def elbo_per_item(
+    model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, samples: int = 1, seed: int = 0
+) -> torch.Tensor:
     """ELBO (nats, higher is better) per item, averaged over `samples` seeded draws: (B,)."""
     generator = torch.Generator().manual_seed(seed)
     mu, logvar = model.encode(x, c)
@@ -209,12 +213,17 @@ def elbo_per_item(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, sampl
 
 
 @torch.inference_mode()
-def iwae_bound(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, k: int = 100, chunk: int = 50, seed: int = 0) -> torch.Tensor:
+def iwae_bound(
+    model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, k: int = 100, chunk: int = 50, seed: int = 0, log_prob=None
+) -> torch.Tensor:
     """Importance-weighted lower bound on log p(x | c) with k samples (Burda et al. 2016): (B,).
 
     log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i ~ q(z|x).
     Samples are drawn `chunk` at a time so memory stays flat for k in the thousands.
+    `log_prob(output, x)` -> (n * B,) scores decoder output for x repeated n times; by default the
+    model's likelihood (the JSB benchmark passes one that leaves padded frames out).
     """
+    log_prob = log_prob or model.likelihood.log_prob
     generator = torch.Generator().manual_seed(seed)
     mu, logvar = model.encode(x, c)  # (B, D)
     std = torch.exp(0.5 * logvar)
@@ -225,7 +234,7 @@ def iwae_bound(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, k: int =
         z = mu + eps * std
         flat_z = z.reshape(n * x.shape[0], -1)
         out = model.decode(flat_z, c.repeat(n, 1))
-        log_px = model.likelihood.log_prob(out, x.repeat(n, 1, 1, 1)).view(n, -1)  # (n, B)
+        log_px = log_prob(out, x.repeat(n, 1, 1, 1)).view(n, -1)  # (n, B)
         log_pz = _normal_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
         log_qz = _normal_log_density(z, mu, logvar)
         log_weights.append(log_px + log_pz - log_qz)

@@ -6,6 +6,7 @@ accuracy travels in its card so the sample accuracy can be read against it.
 Saved beside a model as `NAME-classifier.safetensors` + `.json` in the checkpoint format.
 Shapes: x (B, 4, 64, 64) RGBA in [0, 1]; targets (B,) label indices per group.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,12 +36,12 @@ class ClassifierConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ClassifierConfig":
+    def from_dict(cls, data: dict) -> ClassifierConfig:
         groups = tuple((str(name), tuple(labels)) for name, labels in data["groups"])
         return cls(groups, int(data["input_channels"]), tuple(data["channels"]))
 
     @classmethod
-    def for_space(cls, space: ConditionSpace, input_channels: int = 4) -> "ClassifierConfig":
+    def for_space(cls, space: ConditionSpace, input_channels: int = 4) -> ClassifierConfig:
         """One head per exclusive group of a condition space (multi-label groups are skipped)."""
         return cls(tuple((g.name, g.labels) for g in space.groups if g.exclusive), input_channels)
 
@@ -69,8 +70,10 @@ class ImageClassifier(nn.Module):
         """Most likely label index per group, (N, groups)."""
         self.eval()
         device = next(self.parameters()).device
-        parts = [torch.stack([logits.argmax(1) for logits in self(x[i:i + batch].to(device))], dim=1).cpu()
-                 for i in range(0, len(x), batch)]
+        parts = [
+            torch.stack([logits.argmax(1) for logits in self(x[i : i + batch].to(device))], dim=1).cpu()
+            for i in range(0, len(x), batch)
+        ]
         return torch.cat(parts) if parts else torch.zeros((0, len(self.config.groups)), dtype=torch.long)
 
 
@@ -83,7 +86,7 @@ def group_targets(space: ConditionSpace, c: torch.Tensor, config: ClassifierConf
     columns = []
     for name, _ in config.groups:
         start, size = offsets[name]
-        columns.append(c[:, start:start + size].argmax(dim=1))
+        columns.append(c[:, start : start + size].argmax(dim=1))
     return torch.stack(columns, dim=1)
 
 
@@ -128,7 +131,7 @@ def train_classifier(
         started, total = time.perf_counter(), 0.0
         order = torch.randperm(len(train), generator=generator)
         for start in range(0, len(train), batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             x = train.x[index].to(device)
             flip = (torch.rand(len(index), generator=generator) < 0.5).to(device)
             x = shifted(torch.where(flip[:, None, None, None], x.flip(3), x), max_shift, generator)
@@ -138,7 +141,10 @@ def train_classifier(
             optimiser.step()
             schedule.step()
             total += float(loss.detach()) * len(index)
-        log(f"classifier epoch {epoch + 1}/{epochs}: loss {total / len(train):.4f} ({time.perf_counter() - started:.1f}s)")
+        log(
+            f"classifier epoch {epoch + 1}/{epochs}: loss {total / len(train):.4f} "
+            f"({time.perf_counter() - started:.1f}s)"
+        )
     return model.eval().cpu()
 
 
@@ -150,7 +156,7 @@ def shifted(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torc
     b, _, h, w = x.shape
     padded = F.pad(x, (max_shift,) * 4)
     offsets = torch.randint(0, 2 * max_shift + 1, (b, 2), generator=generator)
-    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets.tolist())])
+    return torch.stack([padded[i, :, dy : dy + h, dx : dx + w] for i, (dy, dx) in enumerate(offsets.tolist())])
 
 
 def classifier_path(checkpoint: str | Path) -> Path:

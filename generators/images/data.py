@@ -10,6 +10,7 @@ Two sources give the same thing, an `ImageSet`:
 Each item has a split key; whole keys are held out (an emoji's key is its name, so the
 Noto and Twemoji drawings of one emoji are always on the same side).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from generators.core.errors import AssetError, UserError
+
 from .files import SIZE, read_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -84,7 +86,12 @@ def load_cache(path: Path) -> ImageSet:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{path} is not a Latent Forge image cache ({str(exc).splitlines()[0]})") from None
     n = len(names)
-    if pixels.shape != (n, SIZE, SIZE, 4) or pixels.dtype != np.uint8 or labels.shape != (n, len(groups)) or len(keys) != n:
+    if (
+        pixels.shape != (n, SIZE, SIZE, 4)
+        or pixels.dtype != np.uint8
+        or labels.shape != (n, len(groups))
+        or len(keys) != n
+    ):
         raise UserError(f"{path} is not a Latent Forge image cache (its arrays do not match)")
     if n and (labels.min() < 0 or any(labels[:, g].max() >= len(ls) for g, (_, ls) in enumerate(groups))):
         raise UserError(f"{path} is not a Latent Forge image cache (a label index is out of range)")
@@ -106,7 +113,9 @@ def folder_images(root: Path) -> ImageSet:
     labelled = [f for f in folders if _images_in(f)]
     groups = [(f, normalise_label(f.name)) for f in labelled] or [(root, normalise_label(root.name))]
     # A label folder left empty is reported, not silently dropped.
-    skipped = [{"file": str(f), "reason": "label folder has no image files"} for f in folders if f not in labelled and labelled]
+    skipped = [
+        {"file": str(f), "reason": "label folder has no image files"} for f in folders if f not in labelled and labelled
+    ]
     label_names = list(dict.fromkeys(label for _, label in groups))
     pixels, labels, names, converted = [], [], [], 0
     for folder, label in groups:
@@ -124,8 +133,14 @@ def folder_images(root: Path) -> ImageSet:
     stacked = np.stack(pixels) if pixels else np.zeros((0, SIZE, SIZE, 4), np.uint8)
     # converted_files: how many were resized, padded, or changed mode (e.g. palette to RGBA)
     description = {"source": f"image folder {root.name}", "converted_files": converted, "skipped": skipped}
-    return ImageSet(stacked, np.array(labels, dtype=np.int64).reshape(-1, 1), [(FOLDER_GROUP, tuple(label_names))],
-                    names, list(names), description)
+    return ImageSet(
+        stacked,
+        np.array(labels, dtype=np.int64).reshape(-1, 1),
+        [(FOLDER_GROUP, tuple(label_names))],
+        names,
+        list(names),
+        description,
+    )
 
 
 # --- several sources --------------------------------------------------------------------
@@ -158,12 +173,19 @@ def merge(sets: list[ImageSet]) -> ImageSet:
     group_names = [name for name, _ in first.groups]
     for other in sets[1:]:
         if [name for name, _ in other.groups] != group_names:
-            raise UserError("image sources label different things (an emoji cache and a folder?); train on one kind at a time")
+            raise UserError(
+                "image sources label different things (an emoji cache and a folder?); train on one kind at a time"
+            )
     merged = [list(dict.fromkeys(label for s in sets for label in s.groups[g][1])) for g in range(len(group_names))]
     labels = []
     for s in sets:
-        remap = [np.array([merged[g].index(label) for label in s.groups[g][1]], dtype=np.int64) for g in range(len(group_names))]
-        labels.append(np.stack([remap[g][s.labels[:, g]] for g in range(len(group_names))], axis=1) if len(s) else s.labels)
+        remap = [
+            np.array([merged[g].index(label) for label in s.groups[g][1]], dtype=np.int64)
+            for g in range(len(group_names))
+        ]
+        labels.append(
+            np.stack([remap[g][s.labels[:, g]] for g in range(len(group_names))], axis=1) if len(s) else s.labels
+        )
     sources = [dict(s.description) for s in sets]
     skipped = [entry for source in sources for entry in source.pop("skipped", [])]
     return ImageSet(

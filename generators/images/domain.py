@@ -4,10 +4,11 @@ Tensor of one item: (4, 64, 64) float in [0, 1], channels R, G, B, A, scored by 
 discretised logistic per 8-bit value (`likelihoods.DiscretisedLogistic`; the decoder gives
 a mean and a log-scale per channel, 8 channels in all). Conditions: by default the emoji
 category (9 Unicode groups) and art style (noto, twemoji); a model trained on a user's
-ImageFolder tree has one exclusive group, `label`. Files are read by `image_io` (PNG,
+ImageFolder tree has one exclusive group, `label`. Files are read by `files` (PNG,
 JPEG, GIF, WebP, any mode and size) and written as .png, .gif or .apng; a batch can also
 go into one sprite sheet (PNG + JSON atlas) or one animation.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,14 +20,22 @@ from generators.core.conditions import ConditionGroup, ConditionSpace
 from generators.core.domain import Corpus, Domain, Split
 from generators.core.errors import UserError
 from generators.core.fileio import write_bytes_atomic, write_png_atomic, write_text_atomic
+from generators.core.likelihoods import get_likelihood
+
 from .data import HOLDOUT_EVERY, ImageSet, is_holdout, load_images
 from .files import SIZE, Picture, animation_bytes, atlas_text, clear_hidden, read_image, sprite_sheet
-from generators.core.likelihoods import get_likelihood
 
 # The emoji groups of Unicode's emoji-test.txt (less "Component"), as label slugs, in order.
 EMOJI_CATEGORIES = (
-    "smileys-emotion", "people-body", "animals-nature", "food-drink", "travel-places",
-    "activities", "objects", "symbols", "flags",
+    "smileys-emotion",
+    "people-body",
+    "animals-nature",
+    "food-drink",
+    "travel-places",
+    "activities",
+    "objects",
+    "symbols",
+    "flags",
 )
 EMOJI_STYLES = ("noto", "twemoji")
 DEFAULT_GROUPS = (("category", EMOJI_CATEGORIES), ("style", EMOJI_STYLES))
@@ -52,7 +61,9 @@ class ImagesDomain(Domain):
     def __init__(self, groups: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_GROUPS, frame_ms: int = 120):
         self.groups = tuple((name, tuple(labels)) for name, labels in groups)
         self.frame_ms = frame_ms  # animation frame time
-        self._conditions = ConditionSpace(tuple(ConditionGroup(name, labels, exclusive=True) for name, labels in self.groups))
+        self._conditions = ConditionSpace(
+            tuple(ConditionGroup(name, labels, exclusive=True) for name, labels in self.groups)
+        )
 
     # --- the Domain seam -------------------------------------------------------------
 
@@ -78,7 +89,9 @@ class ImagesDomain(Domain):
         """Decoder output (B, 8, 64, 64) -> pictures. Temperature 0 takes each value's
         logistic mean (clamped, rounded to 8 bits); above 0 each value is drawn from the
         logistic with its scale times `output_temperature`, seeded by `rng`."""
-        values = get_likelihood(self.likelihood).sample(output.float(), output_temperature, rng)  # (B, 4, 64, 64) on the 8-bit grid
+        values = get_likelihood(self.likelihood).sample(
+            output.float(), output_temperature, rng
+        )  # (B, 4, 64, 64) on the 8-bit grid
         return self.from_tensor(values)
 
     def from_tensor(self, x: torch.Tensor) -> list[Picture]:
@@ -133,10 +146,14 @@ class ImagesDomain(Domain):
         return bits_per_dim_report(report, channels * height * width) | sample_report(generator, corpus, samples, seed)
 
     def to_card(self) -> dict:
-        return {"groups": [{"name": name, "labels": list(labels)} for name, labels in self.groups], "size": SIZE, "channels": "RGBA"}
+        return {
+            "groups": [{"name": name, "labels": list(labels)} for name, labels in self.groups],
+            "size": SIZE,
+            "channels": "RGBA",
+        }
 
     @classmethod
-    def from_card(cls, data: dict) -> "ImagesDomain":
+    def from_card(cls, data: dict) -> ImagesDomain:
         if data.get("size", SIZE) != SIZE or data.get("channels", "RGBA") != "RGBA":
             raise UserError("this images checkpoint uses an image size this version does not know")
         return cls(tuple((g["name"], tuple(g["labels"])) for g in data["groups"]))
@@ -144,7 +161,7 @@ class ImagesDomain(Domain):
     # --- training ---------------------------------------------------------------------
 
     @classmethod
-    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple["ImagesDomain", Corpus]:
+    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple[ImagesDomain, Corpus]:
         data = load_images(paths)
         domain = cls(tuple(data.groups))
         return domain, domain.dataset(data, holdout)
@@ -154,7 +171,11 @@ class ImagesDomain(Domain):
 
     def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:
         recorded = card.get("data", {})
-        return self.dataset(load_images(paths), tuple(recorded.get("holdout_named", ())), int(recorded.get("holdout_every", HOLDOUT_EVERY)))
+        return self.dataset(
+            load_images(paths),
+            tuple(recorded.get("holdout_named", ())),
+            int(recorded.get("holdout_every", HOLDOUT_EVERY)),
+        )
 
     def dataset(self, data: ImageSet, holdout: tuple[str, ...] = (), every: int = HOLDOUT_EVERY) -> Corpus:
         """Tensors and condition vectors of every item; whole keys go to the held-out split
@@ -163,7 +184,9 @@ class ImagesDomain(Domain):
         missing = [h for h in holdout if h not in set(data.keys) | set(data.names)]
         if missing:
             raise UserError(f"held-out item {missing[0]!r} is not in the image data")
-        held = np.array([is_holdout(k, holdout, every) or n in holdout for k, n in zip(data.keys, data.names)], dtype=bool)
+        held = np.array(
+            [is_holdout(k, holdout, every) or n in holdout for k, n in zip(data.keys, data.names)], dtype=bool
+        )
         if held.all():
             raise UserError("no images to train on: every item is held out")
 
@@ -177,7 +200,10 @@ class ImagesDomain(Domain):
         counts = {}
         for g, (group, labels) in enumerate(data.groups):
             counts[group] = {
-                label: {"train": int(((data.labels[:, g] == i) & ~held).sum()), "holdout": int(((data.labels[:, g] == i) & held).sum())}
+                label: {
+                    "train": int(((data.labels[:, g] == i) & ~held).sum()),
+                    "holdout": int(((data.labels[:, g] == i) & held).sum()),
+                }
                 for i, label in enumerate(labels)
             }
         info.update(

@@ -8,6 +8,7 @@ RGBA; an image of any size is fitted with its aspect ratio kept and centred on
 transparency. Fully transparent pixels get RGB 0, so the model never learns the invisible
 colour a file happens to store there.
 """
+
 from __future__ import annotations
 
 import io
@@ -62,13 +63,16 @@ def decode_image(data: bytes, name: str):
         except UnidentifiedImageError:
             raise AssetError(f"{name} is {_what_it_is(data)}") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise AssetError(f"{name} is too large to decode safely (over the {MAX_PIXELS // 1_000_000}-megapixel limit)") from None
+            raise AssetError(
+                f"{name} is too large to decode safely (over the {MAX_PIXELS // 1_000_000}-megapixel limit)"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - Pillow's header parsers raise many types
             raise AssetError(f"{name} is a damaged image file ({_reason(exc)})") from None
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise AssetError(
-                f"{name} is {width}×{height} pixels, too large to decode safely (over the {MAX_PIXELS // 1_000_000}-megapixel limit)"
+                f"{name} is {width}×{height} pixels, too large to decode safely "
+                f"(over the {MAX_PIXELS // 1_000_000}-megapixel limit)"
             )
         notes = []
         frames = getattr(image, "n_frames", 1)
@@ -79,7 +83,9 @@ def decode_image(data: bytes, name: str):
             image = _oriented(image)
             rgba = to_rgba(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise AssetError(f"{name} is too large to decode safely (over the {MAX_PIXELS // 1_000_000}-megapixel limit)") from None
+            raise AssetError(
+                f"{name} is too large to decode safely (over the {MAX_PIXELS // 1_000_000}-megapixel limit)"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - decoders raise OSError, SyntaxError, ValueError, zlib.error...
             raise AssetError(f"{name} is a damaged {image.format or 'image'} file ({_reason(exc)})") from None
     if image.mode not in ("RGBA", "RGB"):
@@ -172,11 +178,13 @@ def fit(image, size: int = SIZE) -> tuple[np.ndarray, str | None]:
             new = (width * factor, height * factor)
             if factor > 1:
                 image = image.resize(new, Image.Resampling.NEAREST)
-        note = f"fitted {width}×{height} into {size}×{size}" + (" (padded with transparency)" if new != (size, size) else "")
+        note = f"fitted {width}×{height} into {size}×{size}" + (
+            " (padded with transparency)" if new != (size, size) else ""
+        )
     canvas = np.zeros((size, size, 4), dtype=np.uint8)
     pixels = np.asarray(image, dtype=np.uint8)
     top, left = (size - pixels.shape[0]) // 2, (size - pixels.shape[1]) // 2
-    canvas[top:top + pixels.shape[0], left:left + pixels.shape[1]] = pixels
+    canvas[top : top + pixels.shape[0], left : left + pixels.shape[1]] = pixels
     return clear_hidden(canvas), note
 
 
@@ -195,7 +203,9 @@ def sheet_layout(count: int, columns: int | None = None) -> tuple[int, int]:
     return columns, max(1, math.ceil(count / columns))
 
 
-def sprite_sheet(pixels: list[np.ndarray], names: list[str], image_name: str, columns: int | None = None) -> tuple[bytes, dict]:
+def sprite_sheet(
+    pixels: list[np.ndarray], names: list[str], image_name: str, columns: int | None = None
+) -> tuple[bytes, dict]:
     """A PNG grid of items (row by row, no spacing) and its atlas: the JSON-hash layout that
     TexturePacker writes and Phaser, PixiJS and Godot importers read:
     {"frames": {name: {"frame": {x, y, w, h}, ...}}, "meta": {"image", "size", ...}}."""
@@ -209,7 +219,7 @@ def sprite_sheet(pixels: list[np.ndarray], names: list[str], image_name: str, co
     frames = {}
     for index, (item, name) in enumerate(zip(pixels, names)):
         x, y = (index % columns) * width, (index // columns) * height
-        sheet[y:y + height, x:x + width] = item
+        sheet[y : y + height, x : x + width] = item
         rect = {"x": x, "y": y, "w": width, "h": height}
         frames[name] = {
             "frame": rect,
@@ -265,12 +275,31 @@ def animation_bytes(pixels: list[np.ndarray], fmt: str, frame_ms: int = FRAME_MS
     buffer = io.BytesIO()
     if fmt == "gif":
         frames = [gif_frame(p) for p in pixels]
-        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms,
-                       loop=0, disposal=2, transparency=255, optimize=False)
+        frames[0].save(
+            buffer,
+            format="GIF",
+            save_all=True,
+            append_images=frames[1:],
+            duration=frame_ms,
+            loop=0,
+            disposal=2,
+            transparency=255,
+            optimize=False,
+        )
     elif fmt == "apng":
         frames = [Image.fromarray(np.ascontiguousarray(p), "RGBA") for p in pixels]
-        frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:], duration=frame_ms,
-                       loop=0, disposal=0, blend=0, default_image=False, optimize=False)
+        frames[0].save(
+            buffer,
+            format="PNG",
+            save_all=True,
+            append_images=frames[1:],
+            duration=frame_ms,
+            loop=0,
+            disposal=0,
+            blend=0,
+            default_image=False,
+            optimize=False,
+        )
     else:
         raise ValueError(f"unknown animation format {fmt!r}")
     return buffer.getvalue()

@@ -5,15 +5,17 @@ Images are (N, 4, H, W) straight-alpha RGBA tensors in [0, 1]. Distances and PSN
 computed on premultiplied RGBA (RGB times alpha, then alpha), so the colour under a fully
 transparent pixel, which nobody sees, counts for nothing.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .classifier import ImageClassifier, accuracy, group_targets, load_classifier
 from generators.core.errors import CheckpointError
 from generators.core.likelihoods import bits_per_dim
+
+from .classifier import ImageClassifier, accuracy, group_targets, load_classifier
 
 NOISE_SIGMA = 0.1  # Gaussian noise for the denoising measure, in units of the [0, 1] range
 
@@ -34,7 +36,9 @@ def _features(x: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(premultiplied(x), 2).flatten(1)
 
 
-def nearest_distances(queries: torch.Tensor, references: torch.Tensor, exclude_self: bool = False, chunk: int = 256) -> torch.Tensor:
+def nearest_distances(
+    queries: torch.Tensor, references: torch.Tensor, exclude_self: bool = False, chunk: int = 256
+) -> torch.Tensor:
     """RMS distance (per value, [0, 1] units) from each query image to its nearest reference
     image: (N,). With `exclude_self`, queries and references are the same set and an item
     is not its own neighbour."""
@@ -42,7 +46,7 @@ def nearest_distances(queries: torch.Tensor, references: torch.Tensor, exclude_s
     r_sq = r.pow(2).sum(1)
     best = []
     for start in range(0, len(q), chunk):
-        part = q[start:start + chunk]
+        part = q[start : start + chunk]
         d2 = part.pow(2).sum(1, keepdim=True) + r_sq[None] - 2.0 * part @ r.T  # (n, M)
         if exclude_self:
             rows = torch.arange(len(part))
@@ -63,7 +67,9 @@ def diversity(samples: torch.Tensor, train: torch.Tensor, holdout: torch.Tensor)
     }
     if len(holdout) > 1:
         report["heldout_to_train_nn_rms"] = float(nearest_distances(holdout[:n], train).mean())
-        report["heldout_among_themselves_nn_rms"] = float(nearest_distances(holdout[:n], holdout[:n], exclude_self=True).mean())
+        report["heldout_among_themselves_nn_rms"] = float(
+            nearest_distances(holdout[:n], holdout[:n], exclude_self=True).mean()
+        )
     return report
 
 
@@ -81,15 +87,21 @@ def denoising_report(generator, holdout, sigma: float = NOISE_SIGMA, seed: int =
     model, likelihood = generator.model, generator.model.likelihood
     noisy_psnr, clean_psnr = [], []
     for start in range(0, len(holdout), batch):
-        x, c = holdout.x[start:start + batch], holdout.c[start:start + batch]
+        x, c = holdout.x[start : start + batch], holdout.c[start : start + batch]
         noisy = add_noise(x, sigma, seed + start)
         mu, _ = model.encode(noisy, c)
         denoised = likelihood.mean(model.decode(mu, c))
         noisy_psnr.append(psnr(noisy, x))
         clean_psnr.append(psnr(denoised, x))
     noisy_db, denoised_db = float(torch.cat(noisy_psnr).mean()), float(torch.cat(clean_psnr).mean())
-    return {"sigma": sigma, "items": len(holdout), "space": "premultiplied RGBA",
-            "noisy_psnr_db": noisy_db, "denoised_psnr_db": denoised_db, "psnr_gain_db": denoised_db - noisy_db}
+    return {
+        "sigma": sigma,
+        "items": len(holdout),
+        "space": "premultiplied RGBA",
+        "noisy_psnr_db": noisy_db,
+        "denoised_psnr_db": denoised_db,
+        "psnr_gain_db": denoised_db - noisy_db,
+    }
 
 
 def shipped_classifier(generator) -> tuple[ImageClassifier | None, str]:
@@ -117,7 +129,9 @@ def generated_images(generator, condition_vectors: np.ndarray, seed: int) -> tor
     for k, combo in enumerate(combos):
         rows = np.flatnonzero(inverse.reshape(-1) == k)
         labels = domain.conditions.decode(combo)
-        z = np.stack([generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i, 1.0, labels) for i in range(len(rows))])
+        z = np.stack(
+            [generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i, 1.0, labels) for i in range(len(rows))]
+        )
         assets = domain.from_output(generator.decode_output(z, labels), condition=labels)
         images[torch.from_numpy(rows)] = torch.stack([domain.to_tensor(a) for a in assets])
     return images
@@ -168,7 +182,8 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
             per_label = per_label_accuracy(classifier, held.x, held_targets)
             report["classifier_heldout_balanced_accuracy"] = {
                 name: float(np.mean([v for k, v in per_label.items() if k.startswith(name + "=")]))
-                for name, _ in classifier.config.groups}
+                for name, _ in classifier.config.groups
+            }
             report["classifier_heldout_accuracy_per_label"] = per_label
         report["classifier"] = source
     report["diversity"] = diversity(images, corpus.train.x, corpus.holdout.x)
@@ -179,5 +194,8 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
 
 def bits_per_dim_report(report: dict, dims: int) -> dict:
     """Held-out bounds in nats per item -> bits per dimension (dims = C * H * W)."""
-    return {key.replace("_nats", "_bits_per_dim"): bits_per_dim(report[key], dims)
-            for key in ("negative_elbo_nats", "iwae_nats") if key in report}
+    return {
+        key.replace("_nats", "_bits_per_dim"): bits_per_dim(report[key], dims)
+        for key in ("negative_elbo_nats", "iwae_nats")
+        if key in report
+    }

@@ -21,6 +21,7 @@ Model (small Mario: one tile tall, one tile wide):
   same horizontal speed.
 Coordinates in results are map (row, column); rows above the map are negative.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -31,6 +32,7 @@ from math import floor, sqrt
 import numpy as np
 
 from generators.core.errors import UserError
+
 from .domain import Level
 
 GRAVITY = 1.0  # rows per time unit squared; the time unit is arbitrary
@@ -120,11 +122,16 @@ def _arcs(depth: int) -> _Arcs:
     for a, steps in enumerate(traces):
         arr = np.array(steps, dtype=float)
         table[:, a, : len(steps)] = arr.T
-        table[:, a, len(steps):] = arr[-1][:, None]  # pad with the last (below-map) cell
+        table[:, a, len(steps) :] = arr[-1][:, None]  # pad with the last (below-map) cell
     dr, dc = table[0].astype(np.int64), table[1].astype(np.int64)
     return _Arcs(
-        dr=dr, dc=dc, time=table[2], cost=_cost(table[2], dc),
-        can_land=table[3].astype(bool), up=table[4].astype(bool), down=table[5].astype(bool),
+        dr=dr,
+        dc=dc,
+        time=table[2],
+        cost=_cost(table[2], dc),
+        can_land=table[3].astype(bool),
+        up=table[4].astype(bool),
+        down=table[5].astype(bool),
         fall=np.array([fall_of[(d, f)] for d, h, f in specs]),
         reach=int(np.abs(dc).max()),
     )
@@ -164,7 +171,7 @@ class _Grid:
         code[-1, :] = DEATH
         footing = np.zeros(code.shape, dtype=bool)
         footing[:-1] = (code[:-1] == AIR) & (code[1:] == SOLID)
-        footing[: HEADROOM] = False  # no standing above the map: running along its top is no way through
+        footing[:HEADROOM] = False  # no standing above the map: running along its top is no way through
         code[footing] = FOOTING
         self.code = code
         self.flat = code.ravel()

@@ -6,6 +6,7 @@ readable palette; a tile with tags we do not know gets a stable colour from its 
 Games drawn on black (those with ladders or ropes, like Lode Runner) get their own look:
 diggable bricks versus solid concrete, gold chests, a runner at the spawn and guards.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -164,7 +165,9 @@ def draw_tile(char: str, tags: tuple[str, ...], dark_background: bool = False) -
     if "spawn" in tags or "player" in tags:
         return _figure(RUNNER)
     if "pipe" in tags:
-        return _pipe(top="top-left pipe" in tags or "top-right pipe" in tags, left="top-left pipe" in tags or "left pipe" in tags)
+        return _pipe(
+            top="top-left pipe" in tags or "top-right pipe" in tags, left="top-left pipe" in tags or "left pipe" in tags
+        )
     if "coin" in tags:
         return _coin()
     if "question block" in tags:

@@ -1,5 +1,6 @@
 """What the levels wing adds to the CLI: whole levels (`sample --length [--playable]`, a morph
 with `interpolate --length`) and their part of `eval` (completion rates and expressive range)."""
+
 from __future__ import annotations
 
 import secrets
@@ -11,28 +12,69 @@ from generators.core.errors import UserError
 from generators.core.fileio import ensure_writable_dir, write_png_atomic
 from generators.core.generator import check_seed
 
-LENGTH_HELP = ("levels: make each item a whole level of COLUMNS columns (50-1000), windows stitched at matched seams")
-MORPH_HELP = ("levels: write one level of COLUMNS columns (50-1000) that morphs from the start to the end item, "
-              "instead of --steps frames")
+LENGTH_HELP = "levels: make each item a whole level of COLUMNS columns (50-1000), windows stitched at matched seams"
+MORPH_HELP = (
+    "levels: write one level of COLUMNS columns (50-1000) that morphs from the start to the end item, "
+    "instead of --steps frames"
+)
 
 
 class LevelCommands(WingCommands):
     flags = (
         Flag("sample", "--length", {"type": int, "metavar": "COLUMNS", "help": LENGTH_HELP}),
-        Flag("sample", "--playable", {"action": "store_true", "help": "levels, with --length: repair levels the "
-                                      "playability agent cannot finish; any the repair budget cannot fix are still "
-                                      "written, marked playable=no, and counted on stderr"}),
-        Flag("sample", "--repair-budget", {"type": positive_int, "default": 24, "metavar": "N", "help": "levels, "
-                                           "with --playable: at most N repaired variants tried per level (default 24)"}),
+        Flag(
+            "sample",
+            "--playable",
+            {
+                "action": "store_true",
+                "help": "levels, with --length: repair levels the "
+                "playability agent cannot finish; any the repair budget cannot fix are still "
+                "written, marked playable=no, and counted on stderr",
+            },
+        ),
+        Flag(
+            "sample",
+            "--repair-budget",
+            {
+                "type": positive_int,
+                "default": 24,
+                "metavar": "N",
+                "help": "levels, with --playable: at most N repaired variants tried per level (default 24)",
+            },
+        ),
         Flag("interpolate", "--length", {"type": int, "metavar": "COLUMNS", "help": MORPH_HELP}),
-        Flag("eval", "--long-levels", {"type": int, "default": 100, "metavar": "N", "help": "levels: also make N "
-                                       "whole levels (raw and --playable) for completion rates and expressive range, "
-                                       "plotted beside --json (default 100; 0 skips)"}),
-        Flag("eval", "--long-length", {"type": int, "default": 200, "metavar": "COLUMNS",
-                                       "help": "levels: columns of each whole level (default 200)"}),
-        Flag("eval", "--repair-budget", {"type": positive_int, "default": 24, "metavar": "N", "help": "levels: "
-                                         "repaired variants tried per whole level for the --playable figures "
-                                         "(default 24)"}),
+        Flag(
+            "eval",
+            "--long-levels",
+            {
+                "type": int,
+                "default": 100,
+                "metavar": "N",
+                "help": "levels: also make N "
+                "whole levels (raw and --playable) for completion rates and expressive range, "
+                "plotted beside --json (default 100; 0 skips)",
+            },
+        ),
+        Flag(
+            "eval",
+            "--long-length",
+            {
+                "type": int,
+                "default": 200,
+                "metavar": "COLUMNS",
+                "help": "levels: columns of each whole level (default 200)",
+            },
+        ),
+        Flag(
+            "eval",
+            "--repair-budget",
+            {
+                "type": positive_int,
+                "default": 24,
+                "metavar": "N",
+                "help": "levels: repaired variants tried per whole level for the --playable figures (default 24)",
+            },
+        ),
     )
 
     def apply(self, command, generator, args) -> None:
@@ -68,8 +110,9 @@ class LevelCommands(WingCommands):
             return {}, None
         from .expressive import expressive_range_image, long_level_report, plot_path
 
-        report, points = long_level_report(generator, corpus, args.data, levels, args.long_length, args.seed,
-                                           args.repair_budget)
+        report, points = long_level_report(
+            generator, corpus, args.data, levels, args.long_length, args.seed, args.repair_budget
+        )
 
         def write_plot(json_path):
             write_png_atomic(plot_path(json_path), expressive_range_image(points))
@@ -88,8 +131,12 @@ def sample_whole_levels(generator, args, fmt: str) -> int:
     listed: set = set()
     failed = []
     for seed in range(base, base + args.n):
-        made = make_long_level(generator, LongLevelRequest(args.length, seed, tuple(args.condition), args.temperature,
-                                                           args.playable, args.repair_budget))
+        made = make_long_level(
+            generator,
+            LongLevelRequest(
+                args.length, seed, tuple(args.condition), args.temperature, args.playable, args.repair_budget
+            ),
+        )
         detail = f"seed={seed}\tcolumns={made.level.width}"
         if args.playable:
             detail += f"\tplayable={'yes' if made.playable else 'no'}\tattempts={made.attempts}"
@@ -98,9 +145,11 @@ def sample_whole_levels(generator, args, fmt: str) -> int:
         path = out / f"{naming.seed_stem(args.domain, seed, args.length)}.{fmt}"
         print_written(generator.domain.write(made.level, path), detail, listed)
     if failed:
-        print(f"warning: {len(failed)} of {args.n} levels are not playable after {args.repair_budget} repair "
-              f"attempts each (seeds {', '.join(map(str, failed))}); they were written, marked playable=no",
-              file=sys.stderr)
+        print(
+            f"warning: {len(failed)} of {args.n} levels are not playable after {args.repair_budget} repair "
+            f"attempts each (seeds {', '.join(map(str, failed))}); they were written, marked playable=no",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -111,14 +160,16 @@ def morph_whole_level(generator, args, fmt: str, start: tuple, end: tuple) -> in
     from .long_level import LongLevelRequest, Morph, make_long_level
 
     (z_a, labels_a, name_a), (z_b, labels_b, name_b) = start, end
-    morph = Morph(z_a, z_b, args.mode, seed_a=args.seed_a, seed_b=args.seed_b, labels_a=tuple(labels_a),
-                  labels_b=tuple(labels_b))
+    morph = Morph(
+        z_a, z_b, args.mode, seed_a=args.seed_a, seed_b=args.seed_b, labels_a=tuple(labels_a), labels_b=tuple(labels_b)
+    )
     labels = None if args.condition is None else tuple(args.condition)
     made = make_long_level(generator, LongLevelRequest(args.length, args.seed_a or 0, labels, morph=morph))
     out = ensure_writable_dir(args.out)
     path = out / f"{naming.morph_stem(args.domain, args.length)}.{fmt}"
-    print_written(generator.domain.write(made.level, path), f"columns={made.level.width}\tfrom={name_a}\tto={name_b}",
-                  set())
+    print_written(
+        generator.domain.write(made.level, path), f"columns={made.level.width}\tfrom={name_a}\tto={name_b}", set()
+    )
     return 0
 
 

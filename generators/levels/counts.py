@@ -11,6 +11,7 @@ The edges travel in the checkpoint card, so a model labels a user's file as it l
 training data. Tiles of an "exact" kind (a player spawn) keep the count most training
 levels have when a level is decoded.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ def tertile_edges(counts: np.ndarray) -> tuple[int, int]:
     target = len(counts) / 3
     best, best_cost = (int(candidates[0]), int(candidates[-1])), float("inf")
     for i, a in enumerate(candidates):
-        for b in candidates[i + 1:]:
+        for b in candidates[i + 1 :]:
             sizes = np.array([(counts < a).sum(), ((counts >= a) & (counts < b)).sum(), (counts >= b).sum()])
             cost = float(((sizes - target) ** 2).sum())
             if cost < best_cost:
@@ -81,8 +82,10 @@ class CountBins:
         return {"name": self.name, "tags": list(self.tags), "edges": list(self.edges), "least": self.least}
 
     @classmethod
-    def from_card(cls, data: dict) -> "CountBins":
-        return cls(data["name"], tuple(data["tags"]), (int(data["edges"][0]), int(data["edges"][1])), int(data["least"]))
+    def from_card(cls, data: dict) -> CountBins:
+        return cls(
+            data["name"], tuple(data["tags"]), (int(data["edges"][0]), int(data["edges"][1])), int(data["least"])
+        )
 
 
 def fit_count_bins(legend: dict, grids: list[np.ndarray]) -> tuple[tuple[CountBins, ...], dict[str, int]]:

@@ -13,6 +13,7 @@ likelihood, this module finds the most probable grid subject to three constraint
 Each step is exact for its own constraint; together they are a greedy approximation of
 the constrained MAP. Shapes: log_probs (T, H, W), grids (H, W) of vocabulary indices.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,9 @@ import numpy as np
 from .metrics import PIPE_PARTS, broken_pipe_cells, pipe_part_ids
 
 
-def constrained_grid(log_probs: np.ndarray, legend: dict, wanted: dict[str, bool], sampled: np.ndarray | None = None) -> np.ndarray:
+def constrained_grid(
+    log_probs: np.ndarray, legend: dict, wanted: dict[str, bool], sampled: np.ndarray | None = None
+) -> np.ndarray:
     """The decoded (H, W) grid. `wanted` maps presence tags to on/off; `sampled` is a grid
     already drawn from the masked distribution (temperature > 0) to start from instead of
     the argmax."""
@@ -93,12 +96,14 @@ def _add_pipe(grid, log_probs, legend, pipe_ids, protected):
             if bottom + 1 < height and not (solid[grid[bottom + 1, x]] and solid[grid[bottom + 1, x + 1]]):
                 continue  # a pipe stands on solid tiles under both columns, or on the bottom edge
             rows = slice(top, bottom + 1)
-            if protected[rows, x:x + 2].any():
+            if protected[rows, x : x + 2].any():
                 continue
             gain = (
-                log_probs[tl, top, x] + log_probs[tr, top, x + 1]
-                + log_probs[bl, top + 1:bottom + 1, x].sum() + log_probs[br, top + 1:bottom + 1, x + 1].sum()
-                - cost_now[rows, x:x + 2].sum()
+                log_probs[tl, top, x]
+                + log_probs[tr, top, x + 1]
+                + log_probs[bl, top + 1 : bottom + 1, x].sum()
+                + log_probs[br, top + 1 : bottom + 1, x + 1].sum()
+                - cost_now[rows, x : x + 2].sum()
             )
             if gain > best_gain:
                 best, best_gain = (x, top, bottom), gain
@@ -107,12 +112,14 @@ def _add_pipe(grid, log_probs, legend, pipe_ids, protected):
     x, top, bottom = best
     grid, protected = grid.copy(), protected.copy()
     grid[top, x], grid[top, x + 1] = tl, tr
-    grid[top + 1:bottom + 1, x], grid[top + 1:bottom + 1, x + 1] = bl, br
-    protected[top:bottom + 1, x:x + 2] = True
+    grid[top + 1 : bottom + 1, x], grid[top + 1 : bottom + 1, x + 1] = bl, br
+    protected[top : bottom + 1, x : x + 2] = True
     return grid, protected
 
 
-def fit_counts(grid: np.ndarray, log_probs: np.ndarray, targets: list[tuple[np.ndarray, int, int | None]], avoid: np.ndarray) -> np.ndarray:
+def fit_counts(
+    grid: np.ndarray, log_probs: np.ndarray, targets: list[tuple[np.ndarray, int, int | None]], avoid: np.ndarray
+) -> np.ndarray:
     """The most likely change of `grid` whose count of each kind lies in its range.
 
     `targets` holds (members (T,) bool, fewest, most or None) per kind, handled in order;

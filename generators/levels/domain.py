@@ -10,8 +10,9 @@ enemy / pipe / coin / breakable / question block, plus which game it came from.
 Side-scrollers (Mario) are long strips of one height, cut into H×W windows. A game whose
 levels are all one single screen (every level the same size, no wider than twice its
 height, e.g. Lode Runner's 22×32) is modelled as whole levels instead, and conditioned on
-how many gold and enemy tiles a level has, in bins (`level_counts`).
+how many gold and enemy tiles a level has, in bins (`counts`).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,6 +26,7 @@ from generators.core.conditions import ConditionGroup, ConditionSpace, normalise
 from generators.core.domain import Corpus, Domain, Split
 from generators.core.errors import AssetError, UserError
 from generators.core.fileio import read_user_bytes, write_png_atomic, write_text_atomic
+
 from .art import TILE, tile_atlas
 from .counts import CountBins, fit_count_bins, tag_members
 from .decoding import constrained_grid, fit_counts
@@ -66,7 +68,7 @@ def load_legend(path: str | Path) -> Legend:
     except FileNotFoundError:
         raise AssetError(f"legend {path} does not exist") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
-        raise AssetError(f"{path} is not a VGLC legend (expected JSON with a \"tiles\" object)") from None
+        raise AssetError(f'{path} is not a VGLC legend (expected JSON with a "tiles" object)') from None
     bad = [c for c in legend if len(c) != 1]
     if bad or not legend:
         raise AssetError(f"{path}: legend keys must be single characters, got {bad[0] if bad else 'none'!r}")
@@ -95,7 +97,8 @@ def parse_vglc(text: str, source: str, legend: Legend) -> Level:
         if len(line) != width:
             column = min(len(line), width) + 1
             raise AssetError(
-                f"{source}:{number}:{column}: row has {len(line)} tiles but row 1 has {width}; rows must be of equal length"
+                f"{source}:{number}:{column}: row has {len(line)} tiles but row 1 has {width}; "
+                "rows must be of equal length"
             )
         for column, char in enumerate(line, start=1):
             if char not in legend:
@@ -164,11 +167,12 @@ def single_screen_size(levels: list[Level]) -> tuple[int, int] | None:
     sizes = {(level.height, level.width) for level in levels}
     if len(sizes) != 1:
         return None
-    (height, width), = sizes
+    ((height, width),) = sizes
     return (height, width) if width <= 2 * height else None
 
 
 SEAM_OVERLAP = 6  # columns a stitched window shares with the one before it (`stitch.StitchConfig.overlap`)
+
 
 class LevelsDomain(Domain):
     """Tile-map levels of one or more VGLC games sharing one tile vocabulary.
@@ -222,7 +226,9 @@ class LevelsDomain(Domain):
         for tag in self.exact_counts:
             self._counted_any |= tag_members(self.legend, (tag,))
         # Mirroring is a fair augmentation only when no tile has a left or right side (pipes do).
-        self.mirror = self.whole_levels and not any("left" in t or "right" in t for tags in self.legend.values() for t in tags)
+        self.mirror = self.whole_levels and not any(
+            "left" in t or "right" in t for tags in self.legend.values() for t in tags
+        )
         self._atlas = tile_atlas(self.legend)
         groups = []
         if self.presence_tags or not self.count_bins:
@@ -268,7 +274,7 @@ class LevelsDomain(Domain):
         if level.height < self.height:
             pad = (self.empty_char * level.width,) * (self.height - level.height)
             return Level(pad + level.rows)
-        return Level(level.rows[level.height - self.height:])
+        return Level(level.rows[level.height - self.height :])
 
     def to_tensor(self, level: Level) -> torch.Tensor:
         """The first window of a level (a whole-level model: the level) as a one-hot (T, H, W) tensor."""
@@ -297,7 +303,7 @@ class LevelsDomain(Domain):
         Without a condition this is a plain conversion: the most likely tile per cell, or with
         output_temperature > 0 a tile drawn from softmax(logits / output_temperature). With a condition (the
         label list a model was asked for) decoding is condition-faithful: labels that are off
-        never appear, labels that are on appear, and pipes are whole (`level_decoding`)."""
+        never appear, labels that are on appear, and pipes are whole (`decoding`)."""
         scaled = output / output_temperature if output_temperature > 0 else output
         log_probs = torch.log_softmax(scaled.float(), dim=1)
         if output_temperature > 0:
@@ -311,7 +317,10 @@ class LevelsDomain(Domain):
             return [self.level_from_indices(grid) for grid in idx]
         wanted = self.wanted_presence(condition)
         lp = log_probs.numpy()
-        grids = [constrained_grid(lp[i], self.legend, wanted, sampled=idx[i] if output_temperature > 0 else None) for i in range(len(idx))]
+        grids = [
+            constrained_grid(lp[i], self.legend, wanted, sampled=idx[i] if output_temperature > 0 else None)
+            for i in range(len(idx))
+        ]
         targets = self.count_targets(condition)
         if targets:
             grids = [fit_counts(grid, lp[i], targets, self._counted_any) for i, grid in enumerate(grids)]
@@ -407,7 +416,7 @@ class LevelsDomain(Domain):
         }
 
     @classmethod
-    def from_card(cls, data: dict) -> "LevelsDomain":
+    def from_card(cls, data: dict) -> LevelsDomain:
         legend = {c: tuple(t) for c, t in data["legend"].items()}
         return cls(
             legend,
@@ -441,7 +450,7 @@ class LevelsDomain(Domain):
         return torch.where(flip[:, None, None, None], x.flip(3), x), c
 
     def stitch_support(self) -> str:
-        """"" when whole levels can be stitched from this model's windows (`stitch`), else why not."""
+        """ "" when whole levels can be stitched from this model's windows (`stitch`), else why not."""
         if self.whole_levels:
             return "this model makes whole single-screen levels; there are no windows to stitch"
         if self.width < 2 * SEAM_OVERLAP:
@@ -465,7 +474,7 @@ class LevelsDomain(Domain):
     # --- training data ----------------------------------------------------------------
 
     @classmethod
-    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple["LevelsDomain", Corpus]:
+    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple[LevelsDomain, Corpus]:
         folders = level_folders(paths)
         domain = cls.for_data(folders, holdout=holdout)
         return domain, domain.dataset(folders, holdout=holdout)
@@ -480,7 +489,9 @@ class LevelsDomain(Domain):
         return self.dataset(folders, holdout=tuple(card.get("data", {}).get("holdout_levels", ())))
 
     @classmethod
-    def for_data(cls, folders: list[Path], width: int = 16, height: int = 14, holdout: tuple[str, ...] = ()) -> "LevelsDomain":
+    def for_data(
+        cls, folders: list[Path], width: int = 16, height: int = 14, holdout: tuple[str, ...] = ()
+    ) -> LevelsDomain:
         """A domain covering the given game folders: the union of their legends, in order.
 
         The union matters for VGLC itself: SMB2 (Japan)'s legend omits the cannon tiles its

@@ -15,6 +15,7 @@ For a level of H rows × L columns, exactly:
 Original levels are the whole VGLC levels of the data folders (training and held-out), cut
 to the model's height as for training.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .domain import level_folders, read_level
 from .long_level import sample_long_level
 from .stitch import StitchConfig, window_count
-from .domain import level_folders, read_level
 
 METRICS = ("linearity", "leniency", "density")
 
@@ -76,7 +77,9 @@ def window_label_runs(generator, corpus, count: int, levels: int, seed: int) -> 
     for _ in range(levels):
         rows = runs[int(rng.integers(len(runs)))]
         start = int(rng.integers(len(rows)))
-        result.append([generator.domain.conditions.decode(vectors[rows[(start + k * step) % len(rows)]]) for k in range(count)])
+        result.append(
+            [generator.domain.conditions.decode(vectors[rows[(start + k * step) % len(rows)]]) for k in range(count)]
+        )
     return result
 
 
@@ -87,8 +90,9 @@ def original_levels(generator, data: list) -> list:
     return [domain.fit_height(read_level(p, domain.legend)) for f in folders for p in sorted(f.glob("*.txt"))]
 
 
-def long_level_report(generator, corpus, data: list, levels: int = 100, length: int = 200, seed: int = 0,
-                      budget: int = 24) -> tuple[dict, dict[str, np.ndarray]]:
+def long_level_report(
+    generator, corpus, data: list, levels: int = 100, length: int = 200, seed: int = 0, budget: int = 24
+) -> tuple[dict, dict[str, np.ndarray]]:
     """Completion rates and expressive range of `levels` generated levels of `length` columns
     (level i from seed `seed + i`, conditioned window by window like the data), raw and with
     --playable repair, against the original levels. Returns the report and the (N, 2)
@@ -104,7 +108,9 @@ def long_level_report(generator, corpus, data: list, levels: int = 100, length: 
         made = sample_long_level(generator, length, seed + i, conditions[i], playable=True, budget=budget)
         seconds.append(time.perf_counter() - start)
         # The repair's first evaluation is the level as sampled: its raw verdict and metrics.
-        raw_level = made.level if made.attempts == 1 else sample_long_level(generator, length, seed + i, conditions[i]).level
+        raw_level = (
+            made.level if made.attempts == 1 else sample_long_level(generator, length, seed + i, conditions[i]).level
+        )
         raw_rows.append(expressive_metrics(generator.domain.indices(raw_level), legend))
         fixed_rows.append(expressive_metrics(generator.domain.indices(made.level), legend))
         raw_ok.append(made.raw_playable)
@@ -123,11 +129,16 @@ def long_level_report(generator, corpus, data: list, levels: int = 100, length: 
         "mean_seconds_per_level_playable": float(np.mean(seconds)),
         "generated": summarise(raw_rows),
         "generated_playable": summarise(fixed_rows),
-        "original": {**summarise(original_rows), "completable_share": float(np.mean(original_ok)),
-                     "mean_columns": float(np.mean([lv.width for lv in originals]))},
+        "original": {
+            **summarise(original_rows),
+            "completable_share": float(np.mean(original_ok)),
+            "mean_columns": float(np.mean([lv.width for lv in originals])),
+        },
     }
-    points = {name: np.array([[r["linearity"], r["leniency"]] for r in rows]).reshape(-1, 2)
-              for name, rows in (("generated", raw_rows), ("generated --playable", fixed_rows), ("original", original_rows))}
+    points = {
+        name: np.array([[r["linearity"], r["leniency"]] for r in rows]).reshape(-1, 2)
+        for name, rows in (("generated", raw_rows), ("generated --playable", fixed_rows), ("original", original_rows))
+    }
     return report, points
 
 
@@ -144,7 +155,11 @@ def expressive_range_image(points: dict[str, np.ndarray], size: tuple[int, int] 
     left, right, top, bottom = 60, 20, 20, 50
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
-    every = np.concatenate([p for p in points.values() if len(p)]) if any(len(p) for p in points.values()) else np.zeros((1, 2))
+    every = (
+        np.concatenate([p for p in points.values() if len(p)])
+        if any(len(p) for p in points.values())
+        else np.zeros((1, 2))
+    )
     low, high = every.min(axis=0), every.max(axis=0)
     pad = np.maximum((high - low) * 0.05, 1e-3)
     low, high = low - pad, high + pad

@@ -5,6 +5,7 @@ item A to an item B along its length.
 `stitch` makes a level from window latents, `playable` repairs one, `agent` plays one; this
 module composes them, so neither of those needs the other.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,9 +17,17 @@ from generators.core import naming
 from generators.core.errors import UserError
 
 from .playable import repair
-from .stitch import LongLevel, StitchConfig, Stitcher, check_length, compose_level, morph_latents, seed_latents
-from .stitch import window_count, window_labels
-
+from .stitch import (
+    LongLevel,
+    StitchConfig,
+    Stitcher,
+    check_length,
+    compose_level,
+    morph_latents,
+    seed_latents,
+    window_count,
+    window_labels,
+)
 
 REPAIR_BUDGET = 24  # repaired variants tried per level with --playable (the CLI's --repair-budget default)
 
@@ -62,10 +71,26 @@ def make_long_level(generator, request: LongLevelRequest, progress: Callable | N
     labels = None if request.labels is None else list(request.labels)
     morph = request.morph
     if morph is None:
-        return sample_long_level(generator, request.length, request.seed, labels, request.temperature,
-                                 playable=request.playable, budget=request.budget, progress=progress)
-    return morph_long_level(generator, (morph.z_a, morph.labels_a), (morph.z_b, morph.labels_b), request.length,
-                            morph.mode, labels, seed=request.stitch_seed, progress=progress)
+        return sample_long_level(
+            generator,
+            request.length,
+            request.seed,
+            labels,
+            request.temperature,
+            playable=request.playable,
+            budget=request.budget,
+            progress=progress,
+        )
+    return morph_long_level(
+        generator,
+        (morph.z_a, morph.labels_a),
+        (morph.z_b, morph.labels_b),
+        request.length,
+        morph.mode,
+        labels,
+        seed=request.stitch_seed,
+        progress=progress,
+    )
 
 
 def replay_command(request: LongLevelRequest, domain: str, checkpoint: str, fmt: str) -> str | None:
@@ -73,13 +98,20 @@ def replay_command(request: LongLevelRequest, domain: str, checkpoint: str, fmt:
     seeds: the window latents are then the record)."""
     labels = list(request.labels or ())
     if request.morph is None:
-        return naming.sample_command(domain, checkpoint, request.seed, request.temperature, labels, fmt,
-                                     request.length, request.budget if request.playable else None)
+        return naming.sample_command(
+            domain,
+            checkpoint,
+            request.seed,
+            request.temperature,
+            labels,
+            fmt,
+            request.length,
+            request.budget if request.playable else None,
+        )
     morph = request.morph
     if morph.seed_a is None or morph.seed_b is None:
         return None
-    return naming.morph_command(domain, checkpoint, morph.seed_a, morph.seed_b, morph.mode, request.length,
-                                labels, fmt)
+    return naming.morph_command(domain, checkpoint, morph.seed_a, morph.seed_b, morph.mode, request.length, labels, fmt)
 
 
 def check_support(generator, length: int | None) -> int:
@@ -92,9 +124,17 @@ def check_support(generator, length: int | None) -> int:
     return check_length(length)
 
 
-def sample_long_level(generator, length: int, seed: int, condition=None, temperature: float = 1.0,
-                      playable: bool = False, budget: int = 24, config: StitchConfig = StitchConfig(),
-                      progress: Callable | None = None) -> LongLevel:
+def sample_long_level(
+    generator,
+    length: int,
+    seed: int,
+    condition=None,
+    temperature: float = 1.0,
+    playable: bool = False,
+    budget: int = 24,
+    config: StitchConfig = StitchConfig(),
+    progress: Callable | None = None,
+) -> LongLevel:
     """One level of `length` columns from `seed`. With `playable`, a level the agent cannot
     finish is repaired by a bounded latent search (`playable.repair`), at most `budget`
     extra compositions; `result.playable` says whether it worked. `condition` is one label
@@ -110,9 +150,16 @@ def sample_long_level(generator, length: int, seed: int, condition=None, tempera
     return repair(stitcher, bases, budget=budget, seed=seed)
 
 
-def morph_long_level(generator, start: tuple[np.ndarray, Sequence[str]], end: tuple[np.ndarray, Sequence[str]],
-                     length: int, mode: str = "slerp", condition: Sequence[str] | None = None, seed: int = 0,
-                     progress: Callable | None = None) -> LongLevel:
+def morph_long_level(
+    generator,
+    start: tuple[np.ndarray, Sequence[str]],
+    end: tuple[np.ndarray, Sequence[str]],
+    length: int,
+    mode: str = "slerp",
+    condition: Sequence[str] | None = None,
+    seed: int = 0,
+    progress: Callable | None = None,
+) -> LongLevel:
     """One level whose window k decodes the latent at t = k / (n - 1) from `start` to `end`,
     each a (latent (D,), labels) pair. Every window is decoded under `condition`, or, without
     one, under the labels of the nearer end. `seed` seeds the seam search."""

@@ -3,6 +3,7 @@
 All take (N, H, W) arrays of vocabulary indices, so they work on data windows and samples
 alike and can be checked on the original levels.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,7 +40,7 @@ def broken_pipe_cells(grids: np.ndarray, legend: dict) -> np.ndarray:
         """What lies at (y+dy, x+dx) of each cell; True off the edge."""
         padded = np.pad(a, ((0, 0), (1, 1), (1, 1)), constant_values=True)
         h, w = a.shape[1:]
-        return padded[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+        return padded[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
 
     above_solid = shifted(solid, -1, 0)
     broken = np.zeros(grids.shape, dtype=bool)
@@ -66,7 +67,7 @@ def novelty(samples: np.ndarray, training: np.ndarray, tiles: int, chunk: int = 
     train_hot = train_hot.reshape(len(training), -1).float()  # (M, cells*T)
     best = []
     for start in range(0, len(samples), chunk):
-        part = torch.from_numpy(samples[start:start + chunk]).reshape(-1, cells)
+        part = torch.from_numpy(samples[start : start + chunk]).reshape(-1, cells)
         hot = torch.nn.functional.one_hot(part, tiles).reshape(len(part), -1).float()
         matches = hot @ train_hot.T  # (n, M) cells that agree
         best.append(cells - matches.max(dim=1).values)
@@ -79,12 +80,14 @@ def pattern_counts(grids: np.ndarray, tiles: int, size: int = 2) -> dict[int, in
     codes = np.zeros((n, h - size + 1, w - size + 1), dtype=np.int64)
     for dy in range(size):
         for dx in range(size):
-            codes = codes * tiles + grids[:, dy:dy + h - size + 1, dx:dx + w - size + 1]
+            codes = codes * tiles + grids[:, dy : dy + h - size + 1, dx : dx + w - size + 1]
     keys, counts = np.unique(codes, return_counts=True)
     return dict(zip(keys.tolist(), counts.tolist()))
 
 
-def tile_pattern_kl(reference: np.ndarray, generated: np.ndarray, tiles: int, size: int = 2, epsilon: float = 1e-6) -> float:
+def tile_pattern_kl(
+    reference: np.ndarray, generated: np.ndarray, tiles: int, size: int = 2, epsilon: float = 1e-6
+) -> float:
     """KL(P_reference || Q_generated) over size×size tile patterns (Lucas & Volz 2019).
 
     Both distributions range over the union of patterns seen in either set; each
@@ -105,7 +108,7 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
 
     Each sample's condition is a training window's label set drawn at random (seeded), so
     label combinations appear as often as in the data. Every latent is decoded twice: as the
-    app does (condition-faithful decoding, `level_decoding`) and by the bare per-cell argmax
+    app does (condition-faithful decoding, `decoding`) and by the bare per-cell argmax
     of the network ("raw_decoder"), so the network's own fidelity stays visible."""
     domain = generator.domain
     rng = np.random.default_rng(seed)
@@ -116,7 +119,9 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
     for k, combo in enumerate(combos):
         rows = np.flatnonzero(inverse.reshape(-1) == k)
         labels = domain.conditions.decode(combo)
-        z = np.stack([generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i, 1.0, labels) for i in range(len(rows))])
+        z = np.stack(
+            [generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i, 1.0, labels) for i in range(len(rows))]
+        )
         output = generator.decode_output(z, labels)
         faithful[rows] = np.stack([domain.indices(lv) for lv in domain.from_output(output, condition=labels)])
         raw[rows] = np.stack([domain.indices(lv) for lv in domain.from_output(output)])
@@ -151,7 +156,7 @@ def _grid_metrics(domain, grids: np.ndarray, wanted: np.ndarray, train_grids: np
     accuracy, offset = {}, 0
     for group in domain.conditions.groups[: len(domain.conditions.groups) - (1 if domain.games else 0)]:
         width = len(group.labels)
-        agree = content[:, offset:offset + width] == wanted[:, offset:offset + width]
+        agree = content[:, offset : offset + width] == wanted[:, offset : offset + width]
         if group.exclusive:
             accuracy[group.name] = float(agree.all(axis=1).mean())
         else:
@@ -170,10 +175,12 @@ def _grid_metrics(domain, grids: np.ndarray, wanted: np.ndarray, train_grids: np
     for tag, n in domain.exact_counts.items():
         members = np.array([tag in (t.lower() for t in tags) for tags in domain.legend.values()])
         report[f"exactly_{n}_{tag}_rate"] = float((members[grids].sum(axis=(1, 2)) == n).mean())
-    report.update({
-        "novelty_min_hamming_tiles": float(distances.mean()),
-        "novelty_min_hamming_fraction": float(distances.mean() / (grids.shape[1] * grids.shape[2])),
-        "copies_of_training_windows": float((distances == 0).mean()),
-        "tile_pattern_kl_2x2": tile_pattern_kl(train_grids, grids, len(domain.chars)),
-    })
+    report.update(
+        {
+            "novelty_min_hamming_tiles": float(distances.mean()),
+            "novelty_min_hamming_fraction": float(distances.mean() / (grids.shape[1] * grids.shape[2])),
+            "copies_of_training_windows": float((distances == 0).mean()),
+            "tile_pattern_kl_2x2": tile_pattern_kl(train_grids, grids, len(domain.chars)),
+        }
+    )
     return report

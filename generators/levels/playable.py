@@ -1,5 +1,5 @@
 """Playable long levels: a bounded derivative-free search in latent space towards a level
-the agent (`level_agent.play`) can finish.
+the agent (`agent.play`) can finish.
 
 A (1+λ) evolution strategy over the window latents. The parent is the level as sampled.
 Each generation mutates the latents of the windows around the column where the agent got
@@ -10,6 +10,7 @@ after a generation that went further and shrinks after one that did not (a 1/5th
 flavour). The search stops when the agent finishes a level or after `budget` children.
 Same seed, same budget: same level.
 """
+
 from __future__ import annotations
 
 import time
@@ -18,8 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-from .stitch import LongLevel, Stitcher, WindowState, window_of_column
 from .domain import Level
+from .stitch import LongLevel, Stitcher, WindowState, window_of_column
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,15 @@ class _Candidate:
         return (bool(self.result.completable), int(self.result.furthest_column))
 
 
-def repair(stitcher: Stitcher, bases: np.ndarray, budget: int = 24, seed: int = 0, seconds: float | None = None,
-           config: RepairConfig = RepairConfig(), play: Callable | None = None) -> LongLevel:
+def repair(
+    stitcher: Stitcher,
+    bases: np.ndarray,
+    budget: int = 24,
+    seed: int = 0,
+    seconds: float | None = None,
+    config: RepairConfig = RepairConfig(),
+    play: Callable | None = None,
+) -> LongLevel:
     """The sampled level if the agent finishes it, else the best level found within `budget`
     re-stitched children (and `seconds`, if given; a time limit makes the result depend on
     the machine's speed). `result.playable` is the agent's verdict on the level returned."""
@@ -86,8 +94,15 @@ def repair(stitcher: Stitcher, bases: np.ndarray, budget: int = 24, seed: int = 
         sigma *= config.grow if top.fitness > best.fitness else config.shrink
         if top.fitness >= best.fitness:
             best = top
-    stitched = LongLevel(best.level, best.windows, stitcher.seams(len(best.windows)), stitcher.labels, attempts,
-                         bool(best.result.completable), raw_playable)
+    stitched = LongLevel(
+        best.level,
+        best.windows,
+        stitcher.seams(len(best.windows)),
+        stitcher.labels,
+        attempts,
+        bool(best.result.completable),
+        raw_playable,
+    )
     if not best.result.completable:
         stitched.notes.append(f"not playable after {attempts - 1} repair attempts: {best.result.reason}")
     return stitched

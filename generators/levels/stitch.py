@@ -10,12 +10,13 @@ latent) then a few gradient steps on z through the decoder, maximising
 so its first columns continue the previous window, while z stays near the latent it was
 asked for (its seed, or its point on a morph from A to B). Its overlap columns are then
 dropped. The kept columns' log-probabilities are joined into one (T, H, L) array and
-decoded once more with pipe repair (`level_decoding`), so no pipe is cut at a seam. The
+decoded once more with pipe repair (`decoding`), so no pipe is cut at a seam. The
 first START_COLUMNS and last FINISH_COLUMNS columns become flat ground at the height of the
 ground next to them: a level starts on solid ground and ends on a reachable finish area.
 
 Shapes: latents (n, D); log-probabilities (T, H, W) per window; grids (H, L) of indices.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import torch
 
 from generators.core import latent as latent_ops
 from generators.core.errors import UserError
+
 from .decoding import constrained_grid
 from .domain import SEAM_OVERLAP, Level
 
@@ -78,7 +80,7 @@ class LongLevel:
 
 
 def stitch_support(domain) -> str:
-    """"" when whole levels can be stitched from this level domain's windows, else why not
+    """ "" when whole levels can be stitched from this level domain's windows, else why not
     (`LevelsDomain.stitch_support`, which the CLI and the GUI ask)."""
     return domain.stitch_support()
 
@@ -138,8 +140,15 @@ class Stitcher:
     """Stitches windows of one generator under per-window conditions; keeps every window so a
     repair can change some latents and re-stitch from there."""
 
-    def __init__(self, generator, labels: list[list[str]], length: int, config: StitchConfig = StitchConfig(), seed: int = 0,
-                 progress: Callable[[int, int], None] | None = None):
+    def __init__(
+        self,
+        generator,
+        labels: list[list[str]],
+        length: int,
+        config: StitchConfig = StitchConfig(),
+        seed: int = 0,
+        progress: Callable[[int, int], None] | None = None,
+    ):
         domain = generator.domain
         if config.overlap < 1 or config.overlap > domain.width // 2:
             raise UserError(f"overlap must be between 1 and {domain.width // 2} columns, got {config.overlap}")
@@ -174,7 +183,7 @@ class Stitcher:
         solid = self.solid[grid]
         top = np.concatenate([np.zeros_like(solid[..., :1, :]), solid[..., :-1, :]], axis=-2)
         stand = solid & ~top
-        return stand[..., grid.shape[-2] // 2:, :].any(axis=-2)
+        return stand[..., grid.shape[-2] // 2 :, :].any(axis=-2)
 
     def _gap_penalty(self, output: torch.Tensor, k: int, open_columns: int) -> torch.Tensor:
         """(B,) cost of the widest run of columns without footing in each candidate's kept
@@ -193,12 +202,14 @@ class Stitcher:
             widest[b] = max(best, run)
         return torch.from_numpy(cfg.gap_weight * np.maximum(widest - cfg.max_gap, 0.0)).float()
 
-    def match(self, base: np.ndarray, k: int, target: np.ndarray, open_columns: int = 0) -> tuple[np.ndarray, torch.Tensor, float]:
+    def match(
+        self, base: np.ndarray, k: int, target: np.ndarray, open_columns: int = 0
+    ) -> tuple[np.ndarray, torch.Tensor, float]:
         """(latent, decoder output (1, T, H, W), overlap log-likelihood) for window k whose
         first o columns should be `target` (H, o), after `open_columns` without solid tiles."""
         cfg, model = self.config, self.generator.model
         z_base = torch.from_numpy(np.asarray(base, np.float32))
-        c = self.conditions[k:k + 1]
+        c = self.conditions[k : k + 1]
         target_t = torch.from_numpy(target)[None, None]  # (1, 1, H, o)
         noise = torch.Generator().manual_seed((int(self.seed) * 1_000_003 + k) % 2**63)
         with torch.inference_mode():
@@ -208,7 +219,7 @@ class Stitcher:
             score = self._overlap_score(out, target_t) - cfg.anchor * ((z - z_base) ** 2).sum(1)
             score = score - self._gap_penalty(out, k, open_columns)
             best = int(score.argmax())
-        found, found_out, found_score = z[best:best + 1], out[best:best + 1], float(score[best])
+        found, found_out, found_score = z[best : best + 1], out[best : best + 1], float(score[best])
         z = found.clone().requires_grad_(True)
         optimiser = torch.optim.Adam([z], lr=cfg.learning_rate)
         for _ in range(cfg.steps):
@@ -219,7 +230,11 @@ class Stitcher:
         with torch.inference_mode():
             out = model.decode(z.detach(), c)
             fit = float(self._overlap_score(out, target_t)[0])
-            stepped = fit - cfg.anchor * float(((z.detach() - z_base) ** 2).sum()) - float(self._gap_penalty(out, k, open_columns)[0])
+            stepped = (
+                fit
+                - cfg.anchor * float(((z.detach() - z_base) ** 2).sum())
+                - float(self._gap_penalty(out, k, open_columns)[0])
+            )
             if stepped < found_score:  # the steps only see the overlap; they may open a gap
                 z, out, fit = found, found_out, float(self._overlap_score(found_out, target_t)[0])
         return z.detach()[0].numpy().copy(), out, fit
@@ -232,7 +247,9 @@ class Stitcher:
             o = self.config.overlap
             tiles = previous.log_probs.argmax(axis=0)  # (H, W)
             has_solid = self.footing(tiles)
-            open_columns = len(has_solid) - 1 - int(np.flatnonzero(has_solid)[-1]) if has_solid.any() else len(has_solid)
+            open_columns = (
+                len(has_solid) - 1 - int(np.flatnonzero(has_solid)[-1]) if has_solid.any() else len(has_solid)
+            )
             z, out, fit = self.match(base, k, tiles[:, -o:], open_columns)
         return WindowState(np.asarray(base, np.float32), z, self._log_probs(out, k), fit)
 
@@ -276,12 +293,12 @@ class Stitcher:
         grid = grid.copy()
         height = grid.shape[0]
         for c in self.seams(len(self.labels)):
-            heights = ground_heights(grid[:, c - 1:c + 1], self.solid)
+            heights = ground_heights(grid[:, c - 1 : c + 1], self.solid)
             if not heights.all() or abs(int(heights[0]) - int(heights[1])) <= MAX_CLIMB:
                 continue
             low = int(np.argmin(heights))
             column = c - 1 + low
-            grid[height - int(heights.max()) + MAX_CLIMB:height - int(heights[low]), column] = self.ground
+            grid[height - int(heights.max()) + MAX_CLIMB : height - int(heights[low]), column] = self.ground
         return grid
 
     def _flatten_ends(self, log_probs: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -290,12 +307,15 @@ class Stitcher:
         height, length = grid.shape
         heights = ground_heights(grid, self.solid)
         log_probs = log_probs.copy()
-        for columns, neighbour in ((range(START_COLUMNS), START_COLUMNS), (range(length - FINISH_COLUMNS, length), length - FINISH_COLUMNS - 1)):
+        for columns, neighbour in (
+            (range(START_COLUMNS), START_COLUMNS),
+            (range(length - FINISH_COLUMNS, length), length - FINISH_COLUMNS - 1),
+        ):
             # Pipes stand on the ground: their height is not the floor's.
             floor = int(heights[neighbour]) if not self.pipe[grid[:, neighbour]].any() else 0
             floor = min(max(floor, 1), height - 4)
             tiles = np.full(height, self.empty)
-            tiles[height - floor:] = self.ground
+            tiles[height - floor :] = self.ground
             for c in columns:
                 log_probs[:, :, c] = -np.inf
                 log_probs[tiles, np.arange(height), c] = 0.0
@@ -316,8 +336,15 @@ def window_labels(generator, condition, count: int) -> list[list[str]]:
     return [labels] * count
 
 
-def compose_level(generator, latents: np.ndarray, condition=None, length: int | None = None,
-                  config: StitchConfig = StitchConfig(), seed: int = 0, progress: Callable | None = None) -> LongLevel:
+def compose_level(
+    generator,
+    latents: np.ndarray,
+    condition=None,
+    length: int | None = None,
+    config: StitchConfig = StitchConfig(),
+    seed: int = 0,
+    progress: Callable | None = None,
+) -> LongLevel:
     """A level from window latents (n, D), seams matched; `length` defaults to what n windows
     cover. `condition` is one label list for every window or a list per window. `long_level.morph_long_level`
     calls this with `morph_latents`."""

@@ -5,6 +5,7 @@ next to the map. Tile ids are vocabulary index + 1 (gid 0 means "no tile" in Til
 every cell, sky included, survives a round trip. Each tileset tile carries the VGLC
 character and tags as custom properties, so an engine can read what a tile means.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The piano-roll picture of a clip, drawn with numpy (no plotting library)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,14 +21,14 @@ def piano_roll_picture(clip: Clip) -> np.ndarray:
     for key in range(KEYS):
         row = height - (key + 1) * KEY_PX
         pc = (key + LOWEST) % 12
-        image[row:row + KEY_PX] = BLACK_ROW if pc in BLACK_KEYS else WHITE_ROW
+        image[row : row + KEY_PX] = BLACK_ROW if pc in BLACK_KEYS else WHITE_ROW
         if pc == 0:
             image[row + KEY_PX - 1] = C_LINE
-    image[:, ::4 * STEP_PX] = BEAT_LINE
-    image[:, ::16 * STEP_PX] = BAR_LINE
+    image[:, :: 4 * STEP_PX] = BEAT_LINE
+    image[:, :: 16 * STEP_PX] = BAR_LINE
     for pitch, start, end in clip.notes():
         top = height - (pitch - LOWEST + 1) * KEY_PX
         left, right = start * STEP_PX, end * STEP_PX - 1
-        image[top:top + KEY_PX - 1, left:right] = NOTE
-        image[top:top + KEY_PX - 1, left:left + 2] = HEAD
+        image[top : top + KEY_PX - 1, left:right] = NOTE
+        image[top : top + KEY_PX - 1, left : left + 2] = HEAD
     return image

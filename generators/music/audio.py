@@ -5,6 +5,7 @@ The built-in synth is numpy only and writes 16-bit mono PCM with the stdlib `wav
 each note is a few harmonics under an attack/decay/release envelope, so held notes ring
 and repeated notes re-attack. Its output length is the clip plus a short release tail.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from generators.core.errors import UserError
+
 from .midi import midi_bytes
 from .roll import STEPS_PER_QUARTER, Clip
 
@@ -61,7 +63,7 @@ def synth_samples(clip: Clip, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         envelope = np.minimum(1.0, t / 0.01) * np.exp(-t * 1.5)  # 10 ms attack, gentle decay
         after = np.arange(length) - held
         envelope *= np.where(after > 0, np.maximum(0.0, 1.0 - after / release), 1.0)
-        out[first:first + length] += gain * tone * envelope
+        out[first : first + length] += gain * tone * envelope
     peak = np.abs(out).max()
     if peak > 0.9:  # chords add up: scale down rather than clip
         out *= 0.9 / peak
@@ -90,7 +92,19 @@ def fluidsynth_wav(clip: Clip, four_tracks: bool = False, sample_rate: int = 441
     with tempfile.TemporaryDirectory(prefix="latent-forge-") as folder:
         mid, wav = Path(folder) / "clip.mid", Path(folder) / "clip.wav"
         mid.write_bytes(midi_bytes(clip, four_tracks))
-        command = ["fluidsynth", "-ni", "-q", "-g", "0.8", "-r", str(sample_rate), "-F", str(wav), str(soundfont), str(mid)]
+        command = [
+            "fluidsynth",
+            "-ni",
+            "-q",
+            "-g",
+            "0.8",
+            "-r",
+            str(sample_rate),
+            "-F",
+            str(wav),
+            str(soundfont),
+            str(mid),
+        ]
         try:
             subprocess.run(command, check=True, capture_output=True, timeout=120)
             return wav.read_bytes()

@@ -1,5 +1,6 @@
 """What the music wing adds to the CLI: its decoding options on `sample` and `interpolate`, and
 `eval --jsb`, the JSB Chorales benchmark on the same architecture."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,15 @@ from .options import DECODING_OPTIONS
 class MusicCommands(WingCommands):
     decoding_options = DECODING_OPTIONS
     flags = (
-        Flag("eval", "--jsb", {"metavar": "FILE", "help": "music: also run the JSB Chorales benchmark on this "
-                               "jsb-chorales-quarter.json (trains the same architecture, several minutes)"}),
+        Flag(
+            "eval",
+            "--jsb",
+            {
+                "metavar": "FILE",
+                "help": "music: also run the JSB Chorales benchmark on this "
+                "jsb-chorales-quarter.json (trains the same architecture, several minutes)",
+            },
+        ),
     )
 
     def apply(self, command, generator, args) -> None:

@@ -11,6 +11,7 @@ skipped. The mode label of a window is the Krumhansl-Schmuckler estimate on its 
 so it is computed the same way for training data, user files and generated samples.
 Whole pieces are held out (never windows of one piece on both sides).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from generators.core.errors import AssetError, UserError
+
 from .roll import STEPS, consistent, estimate_modes, notes_to_roll
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
@@ -71,7 +73,7 @@ def load_cache(path: Path) -> tuple[list[Piece], dict]:
             meta = json.loads(str(data["meta"]))
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"{path} is not a Latent Forge music cache ({str(exc).splitlines()[0]})") from None
-    pieces = [Piece(n, s, notes[offsets[i]:offsets[i + 1]]) for i, (n, s) in enumerate(zip(names, styles))]
+    pieces = [Piece(n, s, notes[offsets[i] : offsets[i + 1]]) for i, (n, s) in enumerate(zip(names, styles))]
     return pieces, meta
 
 
@@ -103,7 +105,11 @@ def folder_pieces(root: Path) -> tuple[list[Piece], dict]:
     groups = [(f, normalise_label(f.name)) for f in subfolders] or [(root, normalise_label(root.name))]
     pieces = []
     # A label folder left empty is reported, not silently dropped.
-    skipped = [{"file": str(f), "reason": "label folder has no MIDI files"} for f in folders if f not in subfolders and subfolders]
+    skipped = [
+        {"file": str(f), "reason": "label folder has no MIDI files"}
+        for f in folders
+        if f not in subfolders and subfolders
+    ]
     for folder, label in groups:
         found, bad = midi_pieces(folder, label, root)
         pieces += found
@@ -120,7 +126,9 @@ def load_pieces(paths: list[Path]) -> tuple[list[Piece], dict]:
             raise UserError(f"music data {path} does not exist")
         if path.is_file():
             if path.suffix.lower() != ".npz":
-                raise UserError(f"{path}: music data is a .npz cache from scripts/prep_music.py or a folder of MIDI files")
+                raise UserError(
+                    f"{path}: music data is a .npz cache from scripts/prep_music.py or a folder of MIDI files"
+                )
             found, meta = load_cache(path)
         else:
             found, meta = folder_pieces(path)
@@ -141,9 +149,9 @@ def piece_windows(notes: np.ndarray, stride: int = 16, steps: int = STEPS) -> np
     active, onset = notes_to_roll(notes, length)
     windows = []
     for start in range(0, length - steps + 1, stride):
-        a = active[start:start + steps]
+        a = active[start : start + steps]
         if a.any():
-            windows.append(np.stack([a, consistent(a, onset[start:start + steps])]))
+            windows.append(np.stack([a, consistent(a, onset[start : start + steps])]))
     if not windows:
         return np.zeros((0, 2, steps, active.shape[1]), dtype=np.float32)
     return np.stack(windows).astype(np.float32)

@@ -5,9 +5,10 @@ steps (4 bars of 4/4) × 88 keys (A0..C8), scored by the `pianoroll` likelihood 
 per cell, onsets only where a held key could be struck again).
 Conditions: style (one of the data's styles: chorale, folk, fiddle by default) and mode
 (major or minor, by a Krumhansl-Schmuckler estimate). Files: `.mid`, `.wav`, `.png`.
-Conversions live in `music_roll` (notes <-> rolls), `music_midi`, `music_audio` and
-`music_data` (training windows); this module ties them to the Domain seam.
+Conversions live in `roll` (notes <-> rolls), `midi`, `audio` and
+`data` (training windows); this module ties them to the Domain seam.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,9 @@ from generators.core.conditions import ConditionGroup, ConditionSpace, normalise
 from generators.core.domain import Corpus, Domain, Split
 from generators.core.errors import AssetError, UserError
 from generators.core.fileio import write_bytes_atomic, write_png_atomic
+
 from .data import HOLDOUT_EVERY, Piece, is_holdout, load_pieces, piece_windows, window_modes
-from .options import DECODING_OPTIONS, SAMPLING
+from .options import DECODING_OPTIONS
 from .roll import KEYS, LOWEST, STEPS, Clip, consistent, estimate_key, key_profiles
 
 MODES = ("major", "minor")
@@ -181,22 +183,27 @@ class MusicDomain(Domain):
         """Per-frame bounds (the unit of the music literature), then the sample metrics."""
         from .metrics import STEPS, sample_report
 
-        rows = {key.replace("_nats", "_nats_per_frame"): report[key] / STEPS
-                for key in ("negative_elbo_nats", "iwae_nats") if key in report}
+        rows = {
+            key.replace("_nats", "_nats_per_frame"): report[key] / STEPS
+            for key in ("negative_elbo_nats", "iwae_nats")
+            if key in report
+        }
         return rows | sample_report(generator, corpus, samples, seed)
 
     def to_card(self) -> dict:
         return {"styles": list(self.styles), "stride": self.stride, "steps": STEPS, "keys": KEYS, "lowest_midi": LOWEST}
 
     @classmethod
-    def from_card(cls, data: dict) -> "MusicDomain":
+    def from_card(cls, data: dict) -> MusicDomain:
         if (data.get("steps", STEPS), data.get("keys", KEYS), data.get("lowest_midi", LOWEST)) != (STEPS, KEYS, LOWEST):
             raise UserError("this music checkpoint uses a piano-roll size this version does not know")
         return cls(tuple(data["styles"]), int(data.get("stride", 16)))
 
     # --- training ---------------------------------------------------------------------
 
-    def augment(self, x: torch.Tensor, c: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def augment(
+        self, x: torch.Tensor, c: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Random transposition of each item by TRANSPOSE semitones, as far as its notes stay
         on the keyboard. Style and mode do not change under transposition."""
         on = x[:, 0].amax(dim=1) > 0.5  # (B, 88) keys used
@@ -213,7 +220,7 @@ class MusicDomain(Domain):
     def condition_critic(self, output: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """The Trainer's condition critic: -log P(requested mode) per item (B,) under a soft
         Krumhansl-Schmuckler estimate of decoder logits (B, 2, T, 88). The hard estimate
-        (`music_roll.estimate_key`) labels the training windows and judges samples in `eval`;
+        (`roll.estimate_key`) labels the training windows and judges samples in `eval`;
         here the expected pitch-class histogram (note probabilities summed over time) is
         correlated with the 24 key profiles and a softmax at temperature KEY_SOFTNESS turns
         the correlations into key probabilities, which sum to P(minor)."""
@@ -230,7 +237,7 @@ class MusicDomain(Domain):
         return -(minor * log_minor + (1 - minor) * log_major)
 
     @classmethod
-    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple["MusicDomain", Corpus]:
+    def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple[MusicDomain, Corpus]:
         pieces, description = load_pieces(paths)
         found = {p.style for p in pieces}
         styles = tuple(s for s in DEFAULT_STYLES if s in found) + tuple(sorted(found - set(DEFAULT_STYLES)))
@@ -247,7 +254,7 @@ class MusicDomain(Domain):
         return self.dataset(pieces, tuple(card.get("data", {}).get("holdout_named", ())), description)
 
     def dataset(self, pieces: list[Piece], holdout: tuple[str, ...] = (), description: dict | None = None) -> Corpus:
-        """Windows of every piece; whole pieces go to the held-out split (see music_data)."""
+        """Windows of every piece; whole pieces go to the held-out split (see `data`)."""
         unknown = sorted({p.style for p in pieces} - set(self.styles))
         if unknown:
             raise UserError(f"style {unknown[0]!r} in the data is not one this model knows: {', '.join(self.styles)}")
@@ -265,7 +272,9 @@ class MusicDomain(Domain):
             xs.append(torch.from_numpy(windows))
             cs.append(torch.from_numpy(self._vectors(piece.style, window_modes(windows))))
             names += [f"{piece.name}@bar{1 + i * self.stride // 16}" for i in range(len(windows))]
-            tally = counts.setdefault(piece.style, {"train_pieces": 0, "holdout_pieces": 0, "train_windows": 0, "holdout_windows": 0})
+            tally = counts.setdefault(
+                piece.style, {"train_pieces": 0, "holdout_pieces": 0, "train_windows": 0, "holdout_windows": 0}
+            )
             tally[f"{split}_pieces"] += 1
             tally[f"{split}_windows"] += len(windows)
         if not parts["train"][0]:

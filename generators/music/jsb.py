@@ -1,7 +1,7 @@
 """The JSB Chorales benchmark (Boulanger-Lewandowski et al. 2012, quarter-note frames):
 train the music architecture on the train split, report the test NLL per frame.
 
-    python -m generators.music_jsb --data ../shared/data/jsb/jsb-chorales-quarter.json \
+    python -m generators.music.jsb --data ../shared/data/jsb/jsb-chorales-quarter.json \
         [--epochs 80] [--k 500] [--latent 64] [--beta 1] [--json FILE]
 
 Representation and protocol, so the figure can be compared honestly:
@@ -18,11 +18,11 @@ Representation and protocol, so the figure can be compared honestly:
 - NLL per frame = -(sum over windows of the IWAE bound with k samples) / (real frames).
   An IWAE bound is an upper bound on the model's NLL, so the true figure is at most this.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -32,10 +32,11 @@ import torch
 
 from generators.core.domain import Split
 from generators.core.errors import UserError
+from generators.core.train import TrainConfig, Trainer
+from generators.core.vae import ConditionalVAE, VAEConfig, iwae_bound
+
 from .domain import MusicDomain
 from .roll import KEYS, LOWEST
-from generators.core.train import TrainConfig, Trainer
-from generators.core.vae import ConditionalVAE, VAEConfig, _normal_log_density
 
 FRAMES = 16  # quarter-note frames per window: 4 bars of 4/4
 
@@ -61,7 +62,7 @@ def load_jsb(path: Path) -> dict[str, list[np.ndarray]]:
 
 def training_windows(rolls: list[np.ndarray], stride: int = 1) -> torch.Tensor:
     """(N, 1, FRAMES, 88) every full window of every piece."""
-    windows = [r[s:s + FRAMES] for r in rolls for s in range(0, len(r) - FRAMES + 1, stride)]
+    windows = [r[s : s + FRAMES] for r in rolls for s in range(0, len(r) - FRAMES + 1, stride)]
     return torch.from_numpy(np.stack(windows)[:, None].astype(np.float32))
 
 
@@ -71,32 +72,28 @@ def scoring_windows(rolls: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor
     xs, masks = [], []
     for roll in rolls:
         for start in range(0, len(roll), FRAMES):
-            part = roll[start:start + FRAMES]
+            part = roll[start : start + FRAMES]
             x = np.zeros((FRAMES, KEYS), dtype=np.float32)
-            x[:len(part)] = part
+            x[: len(part)] = part
             mask = np.zeros(FRAMES, dtype=np.float32)
-            mask[:len(part)] = 1
+            mask[: len(part)] = 1
             xs.append(x)
             masks.append(mask)
     return torch.from_numpy(np.stack(xs)[:, None]), torch.from_numpy(np.stack(masks))
 
 
 @torch.inference_mode()
-def masked_iwae(model: ConditionalVAE, x: torch.Tensor, mask: torch.Tensor, k: int, chunk: int = 100, seed: int = 0) -> torch.Tensor:
-    """IWAE bound (B,) on log p(real frames of x), padded frames summed out."""
-    generator = torch.Generator().manual_seed(seed)
-    c = torch.zeros(len(x), 0)
-    mu, logvar = model.encode(x, c)
-    std = torch.exp(0.5 * logvar)
-    weights = []
-    for start in range(0, k, chunk):
-        n = min(chunk, k - start)
-        z = mu + torch.randn((n, *mu.shape), generator=generator) * std  # (n, B, D)
-        logits = model.decode(z.reshape(n * len(x), -1), c.repeat(n, 1))
-        nll = torch.nn.functional.binary_cross_entropy_with_logits(logits, x.repeat(n, 1, 1, 1), reduction="none")
-        log_px = -(nll.sum(dim=(1, 3)) * mask.repeat(n, 1)).sum(1).view(n, -1)  # (n, B)
-        weights.append(log_px + _normal_log_density(z, torch.zeros_like(z), torch.zeros_like(z)) - _normal_log_density(z, mu, logvar))
-    return torch.logsumexp(torch.cat(weights), dim=0) - math.log(k)
+def masked_iwae(
+    model: ConditionalVAE, x: torch.Tensor, mask: torch.Tensor, k: int, chunk: int = 100, seed: int = 0
+) -> torch.Tensor:
+    """IWAE bound (B,) on log p(real frames of x), padded frames summed out: the core's bound
+    with a Bernoulli likelihood over the frames `mask` (B, T) keeps."""
+
+    def log_prob(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        nll = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")  # (nB, 1, T, K)
+        return -(nll.sum(dim=(1, 3)) * mask.repeat(len(target) // len(mask), 1)).sum(1)
+
+    return iwae_bound(model, x, torch.zeros(len(x), 0), k, chunk=chunk, seed=seed, log_prob=log_prob)
 
 
 def run(args) -> dict:
@@ -105,16 +102,30 @@ def run(args) -> dict:
     valid = training_windows(splits["valid"], stride=FRAMES)
     domain = MusicDomain()
     torch.manual_seed(args.seed)
-    config = VAEConfig((1, FRAMES, KEYS), 0, args.latent, domain.model_channels, "bernoulli", layout=domain.model_layout)
+    config = VAEConfig(
+        (1, FRAMES, KEYS), 0, args.latent, domain.model_channels, "bernoulli", layout=domain.model_layout
+    )
     model = ConditionalVAE(config)
-    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, beta=args.beta,
-                               warmup_epochs=args.warmup, free_bits=args.free_bits, patience=args.epochs, seed=args.seed)
+    train_config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        beta=args.beta,
+        warmup_epochs=args.warmup,
+        free_bits=args.free_bits,
+        patience=args.epochs,
+        seed=args.seed,
+    )
     empty = lambda n: torch.zeros(n, 0)  # noqa: E731 - no conditions
     started = time.perf_counter()
-    result = Trainer(model, train_config, augment=domain.augment).fit(Split(train, empty(len(train))), Split(valid, empty(len(valid))))
+    result = Trainer(model, train_config, augment=domain.augment).fit(
+        Split(train, empty(len(train))), Split(valid, empty(len(valid)))
+    )
     seconds = time.perf_counter() - started
     x, mask = scoring_windows(splits["test"])
-    bounds = torch.cat([masked_iwae(model, x[i:i + 64], mask[i:i + 64], args.k, seed=i) for i in range(0, len(x), 64)])
+    bounds = torch.cat(
+        [masked_iwae(model, x[i : i + 64], mask[i : i + 64], args.k, seed=i) for i in range(0, len(x), 64)]
+    )
     frames = int(mask.sum())
     report = {
         "test_nll_nats_per_frame_iwae": float(-bounds.sum() / frames),
@@ -133,7 +144,7 @@ def run(args) -> dict:
         "layout": config.layout,
         "parameters": sum(p.numel() for p in model.parameters()),
         "protocol": "1 plane (active), 16 quarter-frame windows; test pieces cut from frame 0 into "
-                    "non-overlapping windows, last padded and padded frames summed out; windows scored independently",
+        "non-overlapping windows, last padded and padded frames summed out; windows scored independently",
         "references": {"RNN": 8.71, "Deep Markov Model": 6.93, "STORN": 6.91},
     }
     return report

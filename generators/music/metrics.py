@@ -4,6 +4,7 @@
 Clip features work on (N, 64, 88) boolean active planes and note lists, so they can be
 checked on training windows as well as on samples.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,11 @@ import torch
 
 from .roll import STEPS, estimate_modes, roll_to_notes
 
-POLYPHONY_TARGETS = {"chorale": (3.0, 4.5), "folk": (1.0, 1.2), "fiddle": (1.0, 1.2)}  # mean keys per sounding step; silence misses
+POLYPHONY_TARGETS = {
+    "chorale": (3.0, 4.5),
+    "folk": (1.0, 1.2),
+    "fiddle": (1.0, 1.2),
+}  # mean keys per sounding step; silence misses
 
 
 def mean_polyphony(active: np.ndarray) -> np.ndarray:
@@ -45,7 +50,12 @@ def clip_features(planes: np.ndarray) -> dict[str, np.ndarray]:
         onsets = np.unique(notes[:, 1])
         ioi.append(float(np.diff(onsets).mean()) if len(onsets) > 1 else float(roll.shape[1]))
         pch.append(np.bincount(pitches % 12, minlength=12) if len(notes) else np.zeros(12))
-    return {"pitch_range": np.array(ranges), "notes_per_bar": np.array(per_bar), "inter_onset_interval": np.array(ioi), "pitch_classes": np.array(pch, dtype=float)}
+    return {
+        "pitch_range": np.array(ranges),
+        "notes_per_bar": np.array(per_bar),
+        "inter_onset_interval": np.array(ioi),
+        "pitch_classes": np.array(pch, dtype=float),
+    }
 
 
 def overlap_area(a: np.ndarray, b: np.ndarray, bins: int = 30) -> float:
@@ -74,7 +84,7 @@ def reconstruction_f1(generator, corpus, batch: int = 128) -> dict[str, float]:
     model, held = generator.model, corpus.holdout
     guesses = []
     for start in range(0, len(held), batch):
-        x, c = held.x[start:start + batch], held.c[start:start + batch]
+        x, c = held.x[start : start + batch], held.c[start : start + batch]
         mu, _ = model.encode(x, c)
         guesses.append((model.decode(mu, c) > 0).float())
     return note_f1(held.x.numpy(), torch.cat(guesses).numpy()) if len(held) else {}
@@ -105,7 +115,9 @@ def conditional_accuracy(domain, per_combo: list[tuple[str, str, np.ndarray]]) -
         mode_hits.setdefault(mode, []).append((estimate_modes(active) == ("major", "minor").index(mode)) & ~silent)
     return {
         "mean_polyphony": {s: float(np.concatenate(v).mean()) for s, v in polyphony.items()},
-        "polyphony_in_target": {s: float(np.concatenate(v).mean()) for s, v in in_range.items() if s in POLYPHONY_TARGETS},
+        "polyphony_in_target": {
+            s: float(np.concatenate(v).mean()) for s, v in in_range.items() if s in POLYPHONY_TARGETS
+        },
         "mode_accuracy": {m: float(np.concatenate(v).mean()) for m, v in mode_hits.items()},
     }
 
@@ -117,8 +129,11 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
     domain = generator.domain
     combos = [(s, m) for s in domain.styles for m in ("major", "minor")]
     per = max(samples // len(combos), 1)
-    report: dict = {"reconstruction_notes": reconstruction_f1(generator, corpus), "samples": per * len(combos),
-                    "decoding": domain.decoding["sampling"]}
+    report: dict = {
+        "reconstruction_notes": reconstruction_f1(generator, corpus),
+        "samples": per * len(combos),
+        "decoding": domain.decoding["sampling"],
+    }
     shipped, threshold = [], []
     for i, (style, mode) in enumerate(combos):
         z = np.stack([generator.latent_for_seed(seed + i * per + j, 1.0, [style, mode]) for j in range(per)])
@@ -134,7 +149,8 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
     report["feature_overlap_vs_training"] = feature_overlaps(np.concatenate(clips), train[pick].numpy())
     report["training_mean_polyphony"] = {
         s: float(mean_polyphony(train[corpus.train.c[:, i] > 0.5][:, 0].numpy() > 0.5).mean())
-        for i, s in enumerate(domain.styles) if (corpus.train.c[:, i] > 0.5).any()
+        for i, s in enumerate(domain.styles)
+        if (corpus.train.c[:, i] > 0.5).any()
     }
     report["frames_per_item"] = STEPS
     return report

@@ -7,6 +7,7 @@ quantised to sixteenths. What does not fit a clip is dropped and reported in
 become a clip raises AssetError with one line: not MIDI, truncated, no notes, drums only.
 Writing keeps the clip's tempo, program and velocity; a chorale can go out as four tracks.
 """
+
 from __future__ import annotations
 
 import io
@@ -17,6 +18,7 @@ import numpy as np
 
 from generators.core.errors import AssetError
 from generators.core.fileio import read_user_bytes
+
 from .roll import KEYS, LOWEST, STEPS, STEPS_PER_QUARTER, Clip, notes_to_roll
 
 VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
@@ -34,10 +36,12 @@ def check_smf_bytes(data: bytes, source: str) -> None:
     while position < len(data):
         if len(data) - position < 8:
             raise AssetError(f"{source} is a truncated MIDI file (a chunk header is cut off)")
-        length = struct.unpack(">I", data[position + 4:position + 8])[0]
+        length = struct.unpack(">I", data[position + 4 : position + 8])[0]
         if position + 8 + length > len(data):
-            raise AssetError(f"{source} is a truncated MIDI file ({len(data)} bytes; its chunks need {position + 8 + length})")
-        tracks += data[position:position + 4] == b"MTrk"
+            raise AssetError(
+                f"{source} is a truncated MIDI file ({len(data)} bytes; its chunks need {position + 8 + length})"
+            )
+        tracks += data[position : position + 4] == b"MTrk"
         position += 8 + length
     if tracks == 0:
         raise AssetError(f"{source} is a truncated MIDI file (it has no tracks)")
@@ -87,7 +91,9 @@ def clip_from_pretty_midi(midi, source: str, steps: int | None = STEPS) -> Clip:
     late = notes[:, 1] >= steps
     if (late & in_range).any():
         bars = int(notes[:, 1].max() // 16 + 1)
-        dropped.append(f"{plural(int((late & in_range).sum()), 'note')} after bar {steps // 16} (the file has {bars} bars)")
+        dropped.append(
+            f"{plural(int((late & in_range).sum()), 'note')} after bar {steps // 16} (the file has {bars} bars)"
+        )
     kept = notes[in_range & ~late]
     if not len(kept):
         raise AssetError(f"{source} has no piano-range notes in its first {steps // 16} bars")

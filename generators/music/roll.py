@@ -5,8 +5,9 @@ A clip is 4 bars of 4/4 at 16 steps a bar, 88 keys (A0..C8, MIDI 21..108). Shape
     onset  (64, 88) bool  a note starts on the step (so a repeated note is two notes,
                           and a held note is one)
     notes  (N, 3) int     pitch (MIDI), start step, end step (exclusive)
-Nothing here knows files or models: MIDI lives in `music_midi`, audio in `music_audio`.
+Nothing here knows files or models: MIDI lives in `midi`, audio in `audio`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ def notes_to_roll(notes: np.ndarray, steps: int = STEPS) -> tuple[np.ndarray, np
     onset = np.zeros((steps, KEYS), dtype=bool)
     for pitch, start, end in np.asarray(notes, dtype=np.int64).reshape(-1, 3):
         key = pitch - LOWEST
-        active[start:max(end, start + 1), key] = True
+        active[start : max(end, start + 1), key] = True
         onset[start, key] = True
     return active, onset
 

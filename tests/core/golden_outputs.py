@@ -6,6 +6,7 @@ Run as a script to print the table of SHA-256 digests as JSON:
 `test_golden_outputs.py` runs the same cases and compares. Every case runs in one process
 with one torch thread, so float reductions happen in the same order on every machine.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -19,36 +20,127 @@ from pathlib import Path
 # (case name, argv after `main.py`); OUT is replaced by a fresh folder, PREV by the previous
 # case's folder, so a file one case writes can be the input of the next.
 CASES = [
-    *[(f"sample-levels-{fmt}", ["sample", "levels", "-n", "2", "--seed", "7", "--format", fmt, "--out", "OUT"])
-      for fmt in ("txt", "png", "tmj", "tmx")],
-    ("interpolate-levels-seeds", ["interpolate", "levels", "--seed-a", "3", "--seed-b", "11", "--steps", "3",
-                                  "--out", "OUT"]),
-    ("sample-levels-seed-file", ["sample", "levels", "-n", "2", "--seed", "21", "--condition", "pipe", "enemy",
-                                 "--out", "OUT"]),
-    ("interpolate-levels-files", ["interpolate", "levels", "--from", "PREV/levels-seed21.txt", "--to",
-                                  "PREV/levels-seed22.txt", "--steps", "3", "--mode", "lerp", "--out", "OUT"]),
+    *[
+        (f"sample-levels-{fmt}", ["sample", "levels", "-n", "2", "--seed", "7", "--format", fmt, "--out", "OUT"])
+        for fmt in ("txt", "png", "tmj", "tmx")
+    ],
+    (
+        "interpolate-levels-seeds",
+        ["interpolate", "levels", "--seed-a", "3", "--seed-b", "11", "--steps", "3", "--out", "OUT"],
+    ),
+    (
+        "sample-levels-seed-file",
+        ["sample", "levels", "-n", "2", "--seed", "21", "--condition", "pipe", "enemy", "--out", "OUT"],
+    ),
+    (
+        "interpolate-levels-files",
+        [
+            "interpolate",
+            "levels",
+            "--from",
+            "PREV/levels-seed21.txt",
+            "--to",
+            "PREV/levels-seed22.txt",
+            "--steps",
+            "3",
+            "--mode",
+            "lerp",
+            "--out",
+            "OUT",
+        ],
+    ),
     ("sample-levels-long", ["sample", "levels", "-n", "1", "--seed", "5", "--length", "80", "--out", "OUT"]),
-    ("sample-levels-playable", ["sample", "levels", "-n", "1", "--seed", "9", "--length", "100", "--playable",
-                                "--out", "OUT"]),
-    ("interpolate-levels-long", ["interpolate", "levels", "--seed-a", "1", "--seed-b", "2", "--length", "80",
-                                 "--out", "OUT"]),
-    *[(f"sample-lode-runner-{fmt}", ["sample", "levels", "--checkpoint", "lode-runner", "-n", "2", "--seed", "4",
-                                     "--format", fmt, "--out", "OUT"]) for fmt in ("txt", "png", "tmx")],
-    ("interpolate-lode-runner", ["interpolate", "levels", "--checkpoint", "lode-runner", "--seed-a", "1",
-                                 "--seed-b", "2", "--steps", "3", "--out", "OUT"]),
-    *[(f"sample-images-{fmt}", ["sample", "images", "-n", "2", "--seed", "3", "--format", fmt, "--out", "OUT"])
-      for fmt in ("png", "sheet", "gif", "apng")],
-    ("sample-images-condition", ["sample", "images", "-n", "2", "--seed", "8", "--temperature", "0.5",
-                                 "--condition", "animals-nature", "--out", "OUT"]),
-    ("interpolate-images", ["interpolate", "images", "--seed-a", "1", "--seed-b", "2", "--steps", "3",
-                            "--out", "OUT"]),
+    (
+        "sample-levels-playable",
+        ["sample", "levels", "-n", "1", "--seed", "9", "--length", "100", "--playable", "--out", "OUT"],
+    ),
+    (
+        "interpolate-levels-long",
+        ["interpolate", "levels", "--seed-a", "1", "--seed-b", "2", "--length", "80", "--out", "OUT"],
+    ),
+    *[
+        (
+            f"sample-lode-runner-{fmt}",
+            [
+                "sample",
+                "levels",
+                "--checkpoint",
+                "lode-runner",
+                "-n",
+                "2",
+                "--seed",
+                "4",
+                "--format",
+                fmt,
+                "--out",
+                "OUT",
+            ],
+        )
+        for fmt in ("txt", "png", "tmx")
+    ],
+    (
+        "interpolate-lode-runner",
+        [
+            "interpolate",
+            "levels",
+            "--checkpoint",
+            "lode-runner",
+            "--seed-a",
+            "1",
+            "--seed-b",
+            "2",
+            "--steps",
+            "3",
+            "--out",
+            "OUT",
+        ],
+    ),
+    *[
+        (f"sample-images-{fmt}", ["sample", "images", "-n", "2", "--seed", "3", "--format", fmt, "--out", "OUT"])
+        for fmt in ("png", "sheet", "gif", "apng")
+    ],
+    (
+        "sample-images-condition",
+        [
+            "sample",
+            "images",
+            "-n",
+            "2",
+            "--seed",
+            "8",
+            "--temperature",
+            "0.5",
+            "--condition",
+            "animals-nature",
+            "--out",
+            "OUT",
+        ],
+    ),
+    ("interpolate-images", ["interpolate", "images", "--seed-a", "1", "--seed-b", "2", "--steps", "3", "--out", "OUT"]),
     ("denoise-images", ["denoise", "images", "--in", "PREV/images-interp01.png", "--out", "OUT"]),
-    *[(f"sample-music-{fmt}", ["sample", "music", "-n", "2", "--seed", "6", "--format", fmt, "--out", "OUT"])
-      for fmt in ("mid", "wav", "png")],
-    ("sample-music-bernoulli", ["sample", "music", "-n", "2", "--seed", "6", "--sampling", "bernoulli",
-                                "--note-temperature", "0.8", "--four-tracks", "--out", "OUT"]),
-    ("interpolate-music", ["interpolate", "music", "--seed-a", "1", "--seed-b", "2", "--steps", "3",
-                           "--out", "OUT"]),
+    *[
+        (f"sample-music-{fmt}", ["sample", "music", "-n", "2", "--seed", "6", "--format", fmt, "--out", "OUT"])
+        for fmt in ("mid", "wav", "png")
+    ],
+    (
+        "sample-music-bernoulli",
+        [
+            "sample",
+            "music",
+            "-n",
+            "2",
+            "--seed",
+            "6",
+            "--sampling",
+            "bernoulli",
+            "--note-temperature",
+            "0.8",
+            "--four-tracks",
+            "--out",
+            "OUT",
+        ],
+    ),
+    ("interpolate-music", ["interpolate", "music", "--seed-a", "1", "--seed-b", "2", "--steps", "3", "--out", "OUT"]),
 ]
 
 

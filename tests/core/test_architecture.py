@@ -16,6 +16,7 @@ The checkers are small functions over `ast` (imports anywhere in a file, relativ
 test over the real tree and a probe: a tiny fake tree under tmp_path that breaks the rule, so a checker that
 silently found nothing would fail its probe.
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,7 +27,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO_ROOT
 
 PACKAGES = ("generators", "gui")
@@ -117,7 +117,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
     def visit(node: str) -> list[str] | None:
         if node in path:
-            return [*path[path.index(node):], node]
+            return [*path[path.index(node) :], node]
         if node in done or node not in graph:
             return None
         path.append(node)
@@ -273,9 +273,19 @@ def graph() -> dict[str, set[str]]:
 def test_the_tree_has_modules_to_check():
     # Guards every rule below against passing vacuously on a moved or empty tree.
     expected = {
-        "generators.core.vae", "generators.core.domain", "generators.core.generator", "generators.core.checkpoint",
-        "generators.levels", "generators.levels.domain", "generators.images.domain", "generators.music.domain",
-        "generators.registry", "generators.cli", "generators.training_run", "gui.app", "gui.main_window",
+        "generators.core.vae",
+        "generators.core.domain",
+        "generators.core.generator",
+        "generators.core.checkpoint",
+        "generators.levels",
+        "generators.levels.domain",
+        "generators.images.domain",
+        "generators.music.domain",
+        "generators.registry",
+        "generators.cli",
+        "generators.training_run",
+        "gui.app",
+        "gui.main_window",
     }
     assert expected <= set(MODULES)
 
@@ -286,16 +296,18 @@ def test_module_names_follow_the_files(tmp_path):
 
 
 def test_the_scanner_sees_imports_in_every_form(tmp_path):
-    write_tree(tmp_path, {
-        "generators/__init__.py": "",
-        "generators/registry.py": "",
-        "generators/core/__init__.py": "",
-        "generators/core/vae.py": "",
-        "generators/music/__init__.py": "",
-        "generators/music/roll.py": "",
-        "generators/levels/__init__.py": "from .domain import LevelsDomain\n",
-        "generators/levels/art.py": "",
-        "generators/levels/domain.py": """\
+    write_tree(
+        tmp_path,
+        {
+            "generators/__init__.py": "",
+            "generators/registry.py": "",
+            "generators/core/__init__.py": "",
+            "generators/core/vae.py": "",
+            "generators/music/__init__.py": "",
+            "generators/music/roll.py": "",
+            "generators/levels/__init__.py": "from .domain import LevelsDomain\n",
+            "generators/levels/art.py": "",
+            "generators/levels/domain.py": """\
             import os, numpy.linalg
             from PySide6.QtCore import Qt
             from . import art
@@ -312,11 +324,21 @@ def test_the_scanner_sees_imports_in_every_form(tmp_path):
                 __import__("qtpy")
                 from generators.music import roll
             """,
-    })
+        },
+    )
     graph = import_graph(tmp_path, ("generators",))
     assert graph["generators.levels.domain"] == {
-        "os", "numpy.linalg", "PySide6.QtCore", "generators.levels.art", "generators.registry",
-        "generators.core.vae", "shiboken6", "importlib", "PySide6.QtGui", "qtpy", "generators.music.roll",
+        "os",
+        "numpy.linalg",
+        "PySide6.QtCore",
+        "generators.levels.art",
+        "generators.registry",
+        "generators.core.vae",
+        "shiboken6",
+        "importlib",
+        "PySide6.QtGui",
+        "qtpy",
+        "generators.music.roll",
     }
     assert graph["generators.levels"] == {"generators.levels.domain"}  # a package's dots start at itself
     assert qt_imports(graph["generators.levels.domain"]) == {"PySide6.QtCore", "shiboken6", "PySide6.QtGui", "qtpy"}
@@ -331,27 +353,30 @@ def test_the_core_imports_no_wing_nor_what_composes_it(graph):
 
 
 def test_probe_the_core_rule_catches_each_forbidden_import(tmp_path):
-    write_tree(tmp_path, {
-        "generators/__init__.py": "",
-        "generators/registry.py": "",
-        "generators/cli.py": "",
-        "generators/training_run.py": "",
-        "generators/levels/__init__.py": "",
-        "generators/levels/domain.py": "",
-        "generators/images/__init__.py": "",
-        "generators/music/__init__.py": "",
-        "gui/__init__.py": "",
-        "gui/app.py": "",
-        "generators/core/__init__.py": "",
-        "generators/core/vae.py": "",
-        "generators/core/ok.py": "import torch\nfrom .vae import VAE\nfrom generators.core import vae\n",
-        "generators/core/a.py": "from generators.levels.domain import LevelsDomain\n",
-        "generators/core/b.py": "def f():\n    from .. import registry\n",
-        "generators/core/c.py": "import generators.cli, generators.training_run\n",
-        "generators/core/d.py": "try:\n    from gui.app import main\nexcept ImportError:\n    pass\n",
-        "generators/core/e.py": "import importlib\nimportlib.import_module('generators.images')\n",
-        "generators/core/f.py": "from generators import music\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "generators/__init__.py": "",
+            "generators/registry.py": "",
+            "generators/cli.py": "",
+            "generators/training_run.py": "",
+            "generators/levels/__init__.py": "",
+            "generators/levels/domain.py": "",
+            "generators/images/__init__.py": "",
+            "generators/music/__init__.py": "",
+            "gui/__init__.py": "",
+            "gui/app.py": "",
+            "generators/core/__init__.py": "",
+            "generators/core/vae.py": "",
+            "generators/core/ok.py": "import torch\nfrom .vae import VAE\nfrom generators.core import vae\n",
+            "generators/core/a.py": "from generators.levels.domain import LevelsDomain\n",
+            "generators/core/b.py": "def f():\n    from .. import registry\n",
+            "generators/core/c.py": "import generators.cli, generators.training_run\n",
+            "generators/core/d.py": "try:\n    from gui.app import main\nexcept ImportError:\n    pass\n",
+            "generators/core/e.py": "import importlib\nimportlib.import_module('generators.images')\n",
+            "generators/core/f.py": "from generators import music\n",
+        },
+    )
     assert core_breaches(import_graph(tmp_path)) == [
         "generators.core.a -> generators.levels.domain",
         "generators.core.b -> generators.registry",
@@ -372,23 +397,26 @@ def test_no_wing_imports_another_wing_gui_or_qt(graph):
 
 
 def test_probe_the_wing_rule_catches_each_forbidden_import(tmp_path):
-    write_tree(tmp_path, {
-        "generators/__init__.py": "",
-        "generators/registry.py": "",
-        "generators/core/__init__.py": "",
-        "generators/core/vae.py": "",
-        "generators/images/__init__.py": "",
-        "generators/images/domain.py": "",
-        "generators/images/z.py": "def f():\n    from PySide6.QtGui import QImage\n",
-        "generators/levels/__init__.py": "from .domain import LevelsDomain\n",
-        "generators/levels/domain.py": "import torch\nfrom generators.core.vae import VAE\nfrom . import ok\n",
-        "generators/levels/ok.py": "from ..core import vae\nimport generators.levels.domain\n",
-        "generators/levels/x.py": "from ..images.domain import ImagesDomain\n",
-        "generators/music/__init__.py": "",
-        "generators/music/y.py": "import gui.app\nfrom generators import registry\n",
-        "gui/__init__.py": "",
-        "gui/app.py": "",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "generators/__init__.py": "",
+            "generators/registry.py": "",
+            "generators/core/__init__.py": "",
+            "generators/core/vae.py": "",
+            "generators/images/__init__.py": "",
+            "generators/images/domain.py": "",
+            "generators/images/z.py": "def f():\n    from PySide6.QtGui import QImage\n",
+            "generators/levels/__init__.py": "from .domain import LevelsDomain\n",
+            "generators/levels/domain.py": "import torch\nfrom generators.core.vae import VAE\nfrom . import ok\n",
+            "generators/levels/ok.py": "from ..core import vae\nimport generators.levels.domain\n",
+            "generators/levels/x.py": "from ..images.domain import ImagesDomain\n",
+            "generators/music/__init__.py": "",
+            "generators/music/y.py": "import gui.app\nfrom generators import registry\n",
+            "gui/__init__.py": "",
+            "gui/app.py": "",
+        },
+    )
     assert wing_breaches(import_graph(tmp_path)) == [
         "generators.images.z -> PySide6.QtGui",
         "generators.levels.x -> generators.images.domain",
@@ -412,12 +440,15 @@ def test_importing_every_generators_module_loads_no_qt():
 
 
 def test_probe_importing_finds_qt_loaded_deep_in_a_subpackage(tmp_path):
-    write_tree(tmp_path, {
-        "fakegen/__init__.py": "",
-        "fakegen/plain.py": "import json\n",
-        "fakegen/sub/__init__.py": "",
-        "fakegen/sub/deep.py": "import PySide6.QtCore\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "fakegen/__init__.py": "",
+            "fakegen/plain.py": "import json\n",
+            "fakegen/sub/__init__.py": "",
+            "fakegen/sub/deep.py": "import PySide6.QtCore\n",
+        },
+    )
     report = loads_of_importing(tmp_path, "fakegen")
     assert report["modules"] == ["fakegen.plain", "fakegen.sub", "fakegen.sub.deep"]
     assert "PySide6.QtCore" in report["qt"]
@@ -432,19 +463,25 @@ def test_gui_never_imports_torch(graph):
 
 
 def test_probe_the_torch_rule_catches_each_import_form(tmp_path):
-    write_tree(tmp_path, {
-        "gui/__init__.py": "",
-        "gui/a.py": "import torch\n",
-        "gui/b.py": "def f():\n    from torch import nn\n",
-        "gui/c.py": "import torch.nn.functional as F\n",
-        "gui/d.py": "import importlib\nimportlib.import_module('torch')\n",
-        "gui/ok.py": "from generators.core.generator import Generator\nimport torchvision_free_name\n",
-        "generators/__init__.py": "",
-        "generators/core/__init__.py": "",
-        "generators/core/generator.py": "import torch\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "gui/__init__.py": "",
+            "gui/a.py": "import torch\n",
+            "gui/b.py": "def f():\n    from torch import nn\n",
+            "gui/c.py": "import torch.nn.functional as F\n",
+            "gui/d.py": "import importlib\nimportlib.import_module('torch')\n",
+            "gui/ok.py": "from generators.core.generator import Generator\nimport torchvision_free_name\n",
+            "generators/__init__.py": "",
+            "generators/core/__init__.py": "",
+            "generators/core/generator.py": "import torch\n",
+        },
+    )
     assert torch_in_gui(import_graph(tmp_path)) == [
-        "gui.a -> torch", "gui.b -> torch", "gui.c -> torch.nn.functional", "gui.d -> torch",
+        "gui.a -> torch",
+        "gui.b -> torch",
+        "gui.c -> torch.nn.functional",
+        "gui.d -> torch",
     ]
 
 
@@ -457,38 +494,49 @@ def test_the_import_graph_has_no_cycle(graph):
 
 
 def test_probe_the_cycle_finder_names_a_cycle_through_a_late_import(tmp_path):
-    write_tree(tmp_path, {
-        "generators/__init__.py": "",
-        "generators/levels/__init__.py": "from .domain import Level\n",
-        "generators/levels/domain.py": "",
-        "generators/levels/playable.py": "from .stitch import LongLevel\n",
-        "generators/levels/stitch.py": "from .domain import Level\ndef f():\n    from .playable import repair\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "generators/__init__.py": "",
+            "generators/levels/__init__.py": "from .domain import Level\n",
+            "generators/levels/domain.py": "",
+            "generators/levels/playable.py": "from .stitch import LongLevel\n",
+            "generators/levels/stitch.py": "from .domain import Level\ndef f():\n    from .playable import repair\n",
+        },
+    )
     assert find_cycle(import_graph(tmp_path)) == [
-        "generators.levels.playable", "generators.levels.stitch", "generators.levels.playable",
+        "generators.levels.playable",
+        "generators.levels.stitch",
+        "generators.levels.playable",
     ]
 
 
 def test_probe_the_cycle_finder_follows_a_package_init(tmp_path):
-    write_tree(tmp_path, {
-        "generators/__init__.py": "",
-        "generators/levels/__init__.py": "from .domain import LevelsDomain\n",
-        "generators/levels/domain.py": "from generators.levels import LevelsDomain as Base\n",  # the package itself
-    })
+    write_tree(
+        tmp_path,
+        {
+            "generators/__init__.py": "",
+            "generators/levels/__init__.py": "from .domain import LevelsDomain\n",
+            "generators/levels/domain.py": "from generators.levels import LevelsDomain as Base\n",  # the package itself
+        },
+    )
     assert find_cycle(import_graph(tmp_path)) == ["generators.levels", "generators.levels.domain", "generators.levels"]
 
 
 def test_probe_the_cycle_finder_does_not_count_parent_packages(tmp_path):
     # `import generators.levels.domain` runs generators/levels/__init__.py too, but that is an edge to the
     # submodule only: otherwise every package whose __init__ re-exports a submodule would look cyclic.
-    write_tree(tmp_path, {
-        "generators/__init__.py": "",
-        "generators/levels/__init__.py": "from .art import TILE\n",
-        "generators/levels/art.py": "import generators.levels.domain\nfrom generators.levels import domain\n",
-        "generators/levels/domain.py": "",
-        "gui/__init__.py": "",
-        "gui/app.py": "from generators.levels.domain import Level\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "generators/__init__.py": "",
+            "generators/levels/__init__.py": "from .art import TILE\n",
+            "generators/levels/art.py": "import generators.levels.domain\nfrom generators.levels import domain\n",
+            "generators/levels/domain.py": "",
+            "gui/__init__.py": "",
+            "gui/app.py": "from generators.levels.domain import Level\n",
+        },
+    )
     assert find_cycle(import_graph(tmp_path)) is None
 
 
@@ -501,10 +549,12 @@ def test_no_generators_module_can_unpickle(graph, name):
 
 
 def test_probe_the_unpickling_rule_catches_each_form(tmp_path):
-    write_tree(tmp_path, {
-        "generators/__init__.py": "",
-        "generators/ok.py": "import torch, safetensors.torch\nsafetensors.torch.load_file(p)\ntorch.save(m, p)\n",
-        "generators/bad.py": """\
+    write_tree(
+        tmp_path,
+        {
+            "generators/__init__.py": "",
+            "generators/ok.py": "import torch, safetensors.torch\nsafetensors.torch.load_file(p)\ntorch.save(m, p)\n",
+            "generators/bad.py": """\
             import pickle
             import torch
             import torch as th
@@ -517,12 +567,17 @@ def test_probe_the_unpickling_rule_catches_each_form(tmp_path):
                 read(p)
                 jit.load(p)
             """,
-    })
+        },
+    )
     graph = import_graph(tmp_path, ("generators",))
     assert unpickling_in(tmp_path / "generators" / "ok.py", graph["generators.ok"]) == []
     assert unpickling_in(tmp_path / "generators" / "bad.py", graph["generators.bad"]) == [
-        "import joblib", "import pickle",
-        "line 8: torch.load(p)", "line 9: th.jit.load(p)", "line 10: read(p)", "line 11: jit.load(p)",
+        "import joblib",
+        "import pickle",
+        "line 8: torch.load(p)",
+        "line 9: th.jit.load(p)",
+        "line 10: read(p)",
+        "line 11: jit.load(p)",
     ]
 
 

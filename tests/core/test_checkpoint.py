@@ -1,5 +1,6 @@
 """Checkpoints: save -> load gives identical tensors and decoder outputs; pickles, corrupt,
 foreign and newer files are refused with CheckpointError and never executed."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,12 +10,12 @@ import pickle
 import numpy as np
 import pytest
 import torch
-
 from conftest import copy_checkpoint
+
 from generators.core.checkpoint import FORMAT, FORMAT_VERSION, load_checkpoint, save_checkpoint
 from generators.core.errors import CheckpointError
-from generators.registry import load_generator
 from generators.core.latent import sample_latent
+from generators.registry import load_generator
 
 
 class MarkerPayload:

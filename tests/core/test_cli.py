@@ -1,6 +1,7 @@
 """The command line as a user runs it (`python main.py ...` in a subprocess): every bad input
 exits 2 with one line on stderr and no traceback or partial files; the same seed gives the
 same bytes; a pickled checkpoint is refused."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import LEVELS, copy_checkpoint, files_under, level_text, run_cli, run_cli_many, write_game
 
 
@@ -36,7 +36,10 @@ def write_level(path: Path, rows: list[str]) -> Path:
 
 def case_missing_from_file(tmp, ckpt):
     missing = tmp / "nope.txt"
-    return ["interpolate", "levels", "--checkpoint", ckpt, "--from", missing, "--seed-b", "1"], [str(missing), "does not exist"]
+    return ["interpolate", "levels", "--checkpoint", ckpt, "--from", missing, "--seed-b", "1"], [
+        str(missing),
+        "does not exist",
+    ]
 
 
 def case_ragged_level(tmp, ckpt):
@@ -131,18 +134,39 @@ def case_seed_beyond_64_bits(tmp, ckpt):
 def case_eval_json_unwritable(tmp, ckpt):
     (tmp / "plain-file").write_text("x", encoding="utf-8")
     data = write_game(tmp / "Tiny_Mario")
-    argv = ["eval", "levels", "--checkpoint", ckpt, "--data", data, "--samples", "4", "--iwae-k", "2",
-            "--json", tmp / "plain-file" / "metrics.json"]
+    argv = [
+        "eval",
+        "levels",
+        "--checkpoint",
+        ckpt,
+        "--data",
+        data,
+        "--samples",
+        "4",
+        "--iwae-k",
+        "2",
+        "--json",
+        tmp / "plain-file" / "metrics.json",
+    ]
     return argv, ["metrics.json"]
 
 
-ALL_CASES = {name[len("case_"):]: builder for name, builder in globals().items() if name.startswith("case_")}
+ALL_CASES = {name[len("case_") :]: builder for name, builder in globals().items() if name.startswith("case_")}
 # The issue's list runs as real subprocesses; each costs seconds of torch import, so the
 # extra cases run `generators.cli.main` in this process (same code, same exit codes).
 SUBPROCESS = (
-    "missing_from_file", "ragged_level", "unknown_tile", "unknown_condition", "truncated_weights",
-    "garbage_card", "newer_card", "foreign_json", "pickled_checkpoint", "out_under_a_file",
-    "unknown_format", "zero_samples",
+    "missing_from_file",
+    "ragged_level",
+    "unknown_tile",
+    "unknown_condition",
+    "truncated_weights",
+    "garbage_card",
+    "newer_card",
+    "foreign_json",
+    "pickled_checkpoint",
+    "out_under_a_file",
+    "unknown_format",
+    "zero_samples",
 )
 IN_PROCESS = tuple(name for name in ALL_CASES if name not in SUBPROCESS)
 KNOWN_BUGS: dict[str, str] = {}  # case name -> "BUG: ..." for a strict xfail
@@ -254,8 +278,22 @@ SEEDED_FORMATS = ("txt", "png")
 
 
 def seeded_argv(fmt: str, out: Path, checkpoint) -> list[str]:
-    return ["sample", "levels", "--checkpoint", str(checkpoint), "-n", "3", "--seed", "7", "--format", fmt,
-            "--condition", "pipe", "--out", str(out)]
+    return [
+        "sample",
+        "levels",
+        "--checkpoint",
+        str(checkpoint),
+        "-n",
+        "3",
+        "--seed",
+        "7",
+        "--format",
+        fmt,
+        "--condition",
+        "pipe",
+        "--out",
+        str(out),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -307,8 +345,20 @@ def test_sample_lists_every_file_it_wrote(tmp_path, tiny_checkpoint, capsys):
 def test_interpolate_between_files_writes_each_frame(tmp_path, game_folder, tiny_checkpoint, capsys):
     out = tmp_path / "frames"
     argv = [
-        "interpolate", "levels", "--checkpoint", str(tiny_checkpoint), "--from", str(game_folder / "level-1.txt"),
-        "--to", str(game_folder / "level-2.txt"), "--steps", "3", "--mode", "lerp", "--out", str(out),
+        "interpolate",
+        "levels",
+        "--checkpoint",
+        str(tiny_checkpoint),
+        "--from",
+        str(game_folder / "level-1.txt"),
+        "--to",
+        str(game_folder / "level-2.txt"),
+        "--steps",
+        "3",
+        "--mode",
+        "lerp",
+        "--out",
+        str(out),
     ]
     proc = cli_here(argv, capsys)
     assert proc.returncode == 0, proc.stderr

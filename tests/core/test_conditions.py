@@ -1,4 +1,5 @@
 """Condition spaces: label names <-> multi-hot vectors, exclusive groups and clear errors."""
+
 from __future__ import annotations
 
 import numpy as np

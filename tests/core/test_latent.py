@@ -1,5 +1,6 @@
 """Latent arithmetic (lerp, slerp, paths, directions, the map plane) and the Generator's
 seeded sampling: item i of a batch from seed S is the single item from seed S + i."""
+
 from __future__ import annotations
 
 import numpy as np

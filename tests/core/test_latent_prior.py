@@ -1,5 +1,6 @@
 """The conditional mixture prior: fitting per condition, seeded sampling, and its use by the
 Generator facade, the training command and the app's condition change."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +8,9 @@ import pytest
 import torch
 
 from generators.core.checkpoint import load_checkpoint
-from generators.registry import generator_from_checkpoint
 from generators.core.latent import sample_latent
 from generators.core.latent_prior import MixturePrior, fit_mixture_prior, kmeans
+from generators.registry import generator_from_checkpoint
 from generators.training_run import TrainingRequest, train_and_save
 
 
@@ -58,8 +59,16 @@ def test_a_condition_with_few_items_gets_fewer_components():
 
 def test_training_with_prior_components_ships_a_prior_the_generator_samples_from(game_folder, tmp_path):
     weights, _ = train_and_save(
-        TrainingRequest.of("levels", [game_folder], tmp_path / "m", epochs=1, latent_size=4, eval_samples=10, iwae_k=2,
-                           prior_components=3),
+        TrainingRequest.of(
+            "levels",
+            [game_folder],
+            tmp_path / "m",
+            epochs=1,
+            latent_size=4,
+            eval_samples=10,
+            iwae_k=2,
+            prior_components=3,
+        ),
         log=lambda message: None,
     )
     ckpt = load_checkpoint(weights)
@@ -91,15 +100,18 @@ def test_prior_components_out_of_range_are_refused(game_folder, tmp_path):
     from generators.core.errors import UserError
 
     with pytest.raises(UserError, match="prior components must be between 0 and 256"):
-        train_and_save(TrainingRequest.of("levels", [game_folder], tmp_path / "m", prior_components=-1),
-                       log=lambda message: None)
+        train_and_save(
+            TrainingRequest.of("levels", [game_folder], tmp_path / "m", prior_components=-1), log=lambda message: None
+        )
 
 
 def test_a_checkpoint_with_a_broken_prior_is_one_clear_error(tmp_path):
     from generators.core.checkpoint import save_checkpoint
     from generators.core.errors import CheckpointError
 
-    ckpt = load_checkpoint(__import__("generators.core.checkpoint", fromlist=["SHIPPED_DIR"]).SHIPPED_DIR / "images.safetensors")
+    ckpt = load_checkpoint(
+        __import__("generators.core.checkpoint", fromlist=["SHIPPED_DIR"]).SHIPPED_DIR / "images.safetensors"
+    )
     tensors = dict(ckpt.tensors)
     tensors["prior.weights"] = tensors["prior.weights"][:, :3]  # no longer matches the means
     card = {k: v for k, v in ckpt.card.items() if k not in ("weights_file", "weights_sha256")}

@@ -1,18 +1,19 @@
 """The trainer on the tiny game: progress callbacks, cancellation, early stopping, and resume
 state that continues from the saved epoch with the same weights and Adam moments."""
+
 from __future__ import annotations
 
 import copy
 
 import pytest
 import torch
-
 from conftest import HOLDOUT
+
 from generators.core.errors import UserError
-from generators.levels.domain import LevelsDomain
 from generators.core.train import EpochRecord, TrainConfig, Trainer
-from generators.training_run import TrainingRequest, resume_path_for, train_and_save
 from generators.core.vae import ConditionalVAE, VAEConfig
+from generators.levels.domain import LevelsDomain
+from generators.training_run import TrainingRequest, resume_path_for, train_and_save
 
 
 @pytest.fixture
@@ -101,6 +102,7 @@ def test_early_stopping_ends_when_validation_stops_improving(corpus):
 
 # --- resume ---------------------------------------------------------------------------
 
+
 def test_a_resume_file_loads_back_into_the_same_model(corpus, tmp_path):
     domain, data = corpus
     resume = tmp_path / "run.resume.safetensors"
@@ -120,7 +122,9 @@ def interrupted_then_resumed(domain, data, tmp_path, restore_rng=None):
     assert resume.exists() and resume.with_suffix(".json").exists()
 
     recorder = Recorder()
-    second = Trainer(tiny_model(domain, seed=99), TrainConfig(**{**CONFIG.to_dict(), "epochs": 3}), callbacks=[recorder])
+    second = Trainer(
+        tiny_model(domain, seed=99), TrainConfig(**{**CONFIG.to_dict(), "epochs": 3}), callbacks=[recorder]
+    )
     second.load_resume_state(resume)
     return first, second, recorder
 
@@ -200,8 +204,9 @@ def test_train_and_save_removes_its_resume_state_when_done(tiny_checkpoint):
 
 
 def test_resume_without_a_resume_file_is_a_clear_error(game_folder, tmp_path):
-    request = TrainingRequest.of(domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent_size=4,
-                                 resume=True)
+    request = TrainingRequest.of(
+        domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent_size=4, resume=True
+    )
     with pytest.raises(UserError, match="nothing to resume"):
         train_and_save(request, log=lambda message: None)
     assert not (tmp_path / "m.safetensors").exists()

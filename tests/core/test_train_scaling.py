@@ -1,5 +1,6 @@
 """Training at scale and under faults: torchrun with 2 processes, SIGKILL then --resume,
 fine-tuning lineage and the contractive penalty."""
+
 import json
 import os
 import signal
@@ -10,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import REPO_ROOT, files_under
+
 from generators.core.checkpoint import load_checkpoint
-from generators.registry import load_generator
 from generators.core.train import TrainConfig, Trainer
+from generators.registry import load_generator
 from generators.training_run import TrainingRequest, train_and_save
 
 
@@ -23,14 +24,35 @@ def cli_env() -> dict:
 
 
 def train_argv(folder: Path, out: Path, *extra: str) -> list[str]:
-    return ["main.py", "train", "levels", "--data", str(folder), "--out", str(out), "--latent", "4",
-            "--eval-samples", "10", "--iwae-k", "2", *extra]
+    return [
+        "main.py",
+        "train",
+        "levels",
+        "--data",
+        str(folder),
+        "--out",
+        str(out),
+        "--latent",
+        "4",
+        "--eval-samples",
+        "10",
+        "--iwae-k",
+        "2",
+        *extra,
+    ]
 
 
 def test_torchrun_with_two_processes_trains_a_loadable_checkpoint(game_folder, tmp_path):
     out = tmp_path / "ddp"
-    argv = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-            *train_argv(game_folder, out, "--epochs", "2")]
+    argv = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        *train_argv(game_folder, out, "--epochs", "2"),
+    ]
     proc = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=cli_env())
     assert proc.returncode == 0, proc.stderr[-8000:]  # the ranks' own lines come before torchrun's summary
     assert proc.stdout.splitlines() == [str(out) + ".safetensors", str(out) + ".json"]  # rank 0 alone reports
@@ -46,8 +68,13 @@ def test_torchrun_with_two_processes_trains_a_loadable_checkpoint(game_folder, t
 def test_a_run_killed_mid_training_resumes_from_its_last_epoch(game_folder, tmp_path):
     out = tmp_path / "killed"
     resume_card = tmp_path / "killed.resume.json"
-    proc = subprocess.Popen([sys.executable, *train_argv(game_folder, out, "--epochs", "400")], cwd=REPO_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env())
+    proc = subprocess.Popen(
+        [sys.executable, *train_argv(game_folder, out, "--epochs", "400")],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+    )
     deadline = time.monotonic() + 120
     while not resume_card.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -61,8 +88,14 @@ def test_a_run_killed_mid_training_resumes_from_its_last_epoch(game_folder, tmp_
     done = state.card["epochs_done"]
     assert 1 <= done < 400
     total = done + 2
-    resumed = subprocess.run([sys.executable, *train_argv(game_folder, out, "--epochs", str(total), "--resume")],
-                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=cli_env())
+    resumed = subprocess.run(
+        [sys.executable, *train_argv(game_folder, out, "--epochs", str(total), "--resume")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cli_env(),
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming after epoch {done}" in resumed.stderr
     card = json.loads(out.with_suffix(".json").read_text())
@@ -73,8 +106,16 @@ def test_a_run_killed_mid_training_resumes_from_its_last_epoch(game_folder, tmp_
 def test_fine_tuning_records_its_lineage(game_folder, tiny_checkpoint, tmp_path):
     parent = load_checkpoint(tiny_checkpoint).card
     weights, card_path = train_and_save(
-        TrainingRequest.of(domain="levels", data=[game_folder], out=tmp_path / "child", epochs=1,
-                           init=str(tiny_checkpoint), eval_samples=10, iwae_k=2, command="fine-tune"),
+        TrainingRequest.of(
+            domain="levels",
+            data=[game_folder],
+            out=tmp_path / "child",
+            epochs=1,
+            init=str(tiny_checkpoint),
+            eval_samples=10,
+            iwae_k=2,
+            command="fine-tune",
+        ),
         log=lambda message: None,
     )
     card = json.loads(card_path.read_text())
@@ -91,9 +132,10 @@ def test_fine_tuning_a_model_of_another_domain_is_refused(game_folder, tiny_chec
     from generators.core.errors import CheckpointError
 
     with pytest.raises(CheckpointError, match="levels model, not a music model"):
-        train_and_save(TrainingRequest.of(domain="music", data=[game_folder], out=tmp_path / "x",
-                                          init=str(tiny_checkpoint)),
-                       log=lambda message: None)
+        train_and_save(
+            TrainingRequest.of(domain="music", data=[game_folder], out=tmp_path / "x", init=str(tiny_checkpoint)),
+            log=lambda message: None,
+        )
 
 
 def test_the_contractive_penalty_enters_the_loss(tiny_generator):
@@ -116,8 +158,9 @@ def test_bad_files_in_the_data_are_reported_per_file_and_skipped(game_folder, tm
     (game_folder / "narrow.txt").write_text("-----\n" * 13 + "XXXXX\n")
     lines = []
     weights, card_path = train_and_save(
-        TrainingRequest.of(domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent_size=4,
-                           eval_samples=10, iwae_k=2),
+        TrainingRequest.of(
+            domain="levels", data=[game_folder], out=tmp_path / "m", epochs=1, latent_size=4, eval_samples=10, iwae_k=2
+        ),
         log=lines.append,
     )
     skipped = json.loads(card_path.read_text())["data"]["skipped"]
@@ -133,26 +176,36 @@ def test_a_folder_with_no_usable_level_is_one_clear_error(tmp_path, legend):
     folder.mkdir()
     (folder / "legend.json").write_text(json.dumps({"tiles": {c: list(t) for c, t in legend.items()}}))
     (folder / "bad.txt").write_text("XZ\nXX\n")
-    proc = subprocess.run([sys.executable, *train_argv(folder, tmp_path / "m", "--epochs", "1")], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=120, env=cli_env())
+    proc = subprocess.run(
+        [sys.executable, *train_argv(folder, tmp_path / "m", "--epochs", "1")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cli_env(),
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "no usable level" in proc.stderr and "unknown tile 'Z'" in proc.stderr
 
 
-@pytest.mark.parametrize("setting, value, fragment", [
-    ("beta", -1.0, "beta must be a number of at least 0"),
-    ("contractive", -0.5, "contractive must be a number of at least 0"),
-    ("free_bits", float("nan"), "free bits must be a number of at least 0"),
-    ("warmup_epochs", -2.0, "warmup epochs must be a number of at least 0"),
-    ("patience", -1, "patience must be at least 0"),
-    ("latent_size", 5000, "latent size must be between 1 and 1024"),
-])
+@pytest.mark.parametrize(
+    "setting, value, fragment",
+    [
+        ("beta", -1.0, "beta must be a number of at least 0"),
+        ("contractive", -0.5, "contractive must be a number of at least 0"),
+        ("free_bits", float("nan"), "free bits must be a number of at least 0"),
+        ("warmup_epochs", -2.0, "warmup epochs must be a number of at least 0"),
+        ("patience", -1, "patience must be at least 0"),
+        ("latent_size", 5000, "latent size must be between 1 and 1024"),
+    ],
+)
 def test_impossible_settings_are_refused_before_the_data_is_read(tmp_path, setting, value, fragment):
     from generators.core.errors import UserError
 
     with pytest.raises(UserError, match=fragment):  # not "data folder does not exist": checked first
-        request = TrainingRequest.of(domain="levels", data=[tmp_path / "no-such-folder"], out=tmp_path / "m",
-                                     **{setting: value})
+        request = TrainingRequest.of(
+            domain="levels", data=[tmp_path / "no-such-folder"], out=tmp_path / "m", **{setting: value}
+        )
         train_and_save(request, log=lambda message: None)
     assert files_under(tmp_path) == []
 
@@ -170,7 +223,9 @@ def test_the_condition_critic_scores_prior_samples_and_needs_a_domain_that_has_o
         return -torch.log_softmax(output, dim=1)[:, 0].mean(dim=(1, 2))
 
     plain = Trainer(model, TrainConfig(seed=0))._loss(x, c, 1.0, torch.Generator().manual_seed(0))
-    judged = Trainer(model, TrainConfig(seed=0, critic=3.0), critic=critic)._loss(x, c, 1.0, torch.Generator().manual_seed(0))
+    judged = Trainer(model, TrainConfig(seed=0, critic=3.0), critic=critic)._loss(
+        x, c, 1.0, torch.Generator().manual_seed(0)
+    )
     assert seen[0][0] == (8, *x.shape[1:]) and torch.equal(seen[0][1], c)
     assert judged.extras["critic"] > 0
     # The ELBO part is the same draw; the critic adds its weighted mean loss.
@@ -184,6 +239,7 @@ def test_a_critic_for_a_domain_without_one_is_refused_before_the_data_is_read(tm
     from generators.core.errors import UserError
 
     with pytest.raises(UserError, match="the levels domain has no condition critic"):
-        train_and_save(TrainingRequest.of(domain="levels", data=[tmp_path / "not-read"], out=tmp_path / "m",
-                                          critic=1.0),
-                       log=lambda message: None)
+        train_and_save(
+            TrainingRequest.of(domain="levels", data=[tmp_path / "not-read"], out=tmp_path / "m", critic=1.0),
+            log=lambda message: None,
+        )

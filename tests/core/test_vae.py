@@ -1,5 +1,6 @@
 """The conditional VAE on tiny seeded models: shapes, the ELBO's sign and parts, free bits,
 and the IWAE bound sitting above the ELBO."""
+
 from __future__ import annotations
 
 import pytest
@@ -212,4 +213,3 @@ def test_pianoroll_likelihood_scores_onsets_only_where_a_held_key_could_be_struc
     bernoulli = get_likelihood("bernoulli")
     onset_terms = -torch.nn.functional.binary_cross_entropy_with_logits(logits[0, 1], onset[0], reduction="none")
     assert torch.allclose(bernoulli.log_prob(logits[:, :1], x[:, :1]) + (free.float() * onset_terms).sum(), base)
-

@@ -1,6 +1,7 @@
 """The desktop app through pytest-qt: main window, grid, interpolation, conditions, directions,
 export, drag and drop, errors and saved state. Runs offscreen on the tiny checkpoint; no
 modal dialog is ever left to block (QMessageBox.critical is patched to record instead)."""
+
 from __future__ import annotations
 
 import ast
@@ -13,11 +14,11 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
+from conftest import LEVELS, REPO_ROOT, copy_checkpoint, files_under, level_text  # noqa: E402
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-from conftest import LEVELS, REPO_ROOT, copy_checkpoint, files_under, level_text  # noqa: E402
 from gui.domain_view import DomainView  # noqa: E402
 from gui.main_window import MainWindow, UnavailableView  # noqa: E402
 from gui.storage import AppStorage  # noqa: E402
@@ -179,7 +180,9 @@ def test_resizing_the_grid_resamples_the_same_seeds(qtbot, view):
 def distinct_latents(view: DomainView) -> tuple[np.ndarray, np.ndarray]:
     """Two latents the model decodes to different assets under the tab's labels."""
     size = view.generator.latent_size
-    candidates = [item.latent for item in view.items] + [k * np.eye(size, dtype=np.float32)[i] for k in (-3, 3) for i in range(size)]
+    candidates = [item.latent for item in view.items] + [
+        k * np.eye(size, dtype=np.float32)[i] for k in (-3, 3) for i in range(size)
+    ]
     assets = view.generator.decode(np.stack(candidates), list(view.context.labels))
     other = next(i for i, asset in enumerate(assets) if asset != assets[0])
     return candidates[0], candidates[other]
@@ -312,7 +315,9 @@ def test_a_cancelled_export_leaves_only_whole_pairs(qtbot, view, tmp_path):
 def drop(window: MainWindow, paths: list[Path]) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(event)
 
 

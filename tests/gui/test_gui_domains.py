@@ -1,6 +1,8 @@
 """One main-window smoke test per domain on the models that ship: each tab opens its shipped
 model, shows a full grid, scrubs the interpolation slider to new pixels and re-decodes under
-another condition. Skips a domain whose checkpoint is not in `checkpoints/`."""
+another condition; what a tab offers (Open… filter, Full level page, decoding controls, Play)
+follows the Domain's hooks. Skips a domain whose checkpoint is not in `checkpoints/`."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,9 +10,10 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-
 from conftest import REPO_ROOT  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QFileDialog  # noqa: E402
+
 from gui.domain_view import DomainView  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 from gui.storage import AppStorage  # noqa: E402
@@ -23,8 +26,14 @@ def image_bytes(view: DomainView) -> bytes:
     return bytes(view.preview.view.image().constBits())
 
 
+def view_filter(domain: str, formats) -> str:
+    """The Open… filter each shipped domain's tab should show."""
+    kind = {"levels": "Level", "images": "Image", "music": "Music"}[domain]
+    return f"{kind} files ({' '.join('*.' + ext for ext in formats)})"
+
+
 @pytest.mark.parametrize("domain", ["levels", "images", "music"])
-def test_each_domain_tab_opens_its_shipped_model_and_scrubs(qtbot, tmp_path, domain):
+def test_each_domain_tab_opens_its_shipped_model_and_scrubs(qtbot, tmp_path, domain, monkeypatch):
     if not (SHIPPED / f"{domain}.safetensors").exists():
         pytest.skip(f"no shipped {domain} model")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -41,6 +50,16 @@ def test_each_domain_tab_opens_its_shipped_model_and_scrubs(qtbot, tmp_path, dom
     assert view.generator.domain.name == domain
     assert len(view.items) == 16
     assert all(tile.pixmap is not None and not tile.pixmap.isNull() for tile in view.grid.tiles)
+
+    # What the tab offers comes from the Domain's hooks, not from its name.
+    hooks = view.generator.domain
+    assert (view.long_level is not None) == (hooks.stitch_support() == "")
+    assert set(view.controls.decoding) == {option.name for option in hooks.decoding_options}
+    assert (view.preview.transport is not None) == hooks.plays_audio
+    filters = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: filters.append(args[3]) or ("", ""))
+    view.choose_endpoint_file("A")
+    assert filters[0].split(";;")[0] == view_filter(domain, hooks.read_formats)
 
     view.set_endpoint_from_item(0, "A")
     view.set_endpoint_from_item(5, "B")
@@ -63,7 +82,9 @@ def test_each_domain_tab_opens_its_shipped_model_and_scrubs(qtbot, tmp_path, dom
     assert [item.labels for item in view.items] != before
     generator = view.generator
     for item, latent in zip(view.items, latents):
-        expected = latent if generator.prior is None else generator.latent_for_seed(item.seed, item.temperature, item.labels)
+        expected = (
+            latent if generator.prior is None else generator.latent_for_seed(item.seed, item.temperature, item.labels)
+        )
         assert (item.latent == expected).all()
     if generator.prior is not None:
         assert any((item.latent != latent).any() for item, latent in zip(view.items, latents))

@@ -1,5 +1,6 @@
 """The desktop app's latent map, typicality badges, four-corner palette and favourites,
 through pytest-qt on the tiny checkpoint (offscreen, no blocking dialogs)."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,6 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
-
-import gui.corpus_map as corpus_map  # noqa: E402
-from gui.palette import bilinear  # noqa: E402
 from test_gui import (  # noqa: E402,F401 - fixtures shared with the main GUI tests
     distinct_latents,
     errors,
@@ -28,6 +26,9 @@ from test_gui import (  # noqa: E402,F401 - fixtures shared with the main GUI te
     wait_idle,
     window,
 )
+
+import gui.corpus_map as corpus_map  # noqa: E402
+from gui.palette import bilinear  # noqa: E402
 
 
 def open_map(qtbot, view, folder) -> corpus_map.MapData:
@@ -79,7 +80,10 @@ def test_the_asset_fallback_encodes_like_the_facade(tiny_generator, game_folder)
     class NoSplitEncoder:  # a generator without Generator.encode_split
         domain, latent_size, encode = tiny_generator.domain, tiny_generator.latent_size, tiny_generator.encode
 
-    direct = tiny_generator.encode(corpus_map.split_assets(tiny_generator, split)[:1], tiny_generator.domain.conditions.decode(np.asarray(split.c[0])))
+    direct = tiny_generator.encode(
+        corpus_map.split_assets(tiny_generator, split)[:1],
+        tiny_generator.domain.conditions.decode(np.asarray(split.c[0])),
+    )
     fallback = corpus_map.encode_split(NoSplitEncoder(), split)
     assert fallback.shape == (len(split), tiny_generator.latent_size)
     np.testing.assert_allclose(fallback[0], direct[0], atol=1e-5)
@@ -108,8 +112,14 @@ def test_hovering_shows_the_nearest_training_item(qtbot, view, game_folder):
     canvas = view.latent_map.canvas
     target = len(data.names) // 2
     where = canvas.to_screen(*data.points[target]) + QPointF(1.0, 1.0)
-    move = QMouseEvent(QMouseEvent.Type.MouseMove, where, canvas.mapToGlobal(where), Qt.MouseButton.NoButton,
-                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    move = QMouseEvent(
+        QMouseEvent.Type.MouseMove,
+        where,
+        canvas.mapToGlobal(where),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(canvas, move)
     index = view.latent_map.hovered_index
     expected = int(np.argmin(((canvas.screen_points() - [where.x(), where.y()]) ** 2).sum(axis=1)))

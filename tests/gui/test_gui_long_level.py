@@ -2,6 +2,7 @@
 asked for from the tab's seed and condition, the agent's path drawn over it, a morph between
 endpoints A and B, export with a sidecar whose command replays the level, and errors that
 leave the app running. Runs offscreen on the tiny checkpoint (14 × 28 windows)."""
+
 from __future__ import annotations
 
 import json
@@ -17,13 +18,17 @@ pytest.importorskip("pytestqt")
 from conftest import REPO_ROOT, run_cli  # noqa: E402
 from test_gui import WAIT_MS, errors, make_window, settings, wait_idle  # noqa: E402,F401 - shared fixtures
 
-from generators.levels.long_level import sample_long_level  # noqa: E402
-from generators.levels.stitch import StitchConfig, compose_level, morph_latents, window_count  # noqa: E402
 from generators.levels.domain import LevelsDomain  # noqa: E402
-from generators.levels.stitch import stitch_support  # noqa: E402
+from generators.levels.long_level import sample_long_level  # noqa: E402
+from generators.levels.stitch import (  # noqa: E402
+    StitchConfig,
+    compose_level,
+    morph_latents,
+    stitch_support,  # noqa: E402
+    window_count,
+)
 from gui.long_level_panel import PATH_COLOUR, LongLevelPanel, draw_path  # noqa: E402
 from gui.qimage import to_pixmap  # noqa: E402
-
 
 SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
 pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
@@ -105,7 +110,11 @@ def test_the_path_overlay_is_drawn_over_the_level_and_toggles(qtbot, panel):
     assert with_path != without
     # The polyline passes through the centre of each path cell inside the map.
     row, column = next((r, c) for r, c in result.agent.path[1:] if 0 <= r < 14)
-    assert pixel(with_path, column * 16 + 8, row * 16 + 8) == (PATH_COLOUR.red(), PATH_COLOUR.green(), PATH_COLOUR.blue())
+    assert pixel(with_path, column * 16 + 8, row * 16 + 8) == (
+        PATH_COLOUR.red(),
+        PATH_COLOUR.green(),
+        PATH_COLOUR.blue(),
+    )
     panel.show_path.setChecked(True)
     assert panel.view.image() == with_path
 
@@ -231,8 +240,8 @@ def test_playable_reports_whether_repair_was_needed(qtbot, view, panel):
 
 
 def test_a_failing_level_shows_an_error_and_the_app_keeps_running(qtbot, view, panel, errors, monkeypatch):
-    from generators.core.errors import UserError
     import gui.long_level_panel as module
+    from generators.core.errors import UserError
 
     def broken(*args, **kwargs):
         raise UserError("no level today")
@@ -246,7 +255,6 @@ def test_a_failing_level_shows_an_error_and_the_app_keeps_running(qtbot, view, p
 
 def test_where_the_agent_got_stuck_is_marked():
     from generators.levels.agent import PlayResult
-
     from gui.long_level_panel import STUCK_COLOUR
 
     pixels = np.zeros((14 * 16, 10 * 16, 3), np.uint8)

@@ -2,6 +2,7 @@
 chosen tempo in a worker and hands it to the player (a recording stand-in, so no audio device
 is needed); without audio the button is disabled and says why; levels has no transport. The
 music tab shows a control per decoding option, and changing one decodes the grid again."""
+
 from __future__ import annotations
 
 import wave
@@ -15,14 +16,13 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox  # noqa: E402
-
-from gui import audio_transport  # noqa: E402
-from gui.audio_transport import AudioUnavailable  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
 from test_gui import errors, settings, storage_for, wait_idle  # noqa: E402,F401 - fixtures
 from test_music_cli import music_checkpoint  # noqa: E402,F401 - fixture
 
 from generators.music.audio import clip_seconds  # noqa: E402
+from gui import audio_transport  # noqa: E402
+from gui.audio_transport import AudioUnavailable  # noqa: E402
+from gui.main_window import MainWindow  # noqa: E402
 
 
 class FakePlayer:
@@ -46,8 +46,11 @@ class FakePlayer:
 
 def open_window(qtbot, settings, tiny_checkpoint, music_checkpoint) -> MainWindow:
     missing = Path(settings.fileName()).parent / "no-model.safetensors"  # keep the shipped images model out
-    window = MainWindow({"levels": tiny_checkpoint, "music": music_checkpoint, "images": missing},
-                        settings=settings, storage=storage_for(settings))
+    window = MainWindow(
+        {"levels": tiny_checkpoint, "music": music_checkpoint, "images": missing},
+        settings=settings,
+        storage=storage_for(settings),
+    )
     qtbot.addWidget(window)
     window.show()
     window.tabs.setCurrentWidget(window.views["music"])  # a tab samples its first grid when first shown
@@ -73,7 +76,9 @@ def wav_seconds(path: str) -> tuple[int, float]:
         return wav.getnframes(), wav.getnframes() / wav.getframerate()
 
 
-def test_music_preview_plays_a_wav_at_the_chosen_tempo(qtbot, settings, errors, tiny_checkpoint, music_checkpoint, players):
+def test_music_preview_plays_a_wav_at_the_chosen_tempo(
+    qtbot, settings, errors, tiny_checkpoint, music_checkpoint, players
+):
     window = open_window(qtbot, settings, tiny_checkpoint, music_checkpoint)
     try:
         assert window.views["levels"].preview.transport is None  # no wav: no transport
@@ -102,7 +107,9 @@ def test_music_preview_plays_a_wav_at_the_chosen_tempo(qtbot, settings, errors, 
             assert player.calls[-1] == ("stop", None) and transport.play_button.text() == "Play"
         assert durations[160] < durations[80]
         clip = view.preview.asset
-        expected = clip_seconds(audio_transport.with_tempo(clip, 80)) - clip_seconds(audio_transport.with_tempo(clip, 160))
+        expected = clip_seconds(audio_transport.with_tempo(clip, 80)) - clip_seconds(
+            audio_transport.with_tempo(clip, 160)
+        )
         assert abs((durations[80] - durations[160]) - expected) < 0.25
         assert clip.tempo == original_tempo  # the preview's own clip is untouched
         assert errors == []
@@ -119,7 +126,9 @@ def test_music_preview_plays_a_wav_at_the_chosen_tempo(qtbot, settings, errors, 
         window.close()
 
 
-def test_transport_without_audio_is_disabled_and_says_why(qtbot, settings, errors, tiny_checkpoint, music_checkpoint, monkeypatch):
+def test_transport_without_audio_is_disabled_and_says_why(
+    qtbot, settings, errors, tiny_checkpoint, music_checkpoint, monkeypatch
+):
     def unavailable(parent):
         raise AudioUnavailable("No audio output device found")
 
@@ -136,7 +145,9 @@ def test_transport_without_audio_is_disabled_and_says_why(qtbot, settings, error
         window.close()
 
 
-def test_failed_render_goes_to_the_status_bar(qtbot, settings, errors, tiny_checkpoint, music_checkpoint, players, monkeypatch):
+def test_failed_render_goes_to_the_status_bar(
+    qtbot, settings, errors, tiny_checkpoint, music_checkpoint, players, monkeypatch
+):
     window = open_window(qtbot, settings, tiny_checkpoint, music_checkpoint)
     try:
         view = window.views["music"]
@@ -156,7 +167,8 @@ def test_failed_render_goes_to_the_status_bar(qtbot, settings, errors, tiny_chec
 
 
 def test_music_tab_has_a_control_per_decoding_option_and_changing_one_decodes_again(
-        qtbot, settings, errors, tiny_checkpoint, music_checkpoint, players):
+    qtbot, settings, errors, tiny_checkpoint, music_checkpoint, players
+):
     window = open_window(qtbot, settings, tiny_checkpoint, music_checkpoint)
     try:
         assert window.views["levels"].controls.decoding == {}  # levels offers no decoding option
@@ -166,7 +178,8 @@ def test_music_tab_has_a_control_per_decoding_option_and_changing_one_decodes_ag
         controls = view.controls.decoding
         assert set(controls) == set(options) == {"sampling", "note_temperature", "four_tracks"}
         sampling, temperature, tracks = controls["sampling"], controls["note_temperature"], controls["four_tracks"]
-        assert isinstance(sampling, QComboBox) and isinstance(tracks, QCheckBox) and isinstance(temperature, QDoubleSpinBox)
+        assert isinstance(sampling, QComboBox) and isinstance(tracks, QCheckBox)
+        assert isinstance(temperature, QDoubleSpinBox)
         assert tuple(sampling.itemData(i) for i in range(sampling.count())) == options["sampling"].choices
         assert sampling.currentData() == options["sampling"].default and not tracks.isChecked()
         assert options["note_temperature"].above < temperature.minimum() and temperature.maximum() == 10.0

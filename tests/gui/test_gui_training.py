@@ -2,6 +2,7 @@
 a short run with progress signals, live curves and a checkpoint the main window opens, cancel
 then resume, and fine-tuning with lineage. Tiny conv widths and cheap evaluation keep it fast;
 no dialog is ever left to block (QMessageBox is patched)."""
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,11 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
+from conftest import HOLDOUT, TINY_CHANNELS  # noqa: E402
 from PySide6.QtCore import QObject, QSettings, Qt, Slot  # noqa: E402
 from PySide6.QtGui import QColor  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-from conftest import HOLDOUT, TINY_CHANNELS  # noqa: E402
 from generators.core.checkpoint import load_checkpoint  # noqa: E402
 from generators.core.train import TrainConfig  # noqa: E402
 from generators.levels.domain import LevelsDomain  # noqa: E402
@@ -142,10 +143,14 @@ class _Probe(QObject):
         self.steps.append((done, total))
 
 
-def test_a_short_run_reports_progress_plots_curves_and_opens_in_the_main_window(qtbot, storage, game_folder, tmp_path, tiny_checkpoint, dialogs):
+def test_a_short_run_reports_progress_plots_curves_and_opens_in_the_main_window(
+    qtbot, storage, game_folder, tmp_path, tiny_checkpoint, dialogs
+):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     missing = tmp_path / "no-model.safetensors"  # the shipped images and music models are not needed here
-    window = MainWindow({"levels": tiny_checkpoint, "images": missing, "music": missing}, settings=settings, storage=storage)
+    window = MainWindow(
+        {"levels": tiny_checkpoint, "images": missing, "music": missing}, settings=settings, storage=storage
+    )
     qtbot.addWidget(window)
     wizard = window.new_model()
     wizard.request_options.update(CHEAP)
@@ -175,8 +180,11 @@ def test_a_short_run_reports_progress_plots_curves_and_opens_in_the_main_window(
     assert card["lineage"] == [] and card["data"]["holdout_levels"] == [HOLDOUT] and card["training"]["epochs_run"] == 2
     words = shlex.split(card["training"]["command"])
     assert words[:4] == ["python", "main.py", "train", "levels"] and words[words.index("--epochs") + 1] == "2"
-    qtbot.waitUntil(lambda: isinstance(window.views["levels"], DomainView)
-                    and Path(window.views["levels"].context.checkpoint) == out.resolve(), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: isinstance(window.views["levels"], DomainView)
+        and Path(window.views["levels"].context.checkpoint) == out.resolve(),
+        timeout=WAIT_MS,
+    )
     assert not [d for d in dialogs if d[0] == "critical"]
     wizard.accept()
     window.close()
@@ -245,8 +253,9 @@ def test_the_settings_are_made_from_the_train_config_fields(qtbot, storage):
     assert TrainConfig(**page.values()) == TrainConfig()  # untouched, the page asks for the defaults
 
 
-def test_the_card_command_runs_the_same_training_from_the_command_line(qtbot, storage, game_folder, tmp_path,
-                                                                       tiny_checkpoint, dialogs):
+def test_the_card_command_runs_the_same_training_from_the_command_line(
+    qtbot, storage, game_folder, tmp_path, tiny_checkpoint, dialogs
+):
     from generators.cli import build_parser
 
     wizard = make_wizard(qtbot, storage, base=tiny_checkpoint)
@@ -269,7 +278,9 @@ def test_the_card_command_runs_the_same_training_from_the_command_line(qtbot, st
     assert TrainConfig(**{spec.name: getattr(args, spec.name) for spec in fields(TrainConfig)}) == request.config
 
 
-def test_an_existing_checkpoint_is_never_replaced_without_asking(qtbot, storage, game_folder, tmp_path, tiny_checkpoint, monkeypatch):
+def test_an_existing_checkpoint_is_never_replaced_without_asking(
+    qtbot, storage, game_folder, tmp_path, tiny_checkpoint, monkeypatch
+):
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args[1]) or QMessageBox.StandardButton.No)
     wizard = make_wizard(qtbot, storage)
@@ -280,7 +291,9 @@ def test_an_existing_checkpoint_is_never_replaced_without_asking(qtbot, storage,
     assert asked == ["Replace the model?"] and wizard.currentPage() is wizard.settings_page
 
 
-def test_fine_tuning_fixes_the_latent_size_and_records_lineage(qtbot, storage, game_folder, tmp_path, tiny_checkpoint, dialogs):
+def test_fine_tuning_fixes_the_latent_size_and_records_lineage(
+    qtbot, storage, game_folder, tmp_path, tiny_checkpoint, dialogs
+):
     wizard = make_wizard(qtbot, storage, base=tiny_checkpoint)
     to_report(qtbot, wizard, game_folder, init=tiny_checkpoint)
     assert wizard.report_page.report.parent_name == "tiny"
@@ -306,7 +319,12 @@ def curve_pixels(plot: LossPlot, colour: QColor) -> int:
     for y in range(top + 2, image.height() - bottom):
         for x in range(left + 1, image.width() - right):
             pixel = image.pixelColor(x, y)
-            near += abs(pixel.red() - colour.red()) + abs(pixel.green() - colour.green()) + abs(pixel.blue() - colour.blue()) < 40
+            near += (
+                abs(pixel.red() - colour.red())
+                + abs(pixel.green() - colour.green())
+                + abs(pixel.blue() - colour.blue())
+                < 40
+            )
     return near
 
 
@@ -314,13 +332,24 @@ def test_the_loss_plot_draws_each_epoch_and_replaces_a_repeated_one(qtbot):
     plot = LossPlot()
     qtbot.addWidget(plot)
     plot.resize(400, 240)
-    record = {"epoch": 1, "train_loss": 9.0, "train_reconstruction": 8.0, "train_kl": 1.0,
-              "val_negative_elbo": None, "val_reconstruction": None, "val_kl": None, "seconds": 0.1}
+    record = {
+        "epoch": 1,
+        "train_loss": 9.0,
+        "train_reconstruction": 8.0,
+        "train_kl": 1.0,
+        "val_negative_elbo": None,
+        "val_reconstruction": None,
+        "val_kl": None,
+        "seconds": 0.1,
+    }
     plot.add_record(record)
     plot.add_record(record | {"train_kl": 2.0})
     assert plot.point_count() == 3 and plot.series[("train", "kl")] == [(1, 2.0)]
     assert curve_pixels(plot, TERMS[2][2]) > 4  # one dot per curve
-    plot.add_record(record | {"epoch": 2, "train_reconstruction": 4.0, "val_negative_elbo": 6.0, "val_reconstruction": 5.5, "val_kl": 0.5})
+    plot.add_record(
+        record
+        | {"epoch": 2, "train_reconstruction": 4.0, "val_negative_elbo": 6.0, "val_reconstruction": 5.5, "val_kl": 0.5}
+    )
     assert plot.point_count() == 9
     single = curve_pixels(plot, TERMS[2][2])
     assert single > 20  # now a line joins the dots

@@ -1,6 +1,7 @@
 """The GUI's one worker pattern (`gui.workers`): a job's progress, messages, result and failure
 reach the UI thread through its runner; a cancelled job's result is dropped unless the job keeps
 it; `before_start` sees the job before it can emit anything."""
+
 from __future__ import annotations
 
 import threading
@@ -32,8 +33,15 @@ def run(qtbot, runner: JobRunner, function, **options) -> dict:
     def add(key):
         return lambda *values: (here(), seen[key].append(values if len(values) > 1 else values[0]))
 
-    runner.start(function, on_success=keep("result"), on_failure=keep("failure"), on_progress=add("progress"),
-                 on_message=add("messages"), on_done=lambda: (here(), seen.__setitem__("done", True)), **options)
+    runner.start(
+        function,
+        on_success=keep("result"),
+        on_failure=keep("failure"),
+        on_progress=add("progress"),
+        on_message=add("messages"),
+        on_done=lambda: (here(), seen.__setitem__("done", True)),
+        **options,
+    )
     qtbot.waitUntil(lambda: not runner.busy, timeout=WAIT_MS)
     return seen
 

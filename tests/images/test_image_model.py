@@ -1,4 +1,5 @@
 """The images model: the discretised logistic likelihood for 8-bit RGBA, bits per dimension."""
+
 from __future__ import annotations
 
 import math
@@ -88,13 +89,26 @@ from generators.core.conditions import ConditionGroup, ConditionSpace  # noqa: E
 from generators.core.domain import Corpus, Split  # noqa: E402
 from generators.core.errors import CheckpointError  # noqa: E402
 from generators.images.classifier import (  # noqa: E402
-    ClassifierConfig, accuracy, classifier_path, group_targets, load_classifier, save_classifier, train_classifier,
+    ClassifierConfig,
+    accuracy,
+    classifier_path,
+    group_targets,
+    load_classifier,
+    save_classifier,
+    train_classifier,
 )
 from generators.images.metrics import (  # noqa: E402
-    add_noise, balanced_conditions, diversity, nearest_distances, premultiplied, psnr,
+    add_noise,
+    balanced_conditions,
+    diversity,
+    nearest_distances,
+    premultiplied,
+    psnr,
 )
 
-SPACE = ConditionSpace((ConditionGroup("colour", ("red", "blue"), True), ConditionGroup("size", ("small", "large"), True)))
+SPACE = ConditionSpace(
+    (ConditionGroup("colour", ("red", "blue"), True), ConditionGroup("size", ("small", "large"), True))
+)
 
 
 def toy_images(n: int, seed: int) -> Split:
@@ -194,8 +208,8 @@ def test_balanced_conditions_ask_for_every_label_equally():
 def test_images_evaluation_reports_bits_per_dim_and_sample_metrics():
     from generators.core.evaluation import evaluate, format_table
     from generators.core.generator import Generator
-    from generators.images.domain import ImagesDomain
     from generators.core.vae import ConditionalVAE, VAEConfig
+    from generators.images.domain import ImagesDomain
 
     domain = ImagesDomain((("colour", ("red", "blue")), ("size", ("small", "large"))))
     torch.manual_seed(0)
@@ -214,9 +228,9 @@ def test_images_evaluation_reports_bits_per_dim_and_sample_metrics():
 
 
 def test_shipped_images_model_and_classifier_load_and_agree_on_labels():
-    from generators.registry import load_generator
     from generators.core.checkpoint import SHIPPED_DIR
     from generators.images.metrics import shipped_classifier
+    from generators.registry import load_generator
 
     generator = load_generator("images", domain="images")
     assert generator.model.config.likelihood == "logistic"

@@ -3,6 +3,7 @@ broken files, decompression bombs), writing PNG, GIF, APNG and sprite sheets, de
 semantics, the emoji cache and ImageFolder data, and the prep script on a tiny fake
 package. Every image is built in code with Pillow (or by hand, for headers Pillow will not
 write)."""
+
 from __future__ import annotations
 
 import io
@@ -16,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import REPO_ROOT
 from PIL import Image
 
-from conftest import REPO_ROOT
 from generators.core.errors import AssetError, UserError
 from generators.images.data import ImageSet, is_holdout, load_cache, load_images, save_cache
-from generators.images.files import MAX_PIXELS, animation_bytes, read_image, sprite_sheet
 from generators.images.domain import EMOJI_CATEGORIES, ImagesDomain
+from generators.images.files import MAX_PIXELS, animation_bytes, read_image, sprite_sheet
 
 
 @pytest.fixture
@@ -46,7 +47,12 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares width × height RGBA pixels but holds no pixel data (a bomb's header)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"")) + png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(b""))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def png_16bit_rgba(values: np.ndarray) -> bytes:
@@ -54,7 +60,12 @@ def png_16bit_rgba(values: np.ndarray) -> bytes:
     height, width, _ = values.shape
     rows = b"".join(b"\0" + values[y].astype(">u2").tobytes() for y in range(height))
     ihdr = struct.pack(">IIBBBBB", width, height, 16, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
@@ -64,7 +75,7 @@ def bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
     Image.fromarray(rgba_pattern()).save(good)
     cases = {
         "empty": (b"", "is empty (0 bytes)"),
-        "text": ("a picture of a cat\n".encode(), "is a text file, not a PNG, JPEG, GIF or WebP image"),
+        "text": (b"a picture of a cat\n", "is a text file, not a PNG, JPEG, GIF or WebP image"),
         "truncated": (good.read_bytes()[:400], "is a damaged PNG file"),
         "garbage": (bytes(range(256)) * 4, "is not a PNG, JPEG, GIF or WebP image (its format is unknown or damaged)"),
         "bomb": (png_header_only(30000, 30000), "too large to decode safely"),
@@ -168,7 +179,9 @@ def test_colour_profiles_become_srgb(tmp_path):
     plain = read_image(save(Image.fromarray(pixels), tmp_path / "srgb.png", icc_profile=srgb))
     assert np.array_equal(plain.pixels, pixels) and plain.notes == ()
     broken = read_image(save(Image.fromarray(pixels), tmp_path / "broken.png", icc_profile=b"not a profile" * 20))
-    assert np.array_equal(broken.pixels, pixels) and broken.notes == ("ignored a colour profile that could not be read",)
+    assert np.array_equal(broken.pixels, pixels) and broken.notes == (
+        "ignored a colour profile that could not be read",
+    )
     if not ADOBE_RGB.exists():
         pytest.skip("no Adobe RGB profile on this machine")
     wide = read_image(save(Image.fromarray(pixels), tmp_path / "adobe.png", icc_profile=ADOBE_RGB.read_bytes()))
@@ -221,7 +234,9 @@ def test_bomb_limits_apply_in_every_zone(tmp_path):
 
 
 def test_sprite_sheet_atlas_matches_sheet(tmp_path, domain):
-    pictures = domain.from_tensor(torch.stack([torch.from_numpy(rgba_pattern(s)).permute(2, 0, 1) for s in range(5)]) / 255.0)
+    pictures = domain.from_tensor(
+        torch.stack([torch.from_numpy(rgba_pattern(s)).permute(2, 0, 1) for s in range(5)]) / 255.0
+    )
     names = [f"item{s}" for s in range(5)]
     image_path, atlas_path = domain.write_batch(pictures, names, tmp_path / "out")
     assert (image_path.name, atlas_path.name) == ("out.png", "out.json")
@@ -239,7 +254,7 @@ def check_atlas(sheet: np.ndarray, atlas: dict, items: dict, image_name: str) ->
     assert list(atlas["frames"]) == list(items)
     for name, pixels in items.items():
         rect = atlas["frames"][name]["frame"]
-        assert np.array_equal(sheet[rect["y"]:rect["y"] + rect["h"], rect["x"]:rect["x"] + rect["w"]], pixels), name
+        assert np.array_equal(sheet[rect["y"] : rect["y"] + rect["h"], rect["x"] : rect["x"] + rect["w"]], pixels), name
 
 
 def test_animations_hold_every_frame_in_order(tmp_path):
@@ -288,7 +303,10 @@ def test_tensor_round_trip_and_card(domain):
     assert torch.equal(domain.to_tensor(pictures[0])[None], x) and domain.shape == (4, 64, 64)
     again = ImagesDomain.from_card(json.loads(json.dumps(domain.to_card())))
     assert again.conditions == domain.conditions
-    assert domain.conditions.labels[:9] == list(EMOJI_CATEGORIES) and domain.conditions.labels[9:] == ["noto", "twemoji"]
+    assert domain.conditions.labels[:9] == list(EMOJI_CATEGORIES) and domain.conditions.labels[9:] == [
+        "noto",
+        "twemoji",
+    ]
     with pytest.raises(UserError, match="image size"):
         ImagesDomain.from_card(dict(domain.to_card(), size=32))
 
@@ -302,7 +320,7 @@ def write_image_folder(root: Path) -> Path:
         (root / label).mkdir(parents=True, exist_ok=True)
         for k in range(4):
             pixels = np.zeros((32, 32, 4), dtype=np.uint8)
-            pixels[4 + k:28 - k, 4 + k:28 - k] = (*colour, 255)
+            pixels[4 + k : 28 - k, 4 + k : 28 - k] = (*colour, 255)
             Image.fromarray(pixels).save(root / label / f"{label}{k}.png")
     (root / "dogs" / "broken.png").write_text("not really a picture")
     (root / "birds").mkdir()
@@ -355,7 +373,9 @@ def test_cache_round_trip_and_both_styles_on_one_side(tmp_path):
         assert (f"noto/{name}" in held) == (f"twemoji/{name}" in held) == (is_holdout(name) or name == "pizza")
     assert corpus.description["sources"][0]["licences"]["noto"]["licence"] == "Apache License 2.0"
     # eval rebuilds the split the card records, rule included
-    assert domain.heldout_corpus([tmp_path / "c.npz"], {"data": corpus.description}).holdout.names == corpus.holdout.names
+    assert (
+        domain.heldout_corpus([tmp_path / "c.npz"], {"data": corpus.description}).holdout.names == corpus.holdout.names
+    )
     halves = domain.heldout_corpus([tmp_path / "c.npz"], {"data": dict(corpus.description, holdout_every=2)})
     assert set(halves.holdout.names) == {n for n, k in zip(data.names, data.keys) if is_holdout(k, ("pizza",), 2)}
     assert len(corpus.train) > 0
@@ -392,8 +412,12 @@ def fake_package(root: Path, folder: str, flag: str) -> Path:
     images.mkdir(parents=True)
     entries = []
     for order, (short, category, tones) in enumerate(
-        [("grinning", "Smileys & Emotion", False), ("wave", "People & Body", True), ("light_skin_tone", "Component", False),
-         ("flag-fr", "Flags", False)]
+        [
+            ("grinning", "Smileys & Emotion", False),
+            ("wave", "People & Body", True),
+            ("light_skin_tone", "Component", False),
+            ("flag-fr", "Flags", False),
+        ]
     ):
         entry = {"short_name": short, "image": f"{short}.png", "category": category, "sort_order": order, flag: True}
         if tones:
@@ -406,8 +430,13 @@ def fake_package(root: Path, folder: str, flag: str) -> Path:
 
 
 def run_prep(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "scripts/prep_images.py", "--quiet", *map(str, args)], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "scripts/prep_images.py", "--quiet", *map(str, args)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_prep_script_on_a_fake_package(tmp_path):
@@ -416,7 +445,14 @@ def test_prep_script_on_a_fake_package(tmp_path):
     proc = run_prep("--google", google, "--twitter", twitter, "--out", tmp_path / "cache.npz")
     assert proc.returncode == 0, proc.stderr
     data = load_cache(tmp_path / "cache.npz")
-    assert data.names == ["noto/grinning", "noto/wave", "noto/flag-fr", "twemoji/grinning", "twemoji/wave", "twemoji/flag-fr"]
+    assert data.names == [
+        "noto/grinning",
+        "noto/wave",
+        "noto/flag-fr",
+        "twemoji/grinning",
+        "twemoji/wave",
+        "twemoji/flag-fr",
+    ]
     assert data.keys == ["grinning", "wave", "flag-fr"] * 2
     assert [EMOJI_CATEGORIES[i] for i in data.labels[:3, 0]] == ["smileys-emotion", "people-body", "flags"]
     assert data.labels[:, 1].tolist() == [0, 0, 0, 1, 1, 1]

@@ -2,6 +2,7 @@
 through the CLI: the same seed gives the same bytes in every format, the sprite sheet's
 atlas matches the sheet, interpolation writes one animation, `denoise` encodes and decodes
 the mean, and every bad input exits 2 with one line and writes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import files_under, run_cli, run_cli_many
-from generators.registry import load_generator
-from generators.images.domain import ImagesDomain
+from PIL import Image
 from test_images import bad_files, check_atlas, rgba_pattern, write_image_folder
+
+from generators.images.domain import ImagesDomain
+from generators.registry import load_generator
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +27,17 @@ def images_checkpoint(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ImagesDomain, "model_channels", (4, 8))
         weights, _ = train_and_save(
-            TrainingRequest.of(domain="images", data=[folder], out=root / "tiny-images", epochs=1, latent_size=4,
-                               holdout=("cats/cats3.png",), eval_samples=8, iwae_k=4, command="test"),
+            TrainingRequest.of(
+                domain="images",
+                data=[folder],
+                out=root / "tiny-images",
+                epochs=1,
+                latent_size=4,
+                holdout=("cats/cats3.png",),
+                eval_samples=8,
+                iwae_k=4,
+                command="test",
+            ),
             log=lambda message: None,
         )
     return weights
@@ -46,17 +56,37 @@ def test_checkpoint_card_and_reload(images_checkpoint):
     assert a[0].asset.pixels.shape == (64, 64, 4) and a[0].asset.pixels.dtype == np.uint8
 
 
-FORMATS = {"png": ["images-seed7.png", "images-seed8.png", "images-seed9.png"],
-           "sheet": ["images-seed7-9-sheet.json", "images-seed7-9-sheet.png"],
-           "gif": ["images-seed7-9.gif"], "apng": ["images-seed7-9.apng"]}
+FORMATS = {
+    "png": ["images-seed7.png", "images-seed8.png", "images-seed9.png"],
+    "sheet": ["images-seed7-9-sheet.json", "images-seed7-9-sheet.png"],
+    "gif": ["images-seed7-9.gif"],
+    "apng": ["images-seed7-9.apng"],
+}
 
 
 def test_same_seed_same_bytes_in_every_format(images_checkpoint, tmp_path):
-    runs = run_cli_many([
-        ["sample", "images", "--checkpoint", images_checkpoint, "-n", "3", "--seed", "7", "--condition", "dogs",
-         "--format", fmt, "--out", tmp_path / f"{fmt}{i}"]
-        for fmt in FORMATS for i in (1, 2)
-    ])
+    runs = run_cli_many(
+        [
+            [
+                "sample",
+                "images",
+                "--checkpoint",
+                images_checkpoint,
+                "-n",
+                "3",
+                "--seed",
+                "7",
+                "--condition",
+                "dogs",
+                "--format",
+                fmt,
+                "--out",
+                tmp_path / f"{fmt}{i}",
+            ]
+            for fmt in FORMATS
+            for i in (1, 2)
+        ]
+    )
     assert [r.returncode for r in runs] == [0] * 8, [r.stderr for r in runs]
     for fmt, names in FORMATS.items():
         first, second = tmp_path / f"{fmt}1", tmp_path / f"{fmt}2"
@@ -70,16 +100,32 @@ def test_same_seed_same_bytes_in_every_format(images_checkpoint, tmp_path):
     apng = Image.open(tmp_path / "apng1" / "images-seed7-9.apng")
     assert np.array_equal(np.asarray(apng.convert("RGBA")), items["images-seed7"])
     assert runs[0].stdout.splitlines()[0].endswith("images-seed7.png\tseed=7")
-    assert runs[2].stdout.splitlines() == [f"{tmp_path / 'sheet1' / 'images-seed7-9-sheet.png'}\tseeds=7..9",
-                                           str(tmp_path / "sheet1" / "images-seed7-9-sheet.json")]
+    assert runs[2].stdout.splitlines() == [
+        f"{tmp_path / 'sheet1' / 'images-seed7-9-sheet.png'}\tseeds=7..9",
+        str(tmp_path / "sheet1" / "images-seed7-9-sheet.json"),
+    ]
 
 
 def test_interpolate_from_a_file_into_one_animation(images_checkpoint, tmp_path):
     start = tmp_path / "start.jpg"
     Image.fromarray(np.full((40, 100, 3), (200, 30, 30), np.uint8)).save(start)
-    common = ["interpolate", "images", "--checkpoint", images_checkpoint, "--from", start, "--seed-b", "4", "--steps", "4",
-              "--condition", "dogs"]
-    apng, pngs = run_cli_many([[*common, "--format", "apng", "--out", tmp_path / "a"], [*common, "--out", tmp_path / "p"]])
+    common = [
+        "interpolate",
+        "images",
+        "--checkpoint",
+        images_checkpoint,
+        "--from",
+        start,
+        "--seed-b",
+        "4",
+        "--steps",
+        "4",
+        "--condition",
+        "dogs",
+    ]
+    apng, pngs = run_cli_many(
+        [[*common, "--format", "apng", "--out", tmp_path / "a"], [*common, "--out", tmp_path / "p"]]
+    )
     assert apng.returncode == 0 and pngs.returncode == 0, (apng.stderr, pngs.stderr)
     assert apng.stderr.strip() == f"note: {start}: fitted 100×40 into 64×64 (padded with transparency)"
     assert files_under(tmp_path / "a") == ["images-interp.apng"]
@@ -102,11 +148,25 @@ def test_denoise_encodes_then_decodes_the_mean(images_checkpoint, tmp_path):
     (tmp_path / "b").mkdir()
     Image.fromarray(rgba_pattern(1)).save(tmp_path / "a" / "icon.png")
     Image.fromarray(rgba_pattern(2)[..., :3]).convert("P").save(tmp_path / "b" / "icon.gif")
-    proc = run_cli("denoise", "images", "--checkpoint", images_checkpoint, "--in", tmp_path / "a" / "icon.png",
-                   tmp_path / "b" / "icon.gif", "--condition", "cats", "--out", tmp_path / "out")
+    proc = run_cli(
+        "denoise",
+        "images",
+        "--checkpoint",
+        images_checkpoint,
+        "--in",
+        tmp_path / "a" / "icon.png",
+        tmp_path / "b" / "icon.gif",
+        "--condition",
+        "cats",
+        "--out",
+        tmp_path / "out",
+    )
     assert proc.returncode == 0, proc.stderr
     assert files_under(tmp_path / "out") == ["icon-2-denoised.png", "icon-denoised.png"]
-    assert proc.stdout.splitlines()[0] == f"{tmp_path / 'out' / 'icon-denoised.png'}\tfrom={tmp_path / 'a' / 'icon.png'}\tcondition=cats"
+    assert (
+        proc.stdout.splitlines()[0]
+        == f"{tmp_path / 'out' / 'icon-denoised.png'}\tfrom={tmp_path / 'a' / 'icon.png'}\tcondition=cats"
+    )
     generator = load_generator(images_checkpoint)
     for source, written in (("a/icon.png", "icon-denoised.png"), ("b/icon.gif", "icon-2-denoised.png")):
         picture = generator.domain.read(tmp_path / source)
@@ -126,16 +186,36 @@ def test_every_bad_input_exits_2_with_one_line(images_checkpoint, tmp_path):
     ]
     text = tmp_path / "in" / "text.png"
     cases += [
-        ("interp", ["interpolate", "images", *ckpt, "--from", text, "--seed-b", "1", "--out", tmp_path / "interp"],
-         f"error: {text} ", "is a text file, not a PNG, JPEG, GIF or WebP image"),
-        ("cond", ["sample", "images", *ckpt, "--condition", "horses", "--out", tmp_path / "cond"],
-         "error: unknown condition 'horses'; valid conditions: cats, dogs", ""),
-        ("cond2", ["denoise", "images", *ckpt, "--in", good, "--condition", "horses", "--out", tmp_path / "cond2"],
-         "error: unknown condition 'horses'", ""),
-        ("fmt", ["sample", "images", *ckpt, "--format", "bmp", "--out", tmp_path / "fmt"],
-         "error: cannot write .bmp files for images; choose one of: png, gif, apng, sheet", ""),
-        ("fmt2", ["denoise", "images", *ckpt, "--in", good, "--format", "sheet", "--out", tmp_path / "fmt2"],
-         "error: cannot write .sheet files for images; choose one of: png, gif, apng", ""),
+        (
+            "interp",
+            ["interpolate", "images", *ckpt, "--from", text, "--seed-b", "1", "--out", tmp_path / "interp"],
+            f"error: {text} ",
+            "is a text file, not a PNG, JPEG, GIF or WebP image",
+        ),
+        (
+            "cond",
+            ["sample", "images", *ckpt, "--condition", "horses", "--out", tmp_path / "cond"],
+            "error: unknown condition 'horses'; valid conditions: cats, dogs",
+            "",
+        ),
+        (
+            "cond2",
+            ["denoise", "images", *ckpt, "--in", good, "--condition", "horses", "--out", tmp_path / "cond2"],
+            "error: unknown condition 'horses'",
+            "",
+        ),
+        (
+            "fmt",
+            ["sample", "images", *ckpt, "--format", "bmp", "--out", tmp_path / "fmt"],
+            "error: cannot write .bmp files for images; choose one of: png, gif, apng, sheet",
+            "",
+        ),
+        (
+            "fmt2",
+            ["denoise", "images", *ckpt, "--in", good, "--format", "sheet", "--out", tmp_path / "fmt2"],
+            "error: cannot write .sheet files for images; choose one of: png, gif, apng",
+            "",
+        ),
     ]
     for proc, (name, _, start, fragment) in zip(run_cli_many([case[1] for case in cases]), cases):
         assert proc.returncode == 2, (name, proc.stderr)

@@ -1,4 +1,5 @@
 """The Mario playability agent: hand-made levels it must pass or fail, and the original VGLC levels."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,9 +23,12 @@ VGLC = Path(__file__).resolve().parents[3] / "shared" / "data" / "vglc"
 
 # Original levels the agent cannot complete, each with the reason (checked: they must stay failures).
 KNOWN_FAILURES = {
-    "SuperMarioBros2(J)-World1-2": "left through an exit pipe at column 172: a brick wall up to the ceiling blocks the rest",
-    "SuperMarioBros2(J)-World4-2": "nothing to stand on after column 191 (the last 9 columns are empty): the exit is not in the map",
-    "SuperMarioBros2(J)-World4-3": "crossed on moving lifts, which the VGLC map does not contain (21-column gap at column 23)",
+    "SuperMarioBros2(J)-World1-2": "left through an exit pipe at column 172: "
+    "a brick wall up to the ceiling blocks the rest",
+    "SuperMarioBros2(J)-World4-2": "nothing to stand on after column 191 (the last 9 columns are empty): "
+    "the exit is not in the map",
+    "SuperMarioBros2(J)-World4-3": "crossed on moving lifts, which the VGLC map does not contain "
+    "(21-column gap at column 23)",
 }
 
 

@@ -1,11 +1,12 @@
 """Condition-faithful level decoding: off labels never appear, on labels do, pipes are whole."""
+
 import numpy as np
 import pytest
 import torch
 
 from generators.levels.decoding import constrained_grid
-from generators.levels.metrics import broken_pipe_cells
 from generators.levels.domain import Level
+from generators.levels.metrics import broken_pipe_cells
 
 SKY, GROUND = "-", "X"
 

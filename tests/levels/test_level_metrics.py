@@ -1,12 +1,13 @@
 """Level quality metrics on hand-made grids: broken pipes, novelty and tile-pattern KL."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import LEVELS
-from generators.levels.metrics import broken_pipe_cells, broken_pipe_rate, novelty, pattern_counts, tile_pattern_kl
+
 from generators.levels.domain import Level
+from generators.levels.metrics import broken_pipe_cells, broken_pipe_rate, novelty, pattern_counts, tile_pattern_kl
 
 
 def grid(domain, *rows: str) -> np.ndarray:

@@ -1,19 +1,19 @@
 """--playable: levels the agent finishes are kept, others are repaired by a bounded latent
 search; what the budget cannot fix is written, marked and counted."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import REPO_ROOT
 
 from generators import cli
 from generators.levels import playable as level_playable
 from generators.levels.agent import PlayResult, play
-from generators.levels.metrics import broken_pipe_cells
-from generators.levels.long_level import sample_long_level
-from generators.levels.stitch import MAX_CLIMB, Stitcher, seam_steps, seed_latents, window_count
 from generators.levels.domain import read_level
+from generators.levels.long_level import sample_long_level
+from generators.levels.metrics import broken_pipe_cells
+from generators.levels.stitch import MAX_CLIMB, Stitcher, seam_steps, seed_latents, window_count
 
 SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
 pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
@@ -54,12 +54,30 @@ def fails_first_time(column: int):
 
 def stitcher_for(mario, length, seed, labels):
     count = window_count(length, mario.domain.width, 6)
-    return Stitcher(mario, [mario.condition_labels(labels)] * count, length, seed=seed), seed_latents(mario, seed, count)
+    return Stitcher(mario, [mario.condition_labels(labels)] * count, length, seed=seed), seed_latents(
+        mario, seed, count
+    )
 
 
 def test_cli_playable_levels_pass_the_agent(mario, tmp_path, capsys):
-    rc = cli.main(["sample", "levels", "--length", "60", "--playable", "--seed", "20", "-n", "3",
-                   "--condition", "enemy", "pipe", "--out", str(tmp_path)])
+    rc = cli.main(
+        [
+            "sample",
+            "levels",
+            "--length",
+            "60",
+            "--playable",
+            "--seed",
+            "20",
+            "-n",
+            "3",
+            "--condition",
+            "enemy",
+            "pipe",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     out, err = capsys.readouterr()
     assert rc == 0, err
     lines = [line.split("\t") for line in out.splitlines() if line.endswith(tuple("0123456789"))]
@@ -100,8 +118,23 @@ def test_budget_runs_out(mario):
 
 def test_cli_counts_levels_it_could_not_repair(mario, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(level_playable, "default_agent", lambda: stuck_at(20))
-    rc = cli.main(["sample", "levels", "--length", "50", "--playable", "--repair-budget", "2", "--seed", "5",
-                   "-n", "2", "--out", str(tmp_path)])
+    rc = cli.main(
+        [
+            "sample",
+            "levels",
+            "--length",
+            "50",
+            "--playable",
+            "--repair-budget",
+            "2",
+            "--seed",
+            "5",
+            "-n",
+            "2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     out, err = capsys.readouterr()
     assert rc == 0
     assert "warning: 2 of 2 levels are not playable after 2 repair attempts each (seeds 5, 6)" in err
@@ -124,7 +157,12 @@ def test_playable_without_repair_needed_is_the_raw_level(mario):
 
 # --- eval: expressive range of whole levels -----------------------------------------------
 
-LEGEND = {"X": ("solid", "ground"), "-": ("passable", "empty"), "E": ("enemy", "hazard"), "B": ("solid", "cannon", "hazard")}
+LEGEND = {
+    "X": ("solid", "ground"),
+    "-": ("passable", "empty"),
+    "E": ("enemy", "hazard"),
+    "B": ("solid", "cannon", "hazard"),
+}
 
 
 def grid_of(rows: list[str]) -> np.ndarray:
@@ -152,8 +190,11 @@ def test_expressive_metrics_by_hand():
 def test_expressive_range_plot_shows_every_set():
     from generators.levels.expressive import COLOURS, expressive_range_image
 
-    points = {"original": np.array([[0.8, -0.2], [0.9, -0.1]]), "generated": np.array([[0.85, -0.3]]),
-              "generated --playable": np.array([[0.7, -0.05]])}
+    points = {
+        "original": np.array([[0.8, -0.2], [0.9, -0.1]]),
+        "generated": np.array([[0.85, -0.3]]),
+        "generated --playable": np.array([[0.7, -0.05]]),
+    }
     image = expressive_range_image(points)
     assert image.shape == (420, 560, 3) and image.dtype == np.uint8
     for colour in COLOURS.values():
@@ -162,8 +203,28 @@ def test_expressive_range_plot_shows_every_set():
 
 def test_eval_reports_long_levels_and_writes_the_plot(tiny_checkpoint, game_folder, tmp_path, capsys):
     out = tmp_path / "metrics.json"
-    rc = cli.main(["eval", "levels", "--checkpoint", str(tiny_checkpoint), "--data", str(game_folder), "--samples", "4",
-                   "--iwae-k", "2", "--long-levels", "3", "--long-length", "60", "--repair-budget", "2", "--json", str(out)])
+    rc = cli.main(
+        [
+            "eval",
+            "levels",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--data",
+            str(game_folder),
+            "--samples",
+            "4",
+            "--iwae-k",
+            "2",
+            "--long-levels",
+            "3",
+            "--long-length",
+            "60",
+            "--repair-budget",
+            "2",
+            "--json",
+            str(out),
+        ]
+    )
     printed, err = capsys.readouterr()
     assert rc == 0, err
     import json
@@ -181,5 +242,7 @@ def test_eval_reports_long_levels_and_writes_the_plot(tiny_checkpoint, game_fold
 
 
 def test_eval_long_length_out_of_bounds(tiny_checkpoint, game_folder, capsys):
-    rc = cli.main(["eval", "levels", "--checkpoint", str(tiny_checkpoint), "--data", str(game_folder), "--long-length", "20"])
+    rc = cli.main(
+        ["eval", "levels", "--checkpoint", str(tiny_checkpoint), "--data", str(game_folder), "--long-length", "20"]
+    )
     assert rc == 2 and "50 and 1000" in capsys.readouterr().err

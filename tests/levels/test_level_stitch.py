@@ -1,18 +1,30 @@
 """Full-length levels from the shipped Mario model: seams (no half pipes, climbable ground
 steps), flat start and finish, determinism, morphing, --length bounds and whole-length exports."""
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
 import pytest
-
 from conftest import REPO_ROOT, files_under, run_cli
 
-from generators.levels.metrics import broken_pipe_cells
-from generators.levels.long_level import sample_long_level
-from generators.levels.stitch import FINISH_COLUMNS, MAX_CLIMB, START_COLUMNS, StitchConfig, Stitcher, compose_level, ground_heights, morph_latents, seam_steps, window_count, window_of_column
 from generators.levels.domain import read_level
+from generators.levels.long_level import sample_long_level
+from generators.levels.metrics import broken_pipe_cells
+from generators.levels.stitch import (
+    FINISH_COLUMNS,
+    MAX_CLIMB,
+    START_COLUMNS,
+    StitchConfig,
+    Stitcher,
+    compose_level,
+    ground_heights,
+    morph_latents,
+    seam_steps,
+    window_count,
+    window_of_column,
+)
 
 SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
 pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
@@ -119,12 +131,15 @@ def test_length_out_of_bounds_exits_2(tmp_path):
     assert files_under(out) == []
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["sample", "levels", "--length", "49"], "50 and 1000"),
-    (["sample", "levels", "--length", "-5", "--playable"], "50 and 1000"),
-    (["sample", "levels", "--playable"], "--playable needs --length"),
-    (["interpolate", "levels", "--seed-a", "1", "--seed-b", "2", "--length", "2000"], "50 and 1000"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["sample", "levels", "--length", "49"], "50 and 1000"),
+        (["sample", "levels", "--length", "-5", "--playable"], "50 and 1000"),
+        (["sample", "levels", "--playable"], "--playable needs --length"),
+        (["interpolate", "levels", "--seed-a", "1", "--seed-b", "2", "--length", "2000"], "50 and 1000"),
+    ],
+)
 def test_bad_long_level_flags_exit_2_in_process(tmp_path, capsys, argv, fragment):
     from generators import cli
 
@@ -152,9 +167,15 @@ def test_cli_long_levels_are_deterministic(tmp_path, capsys):
 def test_cli_morph_writes_one_level(tmp_path, capsys):
     from generators import cli
 
-    assert cli.main(["interpolate", "levels", "--seed-a", "1", "--seed-b", "2", "--length", "64", "--out", str(tmp_path)]) == 0
+    assert (
+        cli.main(["interpolate", "levels", "--seed-a", "1", "--seed-b", "2", "--length", "64", "--out", str(tmp_path)])
+        == 0
+    )
     assert "levels-morph-len64.txt\tcolumns=64\tfrom=seed:1\tto=seed:2" in capsys.readouterr().out
-    level = read_level(tmp_path / "levels-morph-len64.txt", json.loads((REPO_ROOT / "checkpoints" / "levels.json").read_text())["domain_config"]["legend"])
+    level = read_level(
+        tmp_path / "levels-morph-len64.txt",
+        json.loads((REPO_ROOT / "checkpoints" / "levels.json").read_text())["domain_config"]["legend"],
+    )
     assert (level.height, level.width) == (14, 64)
 
 
@@ -166,9 +187,8 @@ def test_stitcher_refuses_a_bad_overlap(mario):
 
 
 def test_stitch_support_names_what_cannot_be_stitched(mario, domain):
-    from generators.levels.stitch import stitch_support
-
     from generators.core.domain import Domain
+    from generators.levels.stitch import stitch_support
 
     assert stitch_support(mario.domain) == "" and mario.domain.stitch_support() == ""
     assert "nothing to stitch" in Domain.stitch_support(type("Music", (), {"name": "music"})())
@@ -227,10 +247,15 @@ def test_every_label_asked_for_appears(mario):
     assert not set("E<o") & set("".join(sample_long_level(mario, 50, 0, ["breakable"]).level.rows))
 
 
-@pytest.mark.skipif(not (REPO_ROOT / "checkpoints" / "lode-runner.safetensors").exists(), reason="no shipped lode-runner model")
+@pytest.mark.skipif(
+    not (REPO_ROOT / "checkpoints" / "lode-runner.safetensors").exists(), reason="no shipped lode-runner model"
+)
 def test_whole_screen_models_refuse_length(tmp_path, capsys):
     from generators import cli
 
-    assert cli.main(["sample", "levels", "--checkpoint", "lode-runner", "--length", "100", "--out", str(tmp_path / "out")]) == 2
+    assert (
+        cli.main(["sample", "levels", "--checkpoint", "lode-runner", "--length", "100", "--out", str(tmp_path / "out")])
+        == 2
+    )
     assert "no windows to stitch" in capsys.readouterr().err
     assert files_under(tmp_path / "out") == []

@@ -1,5 +1,6 @@
 """Level files: VGLC .txt <-> tensor <-> .txt is byte-identical, parsing names the bad cell,
 and Tiled .tmx/.tmj exports open in pytmx and pytiled-parser with the level's grid."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import LEVELS, level_text
 from PIL import Image
 
-from conftest import LEVELS, level_text
 from generators.core.errors import AssetError, UserError
 from generators.levels.domain import Level, LevelsDomain, game_label, parse_vglc
 
@@ -72,7 +73,7 @@ def test_windows_slide_one_column_at_a_time(domain, game_folder):
     assert windows.shape == (40 - 28 + 1, 14, 28)
     full = domain.indices(level)
     for start in (0, 5, 12):
-        assert np.array_equal(windows[start], full[:, start:start + 28])
+        assert np.array_equal(windows[start], full[:, start : start + 28])
 
 
 def test_window_conditions_follow_the_tiles(domain):
@@ -186,8 +187,8 @@ def test_tmx_opens_in_pytmx_with_the_level_grid_and_tileset(tmp_path, domain, ga
         for x in range(level.width):
             source, (rx, ry, rw, rh), _ = tiled.get_tile_image(x, y, 0)
             assert Path(source).resolve() == tileset_path.resolve()
-            cell = preview[y * TILE:(y + 1) * TILE, x * TILE:(x + 1) * TILE]
-            assert np.array_equal(atlas[ry:ry + rh, rx:rx + rw], cell)
+            cell = preview[y * TILE : (y + 1) * TILE, x * TILE : (x + 1) * TILE]
+            assert np.array_equal(atlas[ry : ry + rh, rx : rx + rw], cell)
 
 
 def test_tmj_opens_in_pytiled_parser_with_the_level_grid_and_tileset(tmp_path, domain, game_folder):

@@ -4,6 +4,7 @@ A tiny Lode Runner-style game (6×8 single-screen levels) is built in code; one 
 real VGLC levels and skips when they are absent. The shipped `lode-runner` checkpoint is
 checked for loading, sampling through the CLI and being steered by its count conditions.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import REPO_ROOT, TINY_CHANNELS, run_cli
+
 from generators.core.errors import AssetError
 from generators.levels.counts import CountBins, tertile_edges
 from generators.levels.domain import Level, LevelsDomain, single_screen_size
@@ -220,8 +221,17 @@ def test_eval_of_a_whole_level_model_reports_counts_not_pipes(tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(LevelsDomain, "model_channels", TINY_CHANNELS)
         weights, _ = train_and_save(
-            TrainingRequest.of(domain="levels", data=[folder], out=tmp_path / "tiny-lode", epochs=1, latent_size=4,
-                               holdout=("lode-6",), eval_samples=12, iwae_k=4, command="test"),
+            TrainingRequest.of(
+                domain="levels",
+                data=[folder],
+                out=tmp_path / "tiny-lode",
+                epochs=1,
+                latent_size=4,
+                holdout=("lode-6",),
+                eval_samples=12,
+                iwae_k=4,
+                command="test",
+            ),
             log=lambda message: None,
         )
     generator = load_generator(weights)
@@ -254,8 +264,20 @@ def test_the_shipped_checkpoint_is_a_whole_level_lode_runner_model(shipped):
 
 
 def test_cli_samples_22_by_32_lode_runner_levels(tmp_path, shipped):
-    result = run_cli("sample", "levels", "--checkpoint", "lode-runner", "-n", "3", "--seed", "7",
-                     "--condition", "many-gold", "--out", tmp_path)
+    result = run_cli(
+        "sample",
+        "levels",
+        "--checkpoint",
+        "lode-runner",
+        "-n",
+        "3",
+        "--seed",
+        "7",
+        "--condition",
+        "many-gold",
+        "--out",
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     files = sorted(tmp_path.glob("*.txt"))
     assert [f.name for f in files] == [f"levels-seed{s}.txt" for s in (7, 8, 9)]

@@ -2,6 +2,7 @@
 notes, tempo, program), quantisation of off-grid notes, what reading drops, bad MIDI files,
 decoding semantics, transposition, and the PNG, WAV and cache writers. MIDI fixtures are
 built in code with pretty_midi."""
+
 from __future__ import annotations
 
 import io
@@ -14,9 +15,9 @@ import pytest
 import torch
 
 from generators.core.errors import AssetError
-from generators.music.domain import MusicDomain
 from generators.music.audio import RELEASE_SECONDS, SAMPLE_RATE, clip_seconds, render_wav
 from generators.music.data import Piece, load_cache, piece_windows, save_cache
+from generators.music.domain import MusicDomain
 from generators.music.midi import midi_bytes, read_midi
 from generators.music.roll import KEYS, STEPS, Clip, estimate_key, notes_to_roll
 
@@ -24,15 +25,25 @@ from generators.music.roll import KEYS, STEPS, Clip, estimate_key, notes_to_roll
 MELODY = [(60, 0, 4), (64, 4, 6), (64, 6, 8), (67, 8, 16), (72, 8, 16), (62, 16, 17), (62, 17, 18), (76, 56, 64)]
 
 
-def write_midi(path: Path, notes, tempo: float = 90.0, program: int = 40, velocity: int = 90, jitter: float = 0.0,
-               drums=(), tracks: int = 1) -> Path:
+def write_midi(
+    path: Path,
+    notes,
+    tempo: float = 90.0,
+    program: int = 40,
+    velocity: int = 90,
+    jitter: float = 0.0,
+    drums=(),
+    tracks: int = 1,
+) -> Path:
     """A MIDI file of (pitch, start, end) notes in sixteenth steps; `jitter` seconds moves
     every note off the grid; notes are dealt round-robin over `tracks` tracks."""
     midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
     step = 60.0 / tempo / 4
     insts = [pretty_midi.Instrument(program) for _ in range(tracks)]
     for i, (pitch, start, end) in enumerate(notes):
-        insts[i % tracks].notes.append(pretty_midi.Note(velocity, pitch, start * step + jitter, end * step - abs(jitter)))
+        insts[i % tracks].notes.append(
+            pretty_midi.Note(velocity, pitch, start * step + jitter, end * step - abs(jitter))
+        )
     if drums:
         drum = pretty_midi.Instrument(0, is_drum=True)
         drum.notes += [pretty_midi.Note(100, p, s * step, e * step) for p, s, e in drums]
@@ -240,8 +251,8 @@ def test_the_shipped_model_writes_the_mode_it_is_asked_for():
     """The mode condition steers: 40 seeded samples per style and mode, judged by the same
     Krumhansl-Schmuckler estimate that labelled the training windows. Measured at shipping:
     80-95% per style and mode; a model that ignored the mode scored about 40% for minor."""
-    from generators.registry import load_generator
     from generators.music.roll import estimate_modes
+    from generators.registry import load_generator
 
     generator = load_generator("music")
     for mode in ("major", "minor"):

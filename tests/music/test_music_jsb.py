@@ -1,13 +1,14 @@
 """The JSB benchmark protocol on a synthetic file: windows, padding mask, and the masked
 IWAE bound (which must equal the generic bound when no frame is padded)."""
+
 from __future__ import annotations
 
 import json
 
 import torch
 
-from generators.music.jsb import FRAMES, load_jsb, masked_iwae, scoring_windows, training_windows
 from generators.core.vae import ConditionalVAE, VAEConfig, iwae_bound
+from generators.music.jsb import FRAMES, load_jsb, masked_iwae, scoring_windows, training_windows
 
 
 def test_windows_padding_and_masked_bound(tmp_path):
@@ -25,4 +26,4 @@ def test_windows_padding_and_masked_bound(tmp_path):
     ours = masked_iwae(model, x, full, k=60, chunk=50, seed=3)
     generic = iwae_bound(model, x, torch.zeros(3, 0), k=60, chunk=50, seed=3)
     assert torch.allclose(ours, generic, atol=1e-3)
-    assert (masked_iwae(model, x, mask, k=60, chunk=50, seed=3)[1] > ours[1])  # fewer frames to explain
+    assert masked_iwae(model, x, mask, k=60, chunk=50, seed=3)[1] > ours[1]  # fewer frames to explain

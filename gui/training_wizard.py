@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 
 from generators.core.checkpoint import checkpoint_paths
 from generators.core.errors import UserError
-from generators.core.naming import command
+from generators.core.naming import train_command
 from generators.core.train import TrainConfig
 from generators.training_run import TrainingRequest, resume_path_for, train_and_save
 
@@ -118,23 +118,6 @@ def control_value(box: QWidget):
     if isinstance(box, QComboBox):
         return box.currentData()
     return box.value()
-
-
-def training_command(request: TrainingRequest) -> str:
-    """The `main.py train` command line that runs `request` again (quoted by `naming.command`): its
-    domain, data and output, every setting that differs from its default (by the setting's own
-    flag), the held-out items and the model it fine-tunes."""
-    words = ["train", request.domain, "--data", *request.data, "--out", request.out]
-    defaults = TrainConfig()
-    for name, spec in SETTINGS.items():
-        value = getattr(request.config, name)
-        if value != getattr(defaults, name):
-            words += [spec.metadata["flag"], value]
-    if request.holdout:
-        words += ["--holdout", *request.holdout]
-    if request.init:
-        words += ["--init", request.init]
-    return command(*words)
 
 
 def hint(text: str) -> QLabel:
@@ -755,7 +738,10 @@ class TrainingWizard(QWizard):
             resume=settings.resume,
             init=source.init_checkpoint(),
         )
-        return replace(request, command=training_command(request))
+        command = train_command(
+            request.domain, request.data, request.out, request.config, request.holdout, request.init
+        )
+        return replace(request, command=command)
 
     def reject(self) -> None:
         """Closing while training cancels the run (it stays resumable) before the window goes."""

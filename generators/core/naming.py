@@ -8,6 +8,7 @@ a checkpoint's card, and a crafted one must never run when a user pastes the com
 from __future__ import annotations
 
 import shlex
+from dataclasses import fields
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -133,6 +134,31 @@ def morph_command(
         "--out",
         "OUT",
     )
+
+
+def train_command(
+    domain: str,
+    data: Sequence[str | Path],
+    out: str | Path,
+    config,
+    holdout: Sequence[str] = (),
+    init: str | None = None,
+) -> str:
+    """The `train` line that runs a training again: its data and output, every TrainConfig setting that
+    differs from its default (by the setting's own flag), the held-out items and the model it fine-tunes."""
+    from .train import TrainConfig
+
+    words: list = ["train", domain, "--data", *data, "--out", out]
+    defaults = TrainConfig()
+    for spec in fields(TrainConfig):
+        value = getattr(config, spec.name)
+        if value != getattr(defaults, spec.name):
+            words += [spec.metadata["flag"], value]
+    if holdout:
+        words += ["--holdout", *holdout]
+    if init:
+        words += ["--init", init]
+    return command(*words)
 
 
 def running_command(argv: Sequence[str]) -> str:

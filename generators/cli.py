@@ -46,7 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     sample = add("sample", "Sample new items from a model.")
     sample.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
     sample.add_argument("-n", type=positive_int, default=8, help="how many items (default 8)")
-    sample.add_argument("--condition", nargs="*", default=[], metavar="LABEL", help="labels to turn on; others are off")
+    sample.add_argument(
+        "--condition",
+        nargs="*",
+        default=[],
+        metavar="LABEL",
+        help="labels every item must show; labels not named are drawn as the training data has them",
+    )
+    sample.add_argument("--without", nargs="*", default=[], metavar="LABEL", help="labels no item may show")
     sample.add_argument("--temperature", type=float, default=1.0, help="latent spread, 0 = the mean item (default 1)")
     sample.add_argument("--seed", type=int, help="seed of the first item; item i uses seed+i (default: random)")
     sample.add_argument("--format", help="file type to write, e.g. txt, png, tmj, tmx")
@@ -68,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         default=None,
         metavar="LABEL",
-        help="decode every frame under these labels (default: each end's own labels)",
+        help="labels every frame must show (default: each end's own labels); a seed's end takes them too",
     )
+    interp.add_argument("--without", nargs="*", default=[], metavar="LABEL", help="labels no frame may show")
     interp.add_argument("--format", help="file type to write")
     interp.add_argument("--out", required=True, help="output folder")
     interp.set_defaults(handler=run_interpolate)
@@ -165,14 +173,14 @@ def run_sample(args) -> int:
     from generators.core.fileio import ensure_writable_dir
 
     generator = _generator(args)
-    generator.condition_labels(args.condition)  # unknown labels fail before any file is made
+    asked = generator.check_condition(_asked(args))  # unknown labels fail before any file is made
     fmt = _format(generator, args.format)
     done = _wing(generator).run("sample", generator, args, fmt)
     if done is not None:
         return done
     out = ensure_writable_dir(args.out)
     listed: set = set()
-    items = generator.sample(args.n, args.condition, args.temperature, args.seed)
+    items = generator.sample(args.n, asked, args.temperature, args.seed)
     if fmt in generator.domain.batch_formats:
         first, last = items[0].seed, items[-1].seed
         write_one_file(
@@ -186,18 +194,28 @@ def run_sample(args) -> int:
         return 0
     for item in items:
         path = out / f"{naming.seed_stem(args.domain, item.seed)}.{fmt}"
-        print_written(generator.domain.write(item.asset, path), f"seed={item.seed}", listed)
+        print_written(
+            generator.domain.write(item.asset, path), f"seed={item.seed}\tlabels={','.join(item.condition)}", listed
+        )
     return 0
 
 
-def _endpoint(generator, path: str | None, seed: int | None, condition) -> tuple:
-    """(latent, labels, description) of one interpolation end."""
+def _asked(args):
+    """What the command line asks of the items' labels: --condition required, --without excluded."""
+    from generators.core.conditions import Condition
+
+    return Condition(tuple(args.condition or ()), tuple(args.without or ()))
+
+
+def _endpoint(generator, path: str | None, seed: int | None, asked) -> tuple:
+    """(latent, labels, description) of one interpolation end: a seed's is the item `sample`
+    makes of that seed under what is asked; a file's is encoded under the labels it shows."""
     if path is None:
-        labels = generator.condition_labels(condition)
+        labels = generator.labels_for_seed(seed, asked)
         return generator.latent_for_seed(seed, 1.0, labels), labels, f"seed:{seed}"
     asset = read_noting(generator, path)
     # What the file shows by itself; where it shows nothing (an image), the labels asked for.
-    labels = generator.condition_labels(generator.domain.labels_of(asset) or condition)
+    labels = generator.condition_labels(generator.domain.labels_of(asset) or generator.labels_for_seed(0, asked))
     return generator.encode([asset], labels)[0], labels, f"file:{path}"
 
 
@@ -205,11 +223,12 @@ def run_interpolate(args) -> int:
     from generators.core.fileio import ensure_writable_dir
 
     generator = _generator(args)
-    if args.condition is not None:
-        generator.condition_labels(args.condition)
+    asked = generator.check_condition(_asked(args))
     fmt = _format(generator, args.format)
-    start = _endpoint(generator, args.from_file, args.seed_a, args.condition)
-    end = _endpoint(generator, args.to_file, args.seed_b, args.condition)
+    start = _endpoint(generator, args.from_file, args.seed_a, asked)
+    end = _endpoint(generator, args.to_file, args.seed_b, asked)
+    # Frames take each end's labels, unless labels were asked for: then all take those of A's seed.
+    fixed = None if args.condition is None and not args.without else generator.labels_for_seed(args.seed_a or 0, asked)
     done = _wing(generator).interpolate(generator, args, fmt, start, end)
     if done is not None:
         return done
@@ -220,7 +239,7 @@ def run_interpolate(args) -> int:
     frames = []
     for i, z in enumerate(path_z):
         t = 0.5 if args.steps == 1 else i / (args.steps - 1)
-        labels = args.condition if args.condition is not None else (labels_a if t < 0.5 else labels_b)
+        labels = fixed if fixed is not None else (labels_a if t < 0.5 else labels_b)
         asset = generator.decode(z[None], labels)[0]
         if fmt in generator.domain.batch_formats:
             frames.append(asset)

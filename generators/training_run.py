@@ -11,6 +11,7 @@ from typing import Callable
 import torch
 
 from generators.core.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, write_card
+from generators.core.conditions import LabelDistribution
 from generators.core.distributed import Placement, barrier, join_from_environment, leave
 from generators.core.errors import TrainingCancelled, UserError
 from generators.core.evaluation import evaluate
@@ -172,6 +173,10 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         "parameters": sum(p.numel() for p in model.parameters()),
         "conditions": domain.conditions.to_card(),
         "data": corpus.description,
+        # What `any` draws an item's open labels from: the training items' label sets (core/conditions.py).
+        "label_distribution": LabelDistribution.from_vectors(
+            domain.conditions.labels, corpus.train.c.numpy()
+        ).to_card(),
         "training": {
             "command": request.command,
             "config": train_config.to_dict(),

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from . import latent as latent_ops
+from .conditions import Condition, LabelDistribution
 from .domain import Domain, Split
 from .errors import UserError
 from .latent_prior import MixturePrior
@@ -42,6 +43,9 @@ class Generator:
         self.card = card
         self._extras = extras or {}
         self.prior = MixturePrior.from_extras(self._extras)  # None: sample from N(0, I)
+        # The training items' label sets, which `any` draws from; None in cards from before it was kept.
+        rows = card.get("label_distribution")
+        self.label_distribution = None if rows is None else LabelDistribution.from_card(domain.conditions, rows)
 
     @property
     def latent_size(self) -> int:
@@ -52,8 +56,18 @@ class Generator:
         return self.card.get("name", self.domain.name)
 
     def condition_labels(self, condition: Iterable[str] | None) -> list[str]:
-        """The full label set a condition resolves to (defaults filled in). Raises ConditionError."""
+        """The full label set a list of labels makes (exactly those on; an exclusive group with none
+        named takes its first). Raises ConditionError."""
         return self.domain.conditions.decode(self.domain.conditions.encode(condition))
+
+    def check_condition(self, condition: Condition | Iterable[str] | None) -> Condition:
+        """The condition, checked against this model's labels (ConditionError if it cannot be met)."""
+        return self.domain.conditions.check(Condition.of(condition))
+
+    def labels_for_seed(self, seed: int | tuple, condition: Condition | Iterable[str] | None = None) -> list[str]:
+        """The label set `sample` decodes the item of `seed` under: what `condition` requires and
+        excludes, the rest drawn for this seed from the training data's label sets (`conditions`)."""
+        return self.domain.conditions.resolve(Condition.of(condition), self.label_distribution, seed)
 
     def _condition_batch(self, condition, n: int) -> torch.Tensor:
         vector = torch.from_numpy(self.domain.conditions.encode(condition))
@@ -62,18 +76,32 @@ class Generator:
     def sample(
         self, n: int, condition: Sequence[str] | None = None, temperature: float = 1.0, seed: int | None = None
     ) -> list[Sample]:
-        """n items with latents from the prior at `temperature` (`latent_for_seed`) under
-        `condition`. Item i uses seed `seed + i`."""
+        """n items with latents from the prior at `temperature` (`latent_for_seed`). `condition`
+        says what each item's labels must and must not be (a list: the labels it must show); the
+        rest are drawn per item (`labels_for_seed`). Item i uses seed `seed + i`."""
         if n < 1:
             raise UserError("the number of samples must be at least 1")
         if not 0.0 <= temperature <= 10.0:
             raise UserError(f"temperature must be between 0 and 10, got {temperature}")
         base = secrets.randbelow(2**31) if seed is None else check_seed(int(seed), n)
         seeds = [base + i for i in range(n)]
-        labels = self.condition_labels(condition)
-        z = np.stack([self.latent_for_seed(s, temperature, labels) for s in seeds])
-        assets = self.decode(z, labels)
-        return [Sample(s, zi, labels, a) for s, zi, a in zip(seeds, z, assets)]
+        condition = self.check_condition(condition)
+        labels = [self.labels_for_seed(s, condition) for s in seeds]
+        z = np.stack([self.latent_for_seed(s, temperature, lb) for s, lb in zip(seeds, labels)])
+        assets = self.decode_each(z, labels)
+        return [Sample(s, zi, lb, a) for s, zi, lb, a in zip(seeds, z, labels, assets)]
+
+    def decode_each(self, z: np.ndarray, labels: Sequence[Sequence[str]]) -> list:
+        """Assets for latents (B, D), item i under label set `labels[i]` (items sharing a label set
+        are decoded together)."""
+        assets: list = [None] * len(labels)
+        groups: dict[tuple, list[int]] = {}
+        for i, item_labels in enumerate(labels):
+            groups.setdefault(tuple(item_labels), []).append(i)
+        for item_labels, rows in groups.items():
+            for row, asset in zip(rows, self.decode(np.asarray(z)[rows], list(item_labels))):
+                assets[row] = asset
+        return assets
 
     def latent_for_seed(
         self, seed: int, temperature: float = 1.0, condition: Sequence[str] | None = None

@@ -12,6 +12,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .conditions import Condition
+
 
 def seed_stem(domain: str, seed: int, length: int | None = None) -> str:
     """`levels-seed5`, or `levels-seed5-len200` for a whole level of 200 columns."""
@@ -65,8 +67,10 @@ def command(*args: object) -> str:
     return shlex.join(["python", "main.py", *map(str, args)])
 
 
-def condition_args(labels: Sequence[str]) -> list[str]:
-    return ["--condition", *labels] if labels else []
+def condition_args(condition: Condition) -> list[str]:
+    """`--condition A B --without C` for what a condition requires and excludes."""
+    required = ["--condition", *condition.required] if condition.required else []
+    return required + (["--without", *condition.excluded] if condition.excluded else [])
 
 
 def sample_command(
@@ -74,7 +78,7 @@ def sample_command(
     checkpoint: str | Path,
     seed: int,
     temperature: float,
-    labels: Sequence[str],
+    condition: Condition,
     fmt: str,
     length: int | None = None,
     repair_budget: int | None = None,
@@ -96,7 +100,7 @@ def sample_command(
         f"{temperature:g}",
         *playable,
         *whole,
-        *condition_args(labels),
+        *condition_args(condition),
         "--format",
         fmt,
         "--out",
@@ -111,7 +115,7 @@ def morph_command(
     seed_b: int,
     mode: str,
     length: int,
-    labels: Sequence[str],
+    condition: Condition,
     fmt: str,
 ) -> str:
     """The `interpolate --length` line that writes a morphing whole level again."""
@@ -128,7 +132,7 @@ def morph_command(
         mode,
         "--length",
         length,
-        *condition_args(labels),
+        *condition_args(condition),
         "--format",
         fmt,
         "--out",

@@ -8,6 +8,7 @@ import sys
 
 from generators.core import naming
 from generators.core.commands import Flag, WingCommands, positive_int, print_written
+from generators.core.conditions import Condition
 from generators.core.errors import UserError
 from generators.core.fileio import ensure_writable_dir, write_png_atomic
 from generators.core.generator import check_seed
@@ -75,6 +76,16 @@ class LevelCommands(WingCommands):
                 "help": "levels: repaired variants tried per whole level for the --playable figures (default 24)",
             },
         ),
+        Flag(
+            "eval",
+            "--oracle",
+            {
+                "metavar": "PATH",
+                "help": "levels: also play the whole levels (originals, raw and --playable) with the Mario AI "
+                "framework's A* agent, PlayAstar.jar of the mario-gpt wheel (PATH: the jar or its folder; needs "
+                "Java), and report its completion and agreement with our agent (slow: 10-20 s a level)",
+            },
+        ),
     )
 
     def apply(self, command, generator, args) -> None:
@@ -105,14 +116,38 @@ class LevelCommands(WingCommands):
         return morph_whole_level(generator, args, fmt, start, end) if args.length is not None else None
 
     def evaluate(self, generator, corpus, args):
+        oracle = None
+        if args.oracle is not None:
+            from .oracle import Oracle
+
+            reason = generator.domain.stitch_support()
+            if reason:
+                raise UserError(f"--oracle plays whole levels: {reason}")
+            if args.long_levels < 1:
+                raise UserError("--oracle plays the whole levels that --long-levels makes; give it 1 or more")
+            oracle = Oracle(args.oracle)
         levels = self.whole_levels_to_eval(generator, args)
         if not levels:
             return {}, None
-        from .expressive import expressive_range_image, long_level_report, plot_path
+        from .expressive import expressive_range_image, long_level_sets, plot_path
 
-        report, points = long_level_report(
+        report, points, sets = long_level_sets(
             generator, corpus, args.data, levels, args.long_length, args.seed, args.repair_budget
         )
+        if oracle is not None:
+            from .oracle import compare
+
+            def progress(name, index, result):
+                if sys.stderr.isatty():
+                    print(
+                        f"\roracle: {name} {index + 1}/{len(sets[name].levels)} {result.status}  ",
+                        end="",
+                        file=sys.stderr,
+                    )
+
+            report["oracle"] = {"jar": str(oracle.jar), **compare(oracle, sets, generator.domain.legend, progress)}
+            if sys.stderr.isatty():
+                print(file=sys.stderr)
 
         def write_plot(json_path):
             write_png_atomic(plot_path(json_path), expressive_range_image(points))
@@ -130,13 +165,10 @@ def sample_whole_levels(generator, args, fmt: str) -> int:
     out = ensure_writable_dir(args.out)
     listed: set = set()
     failed = []
+    asked = generator.check_condition(Condition(tuple(args.condition), tuple(args.without)))
     for seed in range(base, base + args.n):
-        made = make_long_level(
-            generator,
-            LongLevelRequest(
-                args.length, seed, tuple(args.condition), args.temperature, args.playable, args.repair_budget
-            ),
-        )
+        request = LongLevelRequest(args.length, seed, asked, args.temperature, args.playable, args.repair_budget)
+        made = make_long_level(generator, request)
         detail = f"seed={seed}\tcolumns={made.level.width}"
         if args.playable:
             detail += f"\tplayable={'yes' if made.playable else 'no'}\tattempts={made.attempts}"
@@ -163,8 +195,9 @@ def morph_whole_level(generator, args, fmt: str, start: tuple, end: tuple) -> in
     morph = Morph(
         z_a, z_b, args.mode, seed_a=args.seed_a, seed_b=args.seed_b, labels_a=tuple(labels_a), labels_b=tuple(labels_b)
     )
-    labels = None if args.condition is None else tuple(args.condition)
-    made = make_long_level(generator, LongLevelRequest(args.length, args.seed_a or 0, labels, morph=morph))
+    given = args.condition is not None or args.without
+    asked = Condition(tuple(args.condition or ()), tuple(args.without)) if given else None
+    made = make_long_level(generator, LongLevelRequest(args.length, args.seed_a or 0, asked, morph=morph))
     out = ensure_writable_dir(args.out)
     path = out / f"{naming.morph_stem(args.domain, args.length)}.{fmt}"
     print_written(

@@ -19,6 +19,7 @@ to the model's height as for training.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,14 @@ def original_levels(generator, data: list) -> list:
     return [domain.fit_height(read_level(p, domain.legend)) for f in folders for p in sorted(f.glob("*.txt"))]
 
 
+@dataclass(frozen=True)
+class PlayedSet:
+    """Whole levels of one set and the agent's verdict on each, in order."""
+
+    levels: tuple  # Level
+    completable: tuple[bool, ...]
+
+
 def long_level_report(
     generator, corpus, data: list, levels: int = 100, length: int = 200, seed: int = 0, budget: int = 24
 ) -> tuple[dict, dict[str, np.ndarray]]:
@@ -97,12 +106,22 @@ def long_level_report(
     (level i from seed `seed + i`, conditioned window by window like the data), raw and with
     --playable repair, against the original levels. Returns the report and the (N, 2)
     linearity/leniency points of each set for `expressive_range_image`."""
+    report, points, _ = long_level_sets(generator, corpus, data, levels, length, seed, budget)
+    return report, points
+
+
+def long_level_sets(
+    generator, corpus, data: list, levels: int = 100, length: int = 200, seed: int = 0, budget: int = 24
+) -> tuple[dict, dict[str, np.ndarray], dict[str, PlayedSet]]:
+    """`long_level_report`'s report and points, and the levels behind them with the agent's verdicts:
+    sets "original", "generated" (raw) and "generated_playable" (--playable)."""
     from .agent import play
 
     legend = generator.domain.legend
     count = window_count(length, generator.domain.width, StitchConfig().overlap)
     conditions = window_label_runs(generator, corpus, count, levels, seed)
     raw_rows, fixed_rows, raw_ok, fixed_ok, attempts, seconds = [], [], [], [], [], []
+    raw_levels, fixed_levels = [], []
     for i in range(levels):
         start = time.perf_counter()
         made = sample_long_level(generator, length, seed + i, conditions[i], playable=True, budget=budget)
@@ -111,6 +130,8 @@ def long_level_report(
         raw_level = (
             made.level if made.attempts == 1 else sample_long_level(generator, length, seed + i, conditions[i]).level
         )
+        raw_levels.append(raw_level)
+        fixed_levels.append(made.level)
         raw_rows.append(expressive_metrics(generator.domain.indices(raw_level), legend))
         fixed_rows.append(expressive_metrics(generator.domain.indices(made.level), legend))
         raw_ok.append(made.raw_playable)
@@ -139,7 +160,12 @@ def long_level_report(
         name: np.array([[r["linearity"], r["leniency"]] for r in rows]).reshape(-1, 2)
         for name, rows in (("generated", raw_rows), ("generated --playable", fixed_rows), ("original", original_rows))
     }
-    return report, points
+    sets = {
+        "original": PlayedSet(tuple(originals), tuple(original_ok)),
+        "generated": PlayedSet(tuple(raw_levels), tuple(raw_ok)),
+        "generated_playable": PlayedSet(tuple(fixed_levels), tuple(fixed_ok)),
+    }
+    return report, points, sets
 
 
 COLOURS = {"original": (31, 119, 180), "generated": (255, 127, 14), "generated --playable": (44, 160, 44)}

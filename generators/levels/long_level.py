@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from generators.core import naming
+from generators.core.conditions import Condition
 from generators.core.errors import UserError
 
 from .playable import repair
@@ -54,7 +55,7 @@ class LongLevelRequest:
 
     length: int
     seed: int
-    labels: tuple[str, ...] | None  # every window's labels; None (a morph): each window the nearer end's
+    condition: Condition | None  # what every window is asked; None (a morph only): each window the nearer end's labels
     temperature: float = 1.0
     playable: bool = False
     budget: int = REPAIR_BUDGET
@@ -68,14 +69,13 @@ class LongLevelRequest:
 
 def make_long_level(generator, request: LongLevelRequest, progress: Callable | None = None) -> LongLevel:
     """The level `request` describes (the CLI, the GUI's Full level page and the benchmarks all ask here)."""
-    labels = None if request.labels is None else list(request.labels)
     morph = request.morph
     if morph is None:
         return sample_long_level(
             generator,
             request.length,
             request.seed,
-            labels,
+            request.condition,
             request.temperature,
             playable=request.playable,
             budget=request.budget,
@@ -87,7 +87,7 @@ def make_long_level(generator, request: LongLevelRequest, progress: Callable | N
         (morph.z_b, morph.labels_b),
         request.length,
         morph.mode,
-        labels,
+        request.condition,
         seed=request.stitch_seed,
         progress=progress,
     )
@@ -96,14 +96,14 @@ def make_long_level(generator, request: LongLevelRequest, progress: Callable | N
 def replay_command(request: LongLevelRequest, domain: str, checkpoint: str, fmt: str) -> str | None:
     """The `main.py` line that writes the same level, or None (a morph between ends that are not
     seeds: the window latents are then the record)."""
-    labels = list(request.labels or ())
+    condition = request.condition or Condition()
     if request.morph is None:
         return naming.sample_command(
             domain,
             checkpoint,
             request.seed,
             request.temperature,
-            labels,
+            condition,
             fmt,
             request.length,
             request.budget if request.playable else None,
@@ -111,7 +111,9 @@ def replay_command(request: LongLevelRequest, domain: str, checkpoint: str, fmt:
     morph = request.morph
     if morph.seed_a is None or morph.seed_b is None:
         return None
-    return naming.morph_command(domain, checkpoint, morph.seed_a, morph.seed_b, morph.mode, request.length, labels, fmt)
+    return naming.morph_command(
+        domain, checkpoint, morph.seed_a, morph.seed_b, morph.mode, request.length, condition, fmt
+    )
 
 
 def check_support(generator, length: int | None) -> int:
@@ -144,7 +146,7 @@ def sample_long_level(
         raise UserError(f"temperature must be between 0 and 10, got {temperature}")
     count = window_count(length, generator.domain.width, config.overlap)
     bases = seed_latents(generator, seed, count, temperature)
-    stitcher = Stitcher(generator, window_labels(generator, condition, count), length, config, seed, progress)
+    stitcher = Stitcher(generator, window_labels(generator, condition, count, seed), length, config, seed, progress)
     if not playable:
         return stitcher.compose(bases)
     return repair(stitcher, bases, budget=budget, seed=seed)
@@ -168,7 +170,7 @@ def morph_long_level(
     count = window_count(length, generator.domain.width, StitchConfig().overlap)
     latents = morph_latents(z_a, z_b, count, mode)
     if condition is not None:
-        labels = list(condition)
+        labels = condition  # resolved window by window (`stitch.window_labels`)
     else:
         labels = [list(labels_a if k / max(count - 1, 1) < 0.5 else labels_b) for k in range(count)]
     return compose_level(generator, latents, labels, length, seed=seed, progress=progress)

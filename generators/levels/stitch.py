@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from generators.core import latent as latent_ops
+from generators.core.conditions import Condition
 from generators.core.errors import UserError
 
 from .decoding import constrained_grid
@@ -326,14 +327,18 @@ class Stitcher:
         return LongLevel(self.assemble(windows), windows, self.seams(len(windows)), self.labels)
 
 
-def window_labels(generator, condition, count: int) -> list[list[str]]:
-    """Per-window label lists: one condition for all windows, or one per window."""
-    if condition and not isinstance(condition[0], str):
+def window_labels(generator, condition, count: int, seed: int = 0) -> list[list[str]]:
+    """Per-window label sets. `condition` is one label set per window (a list of lists, used as
+    they are), or what every window is asked (a `Condition`, or a list of labels each must show,
+    None: nothing): then each window's open labels are drawn for it, window 0 as the short sample
+    of `seed` draws them, window k with (seed, k), so the level varies along its length as the
+    data's levels do."""
+    if condition and not isinstance(condition, Condition) and not isinstance(condition[0], str):
         if len(condition) != count:
             raise UserError(f"expected {count} per-window conditions, got {len(condition)}")
         return [generator.condition_labels(c) for c in condition]
-    labels = generator.condition_labels(condition)
-    return [labels] * count
+    asked = generator.check_condition(condition)
+    return [generator.labels_for_seed(seed if k == 0 else (seed, k), asked) for k in range(count)]
 
 
 def compose_level(
@@ -352,5 +357,7 @@ def compose_level(
     latents = np.asarray(latents, np.float32).reshape(-1, generator.latent_size)
     full = domain.width + (len(latents) - 1) * (domain.width - config.overlap)
     length = full if length is None else min(int(length), full)
-    stitcher = Stitcher(generator, window_labels(generator, condition, len(latents)), length, config, seed, progress)
+    stitcher = Stitcher(
+        generator, window_labels(generator, condition, len(latents), seed), length, config, seed, progress
+    )
     return stitcher.compose(latents)

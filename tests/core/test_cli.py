@@ -131,6 +131,18 @@ def case_seed_beyond_64_bits(tmp, ckpt):
     return ["sample", "levels", "--checkpoint", ckpt, "-n", "1", "--seed", str(10**23)], ["seed"]
 
 
+def case_label_both_required_and_excluded(tmp, ckpt):
+    return ["sample", "levels", "--checkpoint", ckpt, "--condition", "pipe", "--without", "pipe"], ["'pipe'", "both"]
+
+
+def case_every_game_excluded(tmp, ckpt):
+    return ["sample", "levels", "--checkpoint", ckpt, "--without", "tiny-mario"], ["every game is excluded"]
+
+
+def case_unknown_excluded_label(tmp, ckpt):
+    return ["sample", "levels", "--checkpoint", ckpt, "--without", "lava"], ["'lava'"]
+
+
 def case_eval_json_unwritable(tmp, ckpt):
     (tmp / "plain-file").write_text("x", encoding="utf-8")
     data = write_game(tmp / "Tiny_Mario")
@@ -322,10 +334,17 @@ def test_same_seed_gives_identical_bytes(seeded_runs, tmp_path, tiny_checkpoint,
     assert not torch.equal(outputs[0], outputs[1]) and not torch.equal(outputs[1], outputs[2])
 
 
-def test_sample_prints_each_file_with_its_seed(seeded_runs):
+def test_sample_prints_each_file_with_its_seed_and_labels(seeded_runs, tiny_generator):
     proc, out = seeded_runs["txt"]
     lines = proc.stdout.splitlines()
-    assert lines == [f"{out / f'levels-seed{s}.txt'}\tseed={s}" for s in (7, 8, 9)]
+    # Each item's labels are the ones `sample` drew for its seed, and the file shows them.
+    labels = [tiny_generator.labels_for_seed(s, ["pipe"]) for s in (7, 8, 9)]
+    assert lines == [
+        f"{out / f'levels-seed{s}.txt'}\tseed={s}\tlabels={','.join(lb)}" for s, lb in zip((7, 8, 9), labels)
+    ]
+    for s, lb in zip((7, 8, 9), labels):
+        level = tiny_generator.domain.read(out / f"levels-seed{s}.txt")
+        assert "pipe" in lb and set(tiny_generator.domain.labels_of(level)) <= set(lb)
 
 
 def test_cli_sample_matches_the_generator_api(seeded_runs, tiny_generator):
@@ -365,3 +384,20 @@ def test_interpolate_between_files_writes_each_frame(tmp_path, game_folder, tiny
     assert files_under(out) == [f"levels-interp0{i}.txt" for i in range(3)]
     assert [line.split("\t")[1] for line in proc.stdout.splitlines()] == ["t=0.000", "t=0.500", "t=1.000"]
     assert "40 columns wide; encoding its first 16" in proc.stderr
+
+
+def test_the_three_condition_states_on_the_command_line(tiny_checkpoint, tiny_generator, tmp_path, capsys):
+    """--condition: every item shows the label; --without: none does; the rest: drawn per item."""
+    argv = ["sample", "levels", "--checkpoint", str(tiny_checkpoint), "-n", "12", "--seed", "40"]
+    lines = cli_here([*argv, "--condition", "pipe", "--without", "enemy", "--out", str(tmp_path / "a")], capsys).stdout
+    labels = [line.split("\tlabels=")[1].split(",") for line in lines.splitlines()]
+    assert len(labels) == 12 and all("pipe" in lb and "enemy" not in lb for lb in labels)
+    for n, shown in enumerate(labels):
+        level = tiny_generator.domain.read(tmp_path / "a" / f"levels-seed{40 + n}.txt")
+        assert "E" not in "".join(level.rows) and set(tiny_generator.domain.labels_of(level)) <= set(shown)
+    # Nothing asked: the labels are each seed's draw from the training data (the card's label sets).
+    plain = cli_here([*argv, "--out", str(tmp_path / "b")], capsys).stdout
+    drawn = [line.split("\tlabels=")[1].split(",") for line in plain.splitlines()]
+    assert drawn == [tiny_generator.labels_for_seed(40 + n) for n in range(12)]
+    known = [row["labels"] for row in tiny_generator.card["label_distribution"]]
+    assert all(sorted(lb) == sorted(next(k for k in known if sorted(k) == sorted(lb))) for lb in drawn)

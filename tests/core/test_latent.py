@@ -132,14 +132,14 @@ def test_batch_item_i_equals_a_single_sample_from_seed_plus_i(tiny_generator):
         single = tiny_generator.sample(1, condition=["coin"], seed=100 + i)[0]
         assert np.array_equal(single.latent, item.latent)
         assert single.asset == item.asset
-        assert single.condition == item.condition == ["coin", "tiny-mario"]
+        assert single.condition == item.condition and "coin" in item.condition  # its labels: its seed's draw
     assert len({item.asset.text() for item in batch}) > 1
 
 
 def test_sample_latents_follow_sample_latent(tiny_generator):
     item = tiny_generator.sample(1, seed=9, temperature=0.7)[0]
     assert np.array_equal(item.latent, sample_latent(4, 9, 0.7))
-    assert item.asset == tiny_generator.decode(item.latent[None], ["tiny-mario"])[0]
+    assert item.asset == tiny_generator.decode(item.latent[None], item.condition)[0]
 
 
 def test_generator_interpolate_checks_its_arguments(tiny_generator):

@@ -78,15 +78,16 @@ def test_training_with_prior_components_ships_a_prior_the_generator_samples_from
     combo = generator.domain.conditions.decode(ckpt.tensors["prior.conditions"][0].numpy())
     z = generator.latent_for_seed(5, 1.0, combo)
     assert not np.allclose(z, sample_latent(4, 5))  # drawn from the mixture, not N(0, I)
-    assert np.array_equal(generator.sample(1, combo, seed=5)[0].latent, z)
+    assert np.array_equal(generator.sample(1, generator.domain.conditions.pin(combo), seed=5)[0].latent, z)
     # The app's condition change: a seeded tile takes its seed's latent under the new labels;
     # a tile without a seed (encoded, edited) keeps its latent.
     from gui.items import Item, redecode_items, sample_items
 
     other = generator.domain.conditions.decode(ckpt.tensors["prior.conditions"][-1].numpy())
-    seeded = sample_items(generator, 1, combo, 1.0, 5)[0]
+    pin = generator.domain.conditions.pin  # exactly these labels, whatever the seed draws
+    seeded = sample_items(generator, 1, pin(combo), 1.0, 5)[0]
     encoded = Item(z * 0.5, tuple(combo), None, None)
-    moved, kept = redecode_items(generator, [seeded, encoded], other)
+    moved, kept = redecode_items(generator, [seeded, encoded], pin(other))
     np.testing.assert_array_equal(moved.latent, generator.latent_for_seed(5, 1.0, other))
     np.testing.assert_array_equal(kept.latent, z * 0.5)
     assert moved.seed == 5 and tuple(moved.labels) == tuple(generator.condition_labels(other))

@@ -1,0 +1,42 @@
+"""Record in a checkpoint's card the label sets of its training items (`label_distribution`), for
+cards written before `train` kept it. The weights are not touched.
+
+    python scripts/card_label_distribution.py --checkpoint checkpoints/levels \\
+        --data ../shared/data/vglc/Super_Mario_Bros ../shared/data/vglc/Super_Mario_Bros_2_Japan
+
+The training items are the ones the card's data description and held-out rule give
+(`Domain.heldout_corpus`), so the counts are exactly what `train` would have recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from generators.core.checkpoint import checkpoint_paths, read_card, write_card  # noqa: E402
+from generators.core.conditions import LabelDistribution  # noqa: E402
+from generators.registry import load_generator  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", required=True, help="NAME, NAME.safetensors or NAME.json")
+    parser.add_argument("--data", nargs="+", required=True, help="the data the model was trained on")
+    args = parser.parse_args(argv)
+    generator = load_generator(args.checkpoint)
+    corpus = generator.domain.heldout_corpus([Path(p) for p in args.data], generator.card)
+    distribution = LabelDistribution.from_vectors(generator.domain.conditions.labels, corpus.train.c.numpy())
+    _, card_path = checkpoint_paths(args.checkpoint)
+    card = read_card(card_path)
+    card["label_distribution"] = distribution.to_card()
+    write_card(card_path, card)
+    shares = ", ".join(f"{label} {share:.3f}" for label, share in distribution.share().items())
+    print(f"{card_path}: {len(corpus.train)} training items, {len(distribution.counts)} label sets; {shares}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,6 +10,11 @@ likelihood, this module finds the most probable grid subject to three constraint
 3. a label that is on appears at least once: if the grid lacks it, the single cheapest
    change adds it (one tile, or a whole pipe standing on the ground for pipes).
 
+Then structure the originals do not have is taken out (`metrics.defect_cells`): a pipe that
+floats, sits level with the ground or is capped by a block goes (its cells become the likeliest
+passable tile), an enemy with nothing under it drops to the ground below it (or goes), and a
+lone ground tile goes; what a label asks for is added after that, only where it is sound.
+
 Each step is exact for its own constraint; together they are a greedy approximation of
 the constrained MAP. Shapes: log_probs (T, H, W), grids (H, W) of vocabulary indices.
 """
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .metrics import PIPE_PARTS, broken_pipe_cells, pipe_part_ids
+from .metrics import PIPE_PARTS, broken_pipe_cells, defect_cells, neighbour, pipe_part_ids, tag_ids
 
 
 def constrained_grid(
@@ -38,16 +43,67 @@ def constrained_grid(
     has_pipes = all(pipe_ids[p] for p in PIPE_PARTS)
     if has_pipes:
         grid = _repair_pipes(grid, log_probs, legend, pipe_ids)
+    if has_pipes:  # Mario-style side views; Lode Runner's ladders and lone bricks follow other rules
+        grid = repair_structure(grid, log_probs, legend)
     protected = np.zeros(grid.shape, dtype=bool)
     for tag, on in wanted.items():
         if on:
             protected |= members[tag][grid]
     if has_pipes and wanted.get("pipe") and not members["pipe"][grid].any():
         grid, protected = _add_pipe(grid, log_probs, legend, pipe_ids, protected)
+    solid = np.isin(grid, tag_ids(legend, "solid"))
+    standing = neighbour(solid[None], 1, 0, False)[0] & ~solid  # cells an enemy can stand in
     for tag, on in wanted.items():
         if on and not members[tag][grid].any() and not (tag == "pipe" and has_pipes):
-            grid, protected = _add_tile(grid, log_probs, members[tag], protected)
+            allowed = standing if tag == "enemy" and has_pipes else None
+            grid, protected = _add_tile(grid, log_probs, members[tag], protected, allowed)
     return grid
+
+
+def repair_structure(grid: np.ndarray, log_probs: np.ndarray, legend: dict) -> np.ndarray:
+    """The grid without floating, ground-level or capped pipes, floating enemies and lone ground
+    tiles (module docstring). A few passes, since taking one thing out can leave another alone."""
+    passable = np.array(
+        ["solid" not in (t := [s.lower() for s in tags]) and "enemy" not in t for tags in legend.values()]
+    )
+    air = np.where(passable[:, None, None], log_probs, -np.inf).argmax(axis=0)  # likeliest passable tile
+    solid_ids = tag_ids(legend, "solid")
+    all_pipe = sorted(set().union(*pipe_part_ids(legend).values()))
+    for _ in range(4):
+        defects = {name: mask[0] for name, mask in defect_cells(grid[None], legend).items()}
+        bad_pipe = defects["pipe_floating"] | defects["pipe_top_at_ground_level"] | defects["pipe_capped_or_capless"]
+        fixed = grid.copy()
+        if bad_pipe.any():
+            whole = _connected(np.isin(grid, all_pipe), bad_pipe)
+            fixed[whole] = air[whole]
+        for y, x in zip(*np.nonzero(defects["enemy_floating"])):
+            fixed[y, x] = air[y, x]
+            below = y + 1
+            while below + 1 < grid.shape[0] and passable[fixed[below + 1, x]]:
+                below += 1
+            if below + 1 < grid.shape[0] and fixed[below + 1, x] in solid_ids and passable[fixed[below, x]]:
+                fixed[below, x] = grid[y, x]  # the enemy lands on the ground under it
+        lone = defects["isolated_ground"]
+        fixed[lone] = air[lone]
+        if np.array_equal(fixed, grid):
+            break
+        grid = fixed
+    return grid
+
+
+def _connected(member: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The cells of `member` 4-connected to any cell of `seeds` (H, W): whole pipes from one tile."""
+    reached = member & seeds
+    while True:
+        grown = reached.copy()
+        grown[1:] |= reached[:-1]
+        grown[:-1] |= reached[1:]
+        grown[:, 1:] |= reached[:, :-1]
+        grown[:, :-1] |= reached[:, 1:]
+        grown &= member
+        if np.array_equal(grown, reached):
+            return reached
+        reached = grown
 
 
 def _repair_pipes(grid: np.ndarray, log_probs: np.ndarray, legend: dict, pipe_ids: dict) -> np.ndarray:
@@ -64,12 +120,14 @@ def _repair_pipes(grid: np.ndarray, log_probs: np.ndarray, legend: dict, pipe_id
     return grid
 
 
-def _add_tile(grid, log_probs, member_mask, protected):
-    """Put one tile of a label where it costs the least log-probability."""
+def _add_tile(grid, log_probs, member_mask, protected, allowed=None):
+    """Put one tile of a label where it costs the least log-probability (among `allowed` cells)."""
     cost_now = np.take_along_axis(log_probs, grid[None], axis=0)[0]  # (H, W)
     candidates = np.where(member_mask[:, None, None], log_probs, -np.inf)  # (T, H, W)
     gain = candidates.max(axis=0) - cost_now
     gain[protected] = -np.inf
+    if allowed is not None:
+        gain[~allowed] = -np.inf
     if not np.isfinite(gain).any():
         return grid, protected
     y, x = np.unravel_index(np.argmax(gain), gain.shape)
@@ -96,8 +154,12 @@ def _add_pipe(grid, log_probs, legend, pipe_ids, protected):
             if bottom + 1 < height and not (solid[grid[bottom + 1, x]] and solid[grid[bottom + 1, x + 1]]):
                 continue  # a pipe stands on solid tiles under both columns, or on the bottom edge
             rows = slice(top, bottom + 1)
-            if protected[rows, x : x + 2].any():
-                continue
+            if protected[rows, x : x + 2].any() or bottom == top:
+                continue  # (a cap alone on the ground reads as green ground)
+            if top and (solid[grid[top - 1, x]] or solid[grid[top - 1, x + 1]]):
+                continue  # nothing may sit on a cap
+            if 0 < x and x + 2 < width and solid[grid[top, x - 1]] and solid[grid[top, x + 2]]:
+                continue  # a cap level with the ground on both sides reads as ground too
             gain = (
                 log_probs[tl, top, x]
                 + log_probs[tr, top, x + 1]

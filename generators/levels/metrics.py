@@ -132,6 +132,13 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
     report["raw_decoder"] = _grid_metrics(domain, raw, wanted, train_grids)
     if has_pipes(domain.legend):
         report["training_windows_broken_pipe_rate"] = broken_pipe_rate(train_grids, domain.legend)
+        # The same measure on both sides: defects per 16-column screen.
+        report["structure_defects_per_screen"] = {
+            "training_windows": defect_rates(train_grids, domain.legend),
+            "heldout_windows": defect_rates(held_grids, domain.legend),
+            "generated": defect_rates(faithful, domain.legend),
+            "raw_decoder": defect_rates(raw, domain.legend),
+        }
     if domain.count_bins:
         counts = domain.counts(corpus.train.x)
         report["training_mean_count"] = {b.name: float(counts[:, j].mean()) for j, b in enumerate(domain.count_bins)}
@@ -184,3 +191,92 @@ def _grid_metrics(domain, grids: np.ndarray, wanted: np.ndarray, train_grids: np
         }
     )
     return report
+
+
+# --- structural defects -------------------------------------------------------------------
+
+SCREEN = 16  # columns of one screen: rates are given per screen, for windows and whole levels alike
+DEFECTS = (
+    "pipe_floating",  # a standing pipe whose lowest tile has nothing solid under it (not the bottom row)
+    "pipe_top_at_ground_level",  # a cap with ground on both sides at its own height, or sitting on the ground
+    "pipe_capped_or_capless",  # a cap under a solid tile, or a pipe with a cap at neither end
+    "enemy_floating",  # an enemy with no solid tile under it
+    "isolated_ground",  # a one-tile piece of ground touching no other solid tile (8 neighbours)
+    "isolated_block",  # the same for any other solid tile (bricks, question blocks: the originals have them)
+)
+
+
+def tag_ids(legend: dict, tag: str) -> list[int]:
+    return [i for i, tags in enumerate(legend.values()) if tag in (t.lower() for t in tags)]
+
+
+def neighbour(a: np.ndarray, dy: int, dx: int, outside: bool) -> np.ndarray:
+    """What lies at (y+dy, x+dx) of each cell of (N, H, W) `a`; `outside` off the edge."""
+    k = max(abs(dy), abs(dx), 1)
+    padded = np.pad(a, ((0, 0), (k, k), (k, k)), constant_values=outside)
+    h, w = a.shape[1:]
+    return padded[:, k + dy : k + dy + h, k + dx : k + dx + w]
+
+
+def defect_cells(grids: np.ndarray, legend: dict) -> dict[str, np.ndarray]:
+    """Each structural defect as an (N, H, W) bool mask marking one cell per instance (a pipe at
+    the bottom or top of its left column, an enemy or a tile where it is). The same code scores
+    generated levels and the originals, so VGLC's own quirks set the bar."""
+    grids = np.asarray(grids)
+    parts = pipe_part_ids(legend)
+    tl, tr, bl, br = (np.isin(grids, list(parts[p])) for p in PIPE_PARTS)
+    pipe = tl | tr | bl | br
+    solid = np.isin(grids, tag_ids(legend, "solid"))
+    ground = np.isin(grids, tag_ids(legend, "ground"))
+    block = solid & ~pipe  # solid tiles that are not pipe: ground, bricks, blocks, cannons
+    left = tl | bl  # a pipe's left column: cap or body
+    below_left, above_left = neighbour(left, 1, 0, False), neighbour(left, -1, 0, False)
+    run_bottom, run_top = left & ~below_left, left & ~above_left
+    under = neighbour(block, 1, 0, True)  # solid below, or the bottom row
+    over = neighbour(block, -1, 0, True)  # solid above, or the top row (a ceiling)
+    hanging = run_top & over  # the top of a run that hangs from a ceiling...
+    # ...is a hanging pipe when its cap is at the bottom (SMB2 has them): follow each run down.
+    hangs = np.zeros_like(left)
+    for y in range(grids.shape[1]):
+        hangs[:, y] = left[:, y] & (hanging[:, y] | (hangs[:, y - 1] if y else False))
+    hanging_pipe_bottom = run_bottom & hangs & tl
+    beside = neighbour(block, 0, -1, False) & neighbour(block, 0, 2, False)  # ground at the cap's height
+    on_ground = run_bottom & tl & under & neighbour(under, 0, 1, True)  # a cap alone, sitting on the ground
+    defects = {
+        "pipe_floating": run_bottom & ~under & ~hanging_pipe_bottom,
+        "pipe_top_at_ground_level": tl & (beside | on_ground),
+        # A cap with a block on it; a standing pipe with no cap on top; a hanging one with none below.
+        "pipe_capped_or_capless": (tl & neighbour(block, -1, 0, False))
+        | (run_top & ~tl & ~hangs)
+        | (run_bottom & hangs & ~tl),
+        "enemy_floating": np.isin(grids, tag_ids(legend, "enemy")) & ~neighbour(solid, 1, 0, True),
+    }
+    near = np.zeros_like(solid)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                near |= neighbour(solid, dy, dx, False)
+    lonely = block & ~near
+    defects["isolated_ground"] = lonely & ground
+    defects["isolated_block"] = lonely & ~ground
+    return defects
+
+
+def defect_rates(grids: np.ndarray, legend: dict) -> dict[str, float]:
+    """Instances of each defect per screen of 16 columns, over (N, H, W) grids of any width."""
+    grids = np.asarray(grids)
+    if grids.size == 0:
+        return {name: 0.0 for name in DEFECTS}
+    screens = grids.shape[0] * grids.shape[2] / SCREEN
+    return {name: float(mask.sum() / screens) for name, mask in defect_cells(grids, legend).items()}
+
+
+def level_defect_rates(levels: list[np.ndarray], legend: dict) -> dict[str, float]:
+    """`defect_rates` over whole levels of different widths (each (H, W)), weighted by width."""
+    totals = {name: 0.0 for name in DEFECTS}
+    columns = 0
+    for grid in levels:
+        for name, mask in defect_cells(grid[None], legend).items():
+            totals[name] += float(mask.sum())
+        columns += grid.shape[1]
+    return {name: total * SCREEN / max(columns, 1) for name, total in totals.items()}

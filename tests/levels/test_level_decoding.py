@@ -1,4 +1,6 @@
-"""Condition-faithful level decoding: off labels never appear, on labels do, pipes are whole."""
+"""Condition-faithful level decoding: off labels never appear, on labels do, pipes are whole, and
+no structure the original levels lack survives (floating or capped pipes, pipe tops level with the
+ground, enemies standing on nothing, lone ground tiles)."""
 
 import numpy as np
 import pytest
@@ -6,7 +8,7 @@ import torch
 
 from generators.levels.decoding import constrained_grid
 from generators.levels.domain import Level
-from generators.levels.metrics import broken_pipe_cells
+from generators.levels.metrics import DEFECTS, broken_pipe_cells, defect_cells, defect_rates
 
 SKY, GROUND = "-", "X"
 
@@ -90,8 +92,61 @@ def test_sampling_with_a_temperature_still_honours_the_condition(domain, seed):
 def test_constrained_grid_is_the_argmax_when_nothing_is_asked(domain):
     rng = np.random.default_rng(0)
     log_probs = rng.standard_normal((len(domain.chars), 5, 7))
-    # No pipe tiles in the argmax -> nothing to repair, nothing to add.
-    pipe_ids = [domain.chars.index(c) for c in "<>[]"]
-    log_probs[pipe_ids] = -10
+    # No pipe, enemy or ground tiles in the argmax -> nothing to repair, nothing to add.
+    unsound = [domain.chars.index(c) for c in "<>[]EX"]
+    log_probs[unsound] = -10
     grid = constrained_grid(log_probs, domain.legend, {})
     assert np.array_equal(grid, log_probs.argmax(axis=0))
+
+
+# --- structural defects: measured the same way on any grid, and never decoded ---------------
+
+
+def with_rows(domain, changes: dict[int, str]) -> list[str]:
+    """The flat level with some rows replaced (each padded with sky to the window's width)."""
+    rows = flat_level(domain)
+    for y, text in changes.items():
+        rows[y] = text.ljust(domain.width, SKY)
+    return rows
+
+
+EVERYTHING = ["enemy", "pipe", "coin", "breakable", "question-block"]  # decoded as the app does, all allowed
+UNSOUND = {
+    # name: (rows changed, the defect it must show)
+    "floating pipe": ({6: "----<>", 7: "----[]"}, "pipe_floating"),
+    "pipe top in the ground row": ({13: "XXXX<>XXXXXXXXXX"}, "pipe_top_at_ground_level"),
+    "pipe capped by a block": ({10: "----XX", 11: "----<>", 12: "----[]"}, "pipe_capped_or_capless"),
+    "pipe with no cap": ({11: "----[]", 12: "----[]"}, "pipe_capped_or_capless"),
+    "floating enemy": ({5: "------E"}, "enemy_floating"),
+    "lone ground tile": ({7: "---------X"}, "isolated_ground"),
+}
+
+
+@pytest.mark.parametrize("name", UNSOUND)
+def test_each_defect_is_measured_and_never_decoded(domain, name):
+    changes, defect = UNSOUND[name]
+    rows = with_rows(domain, changes)
+    grid = domain.indices(Level(tuple(rows)))[None]
+    found = {kind: int(mask.sum()) for kind, mask in defect_cells(grid, domain.legend).items()}
+    assert found[defect] >= 1, found  # the measure sees it...
+    level = domain.from_output(logits_for(domain, rows), condition=EVERYTHING)[0]  # ...and decoding takes it out
+    assert defect_rates(domain.indices(level)[None], domain.legend)[defect] == 0.0, level.rows
+
+
+def test_a_floating_enemy_lands_on_the_ground_under_it(domain):
+    level = domain.from_output(logits_for(domain, with_rows(domain, {5: "------E"})), condition=["enemy"])[0]
+    assert level.rows[5][6] == SKY and level.rows[12][6] == "E"
+
+
+def test_a_sound_level_has_no_defect_and_decodes_as_itself(domain):
+    rows = with_rows(domain, {9: "---S?S", 11: "---------<>", 12: "--E------[]---o"})
+    grid = domain.indices(Level(tuple(rows)))[None]
+    assert all(mask.sum() == 0 for name, mask in defect_cells(grid, domain.legend).items() if name in DEFECTS[:5])
+    assert domain.from_output(logits_for(domain, rows), condition=EVERYTHING)[0] == Level(tuple(rows))
+
+
+def test_a_required_enemy_is_added_only_where_it_can_stand(domain):
+    # The network's likeliest enemy cell is in mid-air; the next is on the ground.
+    logits = logits_for(domain, flat_level(domain), {(4, 3, "E"): 3.9, (12, 9, "E"): 3.0})
+    level = domain.from_output(logits, condition=["enemy"])[0]
+    assert count(level, "E") == 1 and level.rows[12][9] == "E"

@@ -30,17 +30,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from generators.core.conditions import Condition
 from generators.core.errors import UserError
 from generators.core.generator import Generator
 
-from .conditions_panel import ConditionsPanel
+from .conditions_panel import ConditionsPanel, labels_text, labels_tooltip
 from .context import ViewContext
 from .directions_panel import DirectionsPanel
 from .export_dialog import ExportDialog, start_export
 from .favourites_panel import FavouritesPanel
 from .favourites_store import FavouritesStore, record_of
 from .interpolation_panel import InterpolationPanel
-from .items import Item, items_near, redecode_items, sample_items
+from .items import Item, Shown, items_near, redecode_items, sample_items, shown_of
 from .latent_map import LatentMapPanel
 from .long_level_panel import LongLevelPanel
 from .messages import show_error
@@ -55,7 +56,7 @@ from .typicality import TypicalityReference, badge_text, badge_tooltip, with_sco
 from .undo import GridCommand, GridState, StateCommand
 from .workers import Job
 
-MakeItems = Callable[[Sequence[str]], list[Item]]  # labels -> items; runs in a worker
+MakeItems = Callable[[Condition], list[Item]]  # condition -> items; runs in a worker
 
 
 def group(title: str, widget: QWidget) -> QGroupBox:
@@ -87,7 +88,7 @@ class DomainView(QWidget):
         self.context = ViewContext(generator, checkpoint, self)
         self.generator = generator
         self.items: list[Item] = []
-        self.grid_labels = self.context.labels  # the labels self.items were decoded under
+        self.grid_condition = self.context.condition  # the condition self.items were made under
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(100)
         self._grid_generation = 0
@@ -96,7 +97,7 @@ class DomainView(QWidget):
         self.last_export_format = generator.domain.write_formats[0] if generator.domain.write_formats else ""
 
         self.controls = SamplingControls(generator.domain.decoding_options, generator.domain.decoding)
-        self.conditions = ConditionsPanel(generator.domain.conditions)
+        self.conditions = ConditionsPanel(generator.domain.conditions, generator.label_distribution is not None)
         self.directions = DirectionsPanel(
             generator.directions(), generator.domain.conditions.labels, generator.latent_size
         )
@@ -275,21 +276,27 @@ class DomainView(QWidget):
         generator = self.generator
         self._start_grid_job(
             f"Sample seed {seed}",
-            lambda labels: sample_items(generator, rows * cols, labels, temperature, seed),
+            lambda condition: sample_items(generator, rows * cols, condition, temperature, seed),
             rows,
             cols,
         )
         self.context.status.emit(f"Sampling {rows * cols} {self.domain_name} from seed {seed}…")
 
-    def set_condition(self, labels: Sequence[str]) -> None:
-        """Decode the grid under new labels (no new seeds; see `items.redecode_items`)."""
-        self.context.set_labels(labels)
+    def set_condition(self, condition: Condition) -> None:
+        """Decode the grid under a new condition: no new seeds, each item's labels under it
+        (see `items.redecode_items`)."""
+        try:
+            self.context.set_condition(condition)
+        except UserError as error:
+            show_error(self, "Cannot ask for that", str(error))
+            self.conditions.set_condition(self.context.condition)
+            return
         if self._grid_pending:
-            return  # the job in flight notices the new labels and re-decodes its own result
+            return  # the job in flight notices the new condition and re-decodes its own result
         items, generator = list(self.items), self.generator
         rows, cols = self.grid.rows, self.grid.cols
-        shown = ", ".join(self.context.labels) or "none"
-        self._start_grid_job(f"Condition: {shown}", lambda labels: redecode_items(generator, items, labels), rows, cols)
+        text = f"Condition: {self.context.condition.describe()}"
+        self._start_grid_job(text, lambda asked: redecode_items(generator, items, asked), rows, cols)
 
     def set_decoding(self, name: str, value) -> None:
         """Set one of the domain's decoding options, then decode the preview and the grid again
@@ -307,7 +314,7 @@ class DomainView(QWidget):
             return
         items, generator = list(self.items), self.generator
         rows, cols = self.grid.rows, self.grid.cols
-        self._start_grid_job(f"Decoding: {shown}", lambda labels: redecode_items(generator, items, labels), rows, cols)
+        self._start_grid_job(f"Decoding: {shown}", lambda asked: redecode_items(generator, items, asked), rows, cols)
 
     def more_like_this(self, index: int) -> None:
         """The item first, then variations z + spread * N(0, I), seeded from the seed box."""
@@ -317,27 +324,25 @@ class DomainView(QWidget):
         rows, cols = self.controls.shape()
         generator = self.generator
 
-        def make(labels):
-            return [
-                *redecode_items(generator, [centre], labels),
-                *items_near(generator, centre, rows * cols - 1, spread, seed, labels),
-            ]
+        def make(condition):
+            again = redecode_items(generator, [centre], condition)[0]  # its labels under the condition now
+            return [again, *items_near(generator, again, rows * cols - 1, spread, seed)]
 
         self._start_grid_job(f"More like {centre.caption}", make, rows, cols)
 
     def _start_grid_job(self, text: str, make: MakeItems, rows: int, cols: int) -> Job:
         self._grid_generation += 1
-        generation, labels = self._grid_generation, self.context.labels
+        generation, condition = self._grid_generation, self.context.condition
         self._grid_pending = True
 
         def done(items: list[Item]) -> None:
             if generation != self._grid_generation:
                 return  # superseded by a newer request
-            if labels != self.context.labels:  # the condition changed while we worked
+            if condition != self.context.condition:  # the condition changed while we worked
                 self._start_grid_job(text, lambda new: redecode_items(self.generator, items, new), rows, cols)
                 return
             self._grid_pending = False
-            self.show_grid_state(GridState(tuple(items), labels, rows, cols), text)
+            self.show_grid_state(GridState(tuple(items), condition, rows, cols), text)
 
         def failed(message: str) -> None:
             if generation == self._grid_generation:
@@ -348,19 +353,19 @@ class DomainView(QWidget):
 
         def work(job: Job) -> list[Item]:
             # Scores come with the items, from the same worker: the UI thread never scores.
-            return with_scores(generator, make(labels), labels, reference)
+            return with_scores(generator, make(condition), condition, reference)
 
         return self.context.runner.start(work, on_success=done, on_failure=failed)
 
     def grid_state(self) -> GridState:
-        return GridState(tuple(self.items), self.grid_labels, self.grid.rows, self.grid.cols)
+        return GridState(tuple(self.items), self.grid_condition, self.grid.rows, self.grid.cols)
 
     def show_grid_state(self, state: GridState, text: str) -> None:
         """Show a new grid as one undoable step (the very first grid is not undoable)."""
         if not self.items:
             self._apply_grid(state)
             if self.preview.base is None and state.items:  # something to look at from the start
-                self.preview.set_base(state.items[0].latent, state.items[0].caption)
+                self.preview.set_base(shown_of(state.items[0]))
         else:
             self.undo_stack.push(GridCommand(text, self._apply_grid, self.grid_state(), state))
         seeds = [item.seed for item in state.items if item.seed is not None]
@@ -375,11 +380,12 @@ class DomainView(QWidget):
         self.items = [
             item if item.pixels is not None else replace(item, pixels=render(item.asset)) for item in state.items
         ]
-        self.grid_labels = state.labels
+        self.grid_condition = state.condition
         self.controls.set_shape(state.rows, state.cols)
-        self.conditions.set_labels(state.labels)
-        self.context.set_labels(state.labels)
-        floor = self.typicality.known_floor(state.labels)
+        self.conditions.set_condition(state.condition)
+        self.context.set_condition(state.condition)
+        floor = self.typicality.known_floor(state.condition)
+        space = self.generator.domain.conditions
         self.grid.set_tiles(
             state.rows,
             state.cols,
@@ -389,7 +395,8 @@ class DomainView(QWidget):
                     item.caption,
                     badge_text(item.score),
                     item.atypical,
-                    badge_tooltip(item, floor),
+                    "\n".join(filter(None, [labels_tooltip(space, item.labels), badge_tooltip(item, floor)])),
+                    labels_text(space, item.labels),
                 )
                 for item in self.items
             ],
@@ -403,7 +410,7 @@ class DomainView(QWidget):
     def _tile_clicked(self, index: int) -> None:
         item = self._item(index)
         if item is not None:
-            self.preview.set_base(item.latent, item.caption)
+            self.preview.set_base(shown_of(item))
 
     def tile_menu(self, index: int) -> QMenu:
         """The context menu of a tile (selecting it first, so the actions apply to it)."""
@@ -440,7 +447,7 @@ class DomainView(QWidget):
     def set_endpoint_from_item(self, index: int, which: str) -> None:
         item = self._item(index)
         if item is not None:
-            self.interpolation.set_endpoint(which, item.latent, item.caption)
+            self.interpolation.set_endpoint(which, item.latent, item.caption, item.labels, item.seed, item.own_labels)
             self.context.status.emit(f"Endpoint {which}: {item.caption}")
 
     def set_corner_from_item(self, index: int, which: str) -> None:
@@ -448,13 +455,18 @@ class DomainView(QWidget):
         if item is None:
             self.context.status.emit(f"Select a tile first to make it palette corner {which}")
             return
-        self.palette.set_corner(which, item.latent, item.caption)
+        self.palette.set_corner(which, shown_of(item))
         self.context.status.emit(f"Palette corner {which}: {item.caption}")
 
-    def random_corner(self, which: str) -> None:
+    def random_draw(self) -> Shown:
+        """A fresh seed's item at the grid's temperature: its labels drawn under the condition."""
         seed = secrets.randbelow(MAX_SEED)
-        latent = self.generator.latent_for_seed(seed, self.controls.temperature(), self.context.labels)
-        self.palette.set_corner(which, latent, f"seed {seed}")
+        labels = self.context.labels_under(seed)
+        latent = self.generator.latent_for_seed(seed, self.controls.temperature(), labels)
+        return Shown(latent, f"seed {seed}", labels, seed)
+
+    def random_corner(self, which: str) -> None:
+        self.palette.set_corner(which, self.random_draw())
 
     # --- favourites -------------------------------------------------------------------------------
 
@@ -471,9 +483,9 @@ class DomainView(QWidget):
         if latent is None:
             return None
         caption = self.preview.caption + (" + directions" if any(self.directions.values().values()) else "")
-        render = self.generator.domain.render
-        asset = self.generator.decode(latent[None], list(self.context.labels))[0]
-        return self._star(Item(latent, self.context.labels, asset, render(asset), origin=caption or "preview"))
+        render, labels = self.generator.domain.render, self.preview.labels()
+        asset = self.generator.decode(latent[None], list(labels))[0]
+        return self._star(Item(latent, labels, asset, render(asset), origin=caption or "preview", own_labels=labels))
 
     def _star(self, item: Item) -> dict | None:
         record = record_of(item, self.generator, self.context.checkpoint)
@@ -486,20 +498,19 @@ class DomainView(QWidget):
         return record
 
     def restore_favourite(self, record: dict) -> None:
-        """Show a favourite in the preview, under its own condition, with the sliders at 0."""
-        labels = tuple(record.get("condition", ()))
+        """Show a favourite in the preview under its own labels (whatever the tab asks now), with
+        the sliders at 0. A later condition change moves them as it moves a grid item's."""
         try:
-            labels = tuple(self.generator.condition_labels(labels))
+            labels = tuple(self.generator.condition_labels(record.get("condition", ())))
         except UserError as error:
             show_error(self, "Cannot restore favourite", str(error))
             return
-        if labels != self.context.labels:
-            self.conditions.set_labels(labels)
-            self.set_condition(labels)
         self.directions.reset()
-        caption = f"seed {record['seed']}" if record.get("seed") is not None else record.get("caption", "favourite")
-        self.preview.set_base(np.asarray(record["latent"], dtype=np.float32), f"★ {caption}")
-        self.context.status.emit(f"Restored favourite {caption}")
+        seed = record.get("seed")
+        caption = f"seed {seed}" if seed is not None else record.get("caption", "favourite")
+        latent = np.asarray(record["latent"], dtype=np.float32)
+        self.preview.set_base(Shown(latent, f"★ {caption}", labels, seed, None if seed is not None else labels))
+        self.context.status.emit(f"Restored favourite {caption} ({', '.join(labels) or 'no labels'})")
 
     def copy_seed(self, index: int) -> None:
         item = self._item(index)
@@ -526,12 +537,21 @@ class DomainView(QWidget):
         if path:
             self.open_endpoint_file(path, which)
 
+    def file_labels(self, asset) -> tuple[str, ...]:
+        """The labels a file is encoded and decoded under: those it shows by itself
+        (`Domain.labels_of`), so that an original comes back as itself; where it shows none
+        (an image), those the condition gives seed 0, as `main.py interpolate` does."""
+        own = self.generator.domain.labels_of(asset)
+        return tuple(self.generator.condition_labels(own or self.context.labels_under(0)))
+
     def open_endpoint_file(self, path: str | Path, which: str | None = None) -> bool:
-        """Read and encode a file as endpoint `which` (A, or B once A is set). Errors go to a dialog."""
+        """Read and encode a file as endpoint `which` (A, or B once A is set), under its own
+        labels (`file_labels`). Errors go to a dialog."""
         path = Path(path)
         try:
             asset = self.generator.domain.read(path)
-            latent = self.generator.encode([asset])[0]
+            labels = self.file_labels(asset)
+            latent = self.generator.encode([asset], list(labels))[0]
             note = self.generator.domain.encoding_note(asset)
         except UserError as error:
             show_error(self, "Cannot open file", str(error))
@@ -540,15 +560,17 @@ class DomainView(QWidget):
             show_error(self, "Cannot open file", f"{path}: {type(error).__name__}: {error}")
             return False
         which = which or self.interpolation.next_free()
-        self.interpolation.set_endpoint(which, latent, path.name)
-        self.context.status.emit(f"Encoded {path.name} as endpoint {which}" + (f" ({note})" if note else ""))
+        self.interpolation.set_endpoint(which, latent, path.name, labels, None, labels)
+        shown = ", ".join(labels) or "no labels"
+        self.context.status.emit(
+            f"Encoded {path.name} as endpoint {which} under {shown}" + (f" ({note})" if note else "")
+        )
         return True
 
     def random_endpoint(self, which: str) -> None:
         """Draw endpoint `which` from the prior (at the grid's temperature) with a fresh seed."""
-        seed = secrets.randbelow(MAX_SEED)
-        latent = self.generator.latent_for_seed(seed, self.controls.temperature(), self.context.labels)
-        self.interpolation.set_endpoint(which, latent, f"seed {seed}")
+        drawn = self.random_draw()
+        self.interpolation.set_endpoint(which, drawn.latent, drawn.caption, drawn.labels, drawn.seed)
 
     # --- export -------------------------------------------------------------------------------
 

@@ -47,8 +47,10 @@ def sidecar(item: Item, generator: Generator, checkpoint: str | Path, asset_name
     if item.score is not None:
         record["elbo_nats"] = round(item.score, 4)  # the typicality badge: higher is more typical
     if item.seed is not None:
+        # Every label pinned (required or excluded), so the command makes this very item.
+        pinned = generator.domain.conditions.pin(item.labels)
         record["command"] = naming.sample_command(
-            generator.domain.name, str(checkpoint), item.seed, item.temperature, list(item.labels), fmt
+            generator.domain.name, str(checkpoint), item.seed, item.temperature, pinned, fmt
         )
     return record
 

@@ -4,6 +4,9 @@ between them (lerp or slerp), and a strip of K frames decoded in a worker.
 The panel owns the endpoints and the path; where an endpoint comes from (a grid tile, a
 file, a random draw) is the owner's business: it asks with `open_requested` and
 `random_requested`, and calls `set_endpoint`. Each scrub step emits `blend_changed`.
+
+Each end has its own labels (a tile's, a file's own, a seed's), and a point of the path is
+decoded under those of the nearer end, as `main.py interpolate` decodes its frames.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from .context import ViewContext
+from .items import Shown, decode_shown
 from .qimage import to_pixmap
 
 SLIDER_STEPS = 100  # the path has SLIDER_STEPS + 1 latents, one per slider position
@@ -52,15 +56,15 @@ class FrameLabel(QLabel):
 
 
 class InterpolationPanel(QWidget):
-    blend_changed = Signal(object, str)  # latent (D,), caption
-    endpoint_changed = Signal(str, object, str)  # "A" or "B", latent (D,), caption
+    blend_changed = Signal(object)  # a Shown: latent (D,), caption, labels
+    endpoint_changed = Signal(str, object)  # "A" or "B", its Shown
     open_requested = Signal(str)  # "A" or "B"
     random_requested = Signal(str)
 
     def __init__(self, context: ViewContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
-        self.endpoints: dict[str, tuple[np.ndarray, str] | None] = {"A": None, "B": None}
+        self.endpoints: dict[str, Shown | None] = {"A": None, "B": None}
         self.path: np.ndarray | None = None  # (SLIDER_STEPS + 1, D)
         self.frame_pixmaps: list[QPixmap] = []
         self._strip_generation = 0
@@ -127,7 +131,7 @@ class InterpolationPanel(QWidget):
         layout.addLayout(modes)
         layout.addWidget(strip_area)
         layout.addStretch(1)
-        context.labels_changed.connect(self._labels_changed)
+        context.condition_changed.connect(self._condition_changed)
         self._update_enabled()
 
     def _endpoint_box(self, which: str) -> QVBoxLayout:
@@ -164,14 +168,28 @@ class InterpolationPanel(QWidget):
     def set_mode(self, mode: str) -> None:
         (self.slerp if mode == "slerp" else self.lerp).setChecked(True)
 
-    def set_endpoint(self, which: str, latent: np.ndarray, caption: str) -> None:
-        self.endpoints[which] = (np.asarray(latent, dtype=np.float32).copy(), caption)
+    def set_endpoint(
+        self,
+        which: str,
+        latent: np.ndarray,
+        caption: str,
+        labels: tuple[str, ...] | None = None,
+        seed: int | None = None,
+        own: tuple[str, ...] | None = None,
+    ) -> None:
+        """Endpoint `which` at `latent`, decoded under `labels` (None: as the condition now gives
+        an item of `seed`, or with labels `own`; see `ViewContext.labels_under`)."""
+        if labels is None:
+            shown = self.context.shown(latent, caption, seed, own)
+        else:
+            shown = Shown(np.asarray(latent, dtype=np.float32).copy(), caption, tuple(labels), seed, own)
+        self.endpoints[which] = shown
         self.captions[which].setText(f"{which}: {caption}")
         self._draw_thumb(which)
         self._rebuild()
-        self.endpoint_changed.emit(which, self.endpoints[which][0], caption)
+        self.endpoint_changed.emit(which, shown)
         if self.path is None:  # only one endpoint so far: show it
-            self.blend_changed.emit(self.endpoints[which][0], f"endpoint {which} ({caption})")
+            self.blend_changed.emit(shown._replace(caption=f"endpoint {which} ({caption})"))
 
     def next_free(self) -> str:
         """Where a dropped file goes: A, or B once A is set."""
@@ -182,15 +200,23 @@ class InterpolationPanel(QWidget):
         )
 
     def _draw_thumb(self, which: str) -> None:
-        if self.endpoints[which] is not None:
-            self.thumbs[which].setPixmap(thumbnail(self.context.pixmap(self.endpoints[which][0]), THUMB_HEIGHT))
+        end = self.endpoints[which]
+        if end is not None:
+            self.thumbs[which].setPixmap(thumbnail(self.context.pixmap(end.latent, end.labels), THUMB_HEIGHT))
+            self.thumbs[which].setToolTip(
+                f"Endpoint {which}: {end.caption}, decoded under {', '.join(end.labels) or 'no labels'}"
+            )
+
+    def nearer_end(self, t: float) -> Shown:
+        """The end whose labels the point at t in [0, 1] of the path is decoded under."""
+        return self.endpoints["A"] if t < 0.5 else self.endpoints["B"]
 
     def _rebuild(self) -> None:
         a, b = self.endpoints["A"], self.endpoints["B"]
         self.path = (
             None
             if a is None or b is None
-            else self.context.generator.interpolate(a[0], b[0], SLIDER_STEPS + 1, self.mode())
+            else self.context.generator.interpolate(a.latent, b.latent, SLIDER_STEPS + 1, self.mode())
         )
         self._update_enabled()
         if self.path is not None:
@@ -203,8 +229,12 @@ class InterpolationPanel(QWidget):
         if not ready:
             self.position.setText("set A and B")
 
-    def _labels_changed(self) -> None:
+    def _condition_changed(self) -> None:
+        """Each end's labels follow the condition (as a grid item's do); then redraw."""
+        generator, condition = self.context.generator, self.context.condition
         for which in "AB":
+            if self.endpoints[which] is not None:
+                self.endpoints[which] = self.endpoints[which].under(generator, condition)
             self._draw_thumb(which)
         self.refresh_strip()
 
@@ -216,7 +246,10 @@ class InterpolationPanel(QWidget):
     def _scrubbed(self, value: int) -> None:
         self.position.setText(f"t = {value / SLIDER_STEPS:.2f}")
         if self.path is not None:
-            self.blend_changed.emit(self.path[value], f"A→B at {value / SLIDER_STEPS:.2f} ({self.mode()})")
+            t = value / SLIDER_STEPS
+            self.blend_changed.emit(
+                self.nearer_end(t)._replace(latent=self.path[value], caption=f"A→B at {t:.2f} ({self.mode()})")
+            )
 
     def refresh_strip(self) -> None:
         """Decode K frames from A to B in a worker; a newer request supersedes an older one."""
@@ -225,12 +258,13 @@ class InterpolationPanel(QWidget):
         if self.path is None:
             self._show_frames([])
             return
-        a, b = self.endpoints["A"][0], self.endpoints["B"][0]
-        generator, labels = self.context.generator, list(self.context.labels)
-        latents = generator.interpolate(a, b, self.frames.value(), self.mode())
+        a, b, count = self.endpoints["A"], self.endpoints["B"], self.frames.value()
+        generator = self.context.generator
+        latents = generator.interpolate(a.latent, b.latent, count, self.mode())
+        labels = [self.nearer_end(0.5 if count == 1 else i / (count - 1)).labels for i in range(count)]
 
         def decode(job):
-            return [generator.domain.render(asset) for asset in generator.decode(latents, labels)]
+            return decode_shown(generator, latents, labels)
 
         def done(frames):
             if generation == self._strip_generation:

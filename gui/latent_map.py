@@ -1,6 +1,7 @@
 """The latent map: the training set's encodings on their top-two principal plane, coloured
 by a condition. Hovering shows the nearest training item; clicking (or dragging) anywhere
-decodes that point of the plane into the preview.
+decodes that point of the plane into the preview, under the labels of the training item
+nearest to it (with what the tab's condition requires or excludes applied).
 
 The data are built by `corpus_map.build_map` in a worker (cached per checkpoint); this module
 only draws points and turns mouse positions into plane coordinates.
@@ -183,7 +184,7 @@ class MapCanvas(QWidget):
 class LatentMapPanel(QWidget):
     """The map with its controls: the data folder, colouring, progress, and a hover preview."""
 
-    point_chosen = Signal(object, str)  # latent (D,), caption
+    point_chosen = Signal(object)  # a Shown: latent (D,), caption, labels
     data_folder_chosen = Signal(str)
 
     def __init__(self, context: ViewContext, cache_dir: str | Path, parent: QWidget | None = None):
@@ -383,5 +384,7 @@ class LatentMapPanel(QWidget):
         latent = self.data.latent_at(x, y)
         self.canvas.marker = (x, y)
         self.canvas.update()
-        self.point_chosen.emit(latent, f"map ({x:+.2f}, {y:+.2f})")
+        # Under the labels of the training item nearest to the point, with the condition applied.
+        own = self.context.generator.domain.conditions.decode(self.data.labels[self.data.nearest(x, y)])
+        self.point_chosen.emit(self.context.shown(latent, f"map ({x:+.2f}, {y:+.2f})", own=own))
         return latent

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from generators.core.conditions import Condition
 from generators.core.fileio import ensure_writable_dir, write_text_atomic
 from generators.levels import long_level
 from generators.levels.agent import PlayResult, play
@@ -59,14 +60,14 @@ class LongLevelResult:
     pixels: np.ndarray  # (H*16, L*16, 3) uint8, Domain.render of the level
 
 
-def endpoint_seed(generator, latent: np.ndarray, caption: str) -> int | None:
+def endpoint_seed(generator, latent: np.ndarray, caption: str, labels=None) -> int | None:
     """The seed an endpoint was drawn from, when its caption names one and its latent is that
-    seed's at temperature 1 (so `--seed-a` regenerates it), else None."""
+    seed's at temperature 1 under its labels (so `--seed-a` regenerates it), else None."""
     found = re.fullmatch(r"seed (\d+)", caption.strip())
     if not found:
         return None
     seed = int(found.group(1))
-    return seed if np.allclose(generator.latent_for_seed(seed), latent, atol=1e-6) else None
+    return seed if np.allclose(generator.latent_for_seed(seed, 1.0, labels), latent, atol=1e-6) else None
 
 
 def make_long_level(generator, request: LongLevelRequest) -> LongLevelResult:
@@ -96,12 +97,14 @@ def status_text(result: LongLevelResult) -> str:
 
 
 def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asset_name: str, fmt: str) -> dict:
-    """The grid items' sidecar (`export.sidecar`) for the first window, plus what makes the
-    whole level: length, playable flag and verdicts, morph endpoints, every window latent."""
+    """The grid items' sidecar (`export.sidecar`) for the first window (its `condition`: that
+    window's labels), plus what makes the whole level: length, playable flag and verdicts, what
+    was asked of the labels (`asked`: required and excluded; null for a morph whose windows take
+    their ends' labels), morph endpoints, every window's latent and labels."""
     request, made = result.request, result.made
     first = Item(
         made.windows[0].base,
-        request.labels,
+        tuple(made.labels[0]),
         made.level,
         None,
         None if request.morph else request.seed,
@@ -114,6 +117,10 @@ def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asse
             "length": made.level.width,
             "windows": len(made.windows),
             "window_latents": [[float(v) for v in w.latent] for w in made.windows],
+            "window_labels": [list(labels) for labels in made.labels],
+            "asked": None
+            if request.condition is None
+            else {"required": list(request.condition.required), "excluded": list(request.condition.excluded)},
             "playable_requested": request.playable,
             "completable": bool(result.agent.completable),
             "furthest_column": int(result.agent.furthest_column),
@@ -132,8 +139,18 @@ def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asse
         record["morph"] = {
             "mode": morph.mode,
             "stitch_seed": request.stitch_seed,
-            "a": {"caption": morph.caption_a, "seed": morph.seed_a, "latent": [float(v) for v in morph.z_a]},
-            "b": {"caption": morph.caption_b, "seed": morph.seed_b, "latent": [float(v) for v in morph.z_b]},
+            "a": {
+                "caption": morph.caption_a,
+                "seed": morph.seed_a,
+                "labels": list(morph.labels_a),
+                "latent": [float(v) for v in morph.z_a],
+            },
+            "b": {
+                "caption": morph.caption_b,
+                "seed": morph.seed_b,
+                "labels": list(morph.labels_b),
+                "latent": [float(v) for v in morph.z_b],
+            },
         }
     command = long_level.replay_command(result.request, generator.domain.name, str(checkpoint), fmt)
     record["command"] = command
@@ -281,24 +298,30 @@ class LongLevelPanel(QWidget):
         self.export_button.setEnabled(self.result is not None and not self.busy)
 
     def request(self) -> LongLevelRequest:
-        """What Generate makes now, from this panel and the tab."""
-        morph = None
+        """What Generate makes now, from this panel and the tab: every window asked the tab's
+        condition (its open labels drawn window by window); a morph with nothing asked takes
+        each window's labels from the nearer end, as `main.py interpolate --length` does."""
+        morph, condition = None, self.context.condition
         if self.morph.isChecked() and self._endpoints_ready():
-            (z_a, caption_a), (z_b, caption_b) = self.interpolation.endpoints["A"], self.interpolation.endpoints["B"]
+            a, b = self.interpolation.endpoints["A"], self.interpolation.endpoints["B"]
             generator = self.context.generator
             morph = Morph(
-                z_a,
-                z_b,
+                a.latent,
+                b.latent,
                 self.interpolation.mode(),
-                caption_a,
-                caption_b,
-                endpoint_seed(generator, z_a, caption_a),
-                endpoint_seed(generator, z_b, caption_b),
+                a.caption,
+                b.caption,
+                endpoint_seed(generator, a.latent, a.caption, a.labels),
+                endpoint_seed(generator, b.latent, b.caption, b.labels),
+                tuple(a.labels),
+                tuple(b.labels),
             )
+            if condition == Condition():
+                condition = None
         return LongLevelRequest(
             self.length.value(),
             self.controls.seed.value(),
-            tuple(self.context.labels),
+            condition,
             self.controls.temperature(),
             self.playable.isChecked() and morph is None,
             REPAIR_BUDGET,

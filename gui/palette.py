@@ -3,6 +3,7 @@ C bottom-left, D bottom-right). Clicking or dragging anywhere decodes the biline
 into the preview, live. A mosaic of blends, decoded in a worker, shows the square's contents.
 
 A and B follow the interpolation endpoints; C and D come from a grid tile or a random draw.
+Each corner has its own labels, and a blend is decoded under those of the nearest corner.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVB
 from generators.core.latent import lerp
 
 from .context import ViewContext
+from .items import Shown, decode_shown
 from .qimage import to_pixmap
 
 CORNERS = ("A", "B", "C", "D")
@@ -102,14 +104,14 @@ class PaletteSquare(QWidget):
 
 
 class PalettePanel(QWidget):
-    blend_changed = Signal(object, str)  # latent (D,), caption
+    blend_changed = Signal(object)  # a Shown: latent (D,), caption, labels
     tile_requested = Signal(str)  # "C" or "D": the owner sets it from the current tile
     random_requested = Signal(str)
 
     def __init__(self, context: ViewContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
-        self.corners: dict[str, tuple[np.ndarray, str] | None] = {name: None for name in CORNERS}
+        self.corners: dict[str, Shown | None] = {name: None for name in CORNERS}
         self._generation = 0
         self.square = PaletteSquare()
         self.square.picked.connect(self.pick)
@@ -134,22 +136,51 @@ class PalettePanel(QWidget):
         layout.addWidget(self.square, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.captions)
-        context.labels_changed.connect(self.refresh_mosaic)
+        context.condition_changed.connect(self._condition_changed)
         self._show_captions()
 
     def ready(self) -> bool:
         return all(self.corners[name] is not None for name in CORNERS)
 
-    def set_corner(self, which: str, latent: np.ndarray, caption: str) -> None:
-        self.corners[which] = (np.asarray(latent, dtype=np.float32).copy(), caption)
+    def set_corner(
+        self,
+        which: str,
+        latent: np.ndarray | Shown,
+        caption: str = "",
+        labels: tuple[str, ...] | None = None,
+        seed: int | None = None,
+        own: tuple[str, ...] | None = None,
+    ) -> None:
+        """Corner `which` at `latent` (or a Shown, as the interpolation's endpoints come), decoded
+        under `labels` (None: as the condition now gives an item of `seed`, or with labels `own`)."""
+        if isinstance(latent, Shown):
+            shown = latent
+        elif labels is None:
+            shown = self.context.shown(latent, caption, seed, own)
+        else:
+            shown = Shown(np.asarray(latent, dtype=np.float32).copy(), caption, tuple(labels), seed, own)
+        self.corners[which] = shown._replace(latent=np.asarray(shown.latent, dtype=np.float32).copy())
         self._show_captions()
         self.refresh_mosaic()
 
+    def _condition_changed(self) -> None:
+        generator, condition = self.context.generator, self.context.condition
+        for name, corner in self.corners.items():
+            if corner is not None:
+                self.corners[name] = corner.under(generator, condition)
+        self.refresh_mosaic()
+
     def _show_captions(self) -> None:
-        self.captions.setText("  ".join(f"<b>{n}</b>: {c[1] if c else 'not set'}" for n, c in self.corners.items()))
+        self.captions.setText(
+            "  ".join(f"<b>{n}</b>: {c.caption if c else 'not set'}" for n, c in self.corners.items())
+        )
 
     def latents(self) -> dict[str, np.ndarray]:
-        return {name: corner[0] for name, corner in self.corners.items() if corner is not None}
+        return {name: corner.latent for name, corner in self.corners.items() if corner is not None}
+
+    def nearest_corner(self, u: float, v: float) -> Shown:
+        """The corner whose labels the blend at (u, v) is decoded under."""
+        return self.corners[("A" if u < 0.5 else "B") if v < 0.5 else ("C" if u < 0.5 else "D")]
 
     def blend(self, u: float, v: float) -> np.ndarray | None:
         return bilinear(self.latents(), u, v) if self.ready() else None
@@ -163,7 +194,9 @@ class PalettePanel(QWidget):
             return
         self.square.point = (u, v)
         self.square.update()
-        self.blend_changed.emit(latent, f"palette ({u:.2f}, {v:.2f})")
+        self.blend_changed.emit(
+            self.nearest_corner(u, v)._replace(latent=latent, caption=f"palette ({u:.2f}, {v:.2f})")
+        )
 
     def refresh_mosaic(self) -> None:
         """Decode MOSAIC × MOSAIC blends in a worker; a newer request supersedes an older one."""
@@ -175,10 +208,11 @@ class PalettePanel(QWidget):
             return
         steps = np.linspace(0.0, 1.0, MOSAIC)
         latents = np.stack([self.blend(float(u), float(v)) for v in steps for u in steps])
-        generator, labels = self.context.generator, list(self.context.labels)
+        labels = [self.nearest_corner(float(u), float(v)).labels for v in steps for u in steps]
+        generator = self.context.generator
 
         def decode(job):
-            return [generator.domain.render(asset) for asset in generator.decode(latents, labels)]
+            return decode_shown(generator, latents, labels)
 
         def done(frames):
             if generation == self._generation:

@@ -1,5 +1,7 @@
 """The large preview: one latent (a grid item, an interpolation blend...) plus the offset of
-the direction sliders, decoded on the UI thread (one latent is fast) under the tab's labels."""
+the direction sliders, decoded on the UI thread (one latent is fast) under that item's labels,
+which a line under the view names. A condition change moves those labels as it moves the
+item's in the grid (`items.labels_under`)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .audio_transport import AudioTransport
+from .conditions_panel import labels_text, labels_tooltip
 from .context import ViewContext
+from .items import Shown
 from .preview import ZoomView
 
 
@@ -21,7 +25,7 @@ class PreviewPanel(QWidget):
     def __init__(self, context: ViewContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
-        self.base: np.ndarray | None = None
+        self.shown: Shown | None = None  # the base latent, its caption and labels
         self.offset = np.zeros(context.generator.latent_size, dtype=np.float32)
         self.caption = ""
         self.asset = None  # the decoded asset shown now (what Play plays)
@@ -31,6 +35,9 @@ class PreviewPanel(QWidget):
             "Click a tile, scrub between two endpoints, or move a direction slider. Wheel zooms, drag scrolls."
         )
         hint.setWordWrap(True)
+        self.labels_line = QLabel()
+        self.labels_line.setWordWrap(True)
+        self.labels_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.last_ms = 0.0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -46,16 +53,31 @@ class PreviewPanel(QWidget):
             self.act_play.setEnabled(self.transport.play_button.isEnabled())
             self.act_play.triggered.connect(self.transport.toggle)
             self.addAction(self.act_play)
+        layout.addWidget(self.labels_line)
         layout.addWidget(hint)
-        context.labels_changed.connect(self.refresh)
+        context.condition_changed.connect(self._condition_changed)
+
+    @property
+    def base(self) -> np.ndarray | None:
+        return None if self.shown is None else self.shown.latent
+
+    def labels(self) -> tuple[str, ...]:
+        """The label set the preview decodes under now."""
+        return () if self.shown is None else self.shown.labels
 
     def latent(self) -> np.ndarray | None:
         """The latent shown now: base plus the direction offset."""
         return None if self.base is None else (self.base + self.offset).astype(np.float32)
 
-    def set_base(self, latent: np.ndarray | None, caption: str = "") -> None:
-        self.base = None if latent is None else np.asarray(latent, dtype=np.float32).copy()
-        self.caption = caption
+    def set_base(self, shown: Shown | None) -> None:
+        """Show a latent under its labels (None: nothing)."""
+        self.shown = None if shown is None else shown._replace(latent=np.asarray(shown.latent, np.float32).copy())
+        self.caption = "" if shown is None else shown.caption
+        self.refresh()
+
+    def _condition_changed(self) -> None:
+        if self.shown is not None:
+            self.shown = self.shown.under(self.context.generator, self.context.condition)
         self.refresh()
 
     def set_offset(self, offset: np.ndarray) -> None:
@@ -67,11 +89,16 @@ class PreviewPanel(QWidget):
         if latent is None:
             return
         started = time.perf_counter()
-        self.asset = self.context.decode(latent)[0]  # kept for the audio transport
+        labels = self.labels()
+        self.asset = self.context.decode(latent, labels)[0]  # kept for the audio transport
         self.view.set_pixels(self.context.domain.render(self.asset))
         if self.transport is not None:
             self.transport.asset_changed(self.asset)
         self.last_ms = (time.perf_counter() - started) * 1000
         moved = " + directions" if np.any(self.offset) else ""
         self.view.set_caption(f"{self.caption}{moved}")
+        space = self.context.domain.conditions
+        if space.groups:
+            self.labels_line.setText(f"Shown under: {labels_text(space, labels)}")
+            self.labels_line.setToolTip(f"The labels the preview decodes under\n{labels_tooltip(space, labels)}")
         self.rendered.emit(self.last_ms)

@@ -1,5 +1,6 @@
-"""The grid of sampled items: tiles showing each preview with its caption (the seed) and a
-small badge (the item's typicality score; red when the item is atypical).
+"""The grid of sampled items: tiles showing each preview with its caption (the seed), a detail
+line under it (the item's labels, elided to fit; the whole in the tooltip) and a small badge
+(the item's typicality score; red when the item is atypical).
 
 Click selects a tile, Ctrl+click adds or removes one, Shift+click selects a range,
 double-click (or Enter) enlarges, right-click asks the owner for a context menu. Arrow keys
@@ -13,6 +14,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 CAPTION_HEIGHT = 18
+DETAIL_HEIGHT = 14  # the detail line under the caption, when any tile has one
 BORDER = 3
 SPACING = 6
 BADGE_TYPICAL = QColor(30, 30, 30, 190)
@@ -30,17 +32,24 @@ class Tile(QWidget):
         self.pixmap: QPixmap | None = None
         self._scaled: QPixmap | None = None  # the pixmap at its drawn size, made once per size
         self.caption = ""
+        self.detail = ""  # a second, smaller line under the caption (e.g. the item's labels)
         self.badge = ""  # the typicality score, drawn top-right
         self.atypical = False
         self.selected = False
         self.setToolTip(TILE_TIP)
 
     def set_content(
-        self, pixmap: QPixmap | None, caption: str, badge: str = "", atypical: bool = False, tip: str = ""
+        self,
+        pixmap: QPixmap | None,
+        caption: str,
+        badge: str = "",
+        atypical: bool = False,
+        tip: str = "",
+        detail: str = "",
     ) -> None:
         self.pixmap, self.caption, self._scaled = pixmap, caption, None
-        self.badge, self.atypical = badge, atypical
-        self.setAccessibleName(caption)
+        self.badge, self.atypical, self.detail = badge, atypical, detail
+        self.setAccessibleName(f"{caption}: {detail}" if detail else caption)
         self.setToolTip(f"{tip}\n{TILE_TIP}" if tip else TILE_TIP)
         self.update()
 
@@ -59,7 +68,7 @@ class Tile(QWidget):
 
     def image_rect(self) -> QRect:
         """Where the preview is drawn: centred, aspect kept, above the caption."""
-        area = self.rect().adjusted(BORDER + 2, BORDER + 2, -BORDER - 2, -CAPTION_HEIGHT)
+        area = self.rect().adjusted(BORDER + 2, BORDER + 2, -BORDER - 2, -self.grid.caption_height())
         if self.pixmap is None or self.pixmap.isNull() or area.width() <= 0 or area.height() <= 0:
             return area
         size = self.pixmap.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
@@ -85,8 +94,18 @@ class Tile(QWidget):
             if self.badge:
                 self._paint_badge(painter, target)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        caption_rect = QRect(0, self.height() - CAPTION_HEIGHT, self.width(), CAPTION_HEIGHT - BORDER)
+        below = self.grid.caption_height()
+        caption_rect = QRect(0, self.height() - below, self.width(), CAPTION_HEIGHT - BORDER)
         painter.drawText(caption_rect, Qt.AlignmentFlag.AlignCenter, self.caption)
+        if self.detail:
+            font = QFont(self.font())
+            font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
+            painter.setFont(font)
+            detail_rect = QRect(BORDER, caption_rect.bottom() - 1, self.width() - 2 * BORDER, DETAIL_HEIGHT)
+            text = painter.fontMetrics().elidedText(self.detail, Qt.TextElideMode.ElideRight, detail_rect.width())
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(detail_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
+            painter.setFont(self.font())
         if self.selected:
             pen = QPen(palette.color(QPalette.ColorRole.Highlight), BORDER)
             pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
@@ -126,6 +145,11 @@ class SampleGrid(QWidget):
         self.setToolTip("Arrow keys move, Enter enlarges, Ctrl+A selects all")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.aspect = 2.0  # width / height of the previews, so tiles hug them
+        self.details = False  # whether the tiles have a detail line under the caption
+
+    def caption_height(self) -> int:
+        """The height under each preview: the caption, and the detail line when there is one."""
+        return CAPTION_HEIGHT + (DETAIL_HEIGHT if self.details else 0)
 
     def sizeHint(self) -> QSize:
         return QSize(680, 560)
@@ -155,9 +179,10 @@ class SampleGrid(QWidget):
         free_w = (self.width() - SPACING * (self.cols + 1)) / self.cols
         free_h = (self.height() - SPACING * (self.rows + 1)) / self.rows
         pad = 2 * (BORDER + 2)
-        image_w = max(8.0, min(free_w - pad, (free_h - CAPTION_HEIGHT - BORDER - 2) * self.aspect))
+        below = self.caption_height()
+        image_w = max(8.0, min(free_w - pad, (free_h - below - BORDER - 2) * self.aspect))
         tile_w = int(image_w + pad)
-        tile_h = int(image_w / self.aspect + CAPTION_HEIGHT + BORDER + 2)
+        tile_h = int(image_w / self.aspect + below + BORDER + 2)
         left = (self.width() - self.cols * tile_w - (self.cols - 1) * SPACING) // 2
         top = (self.height() - self.rows * tile_h - (self.rows - 1) * SPACING) // 2
         for i, tile in enumerate(self.tiles):
@@ -167,12 +192,15 @@ class SampleGrid(QWidget):
             )
 
     def set_tiles(self, rows: int, cols: int, contents: list[tuple]) -> None:
-        """Show (pixmap, caption[, badge, atypical, tooltip]) per tile; the selection is kept
-        where it still fits."""
+        """Show (pixmap, caption[, badge, atypical, tooltip, detail]) per tile; the selection is
+        kept where it still fits."""
         self.set_shape(rows, cols)
         sized = [content[0] for content in contents if content[0] is not None and not content[0].isNull()]
-        if sized and sized[0].width() / sized[0].height() != self.aspect:
-            self.aspect = sized[0].width() / sized[0].height()
+        details = any(len(content) > 5 and content[5] for content in contents)
+        if (sized and sized[0].width() / sized[0].height() != self.aspect) or details != self.details:
+            if sized:
+                self.aspect = sized[0].width() / sized[0].height()
+            self.details = details
             self._place_tiles()
         for tile, content in zip(self.tiles, contents):
             tile.set_content(*content)

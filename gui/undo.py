@@ -11,15 +11,18 @@ from typing import Callable
 
 from PySide6.QtGui import QUndoCommand
 
+from generators.core.conditions import Condition
+
 from .items import Item
 
 
 @dataclass(frozen=True)
 class GridState:
-    """What the grid shows: its items, the labels they were decoded under, and its shape."""
+    """What the grid shows: its items (each with the labels it was decoded under), the condition
+    the tab asked for them, and its shape."""
 
     items: tuple[Item, ...]
-    labels: tuple[str, ...]
+    condition: Condition
     rows: int
     cols: int
 

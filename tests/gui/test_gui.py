@@ -19,6 +19,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
+from generators.core.conditions import Condition  # noqa: E402
 from gui.domain_view import DomainView  # noqa: E402
 from gui.main_window import MainWindow, UnavailableView  # noqa: E402
 from gui.storage import AppStorage  # noqa: E402
@@ -123,9 +124,10 @@ def test_clicking_a_tile_and_its_context_action_sets_endpoint_a(qtbot, view):
     actions = {action.text(): action for action in menu.actions() if action.text()}
     assert {"Set as endpoint A", "Set as endpoint B", "Export…", "Copy seed", "More like this"} <= set(actions)
     actions["Set as endpoint A"].trigger()
-    latent, caption = view.interpolation.endpoints["A"]
-    np.testing.assert_array_equal(latent, view.items[2].latent)
-    assert caption == view.items[2].caption
+    end = view.interpolation.endpoints["A"]
+    np.testing.assert_array_equal(end.latent, view.items[2].latent)
+    assert end.caption == view.items[2].caption
+    assert end.labels == view.items[2].labels and end.seed == view.items[2].seed
     assert view.interpolation.thumbs["A"].pixmap() is not None
 
 
@@ -152,8 +154,9 @@ def test_sampling_uses_seed_plus_i_like_the_cli(qtbot, view, tiny_generator):
     view.sample()
     wait_idle(qtbot, view)
     assert [item.seed for item in view.items] == list(range(1234, 1250))
-    expected = tiny_generator.sample(2, list(view.context.labels), temperature=1.0, seed=1234)
+    expected = tiny_generator.sample(2, view.context.condition, temperature=1.0, seed=1234)
     assert [item.asset for item in view.items[:2]] == [s.asset for s in expected]
+    assert [item.labels for item in view.items[:2]] == [tuple(s.condition) for s in expected]
 
 
 def test_more_like_this_fills_the_grid_around_an_item(qtbot, view):
@@ -178,12 +181,13 @@ def test_resizing_the_grid_resamples_the_same_seeds(qtbot, view):
 
 
 def distinct_latents(view: DomainView) -> tuple[np.ndarray, np.ndarray]:
-    """Two latents the model decodes to different assets under the tab's labels."""
+    """Two latents the model decodes to different assets under the labels an endpoint set from a
+    bare latent takes (`ViewContext.labels_under()`)."""
     size = view.generator.latent_size
     candidates = [item.latent for item in view.items] + [
         k * np.eye(size, dtype=np.float32)[i] for k in (-3, 3) for i in range(size)
     ]
-    assets = view.generator.decode(np.stack(candidates), list(view.context.labels))
+    assets = view.generator.decode(np.stack(candidates), list(view.context.labels_under()))
     other = next(i for i, asset in enumerate(assets) if asset != assets[0])
     return candidates[0], candidates[other]
 
@@ -237,17 +241,18 @@ def test_a_direction_slider_moves_the_preview_and_undoes(view):
 def test_toggling_a_condition_redecodes_the_same_latents(qtbot, view):
     latents = [item.latent.copy() for item in view.items]
     assets = [item.asset for item in view.items]
-    view.conditions.checks["pipe"].setChecked(True)
+    labels = [item.labels for item in view.items]
+    view.conditions.checks["pipe"].setChecked(True)  # from any to required
     wait_idle(qtbot, view)
-    assert "pipe" in view.context.labels
+    assert view.context.condition == Condition(("pipe",))
     assert all("pipe" in item.labels for item in view.items)
     for item, latent in zip(view.items, latents):
         np.testing.assert_array_equal(item.latent, latent)
     assert [item.asset for item in view.items] != assets
     view.undo_stack.undo()
-    assert not view.conditions.checks["pipe"].isChecked()
-    assert "pipe" not in view.context.labels
-    assert [item.asset for item in view.items] == assets
+    assert view.conditions.checks["pipe"].checkState() == Qt.CheckState.PartiallyChecked
+    assert view.context.condition == Condition()
+    assert [item.asset for item in view.items] == assets and [item.labels for item in view.items] == labels
 
 
 def test_a_condition_changed_while_sampling_applies_to_the_new_grid(qtbot, view):
@@ -423,9 +428,10 @@ def test_edit_undo_and_redo_act_on_the_current_tab(qtbot, window, view):
     wait_idle(qtbot, view)
     assert undo.isEnabled()
     undo.trigger()
-    assert not view.conditions.checks["coin"].isChecked()
+    assert view.conditions.checks["coin"].checkState() == Qt.CheckState.PartiallyChecked  # any again
     redo.trigger()
-    assert view.conditions.checks["coin"].isChecked() and all("coin" in item.labels for item in view.items)
+    assert view.conditions.checks["coin"].checkState() == Qt.CheckState.Checked
+    assert all("coin" in item.labels for item in view.items)
     assert all(item.pixels is not None for item in view.items)
     window.tabs.setCurrentIndex(1)  # a tab without a model has no undo stack
     assert not undo.isEnabled()

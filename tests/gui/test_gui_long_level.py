@@ -16,8 +16,10 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 from conftest import REPO_ROOT, run_cli  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from test_gui import WAIT_MS, errors, make_window, settings, wait_idle  # noqa: E402,F401 - shared fixtures
 
+from generators.core.conditions import Condition  # noqa: E402
 from generators.levels.domain import LevelsDomain  # noqa: E402
 from generators.levels.long_level import sample_long_level  # noqa: E402
 from generators.levels.stitch import (  # noqa: E402
@@ -85,9 +87,10 @@ def test_generates_the_level_of_the_tabs_seed_and_condition_at_the_length_asked(
     assert (level.height, level.width) == (14, 60)
     # The same call the CLI makes, from the tab's seed, condition and temperature.
     np.testing.assert_allclose(result.made.windows[0].base, view.generator.latent_for_seed(5, 0.8), atol=1e-6)
-    expected = sample_long_level(view.generator, 60, 5, list(view.context.labels), 0.8)
-    assert level.text() == expected.level.text()
-    assert level.text() != sample_long_level(view.generator, 60, 6, list(view.context.labels), 0.8).level.text()
+    assert result.request.condition == view.context.condition == Condition()
+    expected = sample_long_level(view.generator, 60, 5, view.context.condition, 0.8)
+    assert level.text() == expected.level.text() and result.made.labels == expected.labels
+    assert level.text() != sample_long_level(view.generator, 60, 6, view.context.condition, 0.8).level.text()
     image = panel.view.image()
     assert (image.width(), image.height()) == (60 * 16, 14 * 16)
     agent = result.agent
@@ -133,22 +136,27 @@ def test_morph_needs_both_endpoints_and_runs_from_a_to_b(qtbot, view, panel, err
     assert not panel.morph.isEnabled() and "endpoints A and B" in panel.morph.toolTip()
     generator = view.generator
     z_a, z_b = generator.latent_for_seed(11), generator.latent_for_seed(12)
-    view.interpolation.set_endpoint("A", z_a, "seed 11")
+    view.interpolation.set_endpoint("A", z_a, "seed 11", seed=11)
     assert not panel.morph.isEnabled()
-    view.interpolation.set_endpoint("B", z_b, "seed 12")
+    view.interpolation.set_endpoint("B", z_b, "seed 12", seed=12)
     assert panel.morph.isEnabled()
     panel.morph.setChecked(True)
     assert not panel.playable.isEnabled()  # repair would move the latents off the morph
     result = generate(qtbot, panel)
     morph = result.request.morph
     assert (morph.seed_a, morph.seed_b, morph.mode) == (11, 12, view.interpolation.mode())
+    # Nothing asked: each window takes the labels of the nearer end, as `interpolate --length` does.
+    labels_a, labels_b = generator.labels_for_seed(11), generator.labels_for_seed(12)
+    assert (morph.labels_a, morph.labels_b) == (tuple(labels_a), tuple(labels_b))
+    assert result.request.condition is None
     count = window_count(60, generator.domain.width, StitchConfig().overlap)
     latents = morph_latents(z_a, z_b, count, morph.mode)
-    expected = compose_level(generator, latents, list(view.context.labels), 60, seed=11)
-    assert result.made.level.text() == expected.level.text()
+    per_window = [labels_a if k / (count - 1) < 0.5 else labels_b for k in range(count)]
+    expected = compose_level(generator, latents, per_window, 60, seed=11)
+    assert result.made.level.text() == expected.level.text() and result.made.labels == per_window
     np.testing.assert_allclose(np.stack([w.base for w in result.made.windows]), latents, atol=1e-6)
     np.testing.assert_allclose(latents[[0, -1]], [z_a, z_b], atol=1e-5)
-    assert result.made.level.text() != sample_long_level(generator, 60, 5, list(view.context.labels)).level.text()
+    assert result.made.level.text() != sample_long_level(generator, 60, 5, view.context.condition).level.text()
     wait_idle(qtbot, view)
     assert not errors
 
@@ -162,7 +170,9 @@ def test_export_writes_the_level_and_a_sidecar_whose_command_replays_it(qtbot, v
     assert target.read_text() == result.made.level.text()
     record = json.loads((tmp_path / "new folder" / "level.json").read_text())
     assert record["asset"] == "level.txt" and record["seed"] == 5 and record["length"] == 60
-    assert record["condition"] == list(view.context.labels) and record["playable_requested"] is False
+    assert record["condition"] == list(result.made.labels[0]) and record["playable_requested"] is False
+    assert record["window_labels"] == [list(labels) for labels in result.made.labels]
+    assert record["asked"] == {"required": [], "excluded": []}
     assert record["checkpoint"]["path"] == view.context.checkpoint
     assert len(record["window_latents"]) == len(result.made.windows)
     # The recorded command writes the same level.
@@ -264,3 +274,30 @@ def test_where_the_agent_got_stuck_is_marked():
     assert pixel(drawn, 5 * 16, 2) == red  # the line after column 4, from the top
     finished = draw_path(to_pixmap(pixels), PlayResult(True, 9, stuck.path, ""), 10).toImage()
     assert pixel(finished, 5 * 16, 2) == (0, 0, 0)
+
+
+def test_the_tabs_condition_reaches_every_window_and_the_sidecar(qtbot, view, panel, tmp_path, errors):
+    view.conditions.checks["pipe"].setCheckState(Qt.CheckState.Checked)  # required
+    view.conditions.checks["enemy"].setCheckState(Qt.CheckState.Unchecked)  # excluded
+    wait_idle(qtbot, view)
+    asked = Condition(("pipe",), ("enemy",))
+    assert panel.request().condition == asked
+    result = generate(qtbot, panel)
+    assert len(result.made.labels) == len(result.made.windows) > 1
+    assert all("pipe" in labels and "enemy" not in labels for labels in result.made.labels)
+    assert result.made.level.text() == sample_long_level(view.generator, 60, 5, asked).level.text()
+    # A morph asked for labels decodes every window under them too.
+    generator = view.generator
+    view.interpolation.set_endpoint("A", generator.latent_for_seed(3), "seed 3", seed=3)
+    view.interpolation.set_endpoint("B", generator.latent_for_seed(4), "seed 4", seed=4)
+    panel.morph.setChecked(True)
+    assert panel.request().condition == asked
+    panel.morph.setChecked(False)
+    panel.export_to(tmp_path / "level.txt")
+    wait_idle(qtbot, view)
+    assert not errors
+    record = json.loads((tmp_path / "level.json").read_text())
+    assert record["asked"] == {"required": ["pipe"], "excluded": ["enemy"]}
+    assert record["window_labels"] == [list(labels) for labels in result.made.labels]
+    assert record["condition"] == list(result.made.labels[0])
+    assert "--condition pipe --without enemy" in record["command"]

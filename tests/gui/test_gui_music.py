@@ -194,9 +194,9 @@ def test_music_tab_has_a_control_per_decoding_option_and_changing_one_decodes_ag
         wait_idle(qtbot, view)
         # The same items, decoded again under the new setting (grid and preview).
         assert all(np.array_equal(item.latent, z) for item, z in zip(view.items, latents))
-        expected = generator.decode(np.stack(latents), list(view.context.labels))
+        expected = generator.decode_each(np.stack(latents), [list(item.labels) for item in view.items])
         assert all(np.array_equal(item.pixels, domain.render(clip)) for item, clip in zip(view.items, expected))
-        shown = generator.decode(view.preview.latent()[None], list(view.context.labels))[0]
+        shown = generator.decode(view.preview.latent()[None], list(view.preview.labels()))[0]
         assert np.array_equal(domain.render(view.preview.asset), domain.render(shown))
 
         tracks.setChecked(True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .lode_agent import is_lode_runner
+
 PIPE_PARTS = ("top-left pipe", "top-right pipe", "left pipe", "right pipe")
 
 
@@ -139,12 +141,30 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
             "generated": defect_rates(faithful, domain.legend),
             "raw_decoder": defect_rates(raw, domain.legend),
         }
+    if is_lode_runner(domain.legend):
+        report["lode_runner_solvable_share"] = {  # whole levels: training, held-out and generated
+            name: solvable_share(domain, grids)
+            for name, grids in (
+                ("training_levels", train_grids),
+                ("heldout_levels", held_grids),
+                ("generated", faithful),
+            )
+        }
     if domain.count_bins:
         counts = domain.counts(corpus.train.x)
         report["training_mean_count"] = {b.name: float(counts[:, j].mean()) for j, b in enumerate(domain.count_bins)}
     if len(held_grids):
         report["heldout_windows_tile_pattern_kl_2x2"] = tile_pattern_kl(train_grids, held_grids, len(domain.chars))
     return report
+
+
+def solvable_share(domain, grids: np.ndarray) -> float | None:
+    """Share of (N, H, W) Lode Runner grids with a spawn whose gold can all be collected (`lode_agent`)."""
+    from .lode_agent import solve
+
+    levels = [domain.level_from_indices(grid) for grid in grids]
+    playable = [lv for lv in levels if any("M" in row for row in lv.rows)]
+    return float(np.mean([solve(lv, domain.legend).solvable for lv in playable])) if playable else None
 
 
 def has_pipes(legend: dict) -> bool:

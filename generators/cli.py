@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -110,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     denoise.add_argument("--format", help="file type to write (default: the domain's first, e.g. png)")
     denoise.add_argument("--out", required=True, help="output folder; each FILE becomes STEM-denoised.EXT")
     denoise.set_defaults(handler=run_denoise)
+
+    scan = add(
+        "scan", "Rank the files of a folder from least to most typical for a model, and say where each goes wrong."
+    )
+    scan.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
+    scan.add_argument("--in", dest="folder", required=True, metavar="FOLDER", help="the folder to scan (recursively)")
+    scan.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write the ranking as JSON, and a PNG overlay per file in FILE's folder (STEM-overlays/)",
+    )
+    scan.set_defaults(handler=run_scan)
 
     evaluate = add("eval", "Measure a model on its held-out data.")
     evaluate.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
@@ -339,6 +352,59 @@ def run_train(args) -> int:
     return 0
 
 
+def run_scan(args) -> int:
+    from generators.core.errors import UserError as _Unreadable
+    from generators.core.fileio import ensure_writable_dir, ensure_writable_file, write_png_atomic, write_text_atomic
+    from generators.core.scan import files_in, overlay, reference_scores, scan_file
+
+    generator = _generator(args)
+    if args.json:
+        ensure_writable_file(args.json)
+        ensure_writable_dir(Path(args.json).with_name(Path(args.json).stem + "-overlays"))
+    paths = files_in(Path(args.folder), generator.domain.read_formats)
+    if not paths:
+        raise UserError(
+            f"{args.folder} holds no {generator.domain.name} files ({', '.join(generator.domain.read_formats)})"
+        )
+    reference, what = reference_scores(generator)
+    scanned, skipped = [], []
+    for path in paths:
+        try:
+            scanned.append(scan_file(generator, path, reference))
+        except _Unreadable as error:  # AssetError and every other one-line user error
+            skipped.append({"file": str(path), "reason": str(error)})
+            print(f"skipped {path}: {error}", file=sys.stderr)
+    scanned.sort(key=lambda item: item.elbo)
+    print(f"{len(scanned)} files ranked least typical first; percentiles among {what}")
+    print(f"{'rank':>4}  {'percentile':>10}  {'ELBO nats':>10}  file\tlabels\tworst at")
+    for rank, item in enumerate(scanned, start=1):
+        labels = ",".join(item.labels)
+        print(f"{rank:>4}  {item.percentile:>10.1f}  {item.elbo:>10.1f}  {item.path}\t{labels}\t{item.worst}")
+    if args.json:
+        folder = Path(args.json).with_name(Path(args.json).stem + "-overlays")
+        rows = []
+        for rank, item in enumerate(scanned, start=1):
+            picture = overlay(generator.domain.render(generator.domain.read(item.path)), item.heat)
+            png = folder / f"{rank:04d}-{item.path.stem}.png"
+            write_png_atomic(png, picture)
+            rows.append(
+                {
+                    "rank": rank,
+                    "file": str(item.path),
+                    "elbo_nats": round(item.elbo, 3),
+                    "percentile": round(item.percentile, 2),
+                    "labels": item.labels,
+                    "worst": item.worst,
+                    "position_scores": [round(s, 3) for s in item.positions],
+                    "overlay": str(png),
+                }
+            )
+        report = {"model": generator.name, "reference": what, "files": rows, "skipped": skipped}
+        write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
+        print(args.json)
+    return 0
+
+
 def run_eval(args) -> int:
     from generators.core.evaluation import evaluate, format_table
     from generators.core.fileio import ensure_writable_file, write_text_atomic
@@ -359,12 +425,22 @@ def run_eval(args) -> int:
     return 0
 
 
+def _interrupt(signum, frame):
+    """SIGTERM (a `kill`, a closing terminal session, a scheduler) stops a command as Ctrl-C does:
+    as a KeyboardInterrupt, so every temp file is removed and training keeps its last epoch."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread (main() called from a worker): signals stay as they are
+        previous = None
     try:
         return args.handler(args)
     except UserError as error:
@@ -373,3 +449,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -3,6 +3,7 @@ save the checkpoint with its card, then measure it and record the metrics in the
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,10 +13,11 @@ import torch
 
 from generators.core.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, write_card
 from generators.core.conditions import LabelDistribution
+from generators.core.scan import heldout_reference
 from generators.core.distributed import Placement, barrier, join_from_environment, leave
 from generators.core.errors import TrainingCancelled, UserError
 from generators.core.evaluation import evaluate
-from generators.core.fileio import ensure_writable_file
+from generators.core.fileio import ensure_writable_file, exclusive_lock
 from generators.core.latent_prior import fit_to_model
 from generators.core.train import TrainConfig, Trainer, latent_directions
 from generators.core.vae import ConditionalVAE, VAEConfig
@@ -63,6 +65,12 @@ class TrainingRequest:
         )
 
 
+def lock_path_for(out: Path) -> Path:
+    """NAME.lock beside NAME.safetensors: held (it names the pid) while a run trains into NAME."""
+    weights, _ = checkpoint_paths(out)
+    return weights.with_suffix(".lock")
+
+
 def resume_path_for(out: Path) -> Path:
     weights, _ = checkpoint_paths(out)
     return weights.with_name(weights.stem + ".resume.safetensors")
@@ -89,12 +97,20 @@ def train_and_save(
 
 
 def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement) -> list[Path]:
-    weights_path, card_path = checkpoint_paths(request.out)
+    weights_path, _ = checkpoint_paths(request.out)
     settings = request.config  # validated when it was made
     if settings.critic > 0 and domain_class(request.domain).condition_critic is None:
         raise UserError(f"the {request.domain} domain has no condition critic; train without --critic")
-    if placement.is_main:
-        ensure_writable_file(weights_path)
+    with contextlib.ExitStack() as held:
+        if placement.is_main:  # the one writer of this checkpoint (and of its resume state), until the end
+            ensure_writable_file(weights_path)
+            held.enter_context(exclusive_lock(lock_path_for(weights_path), f"checkpoint {weights_path}"))
+        return _train_and_save_locked(request, callbacks, log, trainer_ready, placement)
+
+
+def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Placement) -> list[Path]:
+    weights_path, card_path = checkpoint_paths(request.out)
+    settings = request.config
     # Settings are checked before the data is read, which can take a while.
     parent = load_generator(request.init, domain=request.domain) if request.init else None
     train_config = (
@@ -203,6 +219,7 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
         generator, corpus, iwae_k=settings.iwae_k, samples=settings.eval_samples, seed=settings.seed
     )
     card["metrics"]["eval_seconds"] = round(time.perf_counter() - started, 1)
+    card["typicality_reference"] = heldout_reference(generator, corpus)  # what `scan` reads percentiles against
     write_card(card_path, card)
     for leftover in checkpoint_paths(resume_path):
         leftover.unlink(missing_ok=True)

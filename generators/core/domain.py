@@ -172,6 +172,18 @@ class Domain(ABC):
         windows), else why not: the CLI's error line and the GUI's reason to offer no such page."""
         return f"{self.name} models make single items; there is nothing to stitch"
 
+    def scan_parts(self, asset: Any) -> list:
+        """The pieces `scan` scores a file by, in order: the asset itself by default (a long level:
+        its screens; a long song: its 4-bar clips)."""
+        return [asset]
+
+    def positions(self, asset: Any, maps: list[np.ndarray]) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Where in a file the model explains it badly, from the per-cell log-likelihood maps (H, W)
+        of its `scan_parts`: (a score per position, low is unusual; a name per position for the user;
+        a heat map aligned with `render(asset)`). The default: one position, the item."""
+        heat = np.concatenate(maps, axis=1)
+        return np.array([float(heat.mean())]), ["the whole item"], heat
+
     def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
         """This domain's part of `eval`: metrics of `samples` generated items (and of the held-out
         data beside them), given the generic held-out `report`. Returns new rows; default none."""

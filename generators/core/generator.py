@@ -19,7 +19,7 @@ from .conditions import Condition, LabelDistribution
 from .domain import Domain, Split
 from .errors import UserError
 from .latent_prior import MixturePrior
-from .vae import ConditionalVAE, VAEConfig, elbo_per_item, posterior_means
+from .vae import ConditionalVAE, elbo_per_item, posterior_means
 
 
 @dataclass
@@ -162,6 +162,15 @@ class Generator:
         }
 
     @torch.inference_mode()
+    def score_map(self, assets: Sequence, condition: Sequence[str] | None = None) -> np.ndarray:
+        """Per-cell log-likelihood (B, H, W) of each asset under the decoder at its posterior mean
+        (each under its own labels without a condition): where the model explains it badly."""
+        x = torch.stack([self.domain.to_tensor(a) for a in assets])
+        c = self._conditions_for(assets, condition)
+        mu, _ = self.model.encode(x, c)
+        return self.model.likelihood.log_prob_map(self.model.decode(mu, c), x).numpy()
+
+    @torch.inference_mode()
     def score(self, assets: Sequence, condition: Sequence[str] | None = None, samples: int = 4) -> np.ndarray:
         """ELBO per item (nats; higher is more typical). A seeded estimate: same input, same score."""
         x = torch.stack([self.domain.to_tensor(a) for a in assets])
@@ -176,7 +185,3 @@ def check_seed(seed: int, count: int = 1) -> int:
     if not 0 <= seed <= MAX_SEED - count:
         raise UserError(f"seed must be between 0 and {MAX_SEED - count}, got {seed}")
     return seed
-
-
-def build_model(card: dict) -> ConditionalVAE:
-    return ConditionalVAE(VAEConfig.from_dict(card["model"]))

@@ -31,6 +31,10 @@ class Categorical:
         return (x * F.log_softmax(logits, dim=1)).sum(dim=(1, 2, 3))  # (B,)
 
     @staticmethod
+    def log_prob_map(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return (x * F.log_softmax(logits, dim=1)).sum(dim=1)  # (B, H, W): each cell's share of log_prob
+
+    @staticmethod
     def mean(logits: torch.Tensor) -> torch.Tensor:
         return F.softmax(logits, dim=1)
 
@@ -48,6 +52,10 @@ class Bernoulli:
     def log_prob(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
         return -nll.sum(dim=(1, 2, 3))  # (B,)
+
+    @staticmethod
+    def log_prob_map(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)  # (B, H, W)
 
     @staticmethod
     def mean(logits: torch.Tensor) -> torch.Tensor:
@@ -78,6 +86,15 @@ class PianoRoll:
         log_active = -F.binary_cross_entropy_with_logits(logits[:, 0], active, reduction="none")
         log_onset = -F.binary_cross_entropy_with_logits(logits[:, 1], onset, reduction="none") * held
         return (log_active + log_onset).sum(dim=(1, 2))  # (B,)
+
+    @classmethod
+    def log_prob_map(cls, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, K): each (step, key) cell's share of log_prob."""
+        active, onset = x[:, 0], x[:, 1]
+        held = torch.zeros_like(active)
+        held[:, 1:] = active[:, 1:] * active[:, :-1]
+        log_active = -F.binary_cross_entropy_with_logits(logits[:, 0], active, reduction="none")
+        return log_active - F.binary_cross_entropy_with_logits(logits[:, 1], onset, reduction="none") * held
 
     @staticmethod
     def mean(logits: torch.Tensor) -> torch.Tensor:
@@ -126,6 +143,10 @@ class DiscretisedLogistic:
     @classmethod
     def log_prob(cls, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return cls.log_prob_values(params, x).sum(dim=(1, 2, 3))  # (B,)
+
+    @classmethod
+    def log_prob_map(cls, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return cls.log_prob_values(params, x).sum(dim=1)  # (B, H, W): each pixel's share, channels summed
 
     @classmethod
     def mean(cls, params: torch.Tensor) -> torch.Tensor:

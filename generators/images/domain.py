@@ -138,6 +138,13 @@ class ImagesDomain(Domain):
     def encoding_note(self, picture: Picture) -> str | None:
         return "; ".join(picture.notes) if picture.notes else None
 
+    def positions(self, picture, maps: list[np.ndarray]) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Per 8 × 8 block of pixels (each pixel's channels summed), named by the block's centre."""
+        heat = maps[0]
+        blocks = heat.reshape(SIZE // 8, 8, SIZE // 8, 8).mean(axis=(1, 3))
+        names = [f"around pixel ({8 * bx + 4}, {8 * by + 4})" for by in range(SIZE // 8) for bx in range(SIZE // 8)]
+        return blocks.reshape(-1), names, heat
+
     def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
         """Bounds in bits per dimension (the unit of the image literature), then the sample metrics."""
         from .metrics import bits_per_dim_report, sample_report
@@ -154,9 +161,20 @@ class ImagesDomain(Domain):
 
     @classmethod
     def from_card(cls, data: dict) -> ImagesDomain:
+        """Rebuild the domain from `to_card` output; a CheckpointError names a malformed field."""
+        from generators.core.card_check import bad_field, text, texts
+
         if data.get("size", SIZE) != SIZE or data.get("channels", "RGBA") != "RGBA":
             raise UserError("this images checkpoint uses an image size this version does not know")
-        return cls(tuple((g["name"], tuple(g["labels"])) for g in data["groups"]))
+        groups = data.get("groups")
+        if not isinstance(groups, list) or not groups:
+            raise bad_field("domain_config.groups", "must be a non-empty list of label groups")
+        for i, group in enumerate(groups):
+            if not isinstance(group, dict) or not {"name", "labels"} <= set(group):
+                raise bad_field(f"domain_config.groups[{i}]", 'must be {"name": ..., "labels": [...]}')
+            text(group["name"], f"domain_config.groups[{i}].name")
+            texts(group["labels"], f"domain_config.groups[{i}].labels", allow_empty=False)  # each group is exclusive
+        return cls(tuple((g["name"], tuple(g["labels"])) for g in groups))
 
     # --- training ---------------------------------------------------------------------
 

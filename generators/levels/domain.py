@@ -417,16 +417,60 @@ class LevelsDomain(Domain):
 
     @classmethod
     def from_card(cls, data: dict) -> LevelsDomain:
-        legend = {c: tuple(t) for c, t in data["legend"].items()}
+        """Rebuild the domain from `to_card` output, every field checked first: a CheckpointError
+        naming the field (`domain_config.legend`...) for anything a trained model's card never holds."""
+        from generators.core.card_check import bad_field, is_whole, texts, whole
+        from generators.core.vae import MAX_SIDE, MAX_WIDTH
+
+        def field(name: str) -> str:
+            return f"domain_config.{name}"
+
+        for name in ("legend", "height", "width", "games", "presence_tags"):
+            if name not in data:
+                raise bad_field(field(name), "is missing")
+        legend = data["legend"]
+        if not isinstance(legend, dict) or not legend:
+            raise bad_field(field("legend"), "must be an object of tile characters and their tags, not empty")
+        if len(legend) > MAX_WIDTH:
+            raise bad_field(field("legend"), f"has {len(legend)} tiles; at most {MAX_WIDTH}")
+        for char, tags in legend.items():
+            if len(char) != 1 or not char.isprintable():
+                raise bad_field(field("legend"), f"has the key {char!r}"[:60] + "; tiles are single visible characters")
+            if not isinstance(tags, list) or not all(isinstance(t, str) and t.isprintable() for t in tags):
+                raise bad_field(field(f"legend[{char!r}]"), "must be a list of tags (visible text)")
+        whole(data["height"], field("height"), 1, MAX_SIDE)
+        whole(data["width"], field("width"), 1, MAX_SIDE)
+        texts(data["games"], field("games"))
+        texts(data["presence_tags"], field("presence_tags"))
+        if not isinstance(data.get("whole_levels", False), bool):
+            raise bad_field(field("whole_levels"), "must be true or false")
+        bins = data.get("count_bins", [])
+        if not isinstance(bins, list):
+            raise bad_field(field("count_bins"), "is not a list")
+        for i, b in enumerate(bins):
+            where = field(f"count_bins[{i}]")
+            if not isinstance(b, dict) or not {"name", "tags", "edges", "least"} <= set(b):
+                raise bad_field(where, 'must be {"name", "tags", "edges", "least"}')
+            texts([b["name"]], f"{where}.name")
+            texts(b["tags"], f"{where}.tags", allow_empty=False)
+            edges = b["edges"]
+            if not (isinstance(edges, list) and len(edges) == 2 and all(map(is_whole, edges)) and edges[0] < edges[1]):
+                raise bad_field(f"{where}.edges", "must be two whole numbers, the first the smaller")
+            whole(b["least"], f"{where}.least", 0, 1 << 31)
+        exact = data.get("exact_counts", {})
+        if not isinstance(exact, dict):
+            raise bad_field(field("exact_counts"), "is not an object")
+        for tag, n in exact.items():
+            whole(n, field(f"exact_counts[{tag!r}]"), 0, 1 << 31)
         return cls(
-            legend,
+            {c: tuple(t) for c, t in legend.items()},
             data["height"],
             data["width"],
             tuple(data["games"]),
             tuple(data["presence_tags"]),
             whole_levels=bool(data.get("whole_levels", False)),  # cards before whole levels: windows
-            count_bins=tuple(CountBins.from_card(b) for b in data.get("count_bins", [])),
-            exact_counts={str(k): int(v) for k, v in data.get("exact_counts", {}).items()},
+            count_bins=tuple(CountBins.from_card(b) for b in bins),
+            exact_counts={str(k): int(v) for k, v in exact.items()},
         )
 
     def whole_indices(self, level: Level) -> np.ndarray:
@@ -448,6 +492,30 @@ class LevelsDomain(Domain):
     def _mirrored(x: torch.Tensor, c: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         flip = torch.rand(len(x), generator=generator) < 0.5  # (B,)
         return torch.where(flip[:, None, None, None], x.flip(3), x), c
+
+    def _screen_starts(self, width: int) -> list[int]:
+        """Columns where `scan` cuts a level into windows: every `self.width`, the last flush right."""
+        if self.whole_levels or width <= self.width:
+            return [0]
+        return sorted({*range(0, width - self.width + 1, self.width), width - self.width})
+
+    def scan_parts(self, level: Level) -> list[Level]:
+        """A level is scanned window by window (a whole-level game: as one)."""
+        return [Level(tuple(row[x : x + self.width] for row in level.rows)) for x in self._screen_starts(level.width)]
+
+    def positions(self, level: Level, maps: list[np.ndarray]) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Per column (cells summed over rows, windows that overlap averaged), named by groups of 4."""
+        width = max(level.width, maps[0].shape[1])
+        heat, seen = np.zeros((maps[0].shape[0], width)), np.zeros(width)
+        for x, cells in zip(self._screen_starts(level.width), maps):
+            heat[:, x : x + cells.shape[1]] += cells
+            seen[x : x + cells.shape[1]] += 1
+        heat /= np.maximum(seen, 1)
+        columns = heat.sum(axis=0)
+        starts = range(0, width, 4)
+        scores = np.array([columns[s : s + 4].mean() for s in starts])
+        names = [f"columns {s + 1}-{min(s + 4, width)}" for s in starts]
+        return scores, names, heat
 
     def stitch_support(self) -> str:
         """ "" when whole levels can be stitched from this model's windows (`stitch`), else why not."""

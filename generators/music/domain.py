@@ -179,6 +179,31 @@ class MusicDomain(Domain):
     def encoding_note(self, clip: Clip) -> str | None:
         return ("dropped " + "; ".join(clip.dropped)) if clip.dropped else None
 
+    def scan_parts(self, clip: Clip) -> list[Clip]:
+        """A song is scanned 4 bars at a time (the last clip flush with its end)."""
+        if clip.steps <= STEPS:
+            return [clip]
+        starts = sorted({*range(0, clip.steps - STEPS + 1, STEPS), clip.steps - STEPS})
+        return [
+            Clip(clip.active[s : s + STEPS], clip.onset[s : s + STEPS], clip.tempo, clip.program, clip.velocity)
+            for s in starts
+        ]
+
+    def positions(self, clip: Clip, maps: list[np.ndarray]) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Per bar of 16 steps (keys summed); the heat map runs like the piano roll: time left to
+        right, pitch bottom to top."""
+        steps = max(clip.steps, STEPS)
+        starts = [0] if clip.steps <= STEPS else sorted({*range(0, clip.steps - STEPS + 1, STEPS), clip.steps - STEPS})
+        cells, seen = np.zeros((steps, KEYS)), np.zeros(steps)
+        for s, part in zip(starts, maps):
+            cells[s : s + STEPS] += part
+            seen[s : s + STEPS] += 1
+        cells /= np.maximum(seen, 1)[:, None]
+        per_step = cells.sum(axis=1)
+        bars = range(0, steps, 16)
+        scores = np.array([per_step[b : b + 16].mean() for b in bars])
+        return scores, [f"bar {b // 16 + 1}" for b in bars], cells.T[::-1]
+
     def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
         """Per-frame bounds (the unit of the music literature), then the sample metrics."""
         from .metrics import STEPS, sample_report
@@ -195,9 +220,15 @@ class MusicDomain(Domain):
 
     @classmethod
     def from_card(cls, data: dict) -> MusicDomain:
+        """Rebuild the domain from `to_card` output; a CheckpointError names a malformed field."""
+        from generators.core.card_check import bad_field, texts, whole
+
         if (data.get("steps", STEPS), data.get("keys", KEYS), data.get("lowest_midi", LOWEST)) != (STEPS, KEYS, LOWEST):
             raise UserError("this music checkpoint uses a piano-roll size this version does not know")
-        return cls(tuple(data["styles"]), int(data.get("stride", 16)))
+        if "styles" not in data:
+            raise bad_field("domain_config.styles", "is missing")
+        texts(data["styles"], "domain_config.styles", allow_empty=False)  # style is an exclusive group
+        return cls(tuple(data["styles"]), whole(data.get("stride", 16), "domain_config.stride", 1, STEPS))
 
     # --- training ---------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
-"""Record in a checkpoint's card the label sets of its training items (`label_distribution`), for
-cards written before `train` kept it. The weights are not touched.
+"""Record in a checkpoint's card what `train` now records there for cards written before it did:
+the label sets of its training items (`label_distribution`, what "any" draws from) and the ELBOs of
+its held-out items (`typicality_reference`, what `scan` reads percentiles against). The weights are
+not touched.
 
-    python scripts/card_label_distribution.py --checkpoint checkpoints/levels \\
+    python scripts/card_references.py --checkpoint checkpoints/levels \\
         --data ../shared/data/vglc/Super_Mario_Bros ../shared/data/vglc/Super_Mario_Bros_2_Japan
 
-The training items are the ones the card's data description and held-out rule give
-(`Domain.heldout_corpus`), so the counts are exactly what `train` would have recorded.
+The items are the ones the card's data description and held-out rule give (`Domain.heldout_corpus`),
+so the figures are exactly what `train` would have recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generators.core.checkpoint import checkpoint_paths, read_card, write_card  # noqa: E402
 from generators.core.conditions import LabelDistribution  # noqa: E402
+from generators.core.scan import heldout_reference  # noqa: E402
 from generators.registry import load_generator  # noqa: E402
 
 
@@ -32,9 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     _, card_path = checkpoint_paths(args.checkpoint)
     card = read_card(card_path)
     card["label_distribution"] = distribution.to_card()
+    card["typicality_reference"] = heldout_reference(generator, corpus)
     write_card(card_path, card)
     shares = ", ".join(f"{label} {share:.3f}" for label, share in distribution.share().items())
-    print(f"{card_path}: {len(corpus.train)} training items, {len(distribution.counts)} label sets; {shares}")
+    print(f"{card_path}: {len(corpus.train)} training items, {len(distribution.counts)} label sets; {shares}; "
+          f"{len(card['typicality_reference'])} held-out scores")
     return 0
 
 

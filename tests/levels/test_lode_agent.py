@@ -9,20 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
+from test_lode_runner import LODE_LEGEND
 
 from generators.levels.domain import Level, read_level
 from generators.levels.lode_agent import is_lode_runner, solve
 
-LEGEND = {
-    "B": ["solid", "ground"],
-    "b": ["solid", "diggable", "ground"],
-    ".": ["passable", "empty"],
-    "-": ["passable", "climbable", "rope"],
-    "#": ["passable", "climbable", "ladder"],
-    "G": ["passable", "pickupable", "gold"],
-    "E": ["damaging", "enemy"],
-    "M": ["passable", "spawn"],
-}
+LEGEND = LODE_LEGEND  # VGLC's Lode Runner tiles
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "vglc" / "Lode_Runner"
 
 

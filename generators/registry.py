@@ -11,11 +11,13 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from generators.core import card_check
 from generators.core.checkpoint import SHIPPED_DIR, Checkpoint, load_checkpoint
 from generators.core.commands import WingCommands
 from generators.core.domain import Domain
 from generators.core.errors import CheckpointError, UserError
-from generators.core.generator import Generator, build_model
+from generators.core.generator import Generator
+from generators.core.vae import ConditionalVAE, VAEConfig
 
 
 def _levels() -> type[Domain]:
@@ -60,15 +62,17 @@ def domain_class(name: str) -> type[Domain]:
 
 
 def generator_from_checkpoint(ckpt: Checkpoint) -> Generator:
-    """Rebuild domain and model from a verified checkpoint."""
+    """Rebuild domain and model from a verified checkpoint. The card is checked against the
+    tensors first (`card_check`): nothing is built from a card that disagrees with its weights."""
+    try:
+        config, domain = _checked(ckpt)
+    except UserError as error:  # one line naming the checkpoint and the card field
+        raise CheckpointError(f"checkpoint {ckpt.card_path}: {str(error).splitlines()[0]}") from None
     card = ckpt.card
     try:
-        domain = domain_class(card["domain"]).from_card(card["domain_config"])
-        model = build_model(card)
+        model = ConditionalVAE(config)
         model.load_state_dict(ckpt.group("model"), strict=True)
-    except UserError:
-        raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # the checks above should leave none
         raise CheckpointError(
             f"checkpoint {ckpt.card_path} does not match its card: {str(exc).splitlines()[0]}"
         ) from None
@@ -77,6 +81,35 @@ def generator_from_checkpoint(ckpt: Checkpoint) -> Generator:
         return Generator(model, domain, card, extras)
     except (KeyError, ValueError) as exc:  # e.g. a mixture prior whose tensors are missing or disagree
         raise CheckpointError(f"checkpoint {ckpt.card_path} has a broken mixture prior: {exc}") from None
+
+
+def _checked(ckpt: Checkpoint) -> tuple[VAEConfig, Domain]:
+    """The card's model config and domain, each checked against the other and against the
+    tensors (names, shapes, dtypes, finite values), before any model exists."""
+    card = ckpt.card
+    name = card.get("domain")
+    if name is None:
+        raise card_check.bad_field("domain", "is missing")
+    if name not in WINGS:
+        raise card_check.bad_field("domain", f"is {name!r}"[:60] + f"; known: {', '.join(DOMAIN_NAMES)}")
+    if not isinstance(card.get("name", ""), str):
+        raise card_check.bad_field("name", "is not a string")
+    config = card_check.model_config(card)  # sizes capped before anything is made of them
+    domain_config = card.get("domain_config")
+    if not isinstance(domain_config, dict):
+        raise card_check.bad_field("domain_config", "is missing" if domain_config is None else "is not an object")
+    try:
+        domain = domain_class(name).from_card(domain_config)
+    except UserError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # a wing's from_card missed it
+        problem = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        raise card_check.bad_field("domain_config", f"is malformed: {problem}") from None
+    card_check.check_domain_fit(config, domain, card)
+    card_check.check_model_tensors(config, ckpt.group("model"))
+    card_check.check_extras(config, {k: v for k, v in ckpt.tensors.items() if not k.startswith("model.")})
+    card_check.check_label_distribution(card, domain.conditions)
+    return config, domain
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:

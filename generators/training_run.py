@@ -13,12 +13,12 @@ import torch
 
 from generators.core.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint, write_card
 from generators.core.conditions import LabelDistribution
-from generators.core.scan import heldout_reference
 from generators.core.distributed import Placement, barrier, join_from_environment, leave
 from generators.core.errors import TrainingCancelled, UserError
 from generators.core.evaluation import evaluate
 from generators.core.fileio import ensure_writable_file, exclusive_lock
 from generators.core.latent_prior import fit_to_model
+from generators.core.scan import heldout_reference
 from generators.core.train import TrainConfig, Trainer, latent_directions
 from generators.core.vae import ConditionalVAE, VAEConfig
 from generators.registry import domain_class, generator_from_checkpoint, load_generator

@@ -38,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     card["typicality_reference"] = heldout_reference(generator, corpus)
     write_card(card_path, card)
     shares = ", ".join(f"{label} {share:.3f}" for label, share in distribution.share().items())
-    print(f"{card_path}: {len(corpus.train)} training items, {len(distribution.counts)} label sets; {shares}; "
-          f"{len(card['typicality_reference'])} held-out scores")
+    print(
+        f"{card_path}: {len(corpus.train)} training items, {len(distribution.counts)} label sets; {shares}; "
+        f"{len(card['typicality_reference'])} held-out scores"
+    )
     return 0
 
 

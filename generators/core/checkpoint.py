@@ -28,6 +28,7 @@ SHIPPED_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 
 FORMAT = "latent-forge-checkpoint"
 FORMAT_VERSION = 1
+MAX_CARD_BYTES = 64 << 20  # a card is a few kB; anything this big is not one
 PICKLE_SUFFIXES = {".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".tar"}
 
 
@@ -87,12 +88,14 @@ def write_card(card_path: str | Path, card: dict) -> None:
 def read_card(card_path: Path) -> dict:
     """Parse and validate a card. Raises CheckpointError for foreign or newer files."""
     try:
+        if card_path.stat().st_size > MAX_CARD_BYTES:
+            raise CheckpointError(f"checkpoint card {card_path} is over {MAX_CARD_BYTES >> 20} MB: not a card")
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CheckpointError(
             f"checkpoint card {card_path} is missing (a checkpoint is NAME.safetensors plus NAME.json)"
         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: bad JSON, or a number of 5,000 digits
         raise CheckpointError(f"checkpoint card {card_path} is corrupt: not valid JSON") from None
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint card {card_path}: {exc.strerror or exc}") from None

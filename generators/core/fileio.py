@@ -2,19 +2,65 @@
 
 Writers produce the bytes into a temporary file in the same folder, then `os.replace` it
 over the destination, which is atomic on POSIX and Windows. A failure (full disk, no
-permission, a crash) leaves the old file, or nothing, and no `*.tmp` litter behind.
+permission, a crash, Ctrl-C or SIGTERM) leaves the old file, or nothing, and no `*.tmp` litter
+behind: the temporary file is made inside the `try` whose `finally` removes it. Only a hard kill
+(SIGKILL, power loss) can leave one; such leftovers of ours, older than STALE_AFTER seconds, are
+swept from a folder the next time anything is written there.
+
+`exclusive_lock` gives one process at a time a file (a training run its `--out`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
 from .errors import AssetError, UserError
+
+# Our temporary files: `.NAME.<12 hex>.tmp` (atomic_path) and `.probe.<8 of tempfile's>` (ensure_writable_dir).
+OUR_TEMP = re.compile(r"\..+\.[0-9a-f]{12}\.tmp|\.probe\.[a-z0-9_]{8}")
+STALE_AFTER = 15 * 60  # seconds: no write of ours takes this long between making its temp file and renaming it
+_swept: dict[str, float] = {}  # folder -> when this process last swept it (time.monotonic)
+
+
+def temp_path_for(path: Path) -> Path:
+    """A fresh temporary name beside `path`, in the pattern `sweep_stale_temp_files` knows."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+
+
+def sweep_stale_temp_files(folder: str | os.PathLike, older_than: float = STALE_AFTER) -> list[Path]:
+    """Remove our temporary files (OUR_TEMP) in `folder` last modified over `older_than` seconds
+    ago: what a killed writer left. Anyone else's files, and fresh ones (a write in progress in
+    another process), stay. Returns what was removed; never raises."""
+    removed = []
+    cutoff = time.time() - older_than
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not OUR_TEMP.fullmatch(entry.name):
+                    continue
+                with contextlib.suppress(OSError):
+                    if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed.append(Path(entry.path))
+    except OSError:
+        pass
+    return removed
+
+
+def _sweep_now_and_then(folder: Path) -> None:
+    """Sweep `folder` on a write there, at most once per STALE_AFTER / 4 per folder (a batch of a
+    thousand files does not list the folder a thousand times)."""
+    key, now = str(folder.resolve()), time.monotonic()
+    if now - _swept.get(key, -float("inf")) >= STALE_AFTER / 4:
+        _swept[key] = now
+        sweep_stale_temp_files(folder)
 
 
 @contextlib.contextmanager
@@ -22,20 +68,21 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success it is renamed onto `path`.
 
     The temporary file is created with mode 0o666 less the umask, like any file the user
-    writes, so the final file has ordinary permissions (mkstemp would make it private)."""
+    writes, so the final file has ordinary permissions (mkstemp would make it private). It
+    is created inside the `try` that removes it, so an interrupt at any point before the
+    rename (KeyboardInterrupt, which the CLI also raises for SIGTERM) leaves no litter."""
     path = Path(path)
-    tmp_path = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    _sweep_now_and_then(path.parent)
+    tmp_path = temp_path_for(path)
     try:
-        os.close(os.open(tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+        try:
+            os.close(os.open(tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            yield tmp_path
+            os.replace(tmp_path, path)
+        except OSError as exc:
+            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
-        if tmp_path.exists():
+        with contextlib.suppress(OSError):
             tmp_path.unlink()
 
 
@@ -60,6 +107,7 @@ def ensure_writable_dir(folder: str | os.PathLike) -> Path:
         raise UserError(f"output folder {folder} is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        _sweep_now_and_then(folder)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe.", delete=True):
             pass
     except OSError as exc:
@@ -107,3 +155,128 @@ def read_user_bytes(path: str | os.PathLike, kind: str = "file") -> bytes:
         raise AssetError(f"{path} is a folder, not a {kind}") from None
     except OSError as exc:
         raise AssetError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+# --- one writer at a time ------------------------------------------------------------
+
+
+def _process_start(pid: int) -> str:
+    """When process `pid` started (Linux: clock ticks since boot, /proc/PID/stat field 22), or ""
+    where that cannot be read. With the pid it tells a live holder from a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2 :].split()[19]
+    except (OSError, ValueError, IndexError):
+        return ""
+
+
+def _alive(pid: int, start: str) -> bool:
+    """Whether the process that wrote a lock (its pid, and its start time if recorded) still runs."""
+    if pid <= 0:
+        return False
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        pass
+    except OSError:
+        return False
+    now = _process_start(pid)
+    return not (start and now and now != start)  # the pid was reused by a process started since
+
+
+def _holder(lock: Path) -> tuple[int, str] | None:
+    """(pid, start) recorded in a lock file, or None when there is none or it is unreadable."""
+    try:
+        fields = lock.read_text(encoding="utf-8").split()
+        return int(fields[0]), fields[1] if len(fields) > 1 else ""
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError, IndexError):
+        return (0, "")  # garbage: no live process wrote it whole (we write it in one atomic step)
+
+
+def _create_lock(lock: Path, content: str) -> bool:
+    """Create `lock` holding `content`, all at once; False if it exists. The content goes into a
+    temp file that is then hard-linked to the lock's name (a link never replaces an existing
+    file), so no reader ever sees a lock without its pid. Where the file system has no hard
+    links, O_EXCL creation instead."""
+    tmp = temp_path_for(lock)
+    try:
+        with open(tmp, "x", encoding="utf-8") as handle:
+            handle.write(content)
+        try:
+            os.link(tmp, lock)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:
+            pass  # no hard links here (FAT, some network shares)
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock: str | os.PathLike, what: str) -> Iterator[Path]:
+    """Hold `lock` (a file holding our pid) while the block runs, so that one process at a time
+    writes `what`; another process asking meanwhile gets a one-line UserError. The lock is
+    removed on the way out, whatever happens. A lock left by a process that no longer runs (a
+    `kill -9`, a crash, a reboot) is stale and taken over."""
+    lock = Path(lock)
+    content = f"{os.getpid()} {_process_start(os.getpid()) or '-'}\n"
+    try:
+        for _ in range(8):  # each round either takes the lock, refuses, or clears a stale one
+            if _create_lock(lock, content):
+                break
+            holder = _holder(lock)
+            if holder is None:
+                continue  # released meanwhile: try again
+            pid, start = holder
+            if _alive(pid, "" if start == "-" else start):
+                raise UserError(
+                    f"{what} is already being written by another run (pid {pid}); wait for it to "
+                    f"finish, or delete {lock} if no such process is running"
+                )
+            # Stale. Move it aside under a name of our own (a rename succeeds for one process only),
+            # and put it back if what we moved turns out not to be the stale lock we read.
+            aside = temp_path_for(lock)
+            try:
+                os.replace(lock, aside)
+            except FileNotFoundError:
+                continue
+            try:
+                if _holder(aside) != holder:
+                    with contextlib.suppress(OSError):
+                        os.link(aside, lock)  # another process's fresh lock: restore it
+            finally:
+                with contextlib.suppress(OSError):
+                    aside.unlink()
+        else:
+            raise UserError(f"cannot take the lock {lock} for {what}: it keeps changing hands")
+    except OSError as exc:
+        raise UserError(f"cannot lock {what} ({lock}): {exc.strerror or exc}") from None
+    try:
+        yield lock
+    finally:
+        with contextlib.suppress(OSError):
+            if lock.read_text(encoding="utf-8") == content:
+                lock.unlink()

@@ -29,11 +29,12 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from . import latent as latent_ops
+from .card_check import check_model_tensors, model_config, whole
 from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import Placement, sum_across
 from .domain import Split
-from .errors import UserError
-from .vae import ConditionalVAE, VAEConfig, elbo_terms, posterior_means
+from .errors import CheckpointError, UserError
+from .vae import MAX_LATENT, ConditionalVAE, elbo_terms, posterior_means
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -55,9 +56,6 @@ def setting(default, flag: str, help: str, kind: str, label: str = "", bounds: t
             "choices": tuple(choices),
         },
     )
-
-
-MAX_LATENT = 1024  # a latent size a card may claim (training and loading refuse larger)
 
 
 @dataclass(frozen=True)
@@ -396,19 +394,30 @@ class Trainer:
         """Continue from a resume file written by `save_resume_state` for the same model."""
         ckpt = load_checkpoint(path)
         card = ckpt.card
-        if card.get("kind") != "resume" or VAEConfig.from_dict(card.get("model", {})) != self.model.config:
+        try:
+            config = model_config(card)  # checked, sizes capped
+        except CheckpointError:
+            config = None
+        if card.get("kind") != "resume" or config != self.model.config:
             raise UserError(f"{path} is not a resume state for this model and data; start without --resume")
-        self.model.load_state_dict(ckpt.group("model"))
-        best = ckpt.group("best")
-        self._best_state = best or None
-        self._best_loss, self.result.best_epoch = card["best_loss"], card["best_epoch"]
-        state: dict = {}
-        for key, value in ckpt.group("optim").items():
-            index, name = key.split(".", 1)
-            state.setdefault(int(index), {})[name] = value
-        self.optimizer.load_state_dict({"state": state, "param_groups": card["param_groups"]})
-        self.result.history = [EpochRecord(**r) for r in card["history"]]
-        self.start_epoch = card["epochs_done"]
+        try:
+            check_model_tensors(config, ckpt.group("model"))
+            best = ckpt.group("best")
+            if best:
+                check_model_tensors(config, best)
+            self.model.load_state_dict(ckpt.group("model"))
+            self._best_state = best or None
+            self._best_loss, self.result.best_epoch = float(card["best_loss"]), card["best_epoch"]
+            state: dict = {}
+            for key, value in ckpt.group("optim").items():
+                index, name = key.split(".", 1)
+                state.setdefault(int(index), {})[name] = value
+            self.optimizer.load_state_dict({"state": state, "param_groups": card["param_groups"]})
+            self.result.history = [EpochRecord(**r) for r in card["history"]]
+            self.start_epoch = whole(card["epochs_done"], "epochs_done", 0, 1 << 31)
+        except (CheckpointError, KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+            problem = str(exc).splitlines()[0] if str(exc) else repr(exc)
+            raise UserError(f"resume state {path} is damaged ({problem}); start without --resume") from None
 
 
 @torch.inference_mode()

@@ -29,6 +29,16 @@ import torch.nn.functional as F
 
 from .likelihoods import get_likelihood
 
+# What a model config may ask for. Training stays far below; a checkpoint card claiming more is
+# refused before anything is built from it (`card_check`).
+MAX_LATENT = 1024  # latent size (TrainConfig.latent_size has the same bound)
+MAX_WIDTH = 4096  # channels of one conv layer, channels of an item, condition labels
+MAX_SIDE = 4096  # height and width of an item
+MAX_CELLS = 1 << 24  # channels × height × width of one item
+MAX_LEVELS = 10  # entries of `channels`: the stem, then up to 9 halvings
+MAX_DECODER_BLOCKS = 8  # residual convs per decoder resolution
+LAYOUTS = ("grid", "sequence")
+
 
 @dataclass(frozen=True)
 class VAEConfig:
@@ -65,7 +75,7 @@ class ConditionalVAE(nn.Module):
     def __init__(self, config: VAEConfig):
         super().__init__()
         self.config = config
-        if config.layout not in ("grid", "sequence"):
+        if config.layout not in LAYOUTS:
             raise ValueError(f"unknown layout {config.layout!r}; known: grid, sequence")
         self.sequence = config.layout == "sequence"
         in_ch, height, width = config.input_shape

@@ -188,8 +188,8 @@ DAMAGE = {
     "json list": "not a Latent Forge checkpoint card",
     "missing card": "card .* is missing",
     "missing weights": "weights .* are missing",
-    "card disagrees with weights": "does not match its card",
-    "card without domain": "does not match its card",
+    "card disagrees with weights": "weights do not match its card: card field model.latent_size is 5",
+    "card without domain": "card field domain is missing",
 }
 
 

@@ -1,5 +1,5 @@
 """Training at scale and under faults: torchrun with 2 processes, SIGKILL then --resume,
-fine-tuning lineage and the contractive penalty."""
+fine-tuning lineage, the contractive penalty, and one writer per checkpoint (its NAME.lock)."""
 
 import json
 import os
@@ -83,6 +83,7 @@ def test_a_run_killed_mid_training_resumes_from_its_last_epoch(game_folder, tmp_
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert not out.with_suffix(".safetensors").exists()  # no final checkpoint from a killed run
+    assert (tmp_path / "killed.lock").read_text().split()[0] == str(proc.pid)  # stale now: taken over below
 
     state = load_checkpoint(tmp_path / "killed.resume.safetensors")  # verifies hash: not corrupt
     done = state.card["epochs_done"]
@@ -101,6 +102,7 @@ def test_a_run_killed_mid_training_resumes_from_its_last_epoch(game_folder, tmp_
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["training"]["epochs_run"] == total  # the history carries on across the kill
     assert not (tmp_path / "killed.resume.safetensors").exists()
+    assert not (tmp_path / "killed.lock").exists()
 
 
 def test_fine_tuning_records_its_lineage(game_folder, tiny_checkpoint, tmp_path):
@@ -243,3 +245,114 @@ def test_a_critic_for_a_domain_without_one_is_refused_before_the_data_is_read(tm
             TrainingRequest.of(domain="levels", data=[tmp_path / "not-read"], out=tmp_path / "m", critic=1.0),
             log=lambda message: None,
         )
+
+
+# --- one writer per checkpoint: the NAME.lock beside it ------------------------------------
+
+
+def tiny_request(folder: Path, out: Path) -> TrainingRequest:
+    return TrainingRequest.of(
+        domain="levels", data=[folder], out=out, epochs=1, latent_size=4, eval_samples=10, iwae_k=2
+    )
+
+
+@pytest.fixture
+def narrow(monkeypatch):
+    from conftest import TINY_CHANNELS
+
+    from generators.levels.domain import LevelsDomain
+
+    monkeypatch.setattr(LevelsDomain, "model_channels", TINY_CHANNELS)
+
+
+def test_a_second_training_to_the_same_out_is_refused_and_the_first_finishes_intact(game_folder, tmp_path):
+    import hashlib
+
+    out = tmp_path / "shared"
+    lock = tmp_path / "shared.lock"
+    first = subprocess.Popen(
+        [sys.executable, *train_argv(game_folder, out, "--epochs", "60")],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+    )
+    deadline = time.monotonic() + 120
+    while not lock.exists() and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.02)
+    assert lock.exists(), first.stderr.read().decode()[-2000:]
+    assert lock.read_text().split()[0] == str(first.pid)
+    second = subprocess.run(
+        [sys.executable, *train_argv(game_folder, out, "--epochs", "1")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cli_env(),
+    )
+    assert second.returncode == 2 and "Traceback" not in second.stderr
+    assert len(second.stderr.splitlines()) == 1, second.stderr
+    assert f"is already being written by another run (pid {first.pid})" in second.stderr
+    assert second.stdout == ""
+
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err.decode()[-2000:]
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["weights_sha256"] == hashlib.sha256(out.with_suffix(".safetensors").read_bytes()).hexdigest()
+    assert card["training"]["epochs_run"] == 60  # the first run's own checkpoint, not the refused one's
+    load_generator(out.with_suffix(".safetensors"))
+    assert not lock.exists()  # released on exit
+    assert [n for n in files_under(tmp_path) if n.endswith((".tmp", ".lock"))] == []
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(lambda: f"{dead_pid()} -\n", id="pid of a process that has exited"),
+        pytest.param(lambda: "", id="empty"),
+        pytest.param(lambda: "not a pid\n", id="garbage"),
+        pytest.param(lambda: "0\n", id="pid 0"),
+        pytest.param(
+            lambda: f"{os.getpid()} 1\n",
+            id="pid reused by a later process",
+            marks=pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="start times from /proc"),
+        ),
+    ],
+)
+def test_a_stale_lock_is_taken_over(game_folder, tmp_path, narrow, content):
+    out = tmp_path / "m"
+    lock = tmp_path / "m.lock"
+    lock.write_text(content())
+    weights, card_path = train_and_save(tiny_request(game_folder, out), log=lambda message: None)
+    assert load_generator(weights).latent_size == 4
+    assert not lock.exists()
+
+
+def test_a_lock_held_by_a_live_process_refuses_before_any_work(tmp_path):
+    from generators.core.errors import UserError
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock = tmp_path / "m.lock"
+        lock.write_text(f"{holder.pid} -\n")
+        with pytest.raises(UserError, match=rf"already being written by another run \(pid {holder.pid}\)") as caught:
+            train_and_save(tiny_request(tmp_path / "no-data-read", tmp_path / "m"), log=lambda message: None)
+        assert "\n" not in str(caught.value)
+        assert files_under(tmp_path) == ["m.lock"] and lock.read_text() == f"{holder.pid} -\n"  # left alone
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_lock_is_released_when_training_fails(tmp_path):
+    from generators.core.errors import UserError
+
+    with pytest.raises(UserError, match="does not exist"):
+        train_and_save(tiny_request(tmp_path / "no-such-folder", tmp_path / "m"), log=lambda message: None)
+    assert files_under(tmp_path) == []

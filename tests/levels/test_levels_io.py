@@ -4,6 +4,7 @@ and Tiled .tmx/.tmj exports open in pytmx and pytiled-parser with the level's gr
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -217,6 +218,81 @@ def test_tmj_gids_are_vocabulary_index_plus_one(tmp_path, domain, game_folder):
     data = json.loads((tmp_path / "map.tmj").read_text(encoding="utf-8"))
     assert data["layers"][0]["data"] == (domain.indices(level).reshape(-1) + 1).tolist()
     assert 0 not in data["layers"][0]["data"]  # sky is a tile, not "no tile"
+
+
+# Tags (and tile characters) that string-formatted XML would break: markup, entities, both quotes,
+# a CDATA end, whitespace escapes and text beyond ASCII.
+AWKWARD = {
+    "X": ("solid", "ground"),
+    "-": ("passable", "empty"),
+    "&": ("a <b> & c",),
+    '"': ('say "hi"', "it's"),
+    "'": ("&amp; stays literal", "]]>"),
+    "<": ("solid", "top-left pipe", "pipe"),
+    "ñ": ("ñandú", "日本語", "emoji 🎮"),
+    "🎮": ("tab\there", "line\nbreak", "return\rhere"),
+}
+AWKWARD_LEVEL = Level(("--&\"'-", "<ñ🎮---", "XXXXXX"))
+
+
+@pytest.fixture
+def awkward_domain() -> LevelsDomain:
+    return LevelsDomain(AWKWARD, height=3, width=6)
+
+
+def test_awkward_tags_round_trip_through_tmx_in_pytmx(tmp_path, awkward_domain):
+    pytmx = pytest.importorskip("pytmx")
+    import xml.etree.ElementTree as ET
+
+    map_path = tmp_path / "map.tmx"
+    awkward_domain.write(AWKWARD_LEVEL, map_path)
+    ET.parse(map_path)  # well-formed XML
+    tiled = pytmx.TiledMap(str(map_path))
+    properties = sorted(tiled.tile_properties.values(), key=lambda p: p["id"])  # pytmx renumbers gids
+    assert [p["char"] for p in properties] == list(AWKWARD)
+    assert [p["tags"] for p in properties] == [",".join(tags) for tags in AWKWARD.values()]
+    grid = tuple(
+        "".join(tiled.get_tile_properties_by_gid(tiled.get_tile_gid(x, y, 0))["char"] for x in range(tiled.width))
+        for y in range(tiled.height)
+    )
+    assert grid == AWKWARD_LEVEL.rows
+
+
+def test_awkward_tags_round_trip_through_tmj_in_pytiled_parser(tmp_path, awkward_domain):
+    pytiled_parser = pytest.importorskip("pytiled_parser")
+    map_path = tmp_path / "map.tmj"
+    awkward_domain.write(AWKWARD_LEVEL, map_path)
+    tileset = pytiled_parser.parse_map(map_path).tilesets[1]
+    tiles = [tileset.tiles[i].properties for i in range(len(AWKWARD))]
+    assert [t["char"] for t in tiles] == list(AWKWARD)
+    assert [t["tags"] for t in tiles] == [",".join(tags) for tags in AWKWARD.values()]
+
+
+def test_a_tag_xml_cannot_hold_is_one_clear_error_and_writes_no_map(tmp_path):
+    domain = LevelsDomain({"X": ("solid",), "-": ("bell\x07",)}, height=1, width=2)
+    with pytest.raises(AssetError, match=re.escape("cannot write a .tmx map: the tile tags 'bell\\x07' holds")):
+        domain.write(Level(("X-",)), tmp_path / "map.tmx")
+    assert not (tmp_path / "map.tmx").exists()
+    domain.write(Level(("X-",)), tmp_path / "map.tmj")  # JSON escapes it
+    assert json.loads((tmp_path / "map.tmj").read_text())["tilesets"][0]["tiles"][1]["properties"][1]["value"] == (
+        "bell\x07"
+    )
+
+
+def test_the_tmx_for_the_shipped_legend_is_unchanged_by_the_xml_library(tmp_path):
+    """ElementTree writes, byte for byte, the document the hand-formatted writer did."""
+    from generators.levels.tiled import tmx_text
+
+    legend = json.loads((Path(__file__).resolve().parents[2] / "checkpoints" / "levels.json").read_text())
+    legend = legend["domain_config"]["legend"]
+    chars = list(legend)
+    indices = np.arange(2 * len(chars)).reshape(2, -1) % len(chars)
+    text = tmx_text(indices, chars, [tuple(legend[c]) for c in chars], "tiles.png", 16)
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<map version="1.10" orientation="orthogonal"')
+    assert '  <image source="tiles.png" width="208" height="16"/>\n' in text
+    assert '    <property name="char" value="&lt;"/>\n' in text
+    rows = "1,2,3,4,5,6,7,8,9,10,11,12,13"
+    assert text.endswith(f'  <data encoding="csv">\n{rows},\n{rows}\n</data>\n </layer>\n</map>\n')
 
 
 def test_write_refuses_unknown_formats_and_writes_nothing(tmp_path, domain):

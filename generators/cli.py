@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("domain", choices=DOMAIN_NAMES, metavar="DOMAIN", help="levels, images or music")
+        sub.add_argument(
+            "--threads",
+            type=positive_int,
+            metavar="N",
+            help="CPU threads for torch (default: the CPUs this process may use, at most 8)",
+        )
         return sub
 
     sample = add("sample", "Sample new items from a model.")
@@ -133,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples", type=positive_int, default=1000, help="generated items to measure")
     evaluate.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples per held-out item")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument(
+        "--scan-anomalies",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also plant N anomalies of each kind among the held-out items and report how well `scan` "
+        "finds them: ROC AUC, precision at 10, localisation (default 0: off)",
+    )
     evaluate.set_defaults(handler=run_eval)
     for command, sub in commands.choices.items():
         for wing in wing_commands().values():  # each asset kind's own flags
@@ -413,9 +427,19 @@ def run_eval(args) -> int:
     if args.json:
         ensure_writable_file(args.json)
     corpus = generator.domain.heldout_corpus(args.data, generator.card)
-    report = evaluate(generator, corpus, iwae_k=args.iwae_k, samples=args.samples, seed=args.seed)
+    started = time.monotonic()
+
+    def log(line: str) -> None:  # eval runs for minutes: say what it is doing
+        print(f"[{time.monotonic() - started:6.1f}s] {line}", file=sys.stderr, flush=True)
+
+    report = evaluate(generator, corpus, iwae_k=args.iwae_k, samples=args.samples, seed=args.seed, log=log)
     rows, write_beside = _wing(generator).evaluate(generator, corpus, args)
     report.update(rows)
+    if args.scan_anomalies > 0:
+        from generators.core.scan import detection_report
+
+        normals, outliers = generator.domain.detection_items(corpus.holdout)
+        report["scan_detection"] = detection_report(generator, normals, args.seed, args.scan_anomalies, outliers)
     print(format_table(report))
     if args.json:
         write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
@@ -442,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread (main() called from a worker): signals stay as they are
         previous = None
     try:
+        from generators.core.threads import configure_threads
+
+        configure_threads(args.threads)
         return args.handler(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -11,13 +11,16 @@ from .vae import elbo_per_item, iwae_bound
 
 
 @torch.inference_mode()
-def heldout_report(generator: Generator, corpus: Corpus, iwae_k: int = 500, batch: int = 64) -> dict:
+def heldout_report(
+    generator: Generator, corpus: Corpus, iwae_k: int = 500, batch: int = 64, progress=lambda done, total: None
+) -> dict:
     """Negative ELBO and IWAE bound (nats per item) and reconstruction accuracy on held-out items."""
     model, held = generator.model, corpus.holdout
     if len(held) == 0:
         return {"heldout_items": 0}  # nothing was held out: no likelihood to report
     elbos, iwaes, correct = [], [], 0
     for start in range(0, len(held), batch):
+        progress(start, len(held))
         x, c = held.x[start : start + batch], held.c[start : start + batch]
         elbos.append(elbo_per_item(model, x, c, samples=8, seed=start))
         iwaes.append(iwae_bound(model, x, c, k=iwae_k, seed=start))
@@ -36,9 +39,13 @@ def heldout_report(generator: Generator, corpus: Corpus, iwae_k: int = 500, batc
     return report
 
 
-def evaluate(generator: Generator, corpus: Corpus, iwae_k: int = 500, samples: int = 1000, seed: int = 0) -> dict:
-    """Every metric for a generator on its corpus."""
-    report = heldout_report(generator, corpus, iwae_k)
+def evaluate(
+    generator: Generator, corpus: Corpus, iwae_k: int = 500, samples: int = 1000, seed: int = 0, log=lambda line: None
+) -> dict:
+    """Every metric for a generator on its corpus; `log` hears each phase as it starts."""
+    log(f"held-out bounds: {len(corpus.holdout)} items, IWAE with k = {iwae_k}...")
+    report = heldout_report(generator, corpus, iwae_k, progress=lambda done, total: log(f"  {done}/{total} items"))
+    log(f"sample metrics: {samples} generated items...")
     # Samples below come from the model's own prior: say which, since it changes them.
     report["sampling_prior"] = (
         "standard normal"

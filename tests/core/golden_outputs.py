@@ -4,7 +4,7 @@ changes any output (a file, a shared tileset, a printed line) is caught.
 Run as a script to print the table of SHA-256 digests as JSON:
     python tests/core/golden_outputs.py > tests/core/golden_outputs.json
 `test_golden_outputs.py` runs the same cases and compares. Every case runs in one process
-with one torch thread, so float reductions happen in the same order on every machine.
+with one torch thread (`--threads 1`), so float reductions happen in the same order on every machine.
 """
 
 from __future__ import annotations
@@ -159,6 +159,7 @@ def run_cases() -> dict[str, dict]:
         for index, (name, argv) in enumerate(CASES):
             out = Path(tmp) / f"case{index:02d}"
             args = [a.replace("OUT", str(out)).replace("PREV", str(previous)) for a in argv]
+            args[2:2] = ["--threads", "1"]  # main() sizes torch's pool: one thread, the same reductions everywhere
             stdout = io.StringIO()
             with contextlib.redirect_stdout(stdout):
                 code = main(args)

@@ -13,6 +13,13 @@ def main() -> int:
         from generators.cli import main as cli_main
 
         return cli_main(sys.argv[1:])
+    from gui.platform_check import platform_problem  # imports neither Qt nor torch
+
+    problem = platform_problem()
+    if problem is not None:
+        # Qt would abort on loading its platform plugin, naming the plugin and not what it lacks.
+        print(problem, file=sys.stderr)
+        return 2
     try:
         from gui.app import run_app
     except ImportError as error:

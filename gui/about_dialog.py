@@ -3,7 +3,7 @@ its data and licence, its conditions, its measured metrics, and how it was train
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from .screen_size import resize_to_fit
 
 # Sections in reading order, and whether they start expanded.
 SECTIONS = (
@@ -101,4 +103,4 @@ class AboutModelDialog(QDialog):
         layout.addWidget(QLabel("Training command:"))
         layout.addWidget(self.command)
         layout.addWidget(buttons)
-        self.resize(720, 640)
+        resize_to_fit(self, QSize(720, 640))

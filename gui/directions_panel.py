@@ -18,7 +18,7 @@ from .conditions_panel import pretty
 
 SCALE = 100  # slider units per unit of direction
 RANGE = 3.0
-TITLE_WIDTH = 110  # pixels; longer names are elided (the tooltip has them whole)
+TITLE_WIDTH = 110  # pixels; longer names wrap
 
 
 def ordered_names(directions: dict[str, np.ndarray], labels: list[str]) -> list[str]:
@@ -56,8 +56,9 @@ class DirectionsPanel(QWidget):
         if not self.names:
             layout.addWidget(QLabel("This model has no stored directions."))
         for row, name in enumerate(self.names):
-            title = QLabel()
-            title.setText(title.fontMetrics().elidedText(display_name(name), Qt.TextElideMode.ElideMiddle, TITLE_WIDTH))
+            title = QLabel(display_name(name))
+            title.setWordWrap(True)  # a long name takes two lines, never an ellipsis
+            title.setFixedWidth(min(title.fontMetrics().horizontalAdvance(title.text()) + 2, TITLE_WIDTH))
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(int(-RANGE * SCALE), int(RANGE * SCALE))
             slider.setSingleStep(5)

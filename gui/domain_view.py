@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QMenu,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -40,6 +39,7 @@ from .directions_panel import DirectionsPanel
 from .export_dialog import ExportDialog, start_export
 from .favourites_panel import FavouritesPanel
 from .favourites_store import FavouritesStore, record_of
+from .flow_layout import VerticalScroll
 from .interpolation_panel import InterpolationPanel
 from .items import Item, Shown, items_near, redecode_items, sample_items, shown_of
 from .latent_map import LatentMapPanel
@@ -129,6 +129,7 @@ class DomainView(QWidget):
             f"<small>{Path(self.context.checkpoint).name} · Help → About this model (F1)</small>"
         )
         about.setToolTip(f"Checkpoint: {self.context.checkpoint}")
+        about.setWordWrap(True)
         sidebar = QWidget()
         side = QVBoxLayout(sidebar)
         side.addWidget(about)
@@ -136,14 +137,11 @@ class DomainView(QWidget):
         side.addWidget(group("Conditions", self.conditions))
         side.addWidget(group("Directions (move the preview)", self.directions))
         side.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(sidebar)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(sidebar.sizeHint().width() + 20)
+        scroll = VerticalScroll(sidebar)  # as narrow as its controls allow, scrolling when short
 
         self.tools = QTabWidget()
-        self.tools.addTab(self.interpolation, "Interpolation")
+        self.tools.setElideMode(Qt.TextElideMode.ElideNone)
+        self.tools.addTab(VerticalScroll(self.interpolation), "Interpolation")
         self.tools.addTab(self.palette, "Palette")
         self.tools.addTab(self.favourites, "Favourites")
         self.tools.setTabToolTip(1, "Four-corner palette: click anywhere in the square to blend four latents")
@@ -152,8 +150,12 @@ class DomainView(QWidget):
         right.addWidget(group("Preview", self.preview))
         right.addWidget(self.tools)
         right.setSizes([460, 360])
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        right.setChildrenCollapsible(False)
 
         self.centre = QTabWidget()
+        self.centre.setElideMode(Qt.TextElideMode.ElideNone)
         self.centre.addTab(self.grid, "Samples")
         self.centre.addTab(self.latent_map, "Latent map")
         self.centre.setTabToolTip(1, "The training set's encodings on a 2-D plane; click anywhere to decode that point")
@@ -168,21 +170,25 @@ class DomainView(QWidget):
         self.splitter.addWidget(scroll)
         self.splitter.addWidget(self.centre)
         self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)  # the sidebar keeps its width; the grid takes what is left
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([250, 700, 450])
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([scroll.sizeHint().width(), 700, 420])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
 
     def _make_actions(self) -> None:
-        """Tile actions, for the context menu and as shortcuts while the grid has focus."""
+        """Tile actions, for the tile's context menu and the main window's Tile menu (which show
+        their shortcuts). A shortcut fires only while the grid itself has the focus, so that a
+        letter typed in a text field, another panel or a dialog is never taken for one."""
 
-        def action(text: str, slot, keys: str | None, tip: str) -> QAction:
+        def action(text: str, slot, keys: str | Sequence[str] | None, tip: str) -> QAction:
             act = QAction(text, self)
             if keys:
-                act.setShortcut(QKeySequence(keys))
-                act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                act.setShortcuts([QKeySequence(key) for key in ([keys] if isinstance(keys, str) else keys)])
+                act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             act.setToolTip(tip)
             act.setStatusTip(tip)
             act.triggered.connect(slot)
@@ -203,7 +209,10 @@ class DomainView(QWidget):
             "Use this tile as interpolation endpoint B",
         )
         self.act_enlarge = action(
-            "Enlarge", lambda: self.enlarge(current()), None, "Show this tile large, with zoom (double-click, Enter)"
+            "Enlarge",
+            lambda: self.enlarge(current()),
+            ("Return", "Enter"),
+            "Show this tile large, with zoom (double-click, Enter)",
         )
         self.act_export = action("Export…", self.export_selected, None, "Export the selected tiles (Ctrl+E)")
         self.act_copy_seed = action(
@@ -233,6 +242,12 @@ class DomainView(QWidget):
             None,
             "Use this tile as the palette's bottom-right corner",
         )
+        self.act_select_all = action(
+            "Select all tiles", self.grid.select_all, "Ctrl+A", "Select every tile of the grid (for Export selected)"
+        )
+        self.grid.clicked.connect(lambda _: self.update_tile_actions())
+        self.grid.selection_changed.connect(lambda _: self.update_tile_actions())
+        self.update_tile_actions()
 
     def _connect(self) -> None:
         self.controls.sample_requested.connect(self.sample)
@@ -401,6 +416,7 @@ class DomainView(QWidget):
                 for item in self.items
             ],
         )
+        self.update_tile_actions()
 
     # --- tile actions -----------------------------------------------------------------------
 
@@ -412,14 +428,9 @@ class DomainView(QWidget):
         if item is not None:
             self.preview.set_base(shown_of(item))
 
-    def tile_menu(self, index: int) -> QMenu:
-        """The context menu of a tile (selecting it first, so the actions apply to it)."""
-        if index not in self.grid.selected():
-            self.grid.tile_clicked(index, Qt.KeyboardModifier.NoModifier)
-        self.grid.current = index
-        item = self._item(index)
-        menu = QMenu(self)
-        for act in (
+    def tile_actions(self) -> list[QAction | None]:
+        """The actions on the current tile, in menu order (None: a separator)."""
+        return [
             self.act_endpoint_a,
             self.act_endpoint_b,
             self.act_corner_c,
@@ -431,11 +442,32 @@ class DomainView(QWidget):
             self.act_star,
             None,
             self.act_more,
-        ):
+        ]
+
+    def menu_actions(self) -> list[QAction | None]:
+        """What the main window's Tile menu lists for this tab: the tile actions, Select all, and
+        Play / Stop where the domain's items are sound."""
+        play = [None, self.preview.act_play] if self.preview.transport is not None else []
+        return [*self.tile_actions(), None, self.act_select_all, *play]
+
+    def update_tile_actions(self) -> None:
+        """Enable the tile actions where there is a current tile (Copy seed: one with a seed)."""
+        item = self._item(self.grid.current)
+        for act in filter(None, self.tile_actions()):
+            act.setEnabled(item is not None and (act is not self.act_copy_seed or item.seed is not None))
+        self.act_select_all.setEnabled(bool(self.items))
+
+    def tile_menu(self, index: int) -> QMenu:
+        """The context menu of a tile (selecting it first, so the actions apply to it)."""
+        if index not in self.grid.selected():
+            self.grid.tile_clicked(index, Qt.KeyboardModifier.NoModifier)
+        self.grid.current = index
+        self.update_tile_actions()
+        menu = QMenu(self)
+        for act in self.tile_actions():
             if act is None:
                 menu.addSeparator()
             else:
-                act.setEnabled(item is not None and (act is not self.act_copy_seed or item.seed is not None))
                 menu.addAction(act)
         return menu
 
@@ -644,6 +676,14 @@ class DomainView(QWidget):
     def save_map_folder(self, settings: QSettings) -> None:
         if self.latent_map.data_folder:
             settings.setValue(self._map_key(), self.latent_map.data_folder)
+
+    def generate_full_level(self) -> None:
+        """Generate → Full level (Ctrl+G): show the Full level page and make a level there."""
+        if self.long_level is None:
+            self.context.status.emit(f"This model's {self.domain_name} cannot be stitched into whole items")
+            return
+        self.centre.setCurrentWidget(self.long_level)
+        self.long_level.generate()
 
     started = False  # whether start() has run: the main window starts a tab when first shown
 

@@ -8,10 +8,11 @@ from dataclasses import replace
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from .context import ViewContext
 from .favourites_store import FavouritesStore, latent_of, model_key
+from .flow_layout import FlowLayout
 from .items import Item, decode_items
 from .qimage import scaled_nearest, to_pixmap
 
@@ -59,10 +60,9 @@ class FavouritesPanel(QWidget):
         export = QPushButton("Export…")
         export.setToolTip("Export every favourite of this model (or the selected ones) with JSON sidecars")
         export.clicked.connect(self.export)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         for button in (star, remove, export):
             buttons.addWidget(button)
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list, 1)

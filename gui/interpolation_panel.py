@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from .context import ViewContext
+from .flow_layout import FlowLayout, labelled
 from .items import Shown, decode_shown
 from .qimage import to_pixmap
 
@@ -99,18 +100,20 @@ class InterpolationPanel(QWidget):
         scrub.addWidget(self.slider, 1)
         scrub.addWidget(QLabel("B"))
         scrub.addWidget(self.position)
-        modes = QHBoxLayout()
-        modes.addWidget(QLabel("Path:"))
-        modes.addWidget(self.slerp)
-        modes.addWidget(self.lerp)
-        modes.addStretch(1)
-        modes.addWidget(QLabel("Frames:"))
+        path = QWidget()
+        path_row = QHBoxLayout(path)
+        path_row.setContentsMargins(0, 0, 0, 0)
+        path_row.addWidget(QLabel("Path:"))
+        path_row.addWidget(self.slerp)
+        path_row.addWidget(self.lerp)
         self.frames = QSpinBox()
         self.frames.setRange(1, 16)
         self.frames.setValue(8)
         self.frames.setToolTip("How many frames the strip shows from A to B (1 to 16; 1 shows the midpoint)")
         self.frames.valueChanged.connect(lambda _: self.refresh_strip())
-        modes.addWidget(self.frames)
+        modes = FlowLayout()  # one row, or two in a narrow panel
+        modes.addWidget(path)
+        modes.addWidget(labelled("Frames:", self.frames))
 
         self.strip = QWidget()
         self.strip_layout = QHBoxLayout(self.strip)
@@ -144,6 +147,7 @@ class InterpolationPanel(QWidget):
         )
         caption = QLabel(f"{which}: not set")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        caption.setWordWrap(True)  # a long file name wraps instead of widening the window
         open_button = QPushButton("Open…")
         open_button.setToolTip(f"Encode a file as endpoint {which}")
         open_button.clicked.connect(lambda: self.open_requested.emit(which))

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from .conditions_panel import pretty
 from .context import ViewContext
 from .corpus_map import MapCancelled, MapData, build_map, cache_path, colour_choices, colour_groups, label_text
+from .flow_layout import FlowLayout, labelled
 from .qimage import scaled_nearest, to_pixmap
 from .workers import Job
 
@@ -37,6 +38,7 @@ COLOURS = [QColor(c) for c in ("#9aa3ad", "#e69f00", "#0072b2", "#009e73", "#cc7
 POINT_RADIUS = 2.2
 HOVER_PIXELS = 14  # how near the cursor a point must be for its item to show
 MARGIN = 0.06  # of the data's extent on each side, so clicks can land beyond the data
+HOVER_WIDTH = 190  # the hover preview and its caption, beside the map
 
 
 class MapCanvas(QWidget):
@@ -54,7 +56,7 @@ class MapCanvas(QWidget):
         self.marker: tuple[float, float] | None = None  # the last point decoded
         self._backdrop: QPixmap | None = None
         self.setMouseTracking(True)
-        self.setMinimumSize(240, 200)
+        self.setMinimumSize(200, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Each dot is a training item (hover to see it); click or drag anywhere to decode that point")
@@ -221,21 +223,20 @@ class LatentMapPanel(QWidget):
         self.canvas.clicked.connect(self.decode_at)
         self.hover_image = QLabel("Hover a point to see the training item")
         self.hover_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hover_image.setFixedSize(220, 200)
+        self.hover_image.setFixedSize(HOVER_WIDTH, 170)
         self.hover_image.setFrameShape(QLabel.Shape.StyledPanel)
         self.hover_image.setWordWrap(True)
         self.hover_caption = QLabel()
         self.hover_caption.setWordWrap(True)
-        self.hover_caption.setFixedWidth(220)
+        self.hover_caption.setFixedWidth(HOVER_WIDTH)
         self.hovered_index = -1
 
-        top = QHBoxLayout()
+        self.legend.setWordWrap(True)
+        top = FlowLayout()
         top.addWidget(self.load_button)
-        top.addWidget(QLabel("Colour by:"))
-        top.addWidget(self.colour_by)
+        top.addWidget(labelled("Colour by:", self.colour_by))
         top.addWidget(self.progress)
         top.addWidget(self.cancel_button)
-        top.addStretch(1)
         side = QVBoxLayout()
         side.addWidget(self.hover_image)
         side.addWidget(self.hover_caption)

@@ -20,7 +20,6 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -38,6 +37,7 @@ from generators.levels.stitch import MAX_LENGTH, MIN_LENGTH, LongLevel
 
 from .context import ViewContext
 from .export import sidecar
+from .flow_layout import FlowLayout, labelled
 from .interpolation_panel import InterpolationPanel
 from .items import Item
 from .messages import show_error
@@ -236,7 +236,7 @@ class LongLevelPanel(QWidget):
         self.show_path.setToolTip("Draw the agent's path over the level (and where it got stuck)")
         self.show_path.toggled.connect(self._redraw)
         self.generate_button = QPushButton("Generate")
-        self.generate_button.setShortcut("Ctrl+G")
+        # Ctrl+G is Generate → Full level in the main window's menu (it opens this page first).
         self.generate_button.setToolTip("Make a whole level from the tab's seed, temperature and condition (Ctrl+G)")
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton("Cancel")
@@ -256,12 +256,19 @@ class LongLevelPanel(QWidget):
         self.status = QLabel("Generate a level (Ctrl+G)")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Length:"))
-        for widget in (self.length, self.playable, self.morph, self.show_path):
-            row.addWidget(widget)
-        row.addStretch(1)
-        for widget in (self.progress, self.generate_button, self.cancel_button, self.export_button):
+        self.status.setWordWrap(True)  # a long verdict wraps instead of widening the window
+
+        row = FlowLayout()  # wraps onto a second row in a narrow window
+        row.addWidget(labelled("Length:", self.length))
+        for widget in (
+            self.playable,
+            self.morph,
+            self.show_path,
+            self.generate_button,
+            self.cancel_button,
+            self.export_button,
+            self.progress,
+        ):
             row.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addLayout(row)

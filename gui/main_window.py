@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
@@ -21,11 +21,13 @@ from .about_dialog import AboutModelDialog
 from .domain_view import DomainView
 from .favourites_store import FavouritesStore
 from .messages import show_error
+from .screen_size import resize_to_fit
 from .storage import AppStorage
 from .training_wizard import TrainingWizard
 
 TITLES = {"levels": "Levels", "images": "Images", "music": "Music"}
 STATUS_MS = 8000
+PREFERRED_SIZE = QSize(1400, 860)  # the first window size, where the screen has room for it
 
 
 class UnavailableView(QWidget):
@@ -96,8 +98,8 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_changed)
         self._make_menus()
         self.statusBar().showMessage("Ready")
-        self.resize(1400, 860)
-        self.restore_state()
+        resize_to_fit(self, PREFERRED_SIZE)  # on a first start; 1400×860 where the screen has room
+        self.restore_state()  # a saved geometry wins (Qt keeps it on the screen)
         self._tab_changed()  # samples the current tab's first grid; the others when first shown
 
     # --- tabs ---------------------------------------------------------------------------
@@ -136,6 +138,9 @@ class MainWindow(QMainWindow):
         self.undo_group.setActiveStack(view.undo_stack if view else None)
         for action in getattr(self, "view_actions", ()):
             action.setEnabled(view is not None)
+        if hasattr(self, "full_level_action"):
+            self.full_level_action.setEnabled(view is not None and view.long_level is not None)
+            self._fill_tile_menu()
         if view is not None and not view.started:
             view.start()  # a tab nobody has looked at costs no decoding
 
@@ -220,6 +225,18 @@ class MainWindow(QMainWindow):
             [],
             "Draw endpoint B at random",
         )
+        generate.addSeparator()
+        self.full_level_action = self._action(
+            generate,
+            "&Full level",
+            lambda: self._with_view(DomainView.generate_full_level),
+            ["Ctrl+G"],
+            "Make one whole level on the Full level page, from the tab's seed, temperature and condition",
+        )
+
+        # The current tab's tile actions, with their shortcuts (which act while the grid has the focus).
+        self.tiles_menu = bar.addMenu("&Tile")
+        self.tiles_menu.aboutToShow.connect(self._fill_tile_menu)
 
         help_menu = bar.addMenu("&Help")
         about = self._action(
@@ -231,6 +248,20 @@ class MainWindow(QMainWindow):
         )
         self._action(help_menu, "About &Latent Forge", self.show_about_app, [], "What Latent Forge is")
         self.view_actions = (endpoint, export_selected, export_all, sample, random_a, random_b, about)
+
+    def _fill_tile_menu(self) -> None:
+        """The Tile menu lists the current tab's actions, enabled for its current tile."""
+        self.tiles_menu.clear()
+        view = self.current_view()
+        if view is None:
+            self.tiles_menu.addAction("No model in this tab").setEnabled(False)
+            return
+        view.update_tile_actions()
+        for action in view.menu_actions():
+            if action is None:
+                self.tiles_menu.addSeparator()
+            else:
+                self.tiles_menu.addAction(action)
 
     def _with_view(self, method) -> None:
         view = self.current_view()

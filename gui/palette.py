@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from generators.core.latent import lerp
 
 from .context import ViewContext
+from .flow_layout import FlowLayout
 from .items import Shown, decode_shown
 from .qimage import to_pixmap
 
@@ -117,7 +118,7 @@ class PalettePanel(QWidget):
         self.square.picked.connect(self.pick)
         self.captions = QLabel()
         self.captions.setWordWrap(True)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # two rows in a narrow panel
         for which in "CD":
             tile = QPushButton(f"{which} ← tile")
             tile.setToolTip(
@@ -129,10 +130,11 @@ class PalettePanel(QWidget):
             rand.clicked.connect(lambda _=False, w=which: self.random_requested.emit(w))
             buttons.addWidget(tile)
             buttons.addWidget(rand)
-        buttons.addStretch(1)
+        intro = QLabel("A and B are the interpolation endpoints; C and D come from a tile or at random.")
+        intro.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("A and B are the interpolation endpoints; C and D come from a tile or at random."))
+        layout.addWidget(intro)
         layout.addWidget(self.square, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.captions)

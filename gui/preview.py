@@ -7,7 +7,7 @@ RGBA previews arrive already drawn over a transparency checkerboard (`qimage.to_
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from .qimage import to_pixmap
+from .screen_size import resize_to_fit
 
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.05, 64.0
@@ -148,4 +149,4 @@ class EnlargeDialog(QDialog):
         layout.addLayout(buttons)
         height, width = pixels.shape[:2]
         scale = max(1, min(4, 1000 // max(width, 1), 700 // max(height, 1)))
-        self.resize(min(width * scale + 40, 1200), min(height * scale + 90, 900))
+        resize_to_fit(self, QSize(min(width * scale + 40, 1200), min(height * scale + 90, 900)))

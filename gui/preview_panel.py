@@ -49,10 +49,11 @@ class PreviewPanel(QWidget):
             layout.addWidget(self.transport)
             self.act_play = QAction("Play / Stop", self)
             self.act_play.setShortcut(QKeySequence(Qt.Key.Key_Space))
-            self.act_play.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # Only while the preview itself has the focus: a space typed in the tempo box is a space.
+            self.act_play.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.act_play.setEnabled(self.transport.play_button.isEnabled())
             self.act_play.triggered.connect(self.transport.toggle)
-            self.addAction(self.act_play)
+            self.view.addAction(self.act_play)
         layout.addWidget(self.labels_line)
         layout.addWidget(hint)
         context.condition_changed.connect(self._condition_changed)

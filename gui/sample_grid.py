@@ -216,6 +216,9 @@ class SampleGrid(QWidget):
         indices = {i for i in indices if 0 <= i < len(self.tiles)}
         self._set_selection(indices, current if current is not None else (min(indices) if indices else -1))
 
+    def select_all(self) -> None:
+        self._set_selection(set(range(len(self.tiles))), self.current)
+
     def tile_clicked(self, index: int, modifiers) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         if modifiers & Qt.KeyboardModifier.ControlModifier:
@@ -246,6 +249,6 @@ class SampleGrid(QWidget):
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.current >= 0:
             self.activated.emit(self.current)
         elif key == Qt.Key.Key_A and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self._set_selection(set(range(len(self.tiles))), self.current)
+            self.select_all()
         else:
             super().keyPressEvent(event)

@@ -1,5 +1,10 @@
 """Take the README screenshots with the app itself: `python -m gui.screenshots --data DIR --out docs/`.
 
+`--sizes` takes the screen-size shots instead (no data needed; offscreen works:
+`QT_QPA_PLATFORM=offscreen python -m gui.screenshots --sizes --out docs/`): each tab in a
+1280×720 window, the Full level page after Generate at 1280×720, and the levels tab at
+1920×1080, as docs/screenshot-<width>-<tab>[-full].png.
+
 Run it under a virtual display (`xvfb-run -a -s "-screen 0 1400x900x24" ...`) so the
 platform style and fonts are those of a real desktop. It opens the shipped models with
 fresh settings. Levels: a pipe + enemy condition, selected tiles and an interpolation, then
@@ -29,13 +34,68 @@ def wait(app: QApplication, view, seconds: float = 120.0) -> None:
         time.sleep(0.01)
 
 
+SIZE_SHOTS = (  # (width, height, tab, page): page "full" is the Full level page after Generate
+    (1280, 720, "levels", ""),
+    (1280, 720, "images", ""),
+    (1280, 720, "music", ""),
+    (1280, 720, "levels", "full"),
+    (1920, 1080, "levels", ""),
+)
+
+
+def size_shots(app: QApplication, out: Path, seed: int) -> list[Path]:
+    """Each shot in a fresh window of its size: a grid from `seed`, endpoints A and B from two
+    of its tiles, and for "full" the Full level page with a level generated from the seed."""
+    from .app import scratch_window
+    from .domain_view import DomainView
+
+    written = []
+    for width, height, tab, page in SIZE_SHOTS:
+        window = scratch_window("latent-forge-shots-")
+        window.resize(width, height)
+        view = window.views.get(tab)
+        if not isinstance(view, DomainView):  # no model for this domain
+            window.close()
+            continue
+        window.tabs.setCurrentWidget(view)
+        view.controls.random_seed.setChecked(False)
+        view.controls.seed.setValue(seed)
+        view.resample()
+        wait(app, view)
+        view.grid.select({1, 6}, 6)
+        view.set_endpoint_from_item(1, "A")
+        view.set_endpoint_from_item(6, "B")
+        view.interpolation.slider.setValue(40)
+        wait(app, view)
+        if page == "full" and view.long_level is not None:
+            view.generate_full_level()
+            end = time.time() + 300
+            while view.long_level.busy and time.time() < end:
+                app.processEvents()
+                time.sleep(0.01)
+            wait(app, view)
+        path = out / f"screenshot-{width}-{tab}{'-' + page if page else ''}.png"
+        window.grab().save(str(path))
+        written.append(path)
+        window.close()
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="the levels model's training data folder (VGLC)")
+    parser.add_argument("--data", help="the levels model's training data folder (VGLC)")
     parser.add_argument("--out", default="docs", help="folder for the PNGs")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--sizes", action="store_true", help="the 1280×720 and 1920×1080 shots instead")
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication([])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.sizes:
+        print("\n".join(str(path) for path in size_shots(app, out, args.seed)))
+        return 0
+    if args.data is None:
+        parser.error("--data is required (or --sizes)")
     from .app import scratch_window
     from .domain_view import DomainView
 
@@ -53,8 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     view.set_endpoint_from_item(6, "B")
     view.interpolation.slider.setValue(40)
     wait(app, view)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(out / "screenshot-levels.png"))
 
     view.centre.setCurrentIndex(1)

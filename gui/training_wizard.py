@@ -18,7 +18,7 @@ import time
 from dataclasses import Field, asdict, fields, replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -50,6 +50,7 @@ from generators.core.train import TrainConfig
 from generators.training_run import TrainingRequest, resume_path_for, train_and_save
 
 from .loss_plot import LossPlot
+from .screen_size import resize_to_fit
 from .storage import AppStorage
 from .training_report import FOLDER_HINTS, DataReport, available_domains, build_report
 from .workers import Job, JobRunner
@@ -722,7 +723,7 @@ class TrainingWizard(QWizard):
         self.training_page = TrainingPage()
         for page in (self.source_page, self.report_page, self.settings_page, self.training_page):
             self.addPage(page)
-        self.resize(820, 680)
+        resize_to_fit(self, QSize(820, 680))
 
     def training_request(self) -> TrainingRequest:
         """The request the settings describe; its card records the CLI command that runs it again.

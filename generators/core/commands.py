@@ -134,3 +134,23 @@ def positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
     return value
+
+
+def bounded_int(least: int, most: int):
+    """argparse type: a whole number from `least` to `most`, so no flag asks for hours or gigabytes."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not least <= value <= most:
+            raise argparse.ArgumentTypeError(f"expected a number from {least:,} to {most:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+MAX_ITEMS = 1_000_000  # -n: written in chunks, so memory stays flat however many
+MAX_MEASURED = 100_000  # --samples, --iwae-k: beyond this a measurement runs for hours
+SEED = bounded_int(0, 2**63 - 1)

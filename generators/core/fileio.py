@@ -16,6 +16,7 @@ import contextlib
 import os
 import re
 import secrets
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -143,18 +144,31 @@ def ensure_writable_file(path: str | os.PathLike) -> Path:
     return path
 
 
-def read_user_bytes(path: str | os.PathLike, kind: str = "file") -> bytes:
-    """The bytes of a file the user named, or an AssetError saying in one line why not.
-    `kind` names what was expected ("level file", "MIDI file") for the folder case."""
+MAX_USER_FILE = 64 << 20  # bytes a file the user names may have unless its reader caps it lower
+
+
+def read_user_bytes(path: str | os.PathLike, kind: str = "file", max_bytes: int = MAX_USER_FILE) -> bytes:
+    """The bytes of a file the user named, or an AssetError saying in one line why not: only a
+    regular file (a named pipe would hang, /dev/zero would never end) of at most `max_bytes`.
+    `kind` names what was expected ("level file", "MIDI file")."""
     path = Path(path)
     try:
-        return path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise AssetError(f"{path} is a folder, not a {kind}")
+        if not stat.S_ISREG(info.st_mode):
+            raise AssetError(f"{path} is not a regular file (a pipe, a device or a socket), so it is not read")
+        if info.st_size > max_bytes:
+            raise AssetError(f"{path} is {info.st_size:,} bytes; a {kind} may have at most {max_bytes:,}")
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)  # a file that grew since stat() is still capped
     except FileNotFoundError:
         raise AssetError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise AssetError(f"{path} is a folder, not a {kind}") from None
     except OSError as exc:
         raise AssetError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise AssetError(f"{path} is over {max_bytes:,} bytes; a {kind} may have at most {max_bytes:,}")
+    return data
 
 
 # --- one writer at a time ------------------------------------------------------------

@@ -63,8 +63,8 @@ class TrainConfig:
     """Every setting of a training run: the one source of the `train` flags, the wizard's fields
     and the card's `training.config`."""
 
-    epochs: int = setting(60, "--epochs", "passes over the training data", "whole", "Epochs", (1, None))
-    batch_size: int = setting(64, "--batch-size", "items per optimiser step", "whole", "Batch size", (1, None))
+    epochs: int = setting(60, "--epochs", "passes over the training data", "whole", "Epochs", (1, 100_000))
+    batch_size: int = setting(64, "--batch-size", "items per optimiser step", "whole", "Batch size", (1, 65_536))
     learning_rate: float = setting(1e-3, "--lr", "Adam learning rate", "rate", "Learning rate", (0, None))
     lr_schedule: str = setting(
         "constant",
@@ -120,10 +120,10 @@ class TrainConfig:
     )
     seed: int = setting(0, "--seed", "seed of the weights, batches and noise", "whole", "Seed", (0, 2**63 - 1))
     eval_samples: int = setting(
-        1000, "--eval-samples", "samples for the card's metrics", "whole", "Eval samples", (1, None)
+        1000, "--eval-samples", "samples for the card's metrics", "whole", "Eval samples", (1, 100_000)
     )
     iwae_k: int = setting(
-        500, "--iwae-k", "importance samples for the card's IWAE bound", "whole", "IWAE samples", (1, None)
+        500, "--iwae-k", "importance samples for the card's IWAE bound", "whole", "IWAE samples", (1, 100_000)
     )
 
     def __post_init__(self):

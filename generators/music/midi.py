@@ -21,6 +21,7 @@ from generators.core.fileio import read_user_bytes
 
 from .roll import KEYS, LOWEST, STEPS, STEPS_PER_QUARTER, Clip, notes_to_roll
 
+MAX_MIDI_BYTES = 8 << 20  # a long symphony is a few hundred kB
 VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
 
 
@@ -52,7 +53,7 @@ def read_midi(path: str | Path, steps: int | None = STEPS) -> Clip:
     import pretty_midi
 
     path = Path(path)
-    data = read_user_bytes(path, "MIDI file")
+    data = read_user_bytes(path, "MIDI file", MAX_MIDI_BYTES)
     check_smf_bytes(data, str(path))
     try:
         midi = pretty_midi.PrettyMIDI(io.BytesIO(data))

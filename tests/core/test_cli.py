@@ -111,7 +111,7 @@ def case_unknown_format(tmp, ckpt):
 
 
 def case_zero_samples(tmp, ckpt):
-    return ["sample", "levels", "--checkpoint", ckpt, "-n", "0"], ["-n", "at least 1"]
+    return ["sample", "levels", "--checkpoint", ckpt, "-n", "0"], ["-n", "from 1 to"]
 
 
 def case_unknown_domain(tmp, ckpt):
@@ -129,6 +129,33 @@ def case_temperature_out_of_range(tmp, ckpt):
 
 def case_seed_beyond_64_bits(tmp, ckpt):
     return ["sample", "levels", "--checkpoint", ckpt, "-n", "1", "--seed", str(10**23)], ["seed"]
+
+
+def case_level_is_a_named_pipe(tmp, ckpt):
+    os.mkfifo(tmp / "pipe.txt")  # reading it would block forever
+    return ["interpolate", "levels", "--checkpoint", ckpt, "--from", tmp / "pipe.txt", "--seed-b", "1"], ["regular"]
+
+
+def case_level_is_dev_zero(tmp, ckpt):
+    (tmp / "zero.txt").symlink_to("/dev/zero")  # reading it would never end
+    return ["interpolate", "levels", "--checkpoint", ckpt, "--from", tmp / "zero.txt", "--seed-b", "1"], ["regular"]
+
+
+def case_level_file_too_large(tmp, ckpt):
+    (tmp / "huge.txt").write_bytes(b"-" * (2 << 20))
+    return ["interpolate", "levels", "--checkpoint", ckpt, "--from", tmp / "huge.txt", "--seed-b", "1"], ["at most"]
+
+
+def case_too_many_items(tmp, ckpt):
+    return ["sample", "levels", "--checkpoint", ckpt, "-n", str(10**9)], ["-n", "1,000,000"]
+
+
+def case_iwae_k_beyond_the_cap(tmp, ckpt):
+    return ["eval", "levels", "--checkpoint", ckpt, "--data", tmp, "--iwae-k", str(10**9)], ["--iwae-k"]
+
+
+def case_negative_eval_seed(tmp, ckpt):
+    return ["eval", "levels", "--checkpoint", ckpt, "--data", tmp, "--seed", "-1"], ["--seed"]
 
 
 def case_label_both_required_and_excluded(tmp, ckpt):

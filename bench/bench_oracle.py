@@ -20,6 +20,7 @@ A benchmark, not a test: it asserts nothing and prints tables (see bench/README.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -113,6 +114,7 @@ def run(args: argparse.Namespace) -> dict:
                 "oracle_status": theirs.status,
                 "oracle_completion": theirs.completion,
                 "oracle_seconds": theirs.seconds,
+                "load_1min": os.getloadavg()[0],  # the jar's verdicts depend on how busy the machine is
                 "text": level.text(),
             }
         )
@@ -123,12 +125,16 @@ def run(args: argparse.Namespace) -> dict:
             flush=True,
         )
     results["levels"] = rows
+    results["mean_load_1min"] = float(np.mean([r["load_1min"] for r in rows]))
     results["sets"] = []
     for name in levels:
         mine = [r for r in rows if r["set"] == name]
         summary = agreement([r["completable"] for r in mine], [_result(r) for r in mine])
         results["sets"].append({"set": name, **summary})
-    print(f"\nOur agent against the oracle (PlayAstar.jar), {args.length}-column generated levels")
+    print(
+        f"\nOur agent against the oracle (PlayAstar.jar), {args.length}-column generated levels; "
+        f"mean 1-minute load while playing {results['mean_load_1min']:.2f} on {info['cpu_count']} CPUs"
+    )
     keys = [
         "set",
         "levels",

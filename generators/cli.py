@@ -16,12 +16,23 @@ import time
 from pathlib import Path
 
 from generators.core import naming
-from generators.core.commands import positive_float, positive_int, print_written, refuse_foreign_flags
+from generators.core.commands import (
+    MAX_ITEMS,
+    MAX_MEASURED,
+    SEED,
+    bounded_int,
+    positive_float,
+    positive_int,
+    print_written,
+    refuse_foreign_flags,
+)
 from generators.core.errors import UserError
 from generators.core.train import TrainConfig
 from generators.registry import DOMAIN_NAMES, wing_commands
 
 EXIT_USER_ERROR = 2
+CHUNK = 256  # items sampled and written at a time
+MAX_IN_ONE_FILE = 4096  # items a sprite sheet or an animation may hold
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -52,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = add("sample", "Sample new items from a model.")
     sample.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
-    sample.add_argument("-n", type=positive_int, default=8, help="how many items (default 8)")
+    sample.add_argument("-n", type=bounded_int(1, MAX_ITEMS), default=8, help="how many items (default 8)")
     sample.add_argument(
         "--condition",
         nargs="*",
@@ -62,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.add_argument("--without", nargs="*", default=[], metavar="LABEL", help="labels no item may show")
     sample.add_argument("--temperature", type=float, default=1.0, help="latent spread, 0 = the mean item (default 1)")
-    sample.add_argument("--seed", type=int, help="seed of the first item; item i uses seed+i (default: random)")
+    sample.add_argument("--seed", type=SEED, help="seed of the first item; item i uses seed+i (default: random)")
     sample.add_argument("--format", help="file type to write, e.g. txt, png, tmj, tmx")
     sample.add_argument("--out", required=True, help="output folder")
     sample.set_defaults(handler=run_sample)
@@ -71,10 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
     start = interp.add_mutually_exclusive_group(required=True)
     start.add_argument("--from", dest="from_file", metavar="FILE", help="start from this file (encoded)")
-    start.add_argument("--seed-a", type=int, help="start from the item of this seed")
+    start.add_argument("--seed-a", type=SEED, help="start from the item of this seed")
     end = interp.add_mutually_exclusive_group(required=True)
     end.add_argument("--to", dest="to_file", metavar="FILE", help="end at this file (encoded)")
-    end.add_argument("--seed-b", type=int, help="end at the item of this seed")
+    end.add_argument("--seed-b", type=SEED, help="end at the item of this seed")
     interp.add_argument("--steps", type=positive_int, default=8, help="frames including both ends (default 8)")
     interp.add_argument("--mode", choices=("slerp", "lerp"), default="slerp")
     interp.add_argument(
@@ -136,12 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", nargs="+", required=True, metavar="PATH", help="the data folder(s) it was trained on"
     )
     evaluate.add_argument("--json", metavar="FILE", help="also write the metrics as JSON")
-    evaluate.add_argument("--samples", type=positive_int, default=1000, help="generated items to measure")
-    evaluate.add_argument("--iwae-k", type=positive_int, default=500, help="importance samples per held-out item")
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument(
+        "--samples", type=bounded_int(1, MAX_MEASURED), default=1000, help="generated items to measure"
+    )
+    evaluate.add_argument(
+        "--iwae-k", type=bounded_int(1, MAX_MEASURED), default=500, help="importance samples per held-out item"
+    )
+    evaluate.add_argument("--seed", type=SEED, default=0)
     evaluate.add_argument(
         "--scan-anomalies",
-        type=int,
+        type=whole_count,
         default=0,
         metavar="N",
         help="also plant N anomalies of each kind among the held-out items and report how well `scan` "
@@ -152,6 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
         for wing in wing_commands().values():  # each asset kind's own flags
             wing.add_flags(command, sub)
     return parser
+
+
+def whole_count(text: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
 
 
 SETTING_TYPES = {"whole": int, "number": float, "rate": positive_float}
@@ -197,7 +223,10 @@ def write_one_file(generator, fmt: str, assets: list, names: list[str], stem: Pa
 
 
 def run_sample(args) -> int:
+    import secrets
+
     from generators.core.fileio import ensure_writable_dir
+    from generators.core.generator import check_seed
 
     generator = _generator(args)
     asked = generator.check_condition(_asked(args))  # unknown labels fail before any file is made
@@ -205,10 +234,15 @@ def run_sample(args) -> int:
     done = _wing(generator).run("sample", generator, args, fmt)
     if done is not None:
         return done
+    if fmt in generator.domain.batch_formats and args.n > MAX_IN_ONE_FILE:
+        raise UserError(
+            f"one .{fmt} file holds at most {MAX_IN_ONE_FILE:,} items; ask for fewer, or write one file each"
+        )
+    base = secrets.randbelow(2**31) if args.seed is None else check_seed(args.seed, args.n)
     out = ensure_writable_dir(args.out)
     listed: set = set()
-    items = generator.sample(args.n, asked, args.temperature, args.seed)
     if fmt in generator.domain.batch_formats:
+        items = generator.sample(args.n, asked, args.temperature, base)
         first, last = items[0].seed, items[-1].seed
         write_one_file(
             generator,
@@ -219,11 +253,12 @@ def run_sample(args) -> int:
             f"seeds={first}..{last}",
         )
         return 0
-    for item in items:
-        path = out / f"{naming.seed_stem(args.domain, item.seed)}.{fmt}"
-        print_written(
-            generator.domain.write(item.asset, path), f"seed={item.seed}\tlabels={','.join(item.condition)}", listed
-        )
+    for start in range(0, args.n, CHUNK):  # item i is seed base + i whatever the chunk: memory stays flat
+        for item in generator.sample(min(CHUNK, args.n - start), asked, args.temperature, base + start):
+            path = out / f"{naming.seed_stem(args.domain, item.seed)}.{fmt}"
+            print_written(
+                generator.domain.write(item.asset, path), f"seed={item.seed}\tlabels={','.join(item.condition)}", listed
+            )
     return 0
 
 

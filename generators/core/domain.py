@@ -184,6 +184,18 @@ class Domain(ABC):
         heat = np.concatenate(maps, axis=1)
         return np.array([float(heat.mean())]), ["the whole item"], heat
 
+    def plant_anomalies(self, asset: Any, rng: np.random.Generator) -> dict[str, tuple[Any, tuple[int, ...] | None]]:
+        """Known anomalies planted into one real asset, for measuring `scan` (`scan.detection_report`):
+        kind -> (the changed asset, the indices of `positions` the change lies in, or None when it
+        lies everywhere). A kind that cannot be planted into this asset is left out. Default: none."""
+        return {}
+
+    def detection_items(self, split: Split) -> tuple[list, dict[str, list]]:
+        """Held-out items as `scan` would read them from files, for a detection report: the items
+        counted as normal (anomalies are planted into them), and real held-out items that are
+        anomalous for the way `scan` scores them, by kind. Default: every item, normal."""
+        return self.from_tensor(split.x), {}
+
     def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
         """This domain's part of `eval`: metrics of `samples` generated items (and of the held-out
         data beside them), given the generic held-out `report`. Returns new rows; default none."""

@@ -145,6 +145,30 @@ class ImagesDomain(Domain):
         names = [f"around pixel ({8 * bx + 4}, {8 * by + 4})" for by in range(SIZE // 8) for bx in range(SIZE // 8)]
         return blocks.reshape(-1), names, heat
 
+    def plant_anomalies(self, picture: Picture, rng: np.random.Generator) -> dict[str, tuple[Picture, None]]:
+        """`gaussian_noise`: every channel (alpha too) plus Gaussian noise of a standard deviation
+        drawn from 0.1-0.2 (of the 0-1 range), clipped and rounded to 8 bits; it lies everywhere."""
+        sigma = rng.uniform(0.1, 0.2)
+        noisy = picture.pixels / 255.0 + rng.normal(0.0, sigma, picture.pixels.shape)
+        pixels = np.round(np.clip(noisy, 0.0, 1.0) * 255.0).astype(np.uint8)
+        return {"gaussian_noise": (Picture(clear_hidden(pixels)), None)}
+
+    def detection_items(self, split: Split) -> tuple[list[Picture], dict[str, list[Picture]]]:
+        """`scan` scores an image under the label set `labels_of` gives it, which is none: the first
+        label of each group (emoji: smileys-emotion, noto), as the card's typicality reference was.
+        Its score asks "how typical is this as an image of the first style?", so the normal items are
+        the held-out images of that style, and those of any other style are the `other_style` kind."""
+        pictures = self.from_tensor(split.x)
+        offset = 0
+        for name, labels in self.groups:
+            if name == "style":
+                chosen = split.c[:, offset : offset + len(labels)].argmax(dim=1).numpy()
+                usual = self.conditions.encode([])[offset : offset + len(labels)].argmax()  # as labels_of
+                normal = [p for p, s in zip(pictures, chosen) if s == usual]
+                return normal, {"other_style": [p for p, s in zip(pictures, chosen) if s != usual]}
+            offset += len(labels)
+        return pictures, {}
+
     def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
         """Bounds in bits per dimension (the unit of the image literature), then the sample metrics."""
         from .metrics import bits_per_dim_report, sample_report

@@ -99,6 +99,20 @@ class LevelCommands(WingCommands):
             check_support(generator, args.length)
         if command == "eval" and self.whole_levels_to_eval(generator, args):
             check_length(args.long_length)
+        if command == "eval" and args.oracle is not None:
+            self.oracle_for(generator, args)  # a missing jar or Java is said before minutes of eval
+
+    @staticmethod
+    def oracle_for(generator, args):
+        """The Mario AI framework's A* agent that --oracle names, or a UserError saying why it cannot play."""
+        from .oracle import Oracle
+
+        reason = generator.domain.stitch_support()
+        if reason:
+            raise UserError(f"--oracle plays whole levels: {reason}")
+        if args.long_levels < 1:
+            raise UserError("--oracle plays the whole levels that --long-levels makes; give it 1 or more")
+        return Oracle(args.oracle)
 
     @staticmethod
     def whole_levels_to_eval(generator, args) -> int:
@@ -116,16 +130,7 @@ class LevelCommands(WingCommands):
         return morph_whole_level(generator, args, fmt, start, end) if args.length is not None else None
 
     def evaluate(self, generator, corpus, args):
-        oracle = None
-        if args.oracle is not None:
-            from .oracle import Oracle
-
-            reason = generator.domain.stitch_support()
-            if reason:
-                raise UserError(f"--oracle plays whole levels: {reason}")
-            if args.long_levels < 1:
-                raise UserError("--oracle plays the whole levels that --long-levels makes; give it 1 or more")
-            oracle = Oracle(args.oracle)
+        oracle = None if args.oracle is None else self.oracle_for(generator, args)
         levels = self.whole_levels_to_eval(generator, args)
         if not levels:
             return {}, None

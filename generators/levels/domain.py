@@ -111,7 +111,7 @@ def parse_vglc(text: str, source: str, legend: Legend) -> Level:
 def read_level(path: str | Path, legend: Legend) -> Level:
     """Read a VGLC `.txt` level, checked against `legend`."""
     try:
-        text = read_user_bytes(path, "level file").decode("utf-8")
+        text = read_user_bytes(path, "level file", MAX_LEVEL_BYTES).decode("utf-8")
     except UnicodeDecodeError:
         raise AssetError(f"{path} is not a text level file (not UTF-8)") from None
     return parse_vglc(text, str(path), legend)
@@ -171,6 +171,7 @@ def single_screen_size(levels: list[Level]) -> tuple[int, int] | None:
     return (height, width) if width <= 2 * height else None
 
 
+MAX_LEVEL_BYTES = 1 << 20  # a VGLC level is a few kB; a 1,000-column level of 30 rows is 31 kB
 SEAM_OVERLAP = 6  # columns a stitched window shares with the one before it (`stitch.StitchConfig.overlap`)
 
 
@@ -516,6 +517,36 @@ class LevelsDomain(Domain):
         scores = np.array([columns[s : s + 4].mean() for s in starts])
         names = [f"columns {s + 1}-{min(s + 4, width)}" for s in starts]
         return scores, names, heat
+
+    def plant_anomalies(self, level: Level, rng: np.random.Generator) -> dict[str, tuple[Level, tuple[int, ...]]]:
+        """`scrambled_band`: 6-10 adjacent columns (all rows) replaced by tiles drawn uniformly from the
+        vocabulary; its place is the groups of 4 columns (`positions`) the band touches."""
+        band = int(min(rng.integers(6, 11), level.width))
+        start = int(rng.integers(0, level.width - band + 1))
+        chars = np.array(self.chars)[rng.integers(len(self.chars), size=(level.height, band))]
+        rows = tuple(row[:start] + "".join(new) + row[start + band :] for row, new in zip(level.rows, chars))
+        return {"scrambled_band": (Level(rows), tuple(range(start // 4, (start + band - 1) // 4 + 1)))}
+
+    def detection_items(self, split: Split) -> tuple[list[Level], dict[str, list]]:
+        """The held-out levels rebuilt from their windows (named `stem@column`) and cut into pieces of
+        3 windows' width, one starting every window (the last flush right), as files of a few screens;
+        a whole-level game's levels as they are."""
+        if self.whole_levels or not split.names or len(split.names) != len(split):
+            return super().detection_items(split)
+        cells: dict[str, dict[int, np.ndarray]] = {}
+        for name, window in zip(split.names, split.x.argmax(dim=1).numpy()):
+            stem, _, column = name.rpartition("@")
+            cells.setdefault(stem, {})[int(column)] = window
+        pieces, wide = [], 3 * self.width
+        for windows in cells.values():
+            width = max(windows) + self.width
+            grid = np.zeros((self.height, width), dtype=np.int64)
+            for column, window in sorted(windows.items()):
+                grid[:, column : column + self.width] = window
+            level = self.level_from_indices(grid)
+            starts = sorted({*range(0, max(width - wide, 0) + 1, self.width), max(width - wide, 0)})
+            pieces += [Level(tuple(row[s : s + wide] for row in level.rows)) for s in starts]
+        return pieces, {}
 
     def stitch_support(self) -> str:
         """ "" when whole levels can be stitched from this model's windows (`stitch`), else why not."""

@@ -12,16 +12,21 @@ norender IMG/` (Java 8 or later), which prints a line `Game Status: WIN Percenta
 The status is WIN, LOSE (Mario died) or TIME_OUT (the game clock ran out); the completion is Mario's
 x over the x of the level's last column, so 1.0 on a win.
 
-What the jar does, read from its classes and the framework's sources:
-- Mario starts large (one hit shrinks him instead of killing him), in column 0 on the first floor
-  from the bottom; with no solid tile in column 0 he drops in from above the map and falls.
-  He wins on passing the left edge of the last column. He jumps at most about 4 tiles (66 px: the
-  feet can reach a ledge 4 tiles up), or about 5 when bouncing off a stomped enemy; a full-speed
-  jump carries him about 11 tiles. Falling below the map is death.
+What the jar does, read from its classes and the framework's sources, and seen playing:
+- Mario starts large (24 px, 1.5 tiles tall: he needs two free rows, and a ceiling three rows above
+  the ground cuts his jumps short; one hit shrinks him instead of killing him), in column 0 on the
+  first floor from the bottom; with no solid tile in column 0 he drops in from above and falls.
+  He wins on passing the left edge of the last column (so a level whose last column has no floor
+  is lost at completion 0.99...). He jumps at most about 4 tiles (66 px: the feet reach a ledge 4
+  tiles up), about 5 when bouncing off a stomped enemy; a jump at full speed (10.9 px a tick,
+  reached after a run-up of about a dozen tiles) carries him about 11 tiles at the same height,
+  8 tiles when landing 3 up. Every `E` is a Goomba, which walks off ledges. Falling out is death.
 - The game runs 200 s of game time (6667 ticks), paced at 30 ticks a second even without rendering,
   and the agent may search for 40 ms of wall-clock time per tick. So a level takes about as long
-  as playing it (10-20 s for a 200-column level, about 4.5 min when the clock runs out), and the
-  verdict depends on the machine's speed and load: play one level at a time on a quiet machine.
+  as playing it (10-20 s for a 200-column level, about 4.5 min when the clock runs out), and where
+  the search needs its whole budget (a climb up stepping stones) the verdict depends on the
+  machine's speed and load: play one level at a time on a quiet machine. Elsewhere it is
+  deterministic, and it is no perfect player: it loses some original levels whatever its budget.
 
 Tiles. The jar reads the VGLC Mario characters (X S - ? Q E < > [ ] o B b) with their meaning, plus
 its own (enemies g G k K r R y Y, blocks # @ ! C U L D 1 2, pipes t T, platforms %, start M and
@@ -84,7 +89,7 @@ class OracleResult:
     """What the framework's A* agent did on one level."""
 
     status: str  # "WIN", "LOSE" (died) or "TIME_OUT" (the game clock ran out)
-    completion: float  # Mario's x over the x of the last column: 1.0 on a win
+    completion: float  # Mario's x over the x of the last column's left edge: 1.0 on a win
     seconds: float  # wall time of the run, Java's start-up included
 
     @property

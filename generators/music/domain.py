@@ -204,6 +204,43 @@ class MusicDomain(Domain):
         scores = np.array([per_step[b : b + 16].mean() for b in bars])
         return scores, [f"bar {b // 16 + 1}" for b in bars], cells.T[::-1]
 
+    def plant_anomalies(self, clip: Clip, rng: np.random.Generator) -> dict[str, tuple[Clip, tuple[int, ...]]]:
+        """Two kinds, each placed at the bars (`positions`) it changes:
+        - `random_bar`: one bar's notes replaced by as many (at least 2) random ones: keys uniform over
+          the clip's own range (an octave at least), starts uniform in the bar, 1-4 steps long;
+        - `tritone_half`: every note from the middle bar line on moved 6 semitones (up, or down where
+          up would leave the keyboard; a clip spanning more than 82 keys takes neither)."""
+        bar_steps = 16
+        planted = {}
+        used = np.flatnonzero(clip.active.any(axis=0))
+        bars = clip.steps // bar_steps
+        if bars:
+            low, high = (int(used.min()), int(used.max())) if len(used) else (KEYS // 2, KEYS // 2)
+            centre = (low + high) // 2
+            low, high = max(0, min(low, centre - 6)), min(KEYS - 1, max(high, centre + 6))
+            bar = int(rng.integers(bars))
+            start, stop = bar * bar_steps, (bar + 1) * bar_steps
+            active, onset = clip.active.copy(), clip.onset.copy()
+            count = max(2, int(consistent(clip.active, clip.onset)[start:stop].sum()))
+            active[start:stop], onset[start:stop] = False, False
+            for key, begin, length in zip(
+                rng.integers(low, high + 1, count), rng.integers(start, stop, count), rng.integers(1, 5, count)
+            ):
+                active[begin : min(begin + length, stop), key] = True
+                onset[begin, key] = True
+            made = Clip(active, consistent(active, onset), clip.tempo, clip.program, clip.velocity)
+            planted["random_bar"] = (made, (bar,))
+        middle = (clip.steps // 2) // bar_steps * bar_steps
+        late = np.flatnonzero(clip.active[middle:].any(axis=0))
+        shift = 6 if not len(late) or late.max() + 6 < KEYS else -6 if late.min() >= 6 else 0
+        if bars >= 2 and shift:
+            active, onset = clip.active.copy(), clip.onset.copy()
+            active[middle:] = np.roll(clip.active[middle:], shift, axis=1)
+            onset[middle:] = np.roll(clip.onset[middle:], shift, axis=1)
+            made = Clip(active, consistent(active, onset), clip.tempo, clip.program, clip.velocity)
+            planted["tritone_half"] = (made, tuple(range(middle // bar_steps, -(-clip.steps // bar_steps))))
+        return planted
+
     def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
         """Per-frame bounds (the unit of the music literature), then the sample metrics."""
         from .metrics import STEPS, sample_report

@@ -10,6 +10,7 @@ import numpy as np
 from conftest import LEVELS, level_text
 from test_cli import cli_here
 
+from generators.core.domain import Split
 from generators.core.scan import overlay, percentile
 
 
@@ -72,3 +73,118 @@ def test_percentile_and_overlay():
     heat[1, 0] = -50.0  # the worst cell turns red, the others stay as they were
     picture = overlay(np.full((4, 4, 3), 200, np.uint8), heat)
     assert picture[3, 0, 0] > picture[3, 0, 1] and (picture[:2] == 200).all()
+
+
+# --- measuring the scan: planted anomalies, ROC AUC, precision at 10 ----------------------
+
+
+def test_roc_auc_perfect_reversed_random_and_ties():
+    from generators.core.scan import roc_auc
+
+    normal, low = np.array([-1.0, -2.0, -3.0]), np.array([-10.0, -20.0])
+    assert roc_auc(normal, low) == 1.0 and roc_auc(low, normal) == 0.0  # lower scores are the anomalies
+    assert roc_auc(np.full(5, -4.0), np.full(3, -4.0)) == 0.5  # all tied: every pair counts half
+    # normals 1, 2, 3 against 2: above 3 (1 pair), tied with 2 (half a pair), below 1 (none)
+    assert roc_auc(np.array([1.0, 2.0, 3.0]), np.array([2.0])) == 0.5
+    assert roc_auc(np.array([1.0, 2.0, 3.0]), np.array([2.0, 0.0])) == (1.5 + 3.0) / 6
+    rng = np.random.default_rng(0)
+    assert abs(roc_auc(rng.normal(size=4000), rng.normal(size=4000)) - 0.5) < 0.02  # same distribution
+
+
+def test_precision_at_10_counts_ties_in_proportion():
+    from generators.core.scan import precision_at
+
+    normal = np.arange(20, dtype=float)
+    assert precision_at(normal, np.full(10, -5.0)) == 1.0
+    assert precision_at(normal, np.full(10, 50.0)) == 0.0
+    assert precision_at(normal, np.array([-1.0, -2.0])) == 0.2  # 2 anomalies, both in the lowest 10
+    # normals 0-8 and anomalies 8, 8: two places left (9th, 10th) for three items tied at 8
+    assert abs(precision_at(np.arange(9.0), np.array([8.0, 8.0])) - (2 * 2 / 3) / 10) < 1e-12
+    assert precision_at(np.array([9.0, 10.0]), np.arange(8.0)) == 0.8
+    assert precision_at(np.array([1.0]), np.array([0.0])) == 0.5  # k is at most every item
+
+
+def test_a_scrambled_band_changes_only_the_band(domain):
+    from generators.levels.domain import Level
+
+    level = Level(tuple(LEVELS["level-1"]))
+    for seed in range(20):
+        made, where = domain.plant_anomalies(level, np.random.default_rng(seed))["scrambled_band"]
+        assert (made.height, made.width) == (level.height, level.width) and set("".join(made.rows)) <= set(domain.chars)
+        changed = [x for x in range(level.width) if any(a[x] != b[x] for a, b in zip(level.rows, made.rows))]
+        assert 3 <= len(changed) and changed[-1] - changed[0] < 10  # random tiles over 6-10 columns
+        assert list(where) == list(range(where[0], where[-1] + 1)) and 2 <= len(where) <= 4
+        assert all(x // 4 in where for x in changed)  # the place given is the groups of 4 the band is in
+        outside = [x for x in range(level.width) if x // 4 not in where]
+        assert all(a[x] == b[x] for a, b in zip(level.rows, made.rows) for x in outside)
+
+
+def test_a_tritone_moves_every_note_6_semitones_from_the_middle_on():
+    from generators.music.domain import MusicDomain
+    from generators.music.roll import Clip, notes_to_roll
+
+    music = MusicDomain()
+    # pitch, start, end (steps): one before the middle, one held across it, one after it
+    notes = np.array([[60, 0, 4], [64, 28, 36], [67, 40, 48]])
+    clip = Clip(*notes_to_roll(notes))
+    made, where = music.plant_anomalies(clip, np.random.default_rng(0))["tritone_half"]
+    assert where == (2, 3)  # bars 3 and 4
+    assert (made.active[:32] == clip.active[:32]).all() and (made.onset[:32] == clip.onset[:32]).all()
+    assert (made.active[32:] == np.roll(clip.active[32:], 6, axis=1)).all()
+    assert made.notes().tolist() == [[60, 0, 4], [64, 28, 32], [70, 32, 36], [73, 40, 48]]
+    # near the top of the keyboard it moves down instead (C8 is MIDI 108)
+    high = Clip(*notes_to_roll(np.array([[60, 0, 4], [105, 40, 48]])))
+    made, _ = music.plant_anomalies(high, np.random.default_rng(0))["tritone_half"]
+    assert made.notes().tolist() == [[60, 0, 4], [99, 40, 48]]
+
+
+def test_a_random_bar_changes_only_its_bar():
+    from generators.music.domain import MusicDomain
+    from generators.music.roll import Clip, notes_to_roll
+
+    music = MusicDomain()
+    clip = Clip(*notes_to_roll(np.array([[60 + (s // 4) % 8, s, s + 4] for s in range(0, 64, 4)])))
+    for seed in range(10):
+        made, (bar,) = music.plant_anomalies(clip, np.random.default_rng(seed))["random_bar"]
+        inside = np.zeros(64, dtype=bool)
+        inside[16 * bar : 16 * bar + 16] = True
+        assert (made.active[~inside] == clip.active[~inside]).all() and made.active[inside].any()
+        keys = np.flatnonzero(made.active[inside].any(axis=0)) + 21  # MIDI numbers
+        assert keys.min() >= 60 - 3 and keys.max() <= 67 + 3  # the clip's own range, widened to an octave
+
+
+def test_noise_is_planted_everywhere_and_held_out_styles_split():
+    import torch
+
+    from generators.images.domain import ImagesDomain
+    from generators.images.files import Picture
+
+    images = ImagesDomain()
+    picture = Picture(np.full((64, 64, 4), 128, np.uint8))
+    made, where = images.plant_anomalies(picture, np.random.default_rng(0))["gaussian_noise"]
+    difference = made.pixels.astype(float) - picture.pixels
+    assert where is None and 0.1 * 255 * 0.7 < difference.std() < 0.2 * 255 * 1.1
+    # held-out items of the first style are the normals; the other style is a kind of its own
+    c = torch.from_numpy(np.stack([images.conditions.encode(["flags", s]) for s in ("noto", "twemoji", "noto")]))
+    split = Split(torch.zeros((3, 4, 64, 64)), c, ["a", "b", "c"])
+    normals, outliers = images.detection_items(split)
+    assert len(normals) == 2 and [len(v) for v in outliers.values()] == [1] and list(outliers) == ["other_style"]
+
+
+def test_detection_report_and_eval_flag(tiny_generator, tiny_checkpoint, game_folder, capsys):
+    from generators.core.scan import detection_report
+    from generators.levels.domain import Level
+
+    normals = [Level(tuple(rows)) for rows in LEVELS.values()]
+    report = detection_report(tiny_generator, normals, seed=0, count=6)
+    row = report["scrambled_band"]
+    assert (row["normals"], row["planted"]) == (4, 6)
+    assert 0.0 <= row["roc_auc"] <= 1.0 and 0.0 <= row["precision_at_10"] <= 1.0 and 0.0 <= row["localisation"] <= 1.0
+    assert detection_report(tiny_generator, normals, seed=0, count=6) == report  # seeded
+    argv = ["eval", "levels", "--checkpoint", str(tiny_checkpoint), "--data", str(game_folder)]
+    proc = cli_here([*argv, "--samples", "4", "--iwae-k", "2", "--long-levels", "0", "--scan-anomalies", "3"], capsys)
+    assert proc.returncode == 0, proc.stderr
+    assert "scan_detection.scrambled_band.roc_auc" in proc.stdout
+    assert "scan_detection.scrambled_band.localisation" in proc.stdout
+    proc = cli_here([*argv, "--scan-anomalies", "-1"], capsys)
+    assert proc.returncode == 2 and "--scan-anomalies" in proc.stderr

@@ -6,6 +6,10 @@ items: the card's `typicality_reference`, recorded at training time. The 1st per
 "less typical than 99% of real data this model was measured on". Where a file goes wrong comes
 from per-cell log-likelihoods at the posterior mean (`Generator.score_map`), which the domain
 turns into positions (`Domain.positions`: level columns, image blocks, song bars).
+
+`detection_report` measures the scan: known anomalies that each domain plants into real held-out
+items (`Domain.plant_anomalies`), told from those items by ROC AUC and precision at 10, and found
+in place (localisation); `eval --scan-anomalies N` and bench/bench_scan.py print it.
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ def plant(domain, assets: list, count: int, rng: np.random.Generator) -> dict[st
     """`count` planted items of each kind the domain plants (`Domain.plant_anomalies`), each into a
     real item drawn at random; a kind that some items cannot take is planted into others."""
     planted: dict[str, list[tuple]] = {}
-    for attempt in range(4 * count):
+    for _ in range(4 * count):
         asset = assets[int(rng.integers(len(assets)))]
         for kind, made in domain.plant_anomalies(asset, rng).items():
             if len(planted.setdefault(kind, [])) < count:

@@ -24,7 +24,7 @@ from generators.core.fileio import write_bytes_atomic, write_png_atomic
 
 from .data import HOLDOUT_EVERY, Piece, is_holdout, load_pieces, piece_windows, window_modes
 from .options import DECODING_OPTIONS
-from .roll import KEYS, LOWEST, STEPS, Clip, consistent, estimate_key, key_profiles
+from .roll import KEYS, LOWEST, STEPS, Clip, consistent, estimate_key, key_profiles, roll_to_notes
 
 MODES = ("major", "minor")
 KEY_SOFTNESS = 0.05  # softmax temperature over key correlations in the mode critic (see condition_critic)
@@ -206,8 +206,9 @@ class MusicDomain(Domain):
 
     def plant_anomalies(self, clip: Clip, rng: np.random.Generator) -> dict[str, tuple[Clip, tuple[int, ...]]]:
         """Two kinds, each placed at the bars (`positions`) it changes:
-        - `random_bar`: one bar's notes replaced by as many (at least 2) random ones: keys uniform over
-          the clip's own range (an octave at least), starts uniform in the bar, 1-4 steps long;
+        - `random_bar`: one bar's notes (cut at its bar lines) moved to random keys, uniform over the
+          clip's own range (an octave at least), and random starts in the bar, each keeping its length,
+          so the bar keeps its rhythm values and about as much sound (an empty bar gets 2 notes of 1-4 steps);
         - `tritone_half`: every note from the middle bar line on moved 6 semitones (up, or down where
           up would leave the keyboard; a clip spanning more than 82 keys takes neither)."""
         bar_steps = 16
@@ -221,12 +222,12 @@ class MusicDomain(Domain):
             bar = int(rng.integers(bars))
             start, stop = bar * bar_steps, (bar + 1) * bar_steps
             active, onset = clip.active.copy(), clip.onset.copy()
-            count = max(2, int(consistent(clip.active, clip.onset)[start:stop].sum()))
+            notes = roll_to_notes(clip.active[start:stop], clip.onset[start:stop])  # clipped to the bar
+            lengths = (notes[:, 2] - notes[:, 1]) if len(notes) else rng.integers(1, 5, 2)
             active[start:stop], onset[start:stop] = False, False
-            for key, begin, length in zip(
-                rng.integers(low, high + 1, count), rng.integers(start, stop, count), rng.integers(1, 5, count)
-            ):
-                active[begin : min(begin + length, stop), key] = True
+            for length in lengths:
+                key, begin = int(rng.integers(low, high + 1)), start + int(rng.integers(0, bar_steps - length + 1))
+                active[begin : begin + length, key] = True
                 onset[begin, key] = True
             made = Clip(active, consistent(active, onset), clip.tempo, clip.program, clip.velocity)
             planted["random_bar"] = (made, (bar,))

@@ -23,10 +23,11 @@ What the jar does, read from its classes and the framework's sources, and seen p
   8 tiles when landing 3 up. Every `E` is a Goomba, which walks off ledges. Falling out is death.
 - The game runs 200 s of game time (6667 ticks), paced at 30 ticks a second even without rendering,
   and the agent may search for 40 ms of wall-clock time per tick. So a level takes about as long
-  as playing it (10-20 s for a 200-column level, about 4.5 min when the clock runs out), and where
-  the search needs its whole budget (a climb up stepping stones) the verdict depends on the
-  machine's speed and load: play one level at a time on a quiet machine. Elsewhere it is
-  deterministic, and it is no perfect player: it loses some original levels whatever its budget.
+  as playing it (10-20 s for a 200-column level, about 4.5 min when the clock runs out). Where the
+  search needs its whole budget (a climb up stepping stones) the verdict depends on the machine's
+  speed and load: between two runs on 2 busy cores, 3 of 37 original levels and 2 of 20 generated
+  ones changed verdict. Play one level at a time on a quiet machine. Nor is it a perfect player: it
+  loses some original levels whatever its budget (SMB 1-3 at column 21 with 20 or 40 ms a tick).
 
 Tiles. The jar reads the VGLC Mario characters (X S - ? Q E < > [ ] o B b) with their meaning, plus
 its own (enemies g G k K r R y Y, blocks # @ ! C U L D 1 2, pipes t T, platforms %, start M and

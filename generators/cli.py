@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=SEED, default=0)
     evaluate.add_argument(
         "--scan-anomalies",
-        type=whole_count,
+        type=bounded_int(0, MAX_MEASURED),
         default=0,
         metavar="N",
         help="also plant N anomalies of each kind among the held-out items and report how well `scan` "
@@ -167,17 +167,6 @@ def build_parser() -> argparse.ArgumentParser:
         for wing in wing_commands().values():  # each asset kind's own flags
             wing.add_flags(command, sub)
     return parser
-
-
-def whole_count(text: str) -> int:
-    """argparse type: a whole number of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
 
 
 SETTING_TYPES = {"whole": int, "number": float, "rate": positive_float}
@@ -402,14 +391,14 @@ def run_train(args) -> int:
 
 
 def run_scan(args) -> int:
-    from generators.core.errors import UserError as _Unreadable
-    from generators.core.fileio import ensure_writable_dir, ensure_writable_file, write_png_atomic, write_text_atomic
-    from generators.core.scan import files_in, overlay, reference_scores, scan_file
+    from generators.core.fileio import ensure_writable_dir, ensure_writable_file, write_text_atomic
+    from generators.core.scan import files_in, reference_scores, scan_file
 
     generator = _generator(args)
+    folder = None
     if args.json:
         ensure_writable_file(args.json)
-        ensure_writable_dir(Path(args.json).with_name(Path(args.json).stem + "-overlays"))
+        folder = ensure_writable_dir(Path(args.json).with_name(Path(args.json).stem + "-overlays"))
     paths = files_in(Path(args.folder), generator.domain.read_formats)
     if not paths:
         raise UserError(
@@ -417,10 +406,11 @@ def run_scan(args) -> int:
         )
     reference, what = reference_scores(generator)
     scanned, skipped = [], []
-    for path in paths:
+    for index, path in enumerate(paths, start=1):
+        png = None if folder is None else folder / f"{index:05d}-{path.stem}.png"  # numbered: stems may repeat
         try:
-            scanned.append(scan_file(generator, path, reference))
-        except _Unreadable as error:  # AssetError and every other one-line user error
+            scanned.append(scan_file(generator, path, reference, png))
+        except UserError as error:  # AssetError and every other one-line user error
             skipped.append({"file": str(path), "reason": str(error)})
             print(f"skipped {path}: {error}", file=sys.stderr)
     scanned.sort(key=lambda item: item.elbo)
@@ -430,12 +420,8 @@ def run_scan(args) -> int:
         labels = ",".join(item.labels)
         print(f"{rank:>4}  {item.percentile:>10.1f}  {item.elbo:>10.1f}  {item.path}\t{labels}\t{item.worst}")
     if args.json:
-        folder = Path(args.json).with_name(Path(args.json).stem + "-overlays")
         rows = []
         for rank, item in enumerate(scanned, start=1):
-            picture = overlay(generator.domain.render(generator.domain.read(item.path)), item.heat)
-            png = folder / f"{rank:04d}-{item.path.stem}.png"
-            write_png_atomic(png, picture)
             rows.append(
                 {
                     "rank": rank,
@@ -445,7 +431,7 @@ def run_scan(args) -> int:
                     "labels": item.labels,
                     "worst": item.worst,
                     "position_scores": [round(s, 3) for s in item.positions],
-                    "overlay": str(png),
+                    "overlay": str(item.overlay),
                 }
             )
         report = {"model": generator.name, "reference": what, "files": rows, "skipped": skipped}

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
+from .fileio import write_png_atomic
 
 MAX_FILES = 100_000  # a folder larger than this is refused rather than read for hours
 REFERENCE_SIZE = 1000  # held-out scores kept in a card
@@ -33,7 +34,7 @@ class ScannedFile:
     labels: list[str]
     worst: str  # the position the model explains worst, in the domain's words
     positions: list[float] = field(default_factory=list)  # a score per position, low is unusual
-    heat: np.ndarray | None = None  # aligned with the domain's render of the file
+    overlay: Path | None = None  # the PNG showing where, when one was written
 
 
 def reference_scores(generator, fallback_samples: int = 200) -> tuple[np.ndarray, str]:
@@ -76,8 +77,9 @@ def files_in(folder: Path, formats: tuple[str, ...]) -> list[Path]:
     return found
 
 
-def scan_file(generator, path: Path, reference: np.ndarray) -> ScannedFile:
-    """Score one file (raises AssetError/UserError for one that cannot be read)."""
+def scan_file(generator, path: Path, reference: np.ndarray, overlay_path: Path | None = None) -> ScannedFile:
+    """Score one file (raises AssetError/UserError for one that cannot be read); with `overlay_path`,
+    also write its picture with the worst-explained cells in red there, while the file is in hand."""
     domain = generator.domain
     asset = domain.read(path)
     parts = domain.scan_parts(asset)
@@ -85,7 +87,10 @@ def scan_file(generator, path: Path, reference: np.ndarray) -> ScannedFile:
     elbo = float(np.mean(generator.score(parts)))
     scores, names, heat = domain.positions(asset, list(generator.score_map(parts)))
     worst = names[int(np.argmin(scores))] if len(scores) else ""
-    return ScannedFile(path, elbo, percentile(reference, elbo), labels, worst, [float(s) for s in scores], heat)
+    if overlay_path is not None:
+        write_png_atomic(overlay_path, overlay(domain.render(asset), heat))
+    positions = [float(s) for s in scores]
+    return ScannedFile(path, elbo, percentile(reference, elbo), labels, worst, positions, overlay_path)
 
 
 def overlay(picture: np.ndarray, heat: np.ndarray) -> np.ndarray:

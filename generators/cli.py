@@ -191,7 +191,7 @@ def _generator(args):
 
     generator = load_generator(args.checkpoint or args.domain, domain=args.domain)
     wings = wing_commands()
-    refuse_foreign_flags(args.command, args, wings, generator.domain.name, generator.domain.name)
+    refuse_foreign_flags(args.command, args, wings, generator.domain.name)
     wings[generator.domain.name].apply(args.command, generator, args)
     return generator
 

@@ -94,14 +94,12 @@ class WingCommands:
         return {}, None
 
 
-def refuse_foreign_flags(
-    command: str, args: argparse.Namespace, wings: dict[str, WingCommands], own: str, domain_name: str
-) -> None:
-    """A flag of another wing than the model's is a UserError naming it."""
+def refuse_foreign_flags(command: str, args: argparse.Namespace, wings: dict[str, WingCommands], own: str) -> None:
+    """A flag of another wing than the model's (`own`, a domain name) is a UserError naming it."""
     for name, wing in wings.items():
         if name != own:
             for flag in wing.given(command, args):
-                raise UserError(f"{flag} does not apply to {domain_name}")
+                raise UserError(f"{flag} does not apply to {own}")
 
 
 def print_written(paths: list[Path], detail: str | None, listed: set) -> None:

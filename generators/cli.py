@@ -115,7 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_flags(train)
     train.set_defaults(handler=run_train)
 
-    denoise = add("denoise", "Clean files by passing them through a model: encode, then decode the mean.")
+    denoise = add(
+        "denoise",
+        "Clean files: through the asset kind's dedicated denoiser where one is shipped (images), "
+        "else through the model (encode, then decode the mean).",
+    )
     denoise.add_argument("--checkpoint", help="a checkpoint file (default: the shipped model)")
     denoise.add_argument("--in", dest="inputs", nargs="+", required=True, metavar="FILE", help="the files to clean")
     denoise.add_argument(
@@ -173,13 +177,14 @@ SETTING_TYPES = {"whole": int, "number": float, "rate": positive_float}
 
 
 def add_settings_flags(train: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field, from its metadata: the flags, defaults and help are the config's."""
+    """One flag per TrainConfig field, from its metadata: the flags and help are the config's. A flag
+    not given stays None, so that the asset kind's own training defaults can fill it (`run_train`)."""
     for spec in dataclasses.fields(TrainConfig):
         meta = spec.metadata
         kind = {"choices": meta["choices"]} if meta["kind"] == "choice" else {"type": SETTING_TYPES[meta["kind"]]}
         if meta["kind"] == "whole" and meta["bounds"][0] == 1:
             kind = {"type": positive_int}
-        train.add_argument(meta["flag"], dest=spec.name, default=spec.default, help=meta["help"], **kind)
+        train.add_argument(meta["flag"], dest=spec.name, default=None, help=meta["help"], **kind)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -326,17 +331,20 @@ def run_denoise(args) -> int:
         generator.condition_labels(args.condition)
     fmt = _format(generator, args.format, batch=False)
     assets = [read_noting(generator, path) for path in args.inputs]  # every input is checked before anything is written
+    dedicated = _wing(generator).denoiser(generator, args)
     out = ensure_writable_dir(args.out)
     listed: set = set()
     for path, stem, asset in zip(args.inputs, naming.denoised_stems(args.inputs), assets):
-        labels = generator.condition_labels(
-            args.condition if args.condition is not None else generator.domain.labels_of(asset)
-        )
-        cleaned = generator.decode(generator.encode([asset], labels), labels)[
-            0
-        ]  # the decoder's mean at the posterior mean
-        written = generator.domain.write(cleaned, out / f"{stem}.{fmt}")
-        print_written(written, f"from={path}\tcondition={','.join(labels)}", listed)
+        if dedicated is not None:
+            clean, source = dedicated
+            cleaned, detail = clean([asset])[0], f"from={path}\tdenoiser={source}"
+        else:
+            labels = generator.condition_labels(
+                args.condition if args.condition is not None else generator.domain.labels_of(asset)
+            )
+            cleaned = generator.decode(generator.encode([asset], labels), labels)[0]  # the mean at the posterior mean
+            detail = f"from={path}\tcondition={','.join(labels)}"
+        print_written(generator.domain.write(cleaned, out / f"{stem}.{fmt}"), detail, listed)
     return 0
 
 
@@ -367,9 +375,12 @@ class TerminalProgress:
 
 
 def run_train(args) -> int:
+    from generators.core.train import settings_for
+    from generators.registry import domain_class
     from generators.training_run import TrainingRequest, train_and_save
 
-    settings = TrainConfig(**{spec.name: getattr(args, spec.name) for spec in dataclasses.fields(TrainConfig)})
+    given = {spec.name: getattr(args, spec.name) for spec in dataclasses.fields(TrainConfig)}
+    settings = settings_for(domain_class(args.domain).training_defaults, given)
     request = TrainingRequest(
         domain=args.domain,
         data=[Path(p) for p in args.data],

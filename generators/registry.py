@@ -45,10 +45,11 @@ DOMAIN_NAMES = tuple(WINGS)
 
 def wing_commands() -> dict[str, WingCommands]:
     """Each domain's additions to the CLI (flags, whole levels, benchmarks), by domain name."""
+    from generators.images.commands import COMMANDS as images
     from generators.levels.commands import COMMANDS as levels
     from generators.music.commands import COMMANDS as music
 
-    return {"levels": levels, "images": WingCommands(), "music": music}
+    return {"levels": levels, "images": images, "music": music}
 
 
 SHIPPED = ("levels", "images", "music", "lode-runner")  # domain defaults, then further models by name

@@ -132,6 +132,8 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
             domain.likelihood,
             layout=domain.model_layout,
             decoder_blocks=domain.model_decoder_blocks,
+            palette=domain.palette,
+            head_kernel=domain.model_head_kernel,
         )
         model = ConditionalVAE(config)
     for problem in corpus.description.get("skipped", []):

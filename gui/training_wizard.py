@@ -46,7 +46,8 @@ from PySide6.QtWidgets import (
 from generators.core.checkpoint import checkpoint_paths
 from generators.core.errors import UserError
 from generators.core.naming import train_command
-from generators.core.train import TrainConfig
+from generators.core.train import TrainConfig, settings_for
+from generators.registry import domain_class
 from generators.training_run import TrainingRequest, resume_path_for, train_and_save
 
 from .loss_plot import LossPlot
@@ -119,6 +120,13 @@ def control_value(box: QWidget):
     if isinstance(box, QComboBox):
         return box.currentData()
     return box.value()
+
+
+def set_control_value(box: QWidget, value) -> None:
+    if isinstance(box, QComboBox):
+        box.setCurrentIndex(box.findData(value))
+    else:
+        box.setValue(value)
 
 
 def hint(text: str) -> QLabel:
@@ -353,6 +361,7 @@ class SettingsPage(QWizardPage):
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Train")
         self.storage = storage
         self.resume = False
+        self.defaults_shown = None  # the asset kind whose training defaults the controls were set to
         # One control per shown TrainConfig field, made from its metadata.
         self.controls: dict[str, QWidget] = {name: setting_control(SETTINGS[name]) for name in WIZARD_SETTINGS}
         self.out = QLineEdit()
@@ -375,6 +384,13 @@ class SettingsPage(QWizardPage):
 
     def initializePage(self) -> None:
         report: DataReport = self.wizard().report_page.report
+        # Start from what this asset kind trains best with (images: fewer epochs, a wider latent),
+        # once per kind: coming back to this page keeps what the user set.
+        if self.defaults_shown != report.domain:
+            defaults = TrainConfig(**domain_class(report.domain).training_defaults)
+            for name, control in self.controls.items():
+                set_control_value(control, getattr(defaults, name))
+            self.defaults_shown = report.domain
         latent = self.controls["latent_size"]
         latent.setEnabled(report.parent_latent is None)
         if report.parent_latent is not None:
@@ -729,7 +745,8 @@ class TrainingWizard(QWizard):
         """The request the settings describe; its card records the CLI command that runs it again.
         Raises UserError for settings no training can use."""
         source, report, settings = self.source_page, self.report_page.report, self.settings_page
-        config = TrainConfig(**{**settings.values(), **self.request_options})
+        defaults = domain_class(source.domain_name()).training_defaults
+        config = settings_for(defaults, {**settings.values(), **self.request_options})
         request = TrainingRequest(
             domain=source.domain_name(),
             data=[Path(source.folder.text().strip())],

@@ -24,7 +24,7 @@ from .conditions import ConditionSpace, LabelDistribution, normalise_label
 from .domain import Domain
 from .errors import CheckpointError, ConditionError
 from .latent_prior import PREFIX as PRIOR
-from .likelihoods import LIKELIHOODS
+from .likelihoods import LIKELIHOODS, MAX_PALETTE
 from .vae import (
     LAYOUTS,
     MAX_CELLS,
@@ -65,6 +65,18 @@ def whole(value, field: str, least: int, most: int) -> int:
         shown = f"{value}" if is_whole(value) else f"{value!r}"[:40]
         raise bad_field(field, f"is {shown}; it must be a whole number from {least} to {most}")
     return value
+
+
+def palette_colours(value, field: str) -> tuple[tuple[int, int, int, int], ...]:
+    """`value` as colours if it lists 2 to MAX_PALETTE [red, green, blue, alpha] of 0..255 each."""
+    if not isinstance(value, list) or not 2 <= len(value) <= MAX_PALETTE:
+        raise bad_field(field, f"must list 2 to {MAX_PALETTE} colours, each [red, green, blue, alpha]")
+    for i, colour in enumerate(value):
+        if not isinstance(colour, list) or len(colour) != 4:
+            raise bad_field(f"{field}[{i}]", "must be [red, green, blue, alpha]")
+        for channel in colour:
+            whole(channel, f"{field}[{i}]", 0, 255)
+    return tuple(tuple(colour) for colour in value)
 
 
 def text(value, field: str) -> str:
@@ -117,6 +129,8 @@ def model_config(card: dict) -> VAEConfig:
     whole(data["condition_size"], "model.condition_size", 0, MAX_WIDTH)
     whole(data.get("latent_size", 1), "model.latent_size", 1, MAX_LATENT)
     whole(data.get("decoder_blocks", 0), "model.decoder_blocks", 0, MAX_DECODER_BLOCKS)
+    if data.get("head_kernel", 3) not in (1, 3) or isinstance(data.get("head_kernel"), bool):
+        raise bad_field("model.head_kernel", f"is {data.get('head_kernel')!r}"[:60] + "; it must be 1 or 3")
     channels = data.get("channels", [1])
     if not isinstance(channels, list) or not channels:
         raise bad_field("model.channels", "must be a non-empty list of conv widths")
@@ -127,6 +141,11 @@ def model_config(card: dict) -> VAEConfig:
     likelihood = data.get("likelihood", "categorical")
     if likelihood not in LIKELIHOODS:
         raise bad_field("model.likelihood", f"is {likelihood!r}"[:60] + f"; known: {', '.join(LIKELIHOODS)}")
+    palette = data.get("palette", [])
+    if likelihood == "palette":
+        palette_colours(palette, "model.palette")
+    elif palette:
+        raise bad_field("model.palette", f"is given, but a {likelihood} likelihood has no palette")
     layout = data.get("layout", "grid")
     if layout not in LAYOUTS:
         raise bad_field("model.layout", f"is {layout!r}"[:60] + f"; known: {', '.join(LAYOUTS)}")
@@ -224,6 +243,8 @@ def check_domain_fit(config: VAEConfig, domain: Domain, card: dict) -> None:
         )
     if config.likelihood != domain.likelihood:
         raise bad_field("model.likelihood", f"is {config.likelihood!r}; {domain.name} models use {domain.likelihood!r}")
+    if tuple(config.palette) != tuple(domain.palette):
+        raise bad_field("model.palette", "does not match the palette in domain_config")
     recorded = card.get("conditions")
     if recorded is None:
         return

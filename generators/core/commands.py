@@ -89,6 +89,11 @@ class WingCommands:
         ask for its own way (a level that morphs along its length); None: the generic frames."""
         return None
 
+    def denoiser(self, generator, args: argparse.Namespace) -> tuple[Callable[[list], list], str] | None:
+        """A dedicated cleaner for `denoise` (assets in, cleaned assets out) and its name; None:
+        the model's own projection (encode, decode the mean) cleans."""
+        return None
+
     def evaluate(self, generator, corpus, args: argparse.Namespace) -> tuple[dict, WriteBeside | None]:
         """Rows this wing adds to `eval` for its flags, and what it writes beside --json."""
         return {}, None

@@ -73,6 +73,7 @@ class Domain(ABC):
 
     name: str = ""
     likelihood: str = ""
+    palette: tuple[tuple[int, int, int, int], ...] = ()  # the colours of a `palette` likelihood (RGBA 0..255)
     write_formats: tuple[str, ...] = ()  # file extensions `write` understands, default first
     batch_formats: tuple[str, ...] = ()  # formats `write_batch` puts a whole batch into (a sheet, an animation)
     read_formats: tuple[str, ...] = ()  # file extensions `read` understands (the GUI's Open… filter)
@@ -139,6 +140,10 @@ class Domain(ABC):
     model_channels: tuple[int, ...] = (32, 64, 128)  # conv widths of the VAE for this domain
     model_layout: str = "grid"  # VAEConfig.layout: "grid" (2-D convs) or "sequence" (convs along rows only)
     model_decoder_blocks: int = 0  # VAEConfig.decoder_blocks: residual 3×3 convs per decoder resolution
+    model_head_kernel: int = 3  # VAEConfig.head_kernel: the output conv's kernel, 1 or 3
+    # TrainConfig settings (by field name) this asset kind trains best with, where they differ from
+    # TrainConfig's own defaults. `train` and the wizard start from them; a flag or a field set wins.
+    training_defaults: dict = {}
 
     @classmethod
     @abstractmethod

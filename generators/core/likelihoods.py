@@ -6,7 +6,11 @@ per item (B,), summed over every cell. The domains pick one by name in the model
 - `categorical`: one-hot tiles, a softmax over channels per cell (levels);
 - `bernoulli`:   independent binary cells, logits per cell (the JSB benchmark's one-plane rolls);
 - `pianoroll`:   two planes (note active, onset) where the onset is scored only where it is free;
-- `logistic`:    8-bit values scaled to [0, 1], a discretised logistic per value (RGBA images).
+- `logistic`:    8-bit values scaled to [0, 1], a discretised logistic per value (RGBA images);
+- `palette`:     RGBA pixels, each one of K fitted colours: a softmax over the K per pixel (images).
+
+All but `palette` are stateless classes; `palette` needs its colours, so `likelihood_for(config)`
+builds an instance of it from the model config. Both expose the same calls.
 """
 
 from __future__ import annotations
@@ -169,12 +173,73 @@ class DiscretisedLogistic:
         return torch.round(x.clamp(0.0, 1.0) * cls.levels) / cls.levels
 
 
+class PaletteCategorical:
+    """RGBA pixels drawn from a fixed palette of K colours, one categorical per pixel.
+
+    `x` stays RGBA (B, 4, H, W) in [0, 1], so the encoder sees real colours; a pixel's class is
+    its nearest palette colour, measured on premultiplied RGBA (the colour under a transparent
+    pixel counts for nothing). The decoder gives K logits per pixel (B, K, H, W). Decoding takes
+    the most likely colour, or draws one at a temperature: no averaging, so edges stay hard where
+    a mean-and-scale likelihood paints the average of the colours it hesitates between (blur).
+    `colours` is (K, 4) straight RGBA in 0..255; entry 0 is fully transparent by convention."""
+
+    name = "palette"
+
+    def __init__(self, colours):
+        rgba = torch.as_tensor(colours, dtype=torch.float32) / 255.0  # (K, 4)
+        if rgba.ndim != 2 or rgba.shape[1] != 4 or len(rgba) < 2:
+            raise ValueError("a palette is at least 2 colours of 4 values (R, G, B, A)")
+        self.colours = rgba
+        self._premultiplied = torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], dim=1)  # (K, 4)
+
+    def output_channels(self, input_channels: int) -> int:
+        return len(self.colours)
+
+    def indices(self, x: torch.Tensor, chunk: int = 1 << 16) -> torch.Tensor:
+        """Nearest palette entry of each pixel of x (B, 4, H, W): (B, H, W) long."""
+        pixels = x.permute(0, 2, 3, 1).reshape(-1, 4)
+        pixels = torch.cat([pixels[:, :3] * pixels[:, 3:], pixels[:, 3:]], dim=1)
+        palette = self._premultiplied.to(x.device)
+        # |p - c|^2 = |p|^2 - 2 p.c + |c|^2, in chunks of pixels so memory stays flat.
+        bias = palette.pow(2).sum(1)
+        found = [(bias[None] - 2.0 * part @ palette.T).argmin(1) for part in pixels.split(chunk)]
+        return torch.cat(found).view(x.shape[0], x.shape[2], x.shape[3])
+
+    def log_prob_map(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """(B, H, W): each pixel's log-probability of its palette colour."""
+        index = self.indices(x)
+        return F.log_softmax(logits, dim=1).gather(1, index[:, None]).squeeze(1)
+
+    def log_prob(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.log_prob_map(logits, x).sum(dim=(1, 2))  # (B,)
+
+    def image(self, index: torch.Tensor) -> torch.Tensor:
+        """Palette indices (B, H, W) -> straight RGBA (B, 4, H, W) in [0, 1]."""
+        return self.colours.to(index.device)[index].permute(0, 3, 1, 2).contiguous()
+
+    def mean(self, logits: torch.Tensor) -> torch.Tensor:
+        """The most likely colour of each pixel (the mode, not an average): (B, 4, H, W)."""
+        return self.image(logits.argmax(dim=1))
+
+    def sample(
+        self, logits: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Each pixel's colour drawn from softmax(logits / temperature) (Gumbel-max, seeded by
+        `generator`); temperature 0 gives `mean`. (B, 4, H, W)."""
+        if temperature <= 0.0:
+            return self.mean(logits)
+        u = torch.rand(logits.shape, generator=generator, dtype=logits.dtype, device=logits.device)
+        gumbel = -torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
+        return self.image((logits / temperature + gumbel).argmax(dim=1))
+
+
 def bits_per_dim(nats: float | torch.Tensor, dims: int) -> float | torch.Tensor:
     """Nats per item -> bits per dimension (e.g. dims = 4 * 64 * 64 for an RGBA image)."""
     return nats / (dims * math.log(2.0))
 
 
-LIKELIHOODS = {cls.name: cls for cls in (Categorical, Bernoulli, PianoRoll, DiscretisedLogistic)}
+LIKELIHOODS = {cls.name: cls for cls in (Categorical, Bernoulli, PianoRoll, DiscretisedLogistic, PaletteCategorical)}
+MAX_PALETTE = 1024  # colours of a palette likelihood; cards claiming more are refused (`card_check`)
 
 
 def get_likelihood(name: str):
@@ -183,3 +248,10 @@ def get_likelihood(name: str):
         return LIKELIHOODS[name]
     except KeyError:
         raise ValueError(f"unknown likelihood {name!r}; known: {', '.join(LIKELIHOODS)}") from None
+
+
+def likelihood_for(name: str, palette=()):
+    """The likelihood a model config names, ready to call: the class itself for the stateless
+    ones, an instance holding its colours for `palette`."""
+    found = get_likelihood(name)
+    return found(palette) if found is PaletteCategorical else found

@@ -142,6 +142,14 @@ class TrainConfig:
         return asdict(self)
 
 
+def settings_for(domain_defaults: dict, given: dict) -> TrainConfig:
+    """TrainConfig from the settings `given` (None: not given), else the domain's defaults, else
+    the config's own."""
+    chosen = dict(domain_defaults)
+    chosen.update({name: value for name, value in given.items() if value is not None})
+    return TrainConfig(**chosen)
+
+
 def check_setting(spec: Field, value):
     """`value` if the TrainConfig field `spec` allows it, else a UserError naming the setting."""
     name, meta = spec.name.replace("_", " "), spec.metadata

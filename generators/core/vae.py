@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .likelihoods import get_likelihood
+from .likelihoods import likelihood_for
 
 # What a model config may ask for. Training stays far below; a checkpoint card claiming more is
 # refused before anything is built from it (`card_check`).
@@ -49,9 +49,16 @@ class VAEConfig:
     likelihood: str = "categorical"
     layout: str = "grid"  # "grid" or "sequence" (see the module docstring)
     decoder_blocks: int = 0  # residual 3×3 convs after each decoder upsampling, at its resolution
+    palette: tuple[tuple[int, int, int, int], ...] = ()  # the K colours of a `palette` likelihood (RGBA 0..255)
+    head_kernel: int = 3  # the output conv's kernel: 1 where the head widens a lot (K palette logits per pixel)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not self.palette:
+            del data["palette"]  # only palette models have one; other cards stay as they were
+        if self.head_kernel == 3:
+            del data["head_kernel"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> VAEConfig:
@@ -60,6 +67,8 @@ class VAEConfig:
         data["channels"] = tuple(data["channels"])
         data.setdefault("layout", "grid")  # cards written before layouts existed
         data.setdefault("decoder_blocks", 0)  # cards written before decoder blocks existed
+        data["palette"] = tuple(tuple(colour) for colour in data.get("palette", ()))
+        data.setdefault("head_kernel", 3)  # cards written before the head's kernel was a setting
         return cls(**data)
 
 
@@ -88,7 +97,7 @@ class ConditionalVAE(nn.Module):
         self.padded = (math.ceil(height / scale) * scale, math.ceil(width / col_scale) * col_scale)
         self.bottom = (self.padded[0] // scale, self.padded[1] // col_scale)
         flat = config.channels[-1] * self.bottom[0] * self.bottom[1]
-        self.likelihood = get_likelihood(config.likelihood)
+        self.likelihood = likelihood_for(config.likelihood, config.palette)
 
         # Kernel, stride and padding as (rows, columns); a sequence never convolves columns.
         def along(rows: int, cols: int) -> tuple[int, int]:
@@ -119,7 +128,10 @@ class ConditionalVAE(nn.Module):
         )
         self.out_channels = self.likelihood.output_channels(config.input_shape[0])
         head_channels = self.out_channels * (config.input_shape[2] if self.sequence else 1)
-        self.head = nn.Conv2d(config.channels[0] + k, head_channels, **same)
+        # A 3×3 head from 27 to 128 channels at 64×64 would cost more than the rest of the model;
+        # 1×1 reads each pixel's logits from its features, which the blocks above already mixed.
+        head = same if config.head_kernel == 3 else dict(kernel_size=1)
+        self.head = nn.Conv2d(config.channels[0] + k, head_channels, **head)
 
     def encode(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior parameters (mu, logvar), each (B, D)."""

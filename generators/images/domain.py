@@ -1,8 +1,12 @@
 """The images domain: 64×64 RGBA items (emoji-style icons and sprites), alpha kept throughout.
 
-Tensor of one item: (4, 64, 64) float in [0, 1], channels R, G, B, A, scored by a
-discretised logistic per 8-bit value (`likelihoods.DiscretisedLogistic`; the decoder gives
-a mean and a log-scale per channel, 8 channels in all). Conditions: by default the emoji
+Tensor of one item: (4, 64, 64) float in [0, 1], channels R, G, B, A. A model trained now
+scores each pixel as one of K palette colours fitted to its training images
+(`likelihoods.PaletteCategorical`, colours from `palette.fit_palette`; the decoder gives K
+logits per pixel), and decodes the most likely colour: hard edges, where the older
+discretised logistic per 8-bit value (`likelihoods.DiscretisedLogistic`, a mean and a
+log-scale per channel) decoded the mean of the colours it hesitated between, a blur. Cards
+of logistic models still load. Conditions: by default the emoji
 category (9 Unicode groups) and art style (noto, twemoji); a model trained on a user's
 ImageFolder tree has one exclusive group, `label`. Files are read by `files` (PNG,
 JPEG, GIF, WebP, any mode and size) and written as .png, .gif or .apng; a batch can also
@@ -20,10 +24,11 @@ from generators.core.conditions import ConditionGroup, ConditionSpace
 from generators.core.domain import Corpus, Domain, Split
 from generators.core.errors import UserError
 from generators.core.fileio import write_bytes_atomic, write_png_atomic, write_text_atomic
-from generators.core.likelihoods import get_likelihood
+from generators.core.likelihoods import likelihood_for
 
 from .data import HOLDOUT_EVERY, ImageSet, is_holdout, load_images
 from .files import SIZE, Picture, animation_bytes, atlas_text, clear_hidden, read_image, sprite_sheet
+from .palette import fit_palette
 
 # The emoji groups of Unicode's emoji-test.txt (less "Component"), as label slugs, in order.
 EMOJI_CATEGORIES = (
@@ -45,7 +50,6 @@ class ImagesDomain(Domain):
     """64×64 RGBA images conditioned on exclusive label groups (category and style)."""
 
     name = "images"
-    likelihood = "logistic"
     write_formats = ("png", "gif", "apng")  # one item per file (a one-frame animation is valid)
     read_formats = ("png", "jpg", "jpeg", "gif", "webp")  # what `read_image` opens (Pillow, bomb-guarded)
     batch_formats = ("sheet", "gif", "apng")  # a whole batch in one file: a sprite sheet or an animation
@@ -57,10 +61,29 @@ class ImagesDomain(Domain):
     # 3.565 bits/dim and 70.2% category accuracy of samples with one; 3.644 and 64.8% with two
     # (40 epochs, to fit the 30-minute rebuild), which overfit sooner.
     model_decoder_blocks = 1
+    model_head_kernel = 1  # K = 128 palette logits per pixel: a 3×3 head doubled an epoch's time
+    # The shipped model's recipe (its card has the command): 30 epochs of batches of 32 at a cosine
+    # schedule from 2e-3, 64 latent dimensions, a mixture prior of up to 16 components per label.
+    training_defaults = {
+        "epochs": 30,
+        "batch_size": 32,
+        "learning_rate": 2e-3,
+        "lr_schedule": "cosine",
+        "latent_size": 64,
+        "prior_components": 16,
+    }
 
-    def __init__(self, groups: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_GROUPS, frame_ms: int = 120):
+    def __init__(
+        self,
+        groups: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_GROUPS,
+        frame_ms: int = 120,
+        palette: tuple[tuple[int, int, int, int], ...] = (),
+    ):
         self.groups = tuple((name, tuple(labels)) for name, labels in groups)
         self.frame_ms = frame_ms  # animation frame time
+        self.palette = tuple(tuple(int(v) for v in colour) for colour in palette)
+        self.likelihood = "palette" if self.palette else "logistic"  # no palette: a card from before palettes
+        self._likelihood = likelihood_for(self.likelihood, self.palette)
         self._conditions = ConditionSpace(
             tuple(ConditionGroup(name, labels, exclusive=True) for name, labels in self.groups)
         )
@@ -86,12 +109,11 @@ class ImagesDomain(Domain):
         rng: torch.Generator | None = None,
         condition: list[str] | None = None,
     ) -> list[Picture]:
-        """Decoder output (B, 8, 64, 64) -> pictures. Temperature 0 takes each value's
-        logistic mean (clamped, rounded to 8 bits); above 0 each value is drawn from the
-        logistic with its scale times `output_temperature`, seeded by `rng`."""
-        values = get_likelihood(self.likelihood).sample(
-            output.float(), output_temperature, rng
-        )  # (B, 4, 64, 64) on the 8-bit grid
+        """Decoder output -> pictures. Palette models, (B, K, 64, 64) logits: temperature 0 takes
+        each pixel's most likely colour, above 0 draws it from the softmax at that temperature.
+        Logistic models, (B, 8, 64, 64): temperature 0 takes each value's logistic mean (rounded
+        to 8 bits), above 0 draws it with the scale times `output_temperature`. Seeded by `rng`."""
+        values = self._likelihood.sample(output.float(), output_temperature, rng)  # (B, 4, 64, 64)
         return self.from_tensor(values)
 
     def from_tensor(self, x: torch.Tensor) -> list[Picture]:
@@ -174,19 +196,29 @@ class ImagesDomain(Domain):
         from .metrics import bits_per_dim_report, sample_report
 
         channels, height, width = self.shape
-        return bits_per_dim_report(report, channels * height * width) | sample_report(generator, corpus, samples, seed)
+        # A palette model's bound is over its K colours per pixel, a logistic model's over 256^4
+        # values: the two are not comparable, so the table says which it is.
+        scored = f"palette of {len(self.palette)} colours per pixel" if self.palette else "8-bit RGBA values"
+        return (
+            {"likelihood_over": scored}
+            | bits_per_dim_report(report, channels * height * width)
+            | sample_report(generator, corpus, samples, seed)
+        )
 
     def to_card(self) -> dict:
-        return {
+        card = {
             "groups": [{"name": name, "labels": list(labels)} for name, labels in self.groups],
             "size": SIZE,
             "channels": "RGBA",
         }
+        if self.palette:
+            card["palette"] = [list(colour) for colour in self.palette]
+        return card
 
     @classmethod
     def from_card(cls, data: dict) -> ImagesDomain:
         """Rebuild the domain from `to_card` output; a CheckpointError names a malformed field."""
-        from generators.core.card_check import bad_field, text, texts
+        from generators.core.card_check import bad_field, palette_colours, text, texts
 
         if data.get("size", SIZE) != SIZE or data.get("channels", "RGBA") != "RGBA":
             raise UserError("this images checkpoint uses an image size this version does not know")
@@ -198,17 +230,20 @@ class ImagesDomain(Domain):
                 raise bad_field(f"domain_config.groups[{i}]", 'must be {"name": ..., "labels": [...]}')
             text(group["name"], f"domain_config.groups[{i}].name")
             texts(group["labels"], f"domain_config.groups[{i}].labels", allow_empty=False)  # each group is exclusive
-        return cls(tuple((g["name"], tuple(g["labels"])) for g in groups))
+        palette = palette_colours(data["palette"], "domain_config.palette") if "palette" in data else ()
+        return cls(tuple((g["name"], tuple(g["labels"])) for g in groups), palette=palette)
 
     # --- training ---------------------------------------------------------------------
 
     @classmethod
     def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple[ImagesDomain, Corpus]:
+        """The palette is fitted to the training split only, so held-out colours stay unseen."""
         data = load_images(paths)
-        domain = cls(tuple(data.groups))
-        return domain, domain.dataset(data, holdout)
+        corpus = cls(tuple(data.groups)).dataset(data, holdout)
+        return cls(tuple(data.groups), palette=fit_palette(corpus.train.x)), corpus
 
     def corpus(self, paths: list[Path], holdout: tuple[str, ...] = ()) -> Corpus:
+        """Fine-tuning keeps the parent's palette: new colours map to their nearest."""
         return self.dataset(load_images(paths), holdout)
 
     def heldout_corpus(self, paths: list[Path], card: dict) -> Corpus:

@@ -1,5 +1,6 @@
 """Quality measures for generated images: conditional accuracy by a classifier trained on
-real images, diversity by nearest-neighbour distances, and denoising gain in PSNR.
+real images, diversity by nearest-neighbour distances, denoising gain in PSNR, and the
+yardstick (`yardstick.py`) that `eval images` reports first.
 
 Images are (N, 4, H, W) straight-alpha RGBA tensors in [0, 1]. Distances and PSNR are
 computed on premultiplied RGBA (RGB times alpha, then alpha), so the colour under a fully
@@ -10,49 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from generators.core.errors import CheckpointError
 from generators.core.likelihoods import bits_per_dim
 
 from .classifier import ImageClassifier, accuracy, group_targets, load_classifier
+from .denoiser import shipped_denoiser
+from .pixels import psnr
+from .yardstick import nearest_distances, yardstick
 
 NOISE_SIGMA = 0.1  # Gaussian noise for the denoising measure, in units of the [0, 1] range
-
-
-def premultiplied(x: torch.Tensor) -> torch.Tensor:
-    """Straight RGBA (N, 4, H, W) -> premultiplied RGBA (N, 4, H, W)."""
-    return torch.cat([x[:, :3] * x[:, 3:4], x[:, 3:4]], dim=1)
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Peak signal-to-noise ratio (dB, peak 1) per image on premultiplied RGBA: (N,)."""
-    mse = (premultiplied(a) - premultiplied(b)).pow(2).flatten(1).mean(1)
-    return 10.0 * torch.log10(1.0 / mse.clamp(min=1e-10))
-
-
-def _features(x: torch.Tensor) -> torch.Tensor:
-    """Premultiplied RGBA at half resolution, flattened: (N, 4 * H/2 * W/2)."""
-    return F.avg_pool2d(premultiplied(x), 2).flatten(1)
-
-
-def nearest_distances(
-    queries: torch.Tensor, references: torch.Tensor, exclude_self: bool = False, chunk: int = 256
-) -> torch.Tensor:
-    """RMS distance (per value, [0, 1] units) from each query image to its nearest reference
-    image: (N,). With `exclude_self`, queries and references are the same set and an item
-    is not its own neighbour."""
-    q, r = _features(queries), _features(references)
-    r_sq = r.pow(2).sum(1)
-    best = []
-    for start in range(0, len(q), chunk):
-        part = q[start : start + chunk]
-        d2 = part.pow(2).sum(1, keepdim=True) + r_sq[None] - 2.0 * part @ r.T  # (n, M)
-        if exclude_self:
-            rows = torch.arange(len(part))
-            d2[rows, rows + start] = float("inf")
-        best.append(d2.min(1).values.clamp(min=0.0))
-    return (torch.cat(best) / q.shape[1]).sqrt()
+SALT_PEPPER_SHARE = 0.05  # pixels replaced by opaque white or transparent black
 
 
 def diversity(samples: torch.Tensor, train: torch.Tensor, holdout: torch.Tensor) -> dict:
@@ -79,29 +48,59 @@ def add_noise(x: torch.Tensor, sigma: float = NOISE_SIGMA, seed: int = 0) -> tor
     return torch.round((x + noise).clamp(0.0, 1.0) * 255.0) / 255.0
 
 
+def add_salt_pepper(x: torch.Tensor, share: float = SALT_PEPPER_SHARE, seed: int = 0) -> torch.Tensor:
+    """x with a seeded `share` of its pixels set to opaque white or transparent black, half each."""
+    generator = torch.Generator().manual_seed(seed)
+    hit = torch.rand((x.shape[0], 1, *x.shape[2:]), generator=generator) < share
+    white = torch.rand((x.shape[0], 1, *x.shape[2:]), generator=generator) < 0.5
+    return torch.where(hit, white.float().expand_as(x), x)
+
+
+NOISE_KINDS = {
+    f"gaussian_sigma_{NOISE_SIGMA:g}": lambda x, seed: add_noise(x, NOISE_SIGMA, seed),
+    f"salt_pepper_{SALT_PEPPER_SHARE:.0%}": lambda x, seed: add_salt_pepper(x, SALT_PEPPER_SHARE, seed),
+}
+
+
 @torch.inference_mode()
-def denoising_report(generator, holdout, sigma: float = NOISE_SIGMA, seed: int = 0, batch: int = 128) -> dict:
-    """PSNR of noisy and of denoised held-out images against the clean ones. Denoising is
-    the VAE's projection: encode the noisy image (posterior mean, under its own labels) and
-    take the decoder's most likely image."""
-    model, likelihood = generator.model, generator.model.likelihood
-    noisy_psnr, clean_psnr = [], []
-    for start in range(0, len(holdout), batch):
-        x, c = holdout.x[start : start + batch], holdout.c[start : start + batch]
-        noisy = add_noise(x, sigma, seed + start)
-        mu, _ = model.encode(noisy, c)
-        denoised = likelihood.mean(model.decode(mu, c))
-        noisy_psnr.append(psnr(noisy, x))
-        clean_psnr.append(psnr(denoised, x))
-    noisy_db, denoised_db = float(torch.cat(noisy_psnr).mean()), float(torch.cat(clean_psnr).mean())
-    return {
-        "sigma": sigma,
-        "items": len(holdout),
-        "space": "premultiplied RGBA",
-        "noisy_psnr_db": noisy_db,
-        "denoised_psnr_db": denoised_db,
-        "psnr_gain_db": denoised_db - noisy_db,
+def denoising_gains(clean, holdout, seed: int = 0, batch: int = 128) -> dict:
+    """PSNR before and after `clean(noisy, c) -> denoised` on held-out images, per noise kind,
+    and on clean input (what denoising costs an icon that had no noise)."""
+    report: dict = {"items": len(holdout), "space": "premultiplied RGBA"}
+    for kind, corrupt in dict(NOISE_KINDS, clean_input=lambda x, seed: x).items():
+        before, after = [], []
+        for start in range(0, len(holdout), batch):
+            x, c = holdout.x[start : start + batch], holdout.c[start : start + batch]
+            noisy = corrupt(x, seed + start)
+            before.append(psnr(noisy, x))
+            after.append(psnr(clean(noisy, c), x))
+        noisy_db, denoised_db = float(torch.cat(before).mean()), float(torch.cat(after).mean())
+        report[kind] = {
+            "noisy_psnr_db": noisy_db,
+            "denoised_psnr_db": denoised_db,
+            "psnr_gain_db": denoised_db - noisy_db,
+        }
+    return report
+
+
+def denoising_report(generator, holdout, seed: int = 0) -> dict:
+    """`denoising_gains` of the model's own projection (encode the noisy image at its posterior
+    mean under its labels, take the decoder's most likely image) and, when one is shipped, of
+    the dedicated denoiser that `denoise images` uses by default."""
+    model = generator.model
+    report = {
+        "by_the_model": denoising_gains(
+            lambda x, c: model.likelihood.mean(model.decode(model.encode(x, c)[0], c)), holdout, seed
+        )
     }
+    denoiser, source = shipped_denoiser()
+    if denoiser is None:
+        report["by_the_denoiser"] = f"not measured: {source}"
+    else:
+        report["by_the_denoiser"] = denoising_gains(lambda x, c: denoiser.clean(x), holdout, seed) | {
+            "denoiser": source
+        }
+    return report
 
 
 def shipped_classifier(generator) -> tuple[ImageClassifier | None, str]:
@@ -120,9 +119,9 @@ def shipped_classifier(generator) -> tuple[ImageClassifier | None, str]:
 
 
 @torch.inference_mode()
-def generated_images(generator, condition_vectors: np.ndarray, seed: int) -> torch.Tensor:
-    """Decode one seeded latent per condition vector, as the app shows samples (temperature 0
-    pixels through the domain), grouped by distinct condition: (N, C, H, W)."""
+def generated_images(generator, condition_vectors: np.ndarray, seed: int, temperature: float = 1.0) -> torch.Tensor:
+    """Decode one seeded latent per condition vector at `temperature`, as the app shows samples
+    (temperature 0 pixels through the domain), grouped by distinct condition: (N, C, H, W)."""
     domain = generator.domain
     combos, inverse = np.unique(condition_vectors, axis=0, return_inverse=True)
     images = torch.zeros((len(condition_vectors), *domain.shape))
@@ -130,7 +129,10 @@ def generated_images(generator, condition_vectors: np.ndarray, seed: int) -> tor
         rows = np.flatnonzero(inverse.reshape(-1) == k)
         labels = domain.conditions.decode(combo)
         z = np.stack(
-            [generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i, 1.0, labels) for i in range(len(rows))]
+            [
+                generator.latent_for_seed(seed * 1_000_003 + k * 10_007 + i, temperature, labels)
+                for i in range(len(rows))
+            ]
         )
         assets = domain.from_output(generator.decode_output(z, labels), condition=labels)
         images[torch.from_numpy(rows)] = torch.stack([domain.to_tensor(a) for a in assets])
@@ -149,23 +151,32 @@ def per_label_accuracy(classifier: ImageClassifier, images: torch.Tensor, target
     return found
 
 
-def balanced_conditions(space, samples: int) -> np.ndarray:
-    """Condition vectors cycling through every combination of the exclusive groups' labels,
-    so each requested label is asked for equally often: (samples, K)."""
+def label_combinations(space) -> np.ndarray:
+    """The condition vector of every combination of the exclusive groups' labels, first group
+    slowest: (combinations, K)."""
     combos = [[]]
     for group in space.groups:
         if group.exclusive:
             combos = [c + [label] for c in combos for label in group.labels]
-    vectors = np.stack([space.encode(c) for c in combos])
+    return np.stack([space.encode(c) for c in combos])
+
+
+def balanced_conditions(space, samples: int) -> np.ndarray:
+    """Condition vectors cycling through every label combination, so that each requested label
+    is asked for equally often: (samples, K)."""
+    vectors = label_combinations(space)
     return vectors[np.arange(samples) % len(vectors)]
 
 
 def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict:
-    """Conditional accuracy, diversity and denoising for an images model on its corpus."""
+    """The yardstick (`yardstick`), conditional accuracy, diversity and denoising for an images
+    model on its corpus; every label combination is asked for equally often."""
     space = generator.domain.conditions
     vectors = balanced_conditions(space, samples)
     images = generated_images(generator, vectors, seed)
     report: dict = {"samples": samples}
+    if len(corpus.holdout) > 1:
+        report["yardstick"] = yardstick(images, corpus.train.x, corpus.holdout.x, seed)
     classifier, source = shipped_classifier(generator)
     if classifier is None:
         report["conditional_accuracy"] = f"not measured: {source}"
@@ -185,6 +196,14 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
                 for name, _ in classifier.config.groups
             }
             report["classifier_heldout_accuracy_per_label"] = per_label
+            if "yardstick" in report:  # recognisability: samples against real images, like for like
+                report["yardstick"]["recognisability"] = {
+                    f"{name}_accuracy_of_samples": report["conditional_accuracy"][name]
+                    for name, _ in classifier.config.groups
+                } | {
+                    f"{name}_balanced_accuracy_on_real": value
+                    for name, value in report["classifier_heldout_balanced_accuracy"].items()
+                }
         report["classifier"] = source
     report["diversity"] = diversity(images, corpus.train.x, corpus.holdout.x)
     if len(corpus.holdout):

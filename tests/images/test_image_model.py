@@ -97,14 +97,9 @@ from generators.images.classifier import (  # noqa: E402
     save_classifier,
     train_classifier,
 )
-from generators.images.metrics import (  # noqa: E402
-    add_noise,
-    balanced_conditions,
-    diversity,
-    nearest_distances,
-    premultiplied,
-    psnr,
-)
+from generators.images.metrics import add_noise, balanced_conditions, diversity  # noqa: E402
+from generators.images.pixels import premultiplied, psnr  # noqa: E402
+from generators.images.yardstick import nearest_distances  # noqa: E402
 
 SPACE = ConditionSpace(
     (ConditionGroup("colour", ("red", "blue"), True), ConditionGroup("size", ("small", "large"), True))
@@ -222,9 +217,14 @@ def test_images_evaluation_reports_bits_per_dim_and_sample_metrics():
     assert report["iwae_bits_per_dim"] <= report["negative_elbo_bits_per_dim"] + 1e-3
     assert report["conditional_accuracy"].startswith("not measured")  # no classifier for toy labels
     assert report["diversity"]["items"] == 6
-    gain = report["denoising"]
-    assert gain["psnr_gain_db"] == pytest.approx(gain["denoised_psnr_db"] - gain["noisy_psnr_db"])
-    assert "denoising.psnr_gain_db" in format_table(report)
+    assert report["denoising"]["by_the_model"]["clean_input"]["denoised_psnr_db"] > 0
+    for kind in ("gaussian_sigma_0.1", "salt_pepper_5%"):
+        gain = report["denoising"]["by_the_model"][kind]
+        assert gain["psnr_gain_db"] == pytest.approx(gain["denoised_psnr_db"] - gain["noisy_psnr_db"])
+        assert f"denoising.by_the_model.{kind}.psnr_gain_db" in format_table(report)
+    yardstick = report["yardstick"]
+    assert 0.0 <= yardstick["two_sample_test"]["accuracy"] <= 1.0
+    assert yardstick["sharpness"]["ratio_to_real"] > 0 and yardstick["copying"]["nearest_train_distance_ratio"] > 0
 
 
 def test_shipped_images_model_and_classifier_load_and_agree_on_labels():

@@ -46,7 +46,9 @@ def images_checkpoint(tmp_path_factory) -> Path:
 def test_checkpoint_card_and_reload(images_checkpoint):
     card = json.loads(images_checkpoint.with_suffix(".json").read_text())
     assert card["domain"] == "images" and card["model"]["input_shape"] == [4, 64, 64]
-    assert card["model"]["likelihood"] == "logistic"
+    assert card["model"]["likelihood"] == "palette"
+    palette = card["domain_config"]["palette"]
+    assert card["model"]["palette"] == palette and palette[0] == [0, 0, 0, 0] and len(palette) >= 2
     assert card["domain_config"]["groups"] == [{"name": "label", "labels": ["cats", "dogs"]}]
     assert card["data"]["holdout_named"] == ["cats/cats3.png"] and card["data"]["holdout_items"] >= 1
     assert any(entry["file"].endswith("broken.png") for entry in card["data"]["skipped"])
@@ -144,7 +146,7 @@ def test_interpolate_from_a_file_into_one_animation(images_checkpoint, tmp_path)
     assert np.array_equal(frames[0], generator.decode(z, ["dogs"])[0].pixels)
 
 
-def test_denoise_encodes_then_decodes_the_mean(images_checkpoint, tmp_path):
+def test_denoise_with_the_model_encodes_then_decodes_the_mean(images_checkpoint, tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     Image.fromarray(rgba_pattern(1)).save(tmp_path / "a" / "icon.png")
@@ -159,6 +161,7 @@ def test_denoise_encodes_then_decodes_the_mean(images_checkpoint, tmp_path):
         tmp_path / "b" / "icon.gif",
         "--condition",
         "cats",
+        "--with-model",
         "--out",
         tmp_path / "out",
     )
@@ -173,6 +176,26 @@ def test_denoise_encodes_then_decodes_the_mean(images_checkpoint, tmp_path):
         picture = generator.domain.read(tmp_path / source)
         expected = generator.decode(generator.encode([picture], ["cats"]), ["cats"])[0].pixels
         assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / written)), expected)
+
+
+def test_denoise_uses_the_shipped_denoiser_by_default(images_checkpoint, tmp_path):
+    from generators.images.denoiser import shipped_denoiser
+
+    denoiser, source = shipped_denoiser()
+    assert denoiser is not None, source
+    clean = rgba_pattern(3)
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 25, clean.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(tmp_path / "noisy.png")
+    proc = run_cli(
+        "denoise", "images", "--checkpoint", images_checkpoint, "--in", tmp_path / "noisy.png", "--out", tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    written = tmp_path / "noisy-denoised.png"
+    assert proc.stdout.splitlines() == [f"{written}\tfrom={tmp_path / 'noisy.png'}\tdenoiser={source}"]
+    generator = load_generator(images_checkpoint)
+    x = generator.domain.to_tensor(generator.domain.read(tmp_path / "noisy.png"))[None]
+    expected = generator.domain.from_tensor(denoiser.clean(x))[0].pixels
+    assert np.array_equal(np.asarray(Image.open(written)), expected)
 
 
 def test_every_bad_input_exits_2_with_one_line(images_checkpoint, tmp_path):
@@ -201,8 +224,25 @@ def test_every_bad_input_exits_2_with_one_line(images_checkpoint, tmp_path):
         ),
         (
             "cond2",
-            ["denoise", "images", *ckpt, "--in", good, "--condition", "horses", "--out", tmp_path / "cond2"],
+            [
+                "denoise",
+                "images",
+                *ckpt,
+                "--in",
+                good,
+                "--condition",
+                "horses",
+                "--with-model",
+                "--out",
+                tmp_path / "cond2",
+            ],
             "error: unknown condition 'horses'",
+            "",
+        ),
+        (
+            "cond3",
+            ["denoise", "images", *ckpt, "--in", good, "--condition", "cats", "--out", tmp_path / "cond3"],
+            "error: --condition applies to denoise images only with --with-model",
             "",
         ),
         (

@@ -408,7 +408,7 @@ class DomainView(QWidget):
                 (
                     to_pixmap(item.pixels),
                     item.caption,
-                    badge_text(item.score),
+                    badge_text(item),
                     item.atypical,
                     "\n".join(filter(None, [labels_tooltip(space, item.labels), badge_tooltip(item, floor)])),
                     labels_text(space, item.labels),

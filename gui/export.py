@@ -45,7 +45,9 @@ def sidecar(item: Item, generator: Generator, checkpoint: str | Path, asset_name
     if item.origin:
         record["origin"] = item.origin
     if item.score is not None:
-        record["elbo_nats"] = round(item.score, 4)  # the typicality badge: higher is more typical
+        record["elbo_nats"] = round(item.score, 4)  # higher is more typical
+    if item.percentile is not None:
+        record["typicality_percentile"] = round(item.percentile, 1)  # the badge: among the model's own samples
     if item.seed is not None:
         # Every label pinned (required or excluded), so the command makes this very item.
         pinned = generator.domain.conditions.pin(item.labels)

@@ -37,6 +37,7 @@ class Item:
     origin: str = ""  # how an item without a seed was made, e.g. "near seed 12"
     score: float | None = None  # ELBO in nats (Generator.score); higher is more typical
     atypical: bool = False  # below the model's typicality floor (typicality.py)
+    percentile: float | None = None  # share (0-100) of the model's own samples that score below it
     own_labels: tuple[str, ...] | None = None  # an item without a seed: the labels it came with
 
     @property

@@ -32,30 +32,35 @@ ATYPICAL_PERCENTILE = 5.0
 
 
 class TypicalityReference:
-    """Per condition, the ELBO below which an item is atypical (thread-safe, computed lazily).
-    The reference items are what the grid would show under that condition: each with its own
-    labels, scored under them."""
+    """Per condition, the sorted ELBOs of the model's own reference samples, hence the floor below
+    which an item is atypical and any item's percentile (thread-safe, computed lazily). The
+    reference items are what the grid would show under that condition: each with its own labels,
+    scored under them."""
 
     def __init__(self, generator: Generator, count: int = REFERENCE_COUNT):
         self.generator = generator
         self.count = count
-        self._floors: dict[Condition, float] = {}
+        self._scores: dict[Condition, np.ndarray] = {}
         self._lock = threading.Lock()
 
-    def floor(self, condition: Condition) -> float:
+    def scores(self, condition: Condition) -> np.ndarray:
+        """The reference ELBOs under `condition`, sorted ascending."""
         with self._lock:
-            if condition in self._floors:
-                return self._floors[condition]
+            if condition in self._scores:
+                return self._scores[condition]
         samples = self.generator.sample(self.count, condition, temperature=1.0, seed=REFERENCE_SEED)
-        scores = score_each(self.generator, [s.asset for s in samples], [s.condition for s in samples])
-        value = float(np.percentile(scores, ATYPICAL_PERCENTILE))
+        scores = np.sort(score_each(self.generator, [s.asset for s in samples], [s.condition for s in samples]))
         with self._lock:
-            self._floors[condition] = value
-        return value
+            self._scores[condition] = scores
+        return scores
+
+    def floor(self, condition: Condition) -> float:
+        return float(np.percentile(self.scores(condition), ATYPICAL_PERCENTILE))
 
     def known_floor(self, condition: Condition) -> float | None:
         with self._lock:
-            return self._floors.get(condition)
+            known = self._scores.get(condition)
+        return None if known is None else float(np.percentile(known, ATYPICAL_PERCENTILE))
 
 
 def score_each(generator: Generator, assets: Sequence, labels: Sequence[Sequence[str]]) -> np.ndarray:
@@ -77,17 +82,40 @@ def with_scores(
     if not items:
         return []
     scores = score_each(generator, [item.asset for item in items], [item.labels for item in items])
-    floor = reference.floor(condition)
-    return [replace(item, score=float(s), atypical=bool(s < floor)) for item, s in zip(items, scores)]
+    floor, known = reference.floor(condition), reference.scores(condition)
+    return [
+        replace(
+            item,
+            score=float(s),
+            atypical=bool(s < floor),
+            percentile=100.0 * float(np.searchsorted(known, s, side="right")) / len(known),
+        )
+        for item, s in zip(items, scores)
+    ]
 
 
-def badge_text(score: float | None) -> str:
-    return "" if score is None else f"{score:.1f}"
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th ... 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def badge_text(item: Item) -> str:
+    """The tile's badge: where the item falls among the model's own samples, e.g. "62nd pct"."""
+    if item.percentile is None:
+        return ""
+    return f"{ordinal(min(99, max(1, round(item.percentile))))} pct"
 
 
 def badge_tooltip(item: Item, floor: float | None) -> str:
     if item.score is None:
         return ""
-    where = f"; atypical below {floor:.1f} (5th percentile of the model's own samples)" if floor is not None else ""
-    verdict = "atypical" if item.atypical else "typical"
-    return f"ELBO {item.score:.1f} nats ({verdict}; higher is more typical){where}"
+    if item.percentile is None:
+        return f"ELBO {item.score:.1f} nats (higher is more typical)"
+    share = round(item.percentile)
+    verdict = (
+        "Atypical: it scores below 95% of what this model makes under these conditions"
+        if item.atypical
+        else f"More typical than {share}% of what this model makes under these conditions"
+    )
+    return f"{verdict} (ELBO {item.score:.1f} nats; flagged below the 5th percentile)"

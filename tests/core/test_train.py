@@ -250,3 +250,17 @@ def test_a_cosine_run_steps_at_the_scheduled_rate_and_resumes_on_the_same_curve(
     resumed.fit(data.train, data.holdout)
     for key, value in straight.model.state_dict().items():
         assert torch.equal(resumed.model.state_dict()[key], value), key
+
+
+def test_an_asset_kind_s_training_defaults_fill_what_the_user_left_unset():
+    from generators.cli import build_parser
+    from generators.core.train import TrainConfig, settings_for
+    from generators.images.domain import ImagesDomain
+
+    config = settings_for({"epochs": 30, "latent_size": 64}, {"epochs": None, "latent_size": 8, "beta": None})
+    assert (config.epochs, config.latent_size, config.beta) == (30, 8, TrainConfig().beta)
+    args = build_parser().parse_args(["train", "images", "--data", "d", "--out", "o", "--latent", "16"])
+    assert args.epochs is None and args.latent_size == 16  # unset flags stay open for the domain's defaults
+    images = settings_for(ImagesDomain.training_defaults, {"latent_size": args.latent_size})
+    assert images.epochs == ImagesDomain.training_defaults["epochs"] != TrainConfig().epochs
+    assert images.latent_size == 16

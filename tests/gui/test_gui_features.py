@@ -29,6 +29,7 @@ from test_gui import (  # noqa: E402,F401 - fixtures shared with the main GUI te
 
 import gui.corpus_map as corpus_map  # noqa: E402
 from gui.palette import bilinear  # noqa: E402
+from gui.typicality import ordinal  # noqa: E402
 
 
 def open_map(qtbot, view, folder) -> corpus_map.MapData:
@@ -141,13 +142,38 @@ def test_points_are_coloured_by_the_chosen_condition(qtbot, view, game_folder):
 # --- typicality badges -----------------------------------------------------------------------------
 
 
-def test_every_tile_shows_its_typicality_score(view):
+def test_every_tile_shows_its_typicality_as_a_percentile(view):
     floor = view.typicality.known_floor(view.context.condition)
     assert floor is not None
+    reference = view.typicality.scores(view.context.condition)
     for tile, item in zip(view.grid.tiles, view.items):
-        assert item.score is not None and float(tile.badge) == pytest.approx(item.score, abs=0.05)
+        assert item.score is not None
+        assert item.percentile == pytest.approx(100 * (reference <= item.score).mean())
+        shown = max(1, min(99, round(item.percentile)))
+        assert tile.badge == f"{ordinal(shown)} pct"
         assert tile.atypical == item.atypical == (item.score < floor)
-        assert "ELBO" in tile.toolTip()
+        assert (
+            "ELBO" in tile.toolTip()
+            and ("Atypical" if item.atypical else f"{round(item.percentile)}%") in tile.toolTip()
+        )
+
+
+def test_ordinals_read_as_words():
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 99, 101, 111)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "23rd",
+        "99th",
+        "101st",
+        "111th",
+    ]
 
 
 def test_scores_follow_a_condition_change(qtbot, view):

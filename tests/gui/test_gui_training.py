@@ -65,9 +65,9 @@ def make_wizard(qtbot, storage, base=None) -> TrainingWizard:
     return wizard
 
 
-def to_report(qtbot, wizard: TrainingWizard, folder: Path, init: Path | None = None) -> None:
+def to_report(qtbot, wizard: TrainingWizard, folder: Path, init: Path | None = None, domain: str = "levels") -> None:
     source = wizard.source_page
-    source.set_domain("levels")
+    source.set_domain(domain)
     source.folder.setText(str(folder))
     if init is not None:
         source.fine_tune.setChecked(True)
@@ -257,6 +257,8 @@ def test_the_card_command_runs_the_same_training_from_the_command_line(
     qtbot, storage, game_folder, tmp_path, tiny_checkpoint, dialogs
 ):
     from generators.cli import build_parser
+    from generators.core.train import settings_for
+    from generators.registry import domain_class
 
     wizard = make_wizard(qtbot, storage, base=tiny_checkpoint)
     to_report(qtbot, wizard, game_folder, init=tiny_checkpoint)
@@ -275,7 +277,32 @@ def test_the_card_command_runs_the_same_training_from_the_command_line(
     assert [Path(p) for p in args.data] == [game_folder] and Path(args.out) == out
     assert args.holdout == [HOLDOUT] and args.init == str(tiny_checkpoint)
     assert (args.epochs, args.beta, args.eval_samples, args.iwae_k) == (3, 0.5, CHEAP["eval_samples"], CHEAP["iwae_k"])
-    assert TrainConfig(**{spec.name: getattr(args, spec.name) for spec in fields(TrainConfig)}) == request.config
+    given = {spec.name: getattr(args, spec.name) for spec in fields(TrainConfig)}
+    assert settings_for(domain_class("levels").training_defaults, given) == request.config  # as `train` builds it
+
+
+def test_settings_start_from_the_asset_kind_s_training_defaults_and_keep_edits(qtbot, storage, tmp_path):
+    from PIL import Image
+
+    from generators.images.domain import ImagesDomain
+
+    folder = tmp_path / "icons" / "stars"
+    folder.mkdir(parents=True)
+    for i in range(3):
+        Image.new("RGBA", (16, 16), (40 * i, 200, 90, 255)).save(folder / f"star{i}.png")
+    wizard = make_wizard(qtbot, storage)
+    to_report(qtbot, wizard, tmp_path / "icons", domain="images")
+    assert wizard.report_page.isComplete(), wizard.report_page.error
+    wizard.next()
+    controls = wizard.settings_page.controls
+    wanted = ImagesDomain.training_defaults
+    assert controls["epochs"].value() == wanted["epochs"] and controls["latent_size"].value() == wanted["latent_size"]
+    controls["epochs"].setValue(7)
+    wizard.back()
+    wizard.next()
+    assert controls["epochs"].value() == 7  # coming back keeps the user's edit
+    config = wizard.training_request().config
+    assert (config.epochs, config.batch_size, config.lr_schedule) == (7, wanted["batch_size"], wanted["lr_schedule"])
 
 
 def test_an_existing_checkpoint_is_never_replaced_without_asking(

@@ -66,10 +66,9 @@ def group(title: str, widget: QWidget) -> QGroupBox:
     return box
 
 
-def open_filter(domain_name: str, formats: Sequence[str]) -> str:
+def open_filter(noun: str, formats: Sequence[str]) -> str:
     """A file dialog filter for the formats a domain reads: "Level files (*.txt)"."""
-    kind = domain_name[:-1] if domain_name.endswith("s") else domain_name  # levels -> level
-    return f"{kind.capitalize()} files ({' '.join('*.' + ext for ext in formats)})"
+    return f"{noun.capitalize()} files ({' '.join('*.' + ext for ext in formats)})"
 
 
 class DomainView(QWidget):
@@ -295,7 +294,7 @@ class DomainView(QWidget):
             rows,
             cols,
         )
-        self.context.status.emit(f"Sampling {rows * cols} {self.domain_name} from seed {seed}…")
+        self.context.status.emit(f"Sampling {self.generator.domain.count_of(rows * cols)} from seed {seed}…")
 
     def set_condition(self, condition: Condition) -> None:
         """Decode the grid under a new condition: no new seeds, each item's labels under it
@@ -385,7 +384,7 @@ class DomainView(QWidget):
             self.undo_stack.push(GridCommand(text, self._apply_grid, self.grid_state(), state))
         seeds = [item.seed for item in state.items if item.seed is not None]
         detail = f" (seeds {seeds[0]}–{seeds[-1]})" if len(seeds) > 1 else ""
-        self.context.status.emit(f"{text}: {len(state.items)} {self.domain_name}{detail}")
+        self.context.status.emit(f"{text}: {self.generator.domain.count_of(len(state.items))}{detail}")
 
     def _apply_grid(self, state: GridState) -> None:
         # What is shown now wins over any grid job still in flight (e.g. after an undo).
@@ -562,7 +561,7 @@ class DomainView(QWidget):
 
     def choose_endpoint_file(self, which: str) -> None:
         formats = self.generator.domain.read_formats
-        filters = [open_filter(self.domain_name, formats)] if formats else []
+        filters = [open_filter(self.generator.domain.item_noun[0], formats)] if formats else []
         path, _ = QFileDialog.getOpenFileName(
             self, f"Open a file as endpoint {which}", "", ";;".join(filters + ["All files (*)"])
         )
@@ -620,7 +619,7 @@ class DomainView(QWidget):
     def _export_with_dialog(self, items: Sequence[Item]) -> None:
         formats = self.generator.domain.write_formats
         dialog = ExportDialog(
-            len(items), self.domain_name, formats, self.last_export_folder, self.last_export_format, self
+            self.generator.domain.count_of(len(items)), formats, self.last_export_folder, self.last_export_format, self
         )
         if dialog.exec():
             folder, fmt = dialog.choice()
@@ -680,7 +679,9 @@ class DomainView(QWidget):
     def generate_full_level(self) -> None:
         """Generate → Full level (Ctrl+G): show the Full level page and make a level there."""
         if self.long_level is None:
-            self.context.status.emit(f"This model's {self.domain_name} cannot be stitched into whole items")
+            self.context.status.emit(
+                f"This model's {self.generator.domain.item_noun[1]} cannot be stitched into whole items"
+            )
             return
         self.centre.setCurrentWidget(self.long_level)
         self.long_level.generate()

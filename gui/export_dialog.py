@@ -29,13 +29,11 @@ from .workers import Job
 
 
 class ExportDialog(QDialog):
-    """Folder and format for an export of `count` items."""
+    """Folder and format for an export of items; `counted` names them ("1 level", "16 clips")."""
 
-    def __init__(
-        self, count: int, noun: str, formats: Sequence[str], folder: str, fmt: str, parent: QWidget | None = None
-    ):
+    def __init__(self, counted: str, formats: Sequence[str], folder: str, fmt: str, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle(f"Export {count} {noun}")
+        self.setWindowTitle(f"Export {counted}")
         self.folder = QLineEdit(folder)
         self.folder.setToolTip("The folder the files and their JSON sidecars go to (created if needed)")
         browse = QPushButton("Browse…")
@@ -56,7 +54,7 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        form.addRow(QLabel(f"{count} {noun}, each with a JSON sidecar."))
+        form.addRow(QLabel(f"{counted[:1].upper()}{counted[1:]}, each with a JSON sidecar."))
         form.addRow("Folder:", row)
         form.addRow("Format:", self.format)
         form.addRow(buttons)
@@ -87,7 +85,7 @@ def start_export(context: ViewContext, items: Sequence[Item], folder: str | Path
         return export_items(generator, checkpoint, items, folder, fmt, job.report, lambda: job.cancelled)
 
     def succeeded(paths: list[Path]) -> None:
-        context.status.emit(f"Exported {len(items)} {generator.domain.name} to {folder} ({len(paths)} files)")
+        context.status.emit(f"Exported {generator.domain.count_of(len(items))} to {folder} ({len(paths)} files)")
 
     def failed(message: str) -> None:
         progress.hide()  # hide, not close: closing a QProgressDialog emits `canceled`

@@ -72,6 +72,7 @@ class Domain(ABC):
     """Base class of the levels, images and music domains."""
 
     name: str = ""
+    item_noun: tuple[str, str] = ("item", "items")  # one item, many items: what messages call them
     likelihood: str = ""
     palette: tuple[tuple[int, int, int, int], ...] = ()  # the colours of a `palette` likelihood (RGBA 0..255)
     write_formats: tuple[str, ...] = ()  # file extensions `write` understands, default first
@@ -218,6 +219,11 @@ class Domain(ABC):
 
     def condition_vector(self, labels) -> np.ndarray:
         return self.conditions.encode(labels)
+
+    @classmethod
+    def count_of(cls, n: int) -> str:
+        """"1 level", "16 clips": a number of items in words."""
+        return f"{n} {cls.item_noun[0] if n == 1 else cls.item_noun[1]}"
 
     def check_format(self, path: str | Path, batch: bool = False) -> str:
         """The write format for `path`, or a UserError naming the ones we support. With

@@ -50,6 +50,7 @@ class ImagesDomain(Domain):
     """64×64 RGBA images conditioned on exclusive label groups (category and style)."""
 
     name = "images"
+    item_noun = ("image", "images")
     write_formats = ("png", "gif", "apng")  # one item per file (a one-frame animation is valid)
     read_formats = ("png", "jpg", "jpeg", "gif", "webp")  # what `read_image` opens (Pillow, bomb-guarded)
     batch_formats = ("sheet", "gif", "apng")  # a whole batch in one file: a sprite sheet or an animation

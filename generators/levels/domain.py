@@ -183,6 +183,7 @@ class LevelsDomain(Domain):
     replace the presence labels of the kinds they count."""
 
     name = "levels"
+    item_noun = ("level", "levels")
     likelihood = "categorical"
     write_formats = ("txt", "png", "tmj", "tmx")
     read_formats = ("txt",)  # VGLC text levels

@@ -50,6 +50,7 @@ class MusicDomain(Domain):
     """Piano-roll clips conditioned on style and mode."""
 
     name = "music"
+    item_noun = ("clip", "clips")
     likelihood = "pianoroll"  # Bernoulli cells; onsets scored only where a held key could restrike
     write_formats = ("mid", "wav", "png")
     # Convolutions run along time with the 2 × 88 key cells as channels (VAEConfig layout

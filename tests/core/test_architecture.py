@@ -625,3 +625,13 @@ def test_probe_the_dispatch_rule_catches_each_form(tmp_path):
     path = write_tree(tmp_path, {"probe.py": source}) / "probe.py"
     bad = [n for n, line in enumerate(path.read_text().splitlines(), 1) if line.endswith("# bad")]
     assert [line for line, _ in dispatch_in(path)] == bad
+
+
+def test_every_domain_names_its_items_in_the_singular_and_plural():
+    from generators.registry import DOMAIN_NAMES, domain_class
+
+    for name in DOMAIN_NAMES:
+        domain = domain_class(name)
+        one, many = domain.item_noun
+        assert one != many and (one, many) != ("item", "items"), name
+        assert domain.count_of(1) == f"1 {one}" and domain.count_of(16) == f"16 {many}"

@@ -62,7 +62,7 @@ def test_a_letter_typed_in_a_text_field_is_text_and_on_the_grid_a_shortcut(qtbot
     assert fired == []
 
     # A dialog's text field (the export folder), the window behind it: text again.
-    dialog = ExportDialog(16, "levels", ["txt", "png"], str(field.text()), "txt", view)
+    dialog = ExportDialog("16 levels", ["txt", "png"], str(field.text()), "txt", view)
     dialog.show()
     focus(qtbot, dialog.folder)
     qtbot.keyClicks(dialog.folder, "/m")

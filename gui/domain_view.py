@@ -10,6 +10,7 @@ nothing here knows what a level is.
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import replace
 from pathlib import Path
@@ -50,7 +51,7 @@ from .preview import EnlargeDialog
 from .preview_panel import PreviewPanel
 from .qimage import to_pixmap
 from .sample_grid import SampleGrid
-from .sampling_controls import MAX_SEED, SamplingControls
+from .sampling_controls import MAX_SEED, MAX_TEMPERATURE, SamplingControls
 from .storage import AppStorage
 from .typicality import TypicalityReference, badge_text, badge_tooltip, with_scores
 from .undo import GridCommand, GridState, StateCommand
@@ -66,9 +67,23 @@ def group(title: str, widget: QWidget) -> QGroupBox:
     return box
 
 
-def open_filter(noun: str, formats: Sequence[str]) -> str:
-    """A file dialog filter for the formats a domain reads: "Level files (*.txt)"."""
-    return f"{noun.capitalize()} files ({' '.join('*.' + ext for ext in formats)})"
+def open_filter(domain_name: str, formats: Sequence[str]) -> str:
+    """A file dialog filter for the formats a domain reads: "Level files (*.txt)", "Music files"."""
+    kind = domain_name[:-1] if domain_name.endswith("s") else domain_name  # levels -> level
+    return f"{kind.capitalize()} files ({' '.join('*.' + ext for ext in formats)})"
+
+
+def saved_number(settings: QSettings, key: str, default, least, most, whole: bool = False):
+    """A number saved under `key`, or `default` when it is missing, not a number, not finite or
+    outside least..most (a whole number when `whole`)."""
+    raw = settings.value(key, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    if not math.isfinite(value) or not least <= value <= most or (whole and value != int(value)):
+        return default
+    return int(value) if whole else value
 
 
 class DomainView(QWidget):
@@ -93,6 +108,7 @@ class DomainView(QWidget):
         self._grid_generation = 0
         self._grid_pending = False
         self.last_export_folder = str(Path.home())
+        self.last_open_folder = str(Path.home())  # where Open… starts: the user's files, not the app's folder
         self.last_export_format = generator.domain.write_formats[0] if generator.domain.write_formats else ""
 
         self.controls = SamplingControls(generator.domain.decoding_options, generator.domain.decoding)
@@ -561,11 +577,12 @@ class DomainView(QWidget):
 
     def choose_endpoint_file(self, which: str) -> None:
         formats = self.generator.domain.read_formats
-        filters = [open_filter(self.generator.domain.item_noun[0], formats)] if formats else []
+        filters = [open_filter(self.domain_name, formats)] if formats else []
         path, _ = QFileDialog.getOpenFileName(
-            self, f"Open a file as endpoint {which}", "", ";;".join(filters + ["All files (*)"])
+            self, f"Open a file as endpoint {which}", self.last_open_folder, ";;".join(filters + ["All files (*)"])
         )
         if path:
+            self.last_open_folder = str(Path(path).parent)
             self.open_endpoint_file(path, which)
 
     def file_labels(self, asset) -> tuple[str, ...]:
@@ -645,23 +662,28 @@ class DomainView(QWidget):
         settings.setValue("frames", self.interpolation.frames.value())
         settings.setValue("export_folder", self.last_export_folder)
         settings.setValue("export_format", self.last_export_format)
+        settings.setValue("open_folder", self.last_open_folder)
         settings.endGroup()
         self.save_map_folder(settings)
 
     def restore_settings(self, settings: QSettings) -> None:
+        """Each saved value is read on its own and checked (a whole number in range, a finite
+        number): a damaged, hand-edited or older settings file loses only the values it spoils,
+        and the app always starts."""
         settings.beginGroup(self.domain_name)
         try:
-            self.controls.seed.setValue(int(settings.value("seed", 0)))
+            self.controls.seed.setValue(saved_number(settings, "seed", 0, 0, MAX_SEED, whole=True))
             self.controls.random_seed.setChecked(str(settings.value("new_seed_each_time", "true")).lower() == "true")
-            self.controls.set_temperature(float(settings.value("temperature", 1.0)))
-            self.controls.set_shape(int(settings.value("rows", 4)), int(settings.value("cols", 4)))
-            self.controls.spread.setValue(float(settings.value("spread", 0.3)))
+            self.controls.set_temperature(saved_number(settings, "temperature", 1.0, 0.0, MAX_TEMPERATURE))
+            self.controls.set_shape(
+                saved_number(settings, "rows", 4, 1, 8, whole=True), saved_number(settings, "cols", 4, 1, 8, whole=True)
+            )
+            self.controls.spread.setValue(saved_number(settings, "spread", 0.3, 0.0, 1.0))
             self.interpolation.set_mode(str(settings.value("interpolation_mode", "slerp")))
-            self.interpolation.frames.setValue(int(settings.value("frames", 8)))
+            self.interpolation.frames.setValue(saved_number(settings, "frames", 8, 1, 16, whole=True))
             self.last_export_folder = str(settings.value("export_folder", self.last_export_folder))
             self.last_export_format = str(settings.value("export_format", self.last_export_format))
-        except (TypeError, ValueError):
-            pass  # a damaged settings file: keep the defaults
+            self.last_open_folder = str(settings.value("open_folder", self.last_open_folder))
         finally:
             settings.endGroup()
         folder = settings.value(self._map_key())

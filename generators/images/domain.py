@@ -64,12 +64,14 @@ class ImagesDomain(Domain):
     model_decoder_blocks = 1
     model_head_kernel = 1  # K = 128 palette logits per pixel: a 3×3 head doubled an epoch's time
     # The shipped model's recipe (its card has the command): 30 epochs of batches of 32 at a cosine
-    # schedule from 2e-3, 64 latent dimensions, a mixture prior of up to 16 components per label.
+    # schedule from 2e-3, KL warm-up over 1 epoch, 64 latent dimensions, a mixture prior of up to
+    # 16 components per label.
     training_defaults = {
         "epochs": 30,
         "batch_size": 32,
         "learning_rate": 2e-3,
         "lr_schedule": "cosine",
+        "warmup_epochs": 1.0,
         "latent_size": 64,
         "prior_components": 16,
     }

@@ -243,3 +243,30 @@ def test_on_a_screen_of_that_size_the_first_window_fits_it(tmp_path, screen):
     assert shown[0] <= width and shown[1] <= height, shown
     if screen == (1920, 1080):
         assert shown[0] >= PREFERRED_SIZE.width() and shown[1] >= PREFERRED_SIZE.height()  # no smaller than asked
+
+
+def test_damaged_saved_settings_fall_back_value_by_value(qtbot, tmp_path):
+    """A hand-edited or half-written settings file never stops the app: each bad value is dropped."""
+    path = tmp_path / "settings.ini"
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
+    for key, value in {
+        "temperature": "inf",
+        "seed": str(2**70),
+        "rows": "abc",
+        "cols": "3",
+        "spread": "nan",
+        "frames": "12",
+    }.items():
+        settings.setValue(f"levels/{key}", value)
+    settings.sync()
+    missing = tmp_path / "no-model.safetensors"
+    window = MainWindow(
+        {"levels": "levels", "images": missing, "music": missing}, settings=settings, storage=AppStorage.under(tmp_path)
+    )
+    qtbot.addWidget(window)
+    view = window.views["levels"]
+    controls = view.controls
+    assert controls.temperature() == pytest.approx(1.0) and controls.seed.value() == 0  # the defaults
+    assert (controls.rows.value(), controls.cols.value()) == (4, 3)  # the good value is kept
+    assert controls.spread.value() == pytest.approx(0.3) and view.interpolation.frames.value() == 12
+    window.close()

@@ -72,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="labels every item must show; labels not named are drawn as the training data has them",
     )
     sample.add_argument("--without", nargs="*", default=[], metavar="LABEL", help="labels no item may show")
-    sample.add_argument("--temperature", type=float, default=1.0, help="latent spread, 0 = the mean item (default 1)")
+    sample.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="latent spread, 0 = the mean item (default: the model's, 1 unless its card chose another)",
+    )
     sample.add_argument("--seed", type=SEED, help="seed of the first item; item i uses seed+i (default: random)")
     sample.add_argument("--format", help="file type to write, e.g. txt, png, tmj, tmx")
     sample.add_argument("--out", required=True, help="output folder")
@@ -195,6 +200,8 @@ def _generator(args):
     from generators.registry import load_generator
 
     generator = load_generator(args.checkpoint or args.domain, domain=args.domain)
+    if getattr(args, "temperature", 1.0) is None:  # not given: the model's own default
+        args.temperature = generator.default_temperature
     wings = wing_commands()
     refuse_foreign_flags(args.command, args, wings, generator.domain.name)
     wings[generator.domain.name].apply(args.command, generator, args)

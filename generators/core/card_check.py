@@ -261,6 +261,18 @@ def check_domain_fit(config: VAEConfig, domain: Domain, card: dict) -> None:
             )
 
 
+def check_sampling(card: dict) -> None:
+    """`sampling`, where a card has it, is {"temperature": a finite number from 0 to 10, ...}."""
+    sampling = card.get("sampling")
+    if sampling is None:
+        return
+    if not isinstance(sampling, dict):
+        raise bad_field("sampling", "must be an object")
+    value = sampling.get("temperature", 1.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 10.0:
+        raise bad_field("sampling.temperature", f"is {value!r}"[:60] + "; it must be a number from 0 to 10")
+
+
 def check_label_distribution(card: dict, space: ConditionSpace) -> None:
     """`label_distribution`, if the card has one: a list of {"labels": [...], "count": n} whose
     label sets this model's conditions can make, with finite non-negative counts."""

@@ -52,6 +52,12 @@ class Generator:
         return self.model.config.latent_size
 
     @property
+    def default_temperature(self) -> float:
+        """The latent temperature samples start at: the card's `sampling.temperature` where the
+        model's measurements chose one (checked in `card_check`), else 1."""
+        return float(self.card.get("sampling", {}).get("temperature", 1.0))
+
+    @property
     def name(self) -> str:
         return self.card.get("name", self.domain.name)
 

@@ -19,6 +19,7 @@ from generators.core.errors import UserError
 from generators.core.fileio import write_png_atomic
 
 from .files import SIZE
+from .options import DECODING_OPTIONS
 
 PER_ROW = 8  # samples per label combination
 LABEL_WIDTH = 190  # pixels of text at the left of each row
@@ -33,7 +34,7 @@ def contact_sheet(generator, seed: int = 0) -> np.ndarray:
     space = generator.domain.conditions
     combos = label_combinations(space)
     vectors = np.repeat(combos, PER_ROW, axis=0)
-    images = generated_images(generator, vectors, seed).numpy()  # (N, 4, 64, 64)
+    images = generated_images(generator, vectors, seed, generator.default_temperature).numpy()  # (N, 4, 64, 64)
     row_height = SIZE + GAP
     sheet = Image.new("RGBA", (LABEL_WIDTH + PER_ROW * (SIZE + GAP), len(combos) * row_height), (128, 128, 128, 255))
     draw = ImageDraw.Draw(sheet)
@@ -48,6 +49,7 @@ def contact_sheet(generator, seed: int = 0) -> np.ndarray:
 
 
 class ImagesCommands(WingCommands):
+    decoding_options = DECODING_OPTIONS
     flags = (
         Flag(
             "denoise",

@@ -14,6 +14,7 @@ NAME.json with `kind: image-denoiser`; the card is checked against the tensors b
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -168,11 +169,16 @@ def load_denoiser(path: str | Path) -> tuple[Denoiser, dict]:
 
 
 def shipped_denoiser() -> tuple[Denoiser | None, str]:
-    """The shipped denoiser, or (None, why not)."""
+    """The shipped denoiser, or (None, why not); loaded once per process (decoding asks each time)."""
     path = SHIPPED_DIR / f"{SHIPPED_NAME}.safetensors"
     if not path.exists():
         return None, f"no {path.name} in checkpoints/"
+    return _load_once(str(path))
+
+
+@functools.lru_cache(maxsize=2)
+def _load_once(path: str) -> tuple[Denoiser | None, str]:
     try:
-        return load_denoiser(path)[0], f"checkpoints/{path.name}"
+        return load_denoiser(path)[0], f"checkpoints/{Path(path).name}"
     except CheckpointError as exc:
         return None, str(exc)

@@ -28,6 +28,7 @@ from generators.core.likelihoods import likelihood_for
 
 from .data import HOLDOUT_EVERY, ImageSet, is_holdout, load_images
 from .files import SIZE, Picture, animation_bytes, atlas_text, clear_hidden, read_image, sprite_sheet
+from .options import DECODING_OPTIONS
 from .palette import fit_palette
 
 # The emoji groups of Unicode's emoji-test.txt (less "Component"), as label slugs, in order.
@@ -51,6 +52,7 @@ class ImagesDomain(Domain):
 
     name = "images"
     item_noun = ("image", "images")
+    decoding_options = DECODING_OPTIONS
     write_formats = ("png", "gif", "apng")  # one item per file (a one-frame animation is valid)
     read_formats = ("png", "jpg", "jpeg", "gif", "webp")  # what `read_image` opens (Pillow, bomb-guarded)
     batch_formats = ("sheet", "gif", "apng")  # a whole batch in one file: a sprite sheet or an animation
@@ -117,6 +119,12 @@ class ImagesDomain(Domain):
         Logistic models, (B, 8, 64, 64): temperature 0 takes each value's logistic mean (rounded
         to 8 bits), above 0 draws it with the scale times `output_temperature`. Seeded by `rng`."""
         values = self._likelihood.sample(output.float(), output_temperature, rng)  # (B, 4, 64, 64)
+        if not self.decoding["raw_pixels"]:
+            from .denoiser import shipped_denoiser
+
+            denoiser, _ = shipped_denoiser()
+            if denoiser is not None:  # without one, the decoder's own pixels
+                values = denoiser.clean(values)
         return self.from_tensor(values)
 
     def from_tensor(self, x: torch.Tensor) -> list[Picture]:

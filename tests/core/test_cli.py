@@ -428,3 +428,24 @@ def test_the_three_condition_states_on_the_command_line(tiny_checkpoint, tiny_ge
     assert drawn == [tiny_generator.labels_for_seed(40 + n) for n in range(12)]
     known = [row["labels"] for row in tiny_generator.card["label_distribution"]]
     assert all(sorted(lb) == sorted(next(k for k in known if sorted(k) == sorted(lb))) for lb in drawn)
+
+
+def test_sample_starts_at_the_temperature_the_card_chose(tiny_checkpoint, tmp_path):
+    """No --temperature: the model's own default (`sampling.temperature` in its card), checked on load."""
+    from generators.core.errors import CheckpointError
+    from generators.registry import load_generator
+
+    weights, card_path = copy_checkpoint(tiny_checkpoint, tmp_path / "cool")
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps(dict(card, sampling={"temperature": 0.25})))
+    generator = load_generator(weights)
+    assert generator.default_temperature == 0.25 and load_generator(tiny_checkpoint).default_temperature == 1.0
+    proc = run_cli("sample", "levels", "--checkpoint", weights, "-n", "1", "--seed", "5", "--out", tmp_path / "a")
+    assert proc.returncode == 0, proc.stderr
+    [written] = (tmp_path / "a").iterdir()
+    expected = generator.sample(1, None, 0.25, 5)[0].asset
+    assert generator.domain.read(written) == expected
+    for bad in ("warm", -1, float("nan"), True):
+        card_path.write_text(json.dumps(dict(card, sampling={"temperature": bad})))
+        with pytest.raises(CheckpointError, match="sampling.temperature"):
+            load_generator(weights)

@@ -105,3 +105,20 @@ def test_a_palette_model_card_is_checked_against_its_domain(tmp_path):
     assert "head_kernel" in broken(lambda d: d["model"].__setitem__("head_kernel", 5))
     with pytest.raises(CheckpointError, match="no palette"):
         model_config({"model": dict(card["model"], likelihood="logistic")})
+
+
+def test_decoding_cleans_with_the_shipped_denoiser_unless_raw_pixels_is_asked():
+    from generators.images.denoiser import shipped_denoiser
+    from generators.images.domain import ImagesDomain
+
+    denoiser, source = shipped_denoiser()
+    assert denoiser is not None, source
+    domain = ImagesDomain((("label", ("a", "b")),), palette=COLOURS)
+    logits = torch.randn(3, 4, 64, 64, generator=torch.Generator().manual_seed(7))
+    chosen = domain._likelihood.sample(logits, 0.0)
+    cleaned = domain.from_output(logits)
+    assert [p.pixels.tolist() for p in cleaned] == [p.pixels.tolist() for p in domain.from_tensor(denoiser.clean(chosen))]
+    domain.set_decoding("raw_pixels", True)
+    raw = domain.from_output(logits)
+    assert [p.pixels.tolist() for p in raw] == [p.pixels.tolist() for p in domain.from_tensor(chosen)]
+    assert any((a.pixels != b.pixels).any() for a, b in zip(raw, cleaned))  # the pass changes something

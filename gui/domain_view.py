@@ -674,7 +674,9 @@ class DomainView(QWidget):
         try:
             self.controls.seed.setValue(saved_number(settings, "seed", 0, 0, MAX_SEED, whole=True))
             self.controls.random_seed.setChecked(str(settings.value("new_seed_each_time", "true")).lower() == "true")
-            self.controls.set_temperature(saved_number(settings, "temperature", self.generator.default_temperature, 0.0, MAX_TEMPERATURE))
+            self.controls.set_temperature(
+                saved_number(settings, "temperature", self.generator.default_temperature, 0.0, MAX_TEMPERATURE)
+            )
             self.controls.set_shape(
                 saved_number(settings, "rows", 4, 1, 8, whole=True), saved_number(settings, "cols", 4, 1, 8, whole=True)
             )

@@ -18,6 +18,38 @@ from generators.core.generator import Generator
 from .items import Item
 
 STORE_VERSION = 1
+MAX_FILE_BYTES = 32 * 2**20  # a favourites file larger than this is not ours: read as none
+MAX_LATENT = 4096  # numbers in one favourite's latent (models stay far below)
+MAX_TEXT = 4096  # characters of one text field
+
+
+def _text(value, optional: bool = False) -> bool:
+    return (optional and value is None) or (isinstance(value, str) and len(value) <= MAX_TEXT)
+
+
+def _number(value, optional: bool = False) -> bool:
+    if optional and value is None:
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def valid_record(record) -> bool:
+    """A favourite the app can show and regenerate: an id and model key of text, a latent of
+    finite numbers, a condition of labels, a whole seed or none, a finite temperature or none.
+    A sync tool, a crash mid-write or an older version can leave anything else in the file."""
+    if not isinstance(record, dict) or not _text(record.get("id")) or not _text(record.get("model")):
+        return False
+    latent, condition = record.get("latent"), record.get("condition", [])
+    if not isinstance(latent, list) or not 0 < len(latent) <= MAX_LATENT or not all(map(_number, latent)):
+        return False
+    if not isinstance(condition, list) or not all(map(_text, condition)):
+        return False
+    seed = record.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63):
+        return False
+    return _number(record.get("temperature"), optional=True) and all(
+        _text(record.get(key), optional=True) for key in ("caption", "checkpoint", "added", "domain")
+    )
 
 
 def model_key(generator: Generator, checkpoint: str | Path) -> str:
@@ -53,12 +85,16 @@ class FavouritesStore:
         self.records = self._read()
 
     def _read(self) -> list[dict]:
+        """Every valid favourite in the file; a missing, oversized, non-regular or damaged file
+        (bad JSON, nesting deep enough to exhaust the parser) reads as none, a bad record is left out."""
         try:
+            if not self.path.is_file() or self.path.stat().st_size > MAX_FILE_BYTES:
+                return []
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            records = data.get("favourites", []) if isinstance(data, dict) else []
-            return [r for r in records if isinstance(r, dict) and "latent" in r and "id" in r]
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return []
+        records = data.get("favourites", []) if isinstance(data, dict) else []
+        return [r for r in records if valid_record(r)] if isinstance(records, list) else []
 
     def reload(self) -> None:
         self.records = self._read()

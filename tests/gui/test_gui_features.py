@@ -284,3 +284,30 @@ def test_a_damaged_favourites_file_reads_as_empty(tmp_path):
     assert store.records == []
     store.add({"id": "x", "latent": [0.0], "model": "m"})
     assert json.loads(path.read_text())["favourites"][0]["id"] == "x"
+
+
+def test_favourites_keep_only_records_the_app_can_use(tmp_path):
+    from gui.favourites_store import FavouritesStore
+
+    good = {"id": "ok", "latent": [0.5, -1.0], "model": "m", "condition": ["enemy"], "seed": 3, "temperature": 1.0}
+    bad = [
+        dict(good, id=["a", "list"]),
+        dict(good, condition=7),
+        dict(good, condition=[1, 2]),
+        dict(good, latent="zeros"),
+        dict(good, latent=[]),
+        dict(good, seed=2**70),
+        dict(good, seed=True),
+        dict(good, temperature="warm"),
+        dict(good, model=None),
+        "a string",
+    ]
+    path = tmp_path / "favourites.json"
+    path.write_text(json.dumps({"version": 1, "favourites": [*bad, good]}))
+    assert [r["id"] for r in FavouritesStore(path).records] == ["ok"]
+    path.write_text("[" * 100_000 + "]" * 100_000)  # nested far past the parser's recursion limit
+    assert FavouritesStore(path).records == []
+    path.write_text(json.dumps({"favourites": {"not": "a list"}}))
+    assert FavouritesStore(path).records == []
+    (tmp_path / "folder.json").mkdir()
+    assert FavouritesStore(tmp_path / "folder.json").records == []

@@ -117,7 +117,9 @@ def test_decoding_cleans_with_the_shipped_denoiser_unless_raw_pixels_is_asked():
     logits = torch.randn(3, 4, 64, 64, generator=torch.Generator().manual_seed(7))
     chosen = domain._likelihood.sample(logits, 0.0)
     cleaned = domain.from_output(logits)
-    assert [p.pixels.tolist() for p in cleaned] == [p.pixels.tolist() for p in domain.from_tensor(denoiser.clean(chosen))]
+    assert [p.pixels.tolist() for p in cleaned] == [
+        p.pixels.tolist() for p in domain.from_tensor(denoiser.clean(chosen))
+    ]
     domain.set_decoding("raw_pixels", True)
     raw = domain.from_output(logits)
     assert [p.pixels.tolist() for p in raw] == [p.pixels.tolist() for p in domain.from_tensor(chosen)]

@@ -222,7 +222,7 @@ class Domain(ABC):
 
     @classmethod
     def count_of(cls, n: int) -> str:
-        """"1 level", "16 clips": a number of items in words."""
+        """ "1 level", "16 clips": a number of items in words."""
         return f"{n} {cls.item_noun[0] if n == 1 else cls.item_noun[1]}"
 
     def check_format(self, path: str | Path, batch: bool = False) -> str:

@@ -66,16 +66,19 @@ class ImagesDomain(Domain):
     model_decoder_blocks = 1
     model_head_kernel = 1  # K = 128 palette logits per pixel: a 3×3 head doubled an epoch's time
     # The shipped model's recipe (its card has the command): 30 epochs of batches of 32 at a cosine
-    # schedule from 2e-3, KL warm-up over 1 epoch, 64 latent dimensions, a mixture prior of up to
-    # 16 components per label.
+    # schedule from 2e-3, KL warm-up over 1 epoch, beta 0.5, 64 latent dimensions, a mixture prior
+    # of up to 16 components per label. Beta 0.5 against 1 (same recipe otherwise): two-sample test
+    # 0.707 against 0.725 at temperature 0.8, category accuracy of samples 0.712 against 0.677.
     training_defaults = {
         "epochs": 30,
         "batch_size": 32,
         "learning_rate": 2e-3,
         "lr_schedule": "cosine",
         "warmup_epochs": 1.0,
+        "beta": 0.5,
         "latent_size": 64,
         "prior_components": 16,
+        "iwae_k": 50,  # the card's bound: k = 500 spent 3 of a 1,000-image folder's 12 minutes
     }
 
     def __init__(

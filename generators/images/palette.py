@@ -1,9 +1,10 @@
 """The colours of a palette-likelihood images model, fitted to its training images.
 
-An icon set uses few colours: 128 k-means centres in premultiplied RGBA reproduce the emoji
-cache at 31.3 dB PSNR (64 at 28.7, 256 at 33.3; `bench/bench_palette.py` style figure measured
-with the fit below). Entry 0 is fully transparent, since most of an icon's pixels are
-(37% of the emoji cache's are exactly that). Centres come back as straight RGBA 0..255.
+An icon set uses few colours: k-means centres in premultiplied RGBA reproduce the emoji cache
+well at 128 colours (the PSNR per size is `bench/bench_palette.py`'s table; 128 is where more
+colours stopped paying for the wider output layer). Entry 0 is fully transparent, since most
+of an icon's pixels are (37% of the emoji cache's are exactly that). Centres come back as
+straight RGBA 0..255.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ change; a missing or damaged file reads as no favourites (and is replaced on the
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from pathlib import Path
@@ -30,7 +31,12 @@ def _text(value, optional: bool = False) -> bool:
 def _number(value, optional: bool = False) -> bool:
     if optional and value is None:
         return True
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))  # JSON's integers have no bound: 10**400 overflows float
+    except OverflowError:
+        return False
 
 
 def valid_record(record) -> bool:

@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--style", default="twemoji")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.out.exists() and any(args.out.iterdir()):
-        parser.error(f"{args.out} is not empty")
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        parser.error(f"{args.out} is not an empty folder")
     data = load_cache(args.cache)
     (_, categories), (_, styles) = data.groups
     if args.style not in styles:

@@ -21,6 +21,7 @@ from .pixels import psnr
 from .yardstick import nearest_distances, yardstick
 
 NOISE_SIGMA = 0.1  # Gaussian noise for the denoising measure, in units of the [0, 1] range
+MIN_YARDSTICK_SAMPLES = 4  # the two-sample test needs samples on both its training and its test side
 SALT_PEPPER_SHARE = 0.05  # pixels replaced by opaque white or transparent black
 
 
@@ -178,7 +179,12 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
     vectors = balanced_conditions(space, samples)
     images = generated_images(generator, vectors, seed, generator.default_temperature)
     report: dict = {"samples": samples, "temperature": generator.default_temperature}
-    if len(corpus.holdout) > 1:
+    if len(corpus.holdout) < 2 or samples < MIN_YARDSTICK_SAMPLES:
+        report["yardstick"] = (
+            f"not measured: needs at least {MIN_YARDSTICK_SAMPLES} samples and 2 held-out images "
+            f"(got {samples} and {len(corpus.holdout)})"
+        )
+    else:
         report["yardstick"] = yardstick(images, corpus.train.x, corpus.holdout.x, seed)
     classifier, source = shipped_classifier(generator)
     if classifier is None:
@@ -199,7 +205,7 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
                 for name, _ in classifier.config.groups
             }
             report["classifier_heldout_accuracy_per_label"] = per_label
-            if "yardstick" in report:  # recognisability: samples against real images, like for like
+            if isinstance(report.get("yardstick"), dict):  # recognisability: samples against real, like for like
                 report["yardstick"]["recognisability"] = {
                     f"{name}_accuracy_of_samples": report["conditional_accuracy"][name]
                     for name, _ in classifier.config.groups

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from generators.core.errors import UserError
+
 PALETTE_SIZE = 128  # colours, transparent included
 FIT_PIXELS = 200_000  # visible pixels sampled for the fit: more changes the centres little
 FIT_ROUNDS = 25
@@ -23,10 +25,13 @@ def fit_palette(
     """K-means colours of straight-RGBA images (N, 4, H, W) in [0, 1], transparent first.
 
     Distances are taken on premultiplied RGBA, as the likelihood takes them: two pixels that
-    look the same (any colour under zero alpha) are the same. Seeded, so a rebuild repeats."""
+    look the same (any colour under zero alpha) are the same. Seeded, so a rebuild repeats.
+    Raises UserError when no pixel of any image is visible."""
     pixels = images.permute(0, 2, 3, 1).reshape(-1, 4).float()
     pixels = torch.cat([pixels[:, :3] * pixels[:, 3:], pixels[:, 3:]], dim=1)
     visible = pixels[pixels[:, 3] > 0]
+    if len(visible) == 0:
+        raise UserError("every training image is fully transparent: there are no colours to learn")
     generator = torch.Generator().manual_seed(seed)
     if len(visible) > FIT_PIXELS:
         visible = visible[torch.randperm(len(visible), generator=generator)[:FIT_PIXELS]]

@@ -296,6 +296,7 @@ def test_favourites_keep_only_records_the_app_can_use(tmp_path):
         dict(good, condition=[1, 2]),
         dict(good, latent="zeros"),
         dict(good, latent=[]),
+        dict(good, latent=[10**400]),  # a JSON integer past float's range
         dict(good, seed=2**70),
         dict(good, seed=True),
         dict(good, temperature="warm"),

@@ -227,6 +227,19 @@ def test_images_evaluation_reports_bits_per_dim_and_sample_metrics():
     assert yardstick["sharpness"]["ratio_to_real"] > 0 and yardstick["copying"]["nearest_train_distance_ratio"] > 0
 
 
+def test_too_few_samples_for_the_yardstick_say_so():
+    from generators.core.evaluation import evaluate
+    from generators.core.generator import Generator
+    from generators.core.vae import ConditionalVAE, VAEConfig
+    from generators.images.domain import ImagesDomain
+
+    domain = ImagesDomain((("colour", ("red", "blue")), ("size", ("small", "large"))))
+    torch.manual_seed(0)
+    model = ConditionalVAE(VAEConfig(domain.shape, domain.conditions.size, 4, (4, 8), "logistic"))
+    report = evaluate(Generator(model, domain, {"name": "toy"}), Corpus(toy_images(12, 0), toy_images(6, 1)), 2, 2)
+    assert report["yardstick"] == "not measured: needs at least 4 samples and 2 held-out images (got 2 and 6)"
+
+
 def test_shipped_images_model_and_classifier_load_and_agree_on_labels():
     from generators.core.checkpoint import SHIPPED_DIR
     from generators.images.metrics import shipped_classifier

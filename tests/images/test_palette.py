@@ -59,6 +59,13 @@ def test_fit_recovers_the_colours_of_a_few_colour_image_set():
     assert fit_palette(x, size=3, seed=0) == colours  # seeded: a rebuild repeats
 
 
+def test_a_training_set_with_no_visible_pixel_is_one_clear_error():
+    from generators.core.errors import UserError
+
+    with pytest.raises(UserError, match="fully transparent"):
+        fit_palette(torch.zeros(3, 4, 16, 16))
+
+
 def test_a_palette_model_card_is_checked_against_its_domain(tmp_path):
     from generators.core.card_check import model_config
     from generators.core.checkpoint import save_checkpoint

@@ -43,6 +43,15 @@ SIZE_SHOTS = (  # (width, height, tab, page): page "full" is the Full level page
 )
 
 
+def blend_two_tiles(app, view) -> None:
+    """Tiles 2 and 7 as endpoints A and B, the preview 40% of the way: what every shot shows."""
+    view.grid.select({1, 6}, 6)
+    view.set_endpoint_from_item(1, "A")
+    view.set_endpoint_from_item(6, "B")
+    view.interpolation.slider.setValue(40)
+    wait(app, view)
+
+
 def size_shots(app: QApplication, out: Path, seed: int) -> list[Path]:
     """Each shot in a fresh window of its size: a grid from `seed`, endpoints A and B from two
     of its tiles, and for "full" the Full level page with a level generated from the seed."""
@@ -62,11 +71,7 @@ def size_shots(app: QApplication, out: Path, seed: int) -> list[Path]:
         view.controls.seed.setValue(seed)
         view.resample()
         wait(app, view)
-        view.grid.select({1, 6}, 6)
-        view.set_endpoint_from_item(1, "A")
-        view.set_endpoint_from_item(6, "B")
-        view.interpolation.slider.setValue(40)
-        wait(app, view)
+        blend_two_tiles(app, view)
         if page == "full" and view.long_level is not None:
             view.generate_full_level()
             end = time.time() + 300
@@ -108,11 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     view.conditions.checks["pipe"].setChecked(True)
     view.conditions.checks["enemy"].setChecked(True)
     wait(app, view)
-    view.grid.select({1, 6}, 6)
-    view.set_endpoint_from_item(1, "A")
-    view.set_endpoint_from_item(6, "B")
-    view.interpolation.slider.setValue(40)
-    wait(app, view)
+    blend_two_tiles(app, view)
     window.grab().save(str(out / "screenshot-levels.png"))
 
     view.centre.setCurrentIndex(1)

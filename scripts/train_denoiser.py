@@ -10,13 +10,13 @@ Gaussian noise (sigma 0.1), 5% salt and pepper, and clean input.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from generators.core.checkpoint import companion_card  # noqa: E402
 from generators.core.errors import UserError  # noqa: E402
 from generators.images.denoiser import DenoiserConfig, save_denoiser, train_denoiser  # noqa: E402
 from generators.images.domain import ImagesDomain  # noqa: E402
@@ -40,18 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         seconds = time.perf_counter() - started
         gains = denoising_gains(lambda x, c: model.clean(x), corpus.holdout)
-        card = {
-            "name": Path(args.out).name,
-            "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
-            "data": {
-                k: corpus.description[k]
-                for k in ("holdout_rule", "train_items", "holdout_items")
-                if k in corpus.description
-            },
-            "heldout_denoising": gains,
-            "training": {"epochs": args.epochs, "seed": args.seed, "device": "cpu", "seconds": round(seconds, 1)},
-            "parameters": sum(p.numel() for p in model.parameters()),
-        }
+        training = {"epochs": args.epochs, "seed": args.seed, "device": "cpu", "seconds": round(seconds, 1)}
+        card = companion_card(args.out, sys.argv, corpus.description, model, training)
+        card["heldout_denoising"] = gains
         for path in save_denoiser(args.out, model, card):
             print(path)
     except UserError as exc:

@@ -10,13 +10,13 @@ by a hash of their name), and records its held-out accuracy per group in its car
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from generators.core.checkpoint import companion_card  # noqa: E402
 from generators.core.errors import UserError  # noqa: E402
 from generators.images.classifier import accuracy, group_targets, save_classifier, train_classifier  # noqa: E402
 from generators.images.domain import ImagesDomain  # noqa: E402
@@ -40,20 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         held = corpus.holdout
         scores = accuracy(model, held.x, group_targets(domain.conditions, held.c, model.config))
         train_scores = accuracy(model, corpus.train.x, group_targets(domain.conditions, corpus.train.c, model.config))
-        card = {
-            "name": Path(args.out).name,
-            "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
-            "data": {
-                k: corpus.description[k]
-                for k in ("holdout_rule", "train_items", "holdout_items")
-                if k in corpus.description
-            },
-            "heldout_accuracy": scores,
-            "train_accuracy": train_scores,
-            "chance_accuracy": {name: 1.0 / len(labels) for name, labels in model.config.groups},
-            "training": {"epochs": args.epochs, "seed": args.seed, "device": args.device, "seconds": round(seconds, 1)},
-            "parameters": sum(p.numel() for p in model.parameters()),
-        }
+        training = {"epochs": args.epochs, "seed": args.seed, "device": args.device, "seconds": round(seconds, 1)}
+        card = companion_card(args.out, sys.argv, corpus.description, model, training)
+        card["heldout_accuracy"] = scores
+        card["train_accuracy"] = train_scores
+        card["chance_accuracy"] = {name: 1.0 / len(labels) for name, labels in model.config.groups}
         for path in save_classifier(args.out, model, card):
             print(path)
     except UserError as exc:

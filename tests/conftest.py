@@ -224,6 +224,20 @@ def copy_checkpoint(weights: Path, stem: Path) -> tuple[Path, Path]:
     return new_weights, new_card
 
 
+def refusal(weights: Path, edit, load, stem: Path) -> str:
+    """The CheckpointError message `load(path)` gives for a copy of checkpoint `weights` (at STEM)
+    whose card `edit(card_dict)` changed; the test fails if loading succeeds."""
+    from generators.core.errors import CheckpointError
+
+    bad, card_path = copy_checkpoint(weights, stem)
+    card = json.loads(card_path.read_text())
+    edit(card)
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(CheckpointError) as caught:
+        load(bad)
+    return str(caught.value)
+
+
 def files_under(folder: Path) -> list[str]:
     """Every file below `folder` (hidden ones included), relative; [] if it does not exist."""
     if not folder.exists():

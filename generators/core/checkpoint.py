@@ -32,6 +32,21 @@ MAX_CARD_BYTES = 64 << 20  # a card is a few kB; anything this big is not one
 PICKLE_SUFFIXES = {".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".tar"}
 
 
+def companion_card(out: str | Path, argv: list[str], description: dict, model: torch.nn.Module, training: dict) -> dict:
+    """The card fields a companion model (an image classifier, a denoiser) shares: its name, the
+    command that rebuilt it (`argv` as run), the split of the data it saw, how it trained and its
+    parameter count. The caller adds what it measured."""
+    import shlex
+
+    return {
+        "name": Path(out).name,
+        "command": "python " + shlex.join(argv),
+        "data": {k: description[k] for k in ("holdout_rule", "train_items", "holdout_items") if k in description},
+        "training": training,
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+
+
 @dataclass
 class Checkpoint:
     card: dict

@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+from conftest import refusal
 
 from generators.core.errors import CheckpointError
 from generators.images.denoiser import Denoiser, DenoiserConfig, corrupt, load_denoiser, save_denoiser, train_denoiser
@@ -49,14 +50,7 @@ def test_loader_checks_the_card_against_the_tensors(tmp_path):
     assert torch.equal(loaded.clean(x), model.clean(x))
 
     def refused(edit) -> str:
-        data = json.loads(card_path.read_text())
-        edit(data)
-        bad = tmp_path / "bad.safetensors"
-        bad.write_bytes(weights.read_bytes())
-        bad.with_suffix(".json").write_text(json.dumps(data))
-        with pytest.raises(CheckpointError) as caught:
-            load_denoiser(bad)
-        return str(caught.value)
+        return refusal(weights, edit, load_denoiser, tmp_path / "bad")
 
     assert "does not match its card" in refused(lambda d: d["denoiser"].__setitem__("blocks", 2))
     assert "denoiser.width" in refused(lambda d: d["denoiser"].__setitem__("width", 10**6))

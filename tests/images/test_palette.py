@@ -6,6 +6,7 @@ import json
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import refusal
 
 from generators.core.errors import CheckpointError
 from generators.core.likelihoods import PaletteCategorical, likelihood_for
@@ -90,21 +91,11 @@ def test_a_palette_model_card_is_checked_against_its_domain(tmp_path):
     card = json.loads(path.with_suffix(".json").read_text())
     assert card["model"]["palette"] == card["domain_config"]["palette"] == [list(c) for c in COLOURS]
     generator = load_generator(path)
-    assert generator.domain.palette == COLOURS and generator.sample(1, ["a"], seed=1)[0].asset.pixels.shape == (
-        64,
-        64,
-        4,
-    )
+    assert generator.domain.palette == COLOURS
+    assert generator.sample(1, ["a"], seed=1)[0].asset.pixels.shape == (64, 64, 4)
 
     def broken(edit) -> str:
-        data = json.loads(path.with_suffix(".json").read_text())
-        edit(data)
-        bad = tmp_path / "bad.safetensors"
-        bad.write_bytes(path.read_bytes())
-        bad.with_suffix(".json").write_text(json.dumps(data))
-        with pytest.raises(CheckpointError) as caught:
-            load_generator(bad)
-        return str(caught.value)
+        return refusal(path, edit, load_generator, tmp_path / "bad")
 
     assert "does not match the palette" in broken(lambda d: d["domain_config"]["palette"][1].__setitem__(0, 7))
     assert "model.palette[2]" in broken(lambda d: d["model"]["palette"].__setitem__(2, [0, 0, 300, 255]))

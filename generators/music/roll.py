@@ -18,6 +18,9 @@ LOWEST, KEYS = 21, 88  # A0 and the number of piano keys
 STEPS_PER_BAR, BARS = 16, 4
 STEPS = STEPS_PER_BAR * BARS  # 64 sixteenth-note steps
 STEPS_PER_QUARTER = 4
+# The metres a clip may be in: (beats, beat unit, sixteenth steps a bar). A clip is 4 bars,
+# so 3/4 and 6/8 clips are 48 steps; 2/4 and 2/2 music is read as 4/4 (two bars make one).
+METRES = {"4/4": (4, 4, 16), "3/4": (3, 4, 12), "6/8": (6, 8, 12)}
 
 
 @dataclass(eq=False)
@@ -30,10 +33,16 @@ class Clip:
     program: int = 0  # General MIDI program, 0 = acoustic grand piano
     velocity: int = 80
     dropped: tuple[str, ...] = field(default_factory=tuple)  # what reading a file left out
+    metre: str = "4/4"  # a key of METRES: bar lines, and the MIDI time signature
+    key: tuple[str, str] | None = None  # (tonic, "major"|"minor") for the MIDI key signature; None: unknown
 
     @property
     def steps(self) -> int:
         return self.active.shape[0]
+
+    @property
+    def steps_per_bar(self) -> int:
+        return METRES[self.metre][2]
 
     def notes(self) -> np.ndarray:
         """(N, 3) pitch, start, end (steps), sorted by start then pitch."""

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from generators.core.errors import AssetError
+from generators.music.art import KEYBOARD_PX
 from generators.music.audio import RELEASE_SECONDS, SAMPLE_RATE, clip_seconds, render_wav
 from generators.music.data import Piece, load_cache, piece_windows, save_cache
 from generators.music.domain import MusicDomain
@@ -152,7 +153,7 @@ def test_transposition_augment_keeps_notes_on_the_keyboard():
 def test_png_render_and_wav_fallback(tmp_path, domain):
     clip = read_midi(write_midi(tmp_path / "a.mid", MELODY, tempo=120.0))
     picture = domain.render(clip)
-    assert picture.shape == (KEYS * 4, STEPS * 8, 3) and picture.dtype == np.uint8
+    assert picture.shape == (KEYS * 4, KEYBOARD_PX + STEPS * 8, 3) and picture.dtype == np.uint8
     domain.synth = "builtin"
     (path,) = domain.write(clip, tmp_path / "a.wav")
     with wave.open(str(path)) as handle:

@@ -1,9 +1,12 @@
 """A small transport under the preview for domains whose assets are sound (`Domain.plays_audio`:
-music): Play/Stop and a tempo box. Play writes the preview's asset, at the chosen tempo, to a
-temporary WAV in a worker, then hands it to a QMediaPlayer. QtMultimedia is imported only when a
-transport is built; when it (or an audio device) is missing, the button is disabled and its
-tooltip says why. Nothing here knows what a clip is beyond the `tempo` (BPM) that the assets of
-a domain that plays audio carry.
+music): Play/Stop, a tempo box and Open in system player. Play writes the preview's asset, at the
+chosen tempo, to a temporary WAV in a worker, then hands it to a QMediaPlayer; while it plays,
+`playhead` carries how far through the clip it is (0..1 of `clip_seconds`, the release tail
+aside), and None once it stops. QtMultimedia is imported only when a transport is built; when
+it (or an audio device) is missing, Play is disabled, a line beside it and the status bar say
+why, and Open in system player (always there) becomes the prominent way to listen: it writes the
+same WAV and hands it to the desktop's player (QDesktopServices), its failure reported in the
+status bar. The assets it plays carry a `tempo` (BPM) and are music clips (for their length).
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QUrl
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from generators.music.audio import clip_seconds
 
 from .context import ViewContext
 
@@ -56,7 +62,10 @@ def with_tempo(asset: Any, bpm: float) -> Any:
 
 
 class AudioTransport(QWidget):
-    """Play/Stop and tempo for the asset `current_asset()` returns (None: nothing to play)."""
+    """Play/Stop, tempo and Open in system player for the asset `current_asset()` returns (None:
+    nothing to play)."""
+
+    playhead = Signal(object)  # float 0..1: how far through the playing clip; None: stopped
 
     def __init__(self, context: ViewContext, current_asset: Callable[[], Any], parent: QWidget | None = None):
         super().__init__(parent)
@@ -72,12 +81,22 @@ class AudioTransport(QWidget):
         self.tempo_touched = False  # once the user sets a tempo, new previews keep it
         self.tempo.valueChanged.connect(self._tempo_edited)
         self.play_button.clicked.connect(self.toggle)
-        layout = QHBoxLayout(self)
+        self.open_button = QPushButton("Open in system player")
+        self.open_button.setToolTip("Write the preview as a WAV at this tempo and open it in the desktop's player")
+        self.open_button.clicked.connect(self.open_externally)
+        self.reason = QLabel()  # why Play is off, visible without a tooltip
+        self.reason.setWordWrap(True)
+        self.reason.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.play_button)
+        row.addWidget(QLabel("Tempo"))
+        row.addWidget(self.tempo)
+        row.addWidget(self.open_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.play_button)
-        layout.addWidget(QLabel("Tempo"))
-        layout.addWidget(self.tempo)
-        layout.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(self.reason)  # on a line of its own: it must not widen the panel
 
         self.playing = False  # rendering or playing: the button says Stop
         self._rendering = False  # a WAV is being written (or handed over): ignore "stopped"
@@ -85,6 +104,8 @@ class AudioTransport(QWidget):
         self._generation = 0
         self._count = 0
         self._folder: tempfile.TemporaryDirectory | None = None
+        self._seconds = 0.0  # the playing clip's length (the playhead's 1.0)
+        self._waiting = False  # to say why Play is off once the tab's work is done
         self.player: Any = None
         self.unavailable: str | None = None
         try:
@@ -93,8 +114,35 @@ class AudioTransport(QWidget):
             self.unavailable = str(error)
             self.play_button.setEnabled(False)
             self.play_button.setToolTip(self.unavailable)
+            self.reason.setText(f"{self.unavailable}. Play is off: use Open in system player.")
+            self.reason.show()
+            self.open_button.setStyleSheet("QPushButton { font-weight: bold; }")  # the way to listen now
+            self.open_button.setDefault(True)
         if self.player is not None:
             self._watch(self.player)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self.unavailable and not event.spontaneous():  # the tab comes into view: the status bar says why
+            QTimer.singleShot(0, self._tell_after_work)  # once the tab has started its first grid
+
+    def _tell_after_work(self) -> None:
+        if self._waiting:
+            return
+        if self.context.runner.busy:  # after the tab's own work, whose message would hide this one
+            self._waiting = True
+            self.context.runner.busy_changed.connect(self._tell_when_idle)
+        else:
+            self._tell_unavailable()
+
+    def _tell_when_idle(self, busy: bool) -> None:
+        if not busy:
+            self._waiting = False
+            self.context.runner.busy_changed.disconnect(self._tell_when_idle)
+            self._tell_unavailable()
+
+    def _tell_unavailable(self) -> None:
+        self.context.status.emit(f"{self.unavailable}. Play is off: Open in system player still works.")
 
     # --- the player ---------------------------------------------------------------------------
 
@@ -105,6 +153,14 @@ class AudioTransport(QWidget):
         state_signal = getattr(player, "playbackStateChanged", None)
         if state_signal is not None:
             state_signal.connect(self._state_changed)
+        position_signal = getattr(player, "positionChanged", None)
+        if position_signal is not None:
+            position_signal.connect(self.position_changed)
+
+    def position_changed(self, milliseconds: int) -> None:
+        """The player is `milliseconds` into the WAV: move the playhead (past the clip's end: 1)."""
+        if self.playing and not self._rendering and self._seconds > 0:
+            self.playhead.emit(min(milliseconds / 1000.0 / self._seconds, 1.0))
 
     def _state_changed(self, state: Any) -> None:
         name = getattr(state, "name", str(state))
@@ -136,6 +192,8 @@ class AudioTransport(QWidget):
     def _set_playing(self, playing: bool) -> None:
         self.playing = playing
         self.play_button.setText("Stop" if playing else "Play")
+        if not playing:
+            self.playhead.emit(None)
 
     def _wav_path(self) -> Path:
         if self._folder is None:
@@ -158,14 +216,17 @@ class AudioTransport(QWidget):
         self._set_playing(True)
         self.context.status.emit(f"Rendering audio at {bpm} BPM…")
 
+        played = with_tempo(asset, bpm)
+
         def work(job) -> Path:
-            domain.write(with_tempo(asset, bpm) if domain.plays_audio else asset, path)
+            domain.write(played, path)
             return path
 
         def done(wav: Path) -> None:
             if generation != self._generation:
                 return  # stopped, or superseded, while rendering
             self.last_wav = wav
+            self._seconds = clip_seconds(played)
             try:  # the old source stops first: _rendering keeps that from resetting the button
                 self.player.setSource(QUrl.fromLocalFile(str(wav)))
                 self.player.play()
@@ -173,6 +234,7 @@ class AudioTransport(QWidget):
                 self._failed(str(error))
                 return
             self._rendering = False
+            self.playhead.emit(0.0)
             self.context.status.emit(f"Playing at {bpm} BPM")
 
         def failed(message: str) -> None:
@@ -194,7 +256,39 @@ class AudioTransport(QWidget):
     def _failed(self, message: str) -> None:
         self._rendering = False
         self._set_playing(False)
-        self.context.status.emit(f"Cannot play audio: {message}")
+        self.context.status.emit(f"Cannot play audio: {message} (Open in system player may still work)")
+
+    # --- the desktop's player -----------------------------------------------------------------
+
+    def open_externally(self) -> None:
+        """Write the preview at the chosen tempo to a WAV in a worker (atomically: `Domain.write`),
+        then open it with the desktop's player; what goes wrong goes to the status bar."""
+        asset = self.current_asset()
+        if asset is None:
+            self.context.status.emit("Nothing to open: choose something to preview first")
+            return
+        bpm, domain, path = self.tempo.value(), self.context.domain, self._wav_path()
+        played = with_tempo(asset, bpm)
+        self.open_button.setEnabled(False)
+        self.context.status.emit(f"Writing audio at {bpm} BPM for the system player…")
+
+        def work(job) -> Path:
+            domain.write(played, path)
+            return path
+
+        def done(wav: Path) -> None:
+            self.open_button.setEnabled(True)
+            self.last_wav = wav
+            if QDesktopServices.openUrl(QUrl.fromLocalFile(str(wav))):
+                self.context.status.emit(f"Opened {wav} in the system player")
+            else:
+                self.context.status.emit(f"Could not open {wav} in a system player (none is set up for WAV files?)")
+
+        def failed(message: str) -> None:
+            self.open_button.setEnabled(True)
+            self.context.status.emit(f"Cannot write audio: {message}")
+
+        self.context.runner.start(work, on_success=done, on_failure=failed)
 
     def shutdown(self) -> None:
         self.stop()

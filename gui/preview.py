@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
+    QGraphicsLineItem,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
@@ -27,6 +28,7 @@ from .screen_size import resize_to_fit
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.05, 64.0
 BACKDROP = QColor(72, 72, 72)
+MARKER = QColor(220, 40, 40)  # the playhead
 
 
 class ZoomView(QGraphicsView):
@@ -40,6 +42,14 @@ class ZoomView(QGraphicsView):
         self.item = QGraphicsPixmapItem()
         self.item.setTransformationMode(Qt.TransformationMode.FastTransformation)  # nearest neighbour
         self.scene().addItem(self.item)
+        # A vertical line over the picture (a playhead), in picture pixels; hidden until set.
+        self.marker = QGraphicsLineItem()
+        pen = QPen(MARKER, 2)
+        pen.setCosmetic(True)  # 2 screen px at any zoom
+        self.marker.setPen(pen)
+        self.marker.setZValue(1)
+        self.marker.hide()
+        self.scene().addItem(self.marker)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -63,6 +73,14 @@ class ZoomView(QGraphicsView):
 
     def set_pixels(self, pixels: np.ndarray) -> None:
         self.set_pixmap(to_pixmap(pixels))
+
+    def set_marker(self, x: float | None) -> None:
+        """A vertical line at picture column `x` (None: no line)."""
+        if x is None:
+            self.marker.hide()
+            return
+        self.marker.setLine(x, 0.0, x, float(self.item.pixmap().height()))
+        self.marker.show()
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)

@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from generators.music.art import playhead_x
+
 from .audio_transport import AudioTransport
 from .conditions_panel import labels_text, labels_tooltip
 from .context import ViewContext
@@ -54,9 +56,15 @@ class PreviewPanel(QWidget):
             self.act_play.setEnabled(self.transport.play_button.isEnabled())
             self.act_play.triggered.connect(self.transport.toggle)
             self.view.addAction(self.act_play)
+            self.transport.playhead.connect(self.show_playhead)
         layout.addWidget(self.labels_line)
         layout.addWidget(hint)
         context.condition_changed.connect(self._condition_changed)
+
+    def show_playhead(self, fraction: float | None) -> None:
+        """A line over the piano roll `fraction` (0..1) of the way through the clip; None clears it."""
+        width = self.view.item.pixmap().width()
+        self.view.set_marker(None if fraction is None or width == 0 else playhead_x(width, fraction))
 
     @property
     def base(self) -> np.ndarray | None:

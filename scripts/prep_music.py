@@ -39,6 +39,19 @@ ATTRIBUTION = {
 }
 
 
+# Time signatures -> the metre a clip is cut in (generators.music.roll.METRES). 2/4 and 2/2
+# become 4/4 (two bars make one of ours), 3/8 becomes 6/8; any other metre is skipped.
+METRE_OF = {"4/4": "4/4", "2/4": "4/4", "2/2": "4/4", "3/4": "3/4", "6/8": "6/8", "3/8": "6/8"}
+
+
+def score_metre(score) -> str | None:
+    """The metre of a score (its time signatures must all map to one), or None to skip it."""
+    found = {METRE_OF.get(ts.ratioString) for ts in score.recurse().getElementsByClass("TimeSignature")}
+    if not found:
+        return "4/4"  # music21 reads a score without a time signature as 4/4
+    return found.pop() if len(found) == 1 and None not in found else None
+
+
 def score_notes(score) -> np.ndarray:
     """(N, 3) pitch, start, end in sixteenth steps for every voice of a music21 score."""
     score = score.stripTies(inPlace=False)
@@ -85,9 +98,9 @@ def chorales(limit: int, log) -> list[Piece]:
             continue
         if not 3 <= len(score.parts) <= 5:
             continue
-        notes = score_notes(score)
-        if len(notes):
-            pieces.append(Piece(f"bach/{Path(path).stem}", "chorale", notes))
+        notes, metre = score_notes(score), score_metre(score)
+        if len(notes) and metre:
+            pieces.append(Piece(f"bach/{Path(path).stem}", "chorale", notes, metre))
     return pieces
 
 
@@ -103,12 +116,15 @@ def abc_pieces(files: list[Path], style: str, collection: str, limit: int, log) 
                 continue
             path, index, tune = queue[depth]
             try:
-                notes = score_notes(converter.parse(tune, format="abc"))
+                score = converter.parse(tune, format="abc")
+                notes, metre = score_notes(score), score_metre(score)
             except Exception as exc:  # noqa: BLE001 - a malformed tune is skipped
                 log(f"skip {path.name}#{index}: {str(exc)[:80]}")
                 continue
-            if len(notes):
-                pieces.append(Piece(f"{collection}/{path.stem}#{index}", style, notes))
+            if len(notes) and metre:
+                pieces.append(Piece(f"{collection}/{path.stem}#{index}", style, notes, metre))
+            elif len(notes):
+                log(f"skip {path.name}#{index}: a metre other than 4/4, 3/4 or 6/8")
         depth += 1
     return pieces
 
@@ -144,7 +160,12 @@ def main(argv=None) -> int:
         counts[style] = len(found)
         pieces += found
         log(f"{style}: {len(found)} pieces in {time.perf_counter() - started:.0f} s")
+    metres = {}
+    for piece in pieces:
+        metres.setdefault(piece.style, {}).setdefault(piece.metre, 0)
+        metres[piece.style][piece.metre] += 1
     meta = {
+        "metres_per_style": metres,
         "source": "music21 corpus via scripts/prep_music.py",
         "music21_version": __import__("music21").__version__,
         "max_per_style": cap,

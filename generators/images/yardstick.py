@@ -24,6 +24,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from generators.core import two_sample
+
 from .pixels import premultiplied
 
 SHIFT = 4  # pixels an image may move each way in the two-sample test's augmentation
@@ -97,36 +99,11 @@ def two_sample_accuracy(
     seed: int = 0,
     epochs: int = TEST_EPOCHS,
 ) -> float:
-    """Class-balanced test accuracy of a critic trained on real_train (label 0) against
-    other_train (label 1) and scored on real_test against other_test. Seeded; the global torch
-    random state is left as it was."""
-    with torch.random.fork_rng(devices=[]), torch.inference_mode(False):
-        torch.manual_seed(seed)
-        generator = torch.Generator().manual_seed(seed)
-        critic = _critic()
-        optimiser = torch.optim.Adam(critic.parameters(), lr=1e-3)
-        x = premultiplied(torch.cat([real_train, other_train])).clone()
-        y = torch.cat([torch.zeros(len(real_train)), torch.ones(len(other_train))])
-        # Weight the classes so that an unequal split cannot pay off by guessing the larger one.
-        weight = torch.where(y > 0, len(y) / (2 * len(other_train)), len(y) / (2 * len(real_train)))
-        for _ in range(epochs):
-            order = torch.randperm(len(x), generator=generator)
-            for start in range(0, len(x), TEST_BATCH):
-                index = order[start : start + TEST_BATCH]
-                logits = critic(_augment(x[index], generator)).squeeze(1)
-                loss = (F.binary_cross_entropy_with_logits(logits, y[index], reduction="none") * weight[index]).mean()
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-        critic.eval()
-        with torch.no_grad():
-            real_right = (_scores(critic, real_test) < 0).float().mean()
-            other_right = (_scores(critic, other_test) > 0).float().mean()
-    return float((real_right + other_right) / 2)
-
-
-def _scores(critic: nn.Module, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
-    return torch.cat([critic(premultiplied(x[i : i + batch])).squeeze(1) for i in range(0, len(x), batch)])
+    """`core.two_sample.two_sample_accuracy` with this module's critic, flips and shifts, on
+    premultiplied images."""
+    return two_sample.two_sample_accuracy(
+        real_train, other_train, real_test, other_test, _critic, _augment, seed, epochs, TEST_BATCH, premultiplied
+    )
 
 
 def _features(x: torch.Tensor) -> torch.Tensor:
@@ -159,30 +136,16 @@ def yardstick(samples: torch.Tensor, train: torch.Tensor, holdout: torch.Tensor,
     The samples are split in halves: the critic trains on one against as many training images
     and is tested on the other against the held-out images (as many of each). The reference
     test swaps the samples for training images the critic has not seen on its real side."""
-    generator = torch.Generator().manual_seed(seed)
-    n_test = min(len(holdout), len(samples) // 2)
-    n_train = min(len(samples) - n_test, len(train) // 3)
-    order = torch.randperm(len(samples), generator=generator)
-    fake_train, fake_test = samples[order[:n_train]], samples[order[n_train : n_train + n_test]]
-    pool = train[torch.randperm(len(train), generator=generator)]
-    real_side, stand_in_train = pool[:n_train], pool[n_train : 2 * n_train]
-    stand_in_test = pool[2 * n_train : 2 * n_train + n_test]
-    real_test = holdout[torch.randperm(len(holdout), generator=generator)[:n_test]]
-    model_accuracy = two_sample_accuracy(real_side, fake_train, real_test, fake_test, seed)
-    real_accuracy = two_sample_accuracy(real_side, stand_in_train, real_test, stand_in_test, seed)
-
+    test = two_sample.two_sample_report(
+        samples, train, holdout, lambda *sides: two_sample_accuracy(*sides, seed=seed), seed
+    )
     real_sharpness = float(sharpness(holdout).mean())
     sample_sharpness = float(sharpness(samples).mean())
     rms_ratio = float(rms_sharpness(samples).mean() / rms_sharpness(holdout).mean())
     sample_nn = nearest_distances(samples[: len(holdout)], train).median()
     real_nn = nearest_distances(holdout, train).median()
     return {
-        "two_sample_test": {
-            "accuracy": model_accuracy,
-            "real_against_real": real_accuracy,
-            "train_items_per_side": n_train,
-            "test_items_per_side": n_test,
-        },
+        "two_sample_test": test,
         "sharpness": {
             "ratio_to_real": sample_sharpness / real_sharpness,
             "rms_ratio_to_real": rms_ratio,

@@ -5,11 +5,9 @@ Two sources give the same thing, a list of `Piece`s (whole-piece notes and a sty
   plain integer and string arrays, read with allow_pickle=False);
 - a user's MIDI folder with one subfolder per style label (or MIDI files directly in the
   folder, labelled with the folder's name).
-Windows are 64 steps (4 bars of sixteenths) every `stride` steps (a bar by default); a
-piece shorter than a window gives one window padded with silence; silent windows are
-skipped. The mode label of a window is the Krumhansl-Schmuckler estimate on its own notes,
-so it is computed the same way for training data, user files and generated samples.
-Whole pieces are held out (never windows of one piece on both sides).
+Each piece keeps its metre (4/4, 3/4 or 6/8; MIDI files take their first time signature). The
+domain cuts pieces into 4-bar windows (`MusicDomain.piece_windows`); whole pieces are held
+out (never windows of one piece on both sides).
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import numpy as np
 
 from generators.core.errors import AssetError, UserError
 
-from .roll import STEPS, consistent, estimate_modes, notes_to_roll
+from .roll import METRES
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
 HOLDOUT_EVERY = 10  # one piece in ten (by a hash of its name) is held out for eval
@@ -34,6 +32,7 @@ class Piece:
     name: str
     style: str
     notes: np.ndarray  # (N, 3) pitch, start step, end step; starts at step 0 = bar 1
+    metre: str = "4/4"  # a key of roll.METRES
 
 
 def is_holdout(name: str, named: tuple[str, ...] = ()) -> bool:
@@ -57,6 +56,7 @@ def save_cache(path: Path, pieces: list[Piece], meta: dict) -> None:
         "offsets": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         "names": np.array([p.name for p in pieces], dtype=str),
         "styles": np.array([p.style for p in pieces], dtype=str),
+        "metres": np.array([p.metre for p in pieces], dtype=str),
         "meta": np.array(json.dumps(meta)),
     }
     buffer = io.BytesIO()
@@ -70,10 +70,17 @@ def load_cache(path: Path) -> tuple[list[Piece], dict]:
         with np.load(path, allow_pickle=False) as data:
             notes, offsets = data["notes"].astype(np.int64), data["offsets"]
             names, styles = [str(n) for n in data["names"]], [str(s) for s in data["styles"]]
+            # Caches written before metres were kept: every piece reads as 4/4.
+            metres = [str(m) for m in data["metres"]] if "metres" in data else ["4/4"] * len(names)
             meta = json.loads(str(data["meta"]))
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"{path} is not a Latent Forge music cache ({str(exc).splitlines()[0]})") from None
-    pieces = [Piece(n, s, notes[offsets[i] : offsets[i + 1]]) for i, (n, s) in enumerate(zip(names, styles))]
+    unknown = sorted(set(metres) - set(METRES))
+    if unknown or len(metres) != len(names):
+        raise UserError(f"{path}: metre {unknown[0] if unknown else '?'!r} is not one of {', '.join(METRES)}")
+    pieces = [
+        Piece(n, s, notes[offsets[i] : offsets[i + 1]], m) for i, (n, s, m) in enumerate(zip(names, styles, metres))
+    ]
     return pieces, meta
 
 
@@ -138,25 +145,3 @@ def load_pieces(paths: list[Path]) -> tuple[list[Piece], dict]:
         sources.append(meta)
     skipped = [entry for meta in sources for entry in meta.pop("skipped", [])]
     return pieces, {"sources": sources, "skipped": skipped}
-
-
-# --- windows ----------------------------------------------------------------------------
-
-
-def piece_windows(notes: np.ndarray, stride: int = 16, steps: int = STEPS) -> np.ndarray:
-    """(N, 2, steps, 88) float32 windows (active, onset) of a whole piece; silent ones skipped."""
-    length = max(int(notes[:, 2].max()) if len(notes) else 0, steps)
-    active, onset = notes_to_roll(notes, length)
-    windows = []
-    for start in range(0, length - steps + 1, stride):
-        a = active[start : start + steps]
-        if a.any():
-            windows.append(np.stack([a, consistent(a, onset[start : start + steps])]))
-    if not windows:
-        return np.zeros((0, 2, steps, active.shape[1]), dtype=np.float32)
-    return np.stack(windows).astype(np.float32)
-
-
-def window_modes(windows: np.ndarray) -> np.ndarray:
-    """(N,) 0 major / 1 minor for (N, 2, T, 88) windows."""
-    return estimate_modes(windows[:, 0] > 0.5)

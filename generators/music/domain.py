@@ -1,12 +1,18 @@
-"""The music domain: 4-bar piano-roll clips, MIDI in and out, WAV and PNG export.
+"""The music domain: 4-bar clips in four voices, MIDI in and out, WAV and PNG export.
 
-Tensor of one clip: (2, 64, 88) float, planes (note active, note onset) × 64 sixteenth
-steps (4 bars of 4/4) × 88 keys (A0..C8), scored by the `pianoroll` likelihood (Bernoulli
-per cell, onsets only where a held key could be struck again).
-Conditions: style (one of the data's styles: chorale, folk, fiddle by default) and mode
-(major or minor, by a Krumhansl-Schmuckler estimate). Files: `.mid`, `.wav`, `.png`.
-Conversions live in `roll` (notes <-> rolls), `midi`, `audio` and
-`data` (training windows); this module ties them to the Domain seam.
+Tensor of one clip: (TOKENS, 64, 4) one-hot, a token per voice and sixteenth step (`voices`:
+rest, hold, or the onset of a pitch), scored by the `categorical` likelihood, so a step sounds
+at most four notes and a tune one. A clip is 4 bars of its metre: 64 steps in 4/4, 48 in 3/4
+and 6/8 (the tensor's last 16 steps then rest).
+
+Keys: every training window is transposed so that its tonic (a Krumhansl-Schmuckler estimate
+on its own notes) is C, and the model learns music in C major and C minor. The key condition
+(the tonic) is a transposition applied on decode, and encoding a file moves it to C by its own
+estimate, so a file comes back in its own key, and a key asked for is the key that comes out.
+Conditions: style (the data's styles: chorale, folk, fiddle by default), mode (major, minor),
+key (the 12 tonics) and metre (4/4, 3/4, 6/8). Files: `.mid`, `.wav`, `.png`.
+Conversions live in `roll` (notes <-> rolls), `voices` (rolls <-> voice tokens), `midi`,
+`audio` and `data` (training windows); this module ties them to the Domain seam.
 """
 
 from __future__ import annotations
@@ -22,73 +28,155 @@ from generators.core.domain import Corpus, Domain, Split
 from generators.core.errors import AssetError, UserError
 from generators.core.fileio import write_bytes_atomic, write_png_atomic
 
-from .data import HOLDOUT_EVERY, Piece, is_holdout, load_pieces, piece_windows, window_modes
+from .data import HOLDOUT_EVERY, Piece, is_holdout, load_pieces
 from .options import DECODING_OPTIONS
-from .roll import KEYS, LOWEST, STEPS, Clip, consistent, estimate_key, key_profiles, roll_to_notes
+from .roll import (
+    KEYS,
+    LOWEST,
+    METRES,
+    PITCH_NAMES,
+    STEPS,
+    Clip,
+    consistent,
+    estimate_key,
+    key_profiles,
+    notes_to_roll,
+    roll_to_notes,
+)
+from .voices import (
+    LOWEST_PITCH,
+    ONSET,
+    PITCHES,
+    REST,
+    TOKENS,
+    VOICES,
+    notes_to_tokens,
+    one_hot,
+    planes_to_tokens,
+    tokens_to_planes,
+    transpose_tokens,
+    window_from,
+)
 
 MODES = ("major", "minor")
+TONICS = tuple(normalise_label(name) for name in PITCH_NAMES)  # the key condition's labels: c, c#, d, eb, ...
 KEY_SOFTNESS = 0.05  # softmax temperature over key correlations in the mode critic (see condition_critic)
 DEFAULT_STYLES = ("chorale", "folk", "fiddle")
 # How a generated clip of each style sounds when exported: (tempo in BPM, GM program).
 STYLE_SOUND = {"chorale": (80.0, 19), "folk": (100.0, 73), "fiddle": (116.0, 40)}  # organ, flute, fiddle
-TRANSPOSE = (-6, 5)  # semitones of random transposition in training, kept inside A0..C8
+REPRESENTATION = "voices"  # domain_config.representation; earlier cards were piano rolls
 
 
-COUNT_FLOOR = 0.1  # "count" decoding never plays a key the model gives less than this
+def shift_to_c(tonic: str) -> int:
+    """Semitones (-6..5) that move `tonic` to C."""
+    return -((PITCH_NAMES.index(tonic) + 6) % 12 - 6)
 
 
-def expected_count_notes(probs: np.ndarray) -> np.ndarray:
-    """(..., T, K) key probabilities -> (..., T, K) bool: at each step the round(sum of p)
-    likeliest keys (ties broken by key order), leaving out keys below COUNT_FLOOR, so that
-    88 small probabilities adding up to one do not become a note of their own."""
-    counts = np.rint(probs.sum(-1)).astype(np.int64)
-    ranks = np.argsort(np.argsort(-probs, axis=-1, kind="stable"), axis=-1, kind="stable")
-    return (ranks < counts[..., None]) & (probs >= COUNT_FLOOR)
+def clip_key(active: np.ndarray) -> tuple[str, str]:
+    """(tonic, mode) of a roll; a silent one counts as C major."""
+    return estimate_key(active) or ("C", "major")
 
 
 class MusicDomain(Domain):
-    """Piano-roll clips conditioned on style and mode."""
+    """Four-voice clips conditioned on style, mode, key and metre."""
 
     name = "music"
     item_noun = ("clip", "clips")
-    likelihood = "pianoroll"  # Bernoulli cells; onsets scored only where a held key could restrike
+    likelihood = "categorical"  # a softmax over the tokens of each voice and step
     write_formats = ("mid", "wav", "png")
-    # Convolutions run along time with the 2 × 88 key cells as channels (VAEConfig layout
-    # "sequence"): 64 steps -> 32 -> 16, so the bottleneck is one vector per beat. A 2-D conv
-    # over (time, key) at full resolution trained at about 50 windows/s on this CPU and
-    # collapsed onto the note-frequency baseline; this layout trains several times faster
-    # and every filter hears every key at once, which is what chords need.
+    # Convolutions run along time with the TOKENS x 4 voice cells as channels (VAEConfig layout
+    # "sequence"): 64 steps -> 32 -> 16, so the bottleneck is one vector per beat and every
+    # filter hears all four voices at once, which is what harmony needs.
     model_channels = (128, 256, 256)
     model_layout = "sequence"
     read_formats = ("mid", "midi", "kar")
     plays_audio = True
+    makes_pieces = True
     decoding_options = DECODING_OPTIONS
+    training_defaults = {
+        "epochs": 20,
+        "batch_size": 32,
+        "learning_rate": 2e-3,
+        "lr_schedule": "cosine",
+        "warmup_epochs": 1.0,
+        "beta": 0.25,
+        "latent_size": 64,
+        "prior_components": 16,
+        "iwae_k": 50,
+    }
 
-    def __init__(self, styles: tuple[str, ...] = DEFAULT_STYLES, stride: int = 16):
+    def __init__(self, styles: tuple[str, ...] = DEFAULT_STYLES, stride_bars: int = 1):
         self.styles = tuple(styles)
-        self.stride = stride
+        self.stride_bars = stride_bars
         self.synth = "auto"  # .wav: "auto" (FluidSynth if installed), "fluidsynth" or "builtin"
         self._conditions = ConditionSpace(
-            (ConditionGroup("style", self.styles, exclusive=True), ConditionGroup("mode", MODES, exclusive=True))
+            (
+                ConditionGroup("style", self.styles, exclusive=True),
+                ConditionGroup("mode", MODES, exclusive=True),
+                ConditionGroup("key", TONICS, exclusive=True),
+                ConditionGroup("metre", tuple(METRES), exclusive=True),
+            )
         )
 
     # --- the Domain seam -------------------------------------------------------------
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return (2, STEPS, KEYS)
+        return (TOKENS, STEPS, VOICES)
 
     @property
     def conditions(self) -> ConditionSpace:
         return self._conditions
 
+    def tokens_in_c(self, clip: Clip) -> np.ndarray:
+        """(STEPS, VOICES) tokens of a clip's first 4 bars, moved to C by its own key estimate,
+        padded with rests to the model's 64 steps."""
+        length = min(clip.steps, 4 * clip.steps_per_bar)
+        tokens = np.full((STEPS, VOICES), REST, dtype=np.int64)
+        tokens[:length] = planes_to_tokens(clip.active[:length], clip.onset[:length], length)
+        return transpose_tokens(tokens, shift_to_c(clip_key(clip.active[:length])[0]))
+
     def to_tensor(self, clip: Clip) -> torch.Tensor:
-        """A clip (its first 4 bars, padded with silence) -> (2, 64, 88)."""
-        active = np.zeros((STEPS, KEYS), dtype=bool)
-        onset = np.zeros((STEPS, KEYS), dtype=bool)
-        n = min(clip.steps, STEPS)
-        active[:n], onset[:n] = clip.active[:n], clip.onset[:n]
-        return torch.from_numpy(np.stack([active, consistent(active, onset)]).astype(np.float32))
+        """A clip -> (TOKENS, 64, 4) one-hot, in C (see `tokens_in_c`)."""
+        return torch.from_numpy(one_hot(self.tokens_in_c(clip)))
+
+    def decode_tokens(
+        self, output: torch.Tensor, output_temperature: float = 0.0, rng: torch.Generator | None = None
+    ) -> np.ndarray:
+        """Logits (B, TOKENS, T, V) -> (B, T, V) tokens by the domain's `sampling`: the likeliest
+        token of each voice and step, or a draw from the softmax at `note_temperature` (seeded
+        from the logits themselves without an rng, so one latent always gives the same notes).
+        An output_temperature above 0 always draws, at that temperature."""
+        output = output.float()
+        if output_temperature == 0 and self.decoding["sampling"] == "draw":
+            output_temperature = self.decoding["note_temperature"]
+            if rng is None:
+                digest = hashlib.sha256(output.numpy().tobytes()).digest()
+                rng = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+        if output_temperature <= 0:
+            return output.argmax(dim=1).numpy()
+        probs = torch.softmax(output / output_temperature, dim=1).permute(0, 2, 3, 1)  # (B, T, V, TOKENS)
+        drawn = torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=rng)
+        return drawn.reshape(probs.shape[:-1]).numpy()
+
+    def piece_labels(self, condition: list[str] | None) -> tuple[str, str, str]:
+        """(metre, tonic name, mode) that a label set asks for; 4/4, C and major by default."""
+        labels = {normalise_label(c) for c in condition or ()}
+        metre = next((m for m in METRES if m in labels), "4/4")
+        tonic = PITCH_NAMES[next((i for i, t in enumerate(TONICS) if t in labels), 0)]
+        return metre, tonic, "minor" if "minor" in labels else "major"
+
+    def clip_length(self, condition: list[str] | None) -> int:
+        """Steps of a clip under a label set: 4 bars of its metre."""
+        return 4 * METRES[self.piece_labels(condition)[0]][2]
+
+    def clip_from_tokens(self, tokens: np.ndarray, condition: list[str] | None = None) -> Clip:
+        """(T, V) tokens in C -> a clip of T steps in the metre and key the labels ask for,
+        sounding like the style asked for."""
+        metre, tonic, mode = self.piece_labels(condition)
+        tempo, program = STYLE_SOUND.get(self._style_of(condition), (100.0, 0))
+        active, onset = tokens_to_planes(transpose_tokens(tokens, -shift_to_c(tonic)))
+        return Clip(active, onset, tempo, program, 80, metre=metre, key=(tonic, mode))
 
     def from_output(
         self,
@@ -97,39 +185,21 @@ class MusicDomain(Domain):
         rng: torch.Generator | None = None,
         condition: list[str] | None = None,
     ) -> list[Clip]:
-        """Logits (B, 2, 64, 88) -> clips, by the domain's `sampling`:
-        - "count" (default): at each step, as many notes as the model expects there (the sum
-          of the step's probabilities, rounded), the likeliest keys. A factorised decoder
-          spreads a chord's probability over alternatives, so keeping only cells above 0.5
-          thins chorales out; the count keeps the step's expected polyphony.
-        - "threshold": every cell whose probability is above 0.5 (the factorised mode).
-        - "bernoulli": each cell drawn from Bernoulli(sigmoid(logits / note_temperature)).
-        A output_temperature above 0 passed here always draws (with `rng`). Without an rng the draw
-        is seeded from the logits themselves, so the same latent always gives the same notes.
-        Onsets count only where a key is active, and a key that starts sounding has one."""
-        output = output.float()
-        if output_temperature == 0 and self.decoding["sampling"] == "bernoulli":
-            output_temperature = self.decoding["note_temperature"]
-            if rng is None:
-                digest = hashlib.sha256(output.numpy().tobytes()).digest()
-                rng = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
-        if output_temperature > 0:
-            probs = torch.sigmoid(output / output_temperature)
-            cells = torch.bernoulli(probs, generator=rng).numpy() > 0.5
-        else:
-            cells = output.numpy() > 0.0  # sigmoid(logit) > 0.5
-            if self.decoding["sampling"] == "count":
-                cells[:, 0] = expected_count_notes(torch.sigmoid(output[:, 0]).numpy())
-        tempo, program = STYLE_SOUND.get(self._style_of(condition), (100.0, 0))
-        clips = []
-        for active, onset in cells[:, :2]:
-            clips.append(Clip(active, consistent(active, onset), tempo, program, 80))
-        return clips
+        """Logits (B, TOKENS, 64, 4) -> clips: tokens (`decode_tokens`), cut to 4 bars of the
+        metre asked for, moved from C to the key asked for (C when none is)."""
+        length = self.clip_length(condition)
+        return [
+            self.clip_from_tokens(t[:length], condition) for t in self.decode_tokens(output, output_temperature, rng)
+        ]
 
     def from_tensor(self, x: torch.Tensor) -> list[Clip]:
-        """Exact inverse of `to_tensor`, whatever the decoding settings."""
+        """Exact inverse of `to_tensor` (in C, 64 steps), whatever the decoding settings."""
         tempo, program = STYLE_SOUND.get(None, (100.0, 0))
-        return [Clip(active, consistent(active, onset), tempo, program, 80) for active, onset in x.numpy()[:, :2] > 0.5]
+        clips = []
+        for tokens in x.argmax(dim=1).numpy():
+            active, onset = tokens_to_planes(tokens)
+            clips.append(Clip(active, onset, tempo, program, 80))
+        return clips
 
     def _style_of(self, condition: list[str] | None) -> str | None:
         labels = {normalise_label(c) for c in condition or ()}
@@ -166,12 +236,12 @@ class MusicDomain(Domain):
         return [path]
 
     def labels_of(self, clip: Clip) -> list[str]:
-        """The mode a key estimate finds, and "chorale" for a clip with chords (mean
-        polyphony of 2 or more) when the model knows that style; else the default style."""
-        labels = []
-        key = estimate_key(clip.active)
+        """The key and mode a key estimate finds, the clip's metre, and "chorale" for a clip with
+        chords (mean polyphony of 2 or more) when the model knows that style."""
+        labels = [clip.metre]
+        key = estimate_key(clip.active[: 4 * clip.steps_per_bar])
         if key is not None:
-            labels.append(key[1])
+            labels += [key[1], normalise_label(key[0])]
         sounding = clip.active.any(axis=1)
         if "chorale" in self.styles and sounding.any() and clip.active[sounding].sum(axis=1).mean() >= 2:
             labels.append("chorale")
@@ -180,30 +250,43 @@ class MusicDomain(Domain):
     def encoding_note(self, clip: Clip) -> str | None:
         return ("dropped " + "; ".join(clip.dropped)) if clip.dropped else None
 
+    @staticmethod
+    def part_starts(clip: Clip) -> list[int]:
+        """Where the 4-bar parts of a longer clip start (the last one flush with its end)."""
+        length = 4 * clip.steps_per_bar
+        if clip.steps <= length:
+            return [0]
+        return sorted({*range(0, clip.steps - length + 1, length), clip.steps - length})
+
     def scan_parts(self, clip: Clip) -> list[Clip]:
         """A song is scanned 4 bars at a time (the last clip flush with its end)."""
-        if clip.steps <= STEPS:
-            return [clip]
-        starts = sorted({*range(0, clip.steps - STEPS + 1, STEPS), clip.steps - STEPS})
+        length = 4 * clip.steps_per_bar
         return [
-            Clip(clip.active[s : s + STEPS], clip.onset[s : s + STEPS], clip.tempo, clip.program, clip.velocity)
-            for s in starts
+            Clip(
+                clip.active[s : s + length],
+                clip.onset[s : s + length],
+                clip.tempo,
+                clip.program,
+                clip.velocity,
+                metre=clip.metre,
+            )
+            for s in self.part_starts(clip)
         ]
 
     def positions(self, clip: Clip, maps: list[np.ndarray]) -> tuple[np.ndarray, list[str], np.ndarray]:
-        """Per bar of 16 steps (keys summed); the heat map runs like the piano roll: time left to
-        right, pitch bottom to top."""
-        steps = max(clip.steps, STEPS)
-        starts = [0] if clip.steps <= STEPS else sorted({*range(0, clip.steps - STEPS + 1, STEPS), clip.steps - STEPS})
-        cells, seen = np.zeros((steps, KEYS)), np.zeros(steps)
-        for s, part in zip(starts, maps):
-            cells[s : s + STEPS] += part
-            seen[s : s + STEPS] += 1
+        """Per bar (voices summed); the heat map runs like the piano roll, time left to right,
+        with one row per voice, soprano at the top. `maps` are (64, VOICES) per part."""
+        bar, length = clip.steps_per_bar, 4 * clip.steps_per_bar
+        steps = max(clip.steps, length)
+        cells, seen = np.zeros((steps, VOICES)), np.zeros(steps)
+        for s, part in zip(self.part_starts(clip), maps):
+            cells[s : s + length] += part[:length]
+            seen[s : s + length] += 1
         cells /= np.maximum(seen, 1)[:, None]
         per_step = cells.sum(axis=1)
-        bars = range(0, steps, 16)
-        scores = np.array([per_step[b : b + 16].mean() for b in bars])
-        return scores, [f"bar {b // 16 + 1}" for b in bars], cells.T[::-1]
+        bars = range(0, steps, bar)
+        scores = np.array([per_step[b : b + bar].mean() for b in bars])
+        return scores, [f"bar {b // bar + 1}" for b in bars], cells.T
 
     def plant_anomalies(self, clip: Clip, rng: np.random.Generator) -> dict[str, tuple[Clip, tuple[int, ...]]]:
         """Two kinds, each placed at the bars (`positions`) it changes:
@@ -212,7 +295,7 @@ class MusicDomain(Domain):
           so the bar keeps its rhythm values and about as much sound (an empty bar gets 2 notes of 1-4 steps);
         - `tritone_half`: every note from the middle bar line on moved 6 semitones (up, or down where
           up would leave the keyboard; a clip spanning more than 82 keys takes neither)."""
-        bar_steps = 16
+        bar_steps = clip.steps_per_bar
         planted = {}
         used = np.flatnonzero(clip.active.any(axis=0))
         bars = clip.steps // bar_steps
@@ -230,7 +313,7 @@ class MusicDomain(Domain):
                 key, begin = int(rng.integers(low, high + 1)), start + int(rng.integers(0, bar_steps - length + 1))
                 active[begin : begin + length, key] = True
                 onset[begin, key] = True
-            made = Clip(active, consistent(active, onset), clip.tempo, clip.program, clip.velocity)
+            made = Clip(active, consistent(active, onset), clip.tempo, clip.program, clip.velocity, metre=clip.metre)
             planted["random_bar"] = (made, (bar,))
         middle = (clip.steps // 2) // bar_steps * bar_steps
         late = np.flatnonzero(clip.active[middle:].any(axis=0))
@@ -239,13 +322,13 @@ class MusicDomain(Domain):
             active, onset = clip.active.copy(), clip.onset.copy()
             active[middle:] = np.roll(clip.active[middle:], shift, axis=1)
             onset[middle:] = np.roll(clip.onset[middle:], shift, axis=1)
-            made = Clip(active, consistent(active, onset), clip.tempo, clip.program, clip.velocity)
+            made = Clip(active, consistent(active, onset), clip.tempo, clip.program, clip.velocity, metre=clip.metre)
             planted["tritone_half"] = (made, tuple(range(middle // bar_steps, -(-clip.steps // bar_steps))))
         return planted
 
     def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
         """Per-frame bounds (the unit of the music literature), then the sample metrics."""
-        from .metrics import STEPS, sample_report
+        from .metrics import sample_report
 
         rows = {
             key.replace("_nats", "_nats_per_frame"): report[key] / STEPS
@@ -255,49 +338,47 @@ class MusicDomain(Domain):
         return rows | sample_report(generator, corpus, samples, seed)
 
     def to_card(self) -> dict:
-        return {"styles": list(self.styles), "stride": self.stride, "steps": STEPS, "keys": KEYS, "lowest_midi": LOWEST}
+        return {
+            "representation": REPRESENTATION,
+            "styles": list(self.styles),
+            "stride_bars": self.stride_bars,
+            "steps": STEPS,
+            "voices": VOICES,
+            "tokens": TOKENS,
+            "lowest_pitch": LOWEST_PITCH,
+        }
 
     @classmethod
     def from_card(cls, data: dict) -> MusicDomain:
         """Rebuild the domain from `to_card` output; a CheckpointError names a malformed field."""
         from generators.core.card_check import bad_field, texts, whole
 
-        if (data.get("steps", STEPS), data.get("keys", KEYS), data.get("lowest_midi", LOWEST)) != (STEPS, KEYS, LOWEST):
-            raise UserError("this music checkpoint uses a piano-roll size this version does not know")
+        if data.get("representation") != REPRESENTATION:
+            raise UserError(
+                "this music checkpoint is a piano-roll model from an earlier version; "
+                "retrain it with `train music` (music is now four voices)"
+            )
+        layout = (data.get("steps"), data.get("voices"), data.get("tokens"), data.get("lowest_pitch"))
+        if layout != (STEPS, VOICES, TOKENS, LOWEST_PITCH):
+            raise UserError("this music checkpoint uses a voice layout this version does not know")
         if "styles" not in data:
             raise bad_field("domain_config.styles", "is missing")
         texts(data["styles"], "domain_config.styles", allow_empty=False)  # style is an exclusive group
-        return cls(tuple(data["styles"]), whole(data.get("stride", 16), "domain_config.stride", 1, STEPS))
+        return cls(tuple(data["styles"]), whole(data.get("stride_bars", 1), "domain_config.stride_bars", 1, 4))
 
     # --- training ---------------------------------------------------------------------
 
-    def augment(
-        self, x: torch.Tensor, c: torch.Tensor, generator: torch.Generator
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Random transposition of each item by TRANSPOSE semitones, as far as its notes stay
-        on the keyboard. Style and mode do not change under transposition."""
-        on = x[:, 0].amax(dim=1) > 0.5  # (B, 88) keys used
-        keys = torch.arange(KEYS)
-        low = torch.where(on, keys, KEYS).amin(dim=1)
-        high = torch.where(on, keys, -1).amax(dim=1)
-        lo = torch.clamp(-low, min=TRANSPOSE[0], max=0)
-        hi = torch.clamp(KEYS - 1 - high, min=0, max=TRANSPOSE[1])
-        u = torch.rand(len(x), generator=generator)
-        shift = torch.where(high >= 0, lo + (u * (hi - lo + 1)).long().clamp(max=hi - lo), 0)
-        index = (keys[None, :] - shift[:, None]) % KEYS  # (B, 88): new key k takes old key k - shift
-        return x.gather(3, index[:, None, None, :].expand_as(x)), c
-
     def condition_critic(self, output: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """The Trainer's condition critic: -log P(requested mode) per item (B,) under a soft
-        Krumhansl-Schmuckler estimate of decoder logits (B, 2, T, 88). The hard estimate
-        (`roll.estimate_key`) labels the training windows and judges samples in `eval`;
-        here the expected pitch-class histogram (note probabilities summed over time) is
-        correlated with the 24 key profiles and a softmax at temperature KEY_SOFTNESS turns
-        the correlations into key probabilities, which sum to P(minor)."""
-        probs = torch.sigmoid(output[:, 0].float())  # (B, T, 88)
-        per_key = probs.sum(dim=1)  # (B, 88) expected sounding steps per key
-        classes = torch.nn.functional.one_hot((torch.arange(KEYS) + LOWEST) % 12, 12).to(per_key)  # (88, 12)
-        hist = per_key @ classes
+        Krumhansl-Schmuckler estimate of decoder logits (B, TOKENS, T, V). The hard estimate
+        (`roll.estimate_key`) labels the training windows and judges samples in `eval`; here
+        the expected pitch-class histogram of the onsets (onset-token probabilities summed over
+        steps and voices) is correlated with the 24 key profiles, and a softmax at temperature
+        KEY_SOFTNESS turns the correlations into key probabilities, which sum to P(minor)."""
+        probs = torch.softmax(output.float(), dim=1)[:, ONSET:]  # (B, PITCHES, T, V)
+        per_pitch = probs.sum(dim=(2, 3))  # (B, PITCHES) expected onsets per pitch
+        classes = torch.nn.functional.one_hot((torch.arange(PITCHES) + LOWEST_PITCH) % 12, 12).to(per_pitch)
+        hist = per_pitch @ classes
         centred = hist - hist.mean(dim=1, keepdim=True)
         unit = centred / centred.norm(dim=1, keepdim=True).clamp(min=1e-6)
         scores = unit @ torch.from_numpy(key_profiles()).to(unit).T  # (B, 24) correlations
@@ -323,8 +404,31 @@ class MusicDomain(Domain):
         pieces, description = load_pieces(paths)
         return self.dataset(pieces, tuple(card.get("data", {}).get("holdout_named", ())), description)
 
+    def piece_windows(self, piece: Piece) -> tuple[np.ndarray, list[list[str]], list[int]]:
+        """The 4-bar windows of a piece, one every `stride_bars` bars, that have notes:
+        (N, STEPS, VOICES) tokens in C, each window's labels (style, mode, key, metre) and
+        its first bar (0-based)."""
+        bar = METRES[piece.metre][2]
+        length = 4 * bar
+        notes = piece.notes
+        total = max(int(notes[:, 2].max()) if len(notes) else 0, length)
+        tokens = notes_to_tokens(notes, total)
+        active, _ = notes_to_roll(notes[(notes[:, 0] >= LOWEST) & (notes[:, 0] < LOWEST + KEYS)], total)
+        windows, labels, bars = [], [], []
+        for start in range(0, total - length + 1, bar * self.stride_bars):
+            if not active[start : start + length].any():
+                continue
+            tonic, mode = clip_key(active[start : start + length])
+            window = np.full((STEPS, VOICES), REST, dtype=np.int64)
+            window[:length] = window_from(tokens, start, length)
+            windows.append(transpose_tokens(window, shift_to_c(tonic)))
+            labels.append([piece.style, mode, normalise_label(tonic), piece.metre])
+            bars.append(start // bar)
+        empty = np.zeros((0, STEPS, VOICES), dtype=np.int64)
+        return (np.stack(windows) if windows else empty), labels, bars
+
     def dataset(self, pieces: list[Piece], holdout: tuple[str, ...] = (), description: dict | None = None) -> Corpus:
-        """Windows of every piece; whole pieces go to the held-out split (see `data`)."""
+        """Windows of every piece (see `piece_windows`); whole pieces go to the held-out split."""
         unknown = sorted({p.style for p in pieces} - set(self.styles))
         if unknown:
             raise UserError(f"style {unknown[0]!r} in the data is not one this model knows: {', '.join(self.styles)}")
@@ -334,14 +438,14 @@ class MusicDomain(Domain):
         parts = {"train": ([], [], []), "holdout": ([], [], [])}
         counts: dict = {}
         for piece in pieces:
-            windows = piece_windows(piece.notes, self.stride)
+            windows, labels, bars = self.piece_windows(piece)
             if not len(windows):
                 continue
             split = "holdout" if is_holdout(piece.name, holdout) else "train"
             xs, cs, names = parts[split]
-            xs.append(torch.from_numpy(windows))
-            cs.append(torch.from_numpy(self._vectors(piece.style, window_modes(windows))))
-            names += [f"{piece.name}@bar{1 + i * self.stride // 16}" for i in range(len(windows))]
+            xs.append(torch.from_numpy(one_hot(windows)))
+            cs.append(torch.from_numpy(np.stack([self.conditions.encode(row) for row in labels]).astype(np.float32)))
+            names += [f"{piece.name}@bar{1 + b}" for b in bars]
             tally = counts.setdefault(
                 piece.style, {"train_pieces": 0, "holdout_pieces": 0, "train_windows": 0, "holdout_windows": 0}
             )
@@ -357,24 +461,19 @@ class MusicDomain(Domain):
             return Split(torch.cat(xs), torch.cat(cs), names)
 
         train, held = stack("train"), stack("holdout")
+        metres = {m: int(train.c[:, self.conditions.labels.index(m)].sum()) for m in METRES}
         info = dict(description or {})
         info.update(
             styles=list(self.styles),
             per_style=counts,
-            window="4 bars of 4/4 (64 sixteenths) x 88 keys",
-            stride_steps=self.stride,
+            window=f"4 bars of the piece's metre (64 sixteenths in 4/4, 48 in 3/4 and 6/8) x {VOICES} voices",
+            stride_bars=self.stride_bars,
             holdout_rule=f"whole pieces: sha256(name) mod {HOLDOUT_EVERY} == 0, plus any named",
             holdout_named=list(holdout),
-            mode_label="Krumhansl-Schmuckler estimate on each window's notes",
+            key_label="Krumhansl-Schmuckler estimate on each window's notes; the window is moved to C by it",
             train_windows=len(train),
             holdout_windows=len(held),
-            train_minor_share=round(float(train.c[:, -1].mean()), 3),
+            train_minor_share=round(float(train.c[:, len(self.styles) + 1].mean()), 3),
+            train_windows_per_metre=metres,
         )
         return Corpus(train, held, info)
-
-    def _vectors(self, style: str, modes: np.ndarray) -> np.ndarray:
-        """(N, K) condition vectors: one style, and each window's mode."""
-        vectors = np.zeros((len(modes), self.conditions.size), dtype=np.float32)
-        vectors[:, self.styles.index(style)] = 1.0
-        vectors[np.arange(len(modes)), len(self.styles) + modes] = 1.0
-        return vectors

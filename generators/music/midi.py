@@ -19,7 +19,7 @@ import numpy as np
 from generators.core.errors import AssetError
 from generators.core.fileio import read_user_bytes
 
-from .roll import KEYS, LOWEST, STEPS, STEPS_PER_QUARTER, Clip, notes_to_roll
+from .roll import KEYS, LOWEST, METRES, PITCH_NAMES, STEPS, STEPS_PER_QUARTER, Clip, notes_to_roll
 
 MAX_MIDI_BYTES = 8 << 20  # a long symphony is a few hundred kB
 VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
@@ -80,8 +80,12 @@ def clip_from_pretty_midi(midi, source: str, steps: int | None = STEPS) -> Clip:
             rows.append((note.pitch, start, max(end, start + 1)))
             velocities.append(note.velocity)
     notes = np.array(rows, dtype=np.int64)
+    metre = metre_of(midi)
+    bar = METRES[metre][2]
+    if steps == STEPS:  # "a clip": 4 bars of the file's own metre
+        steps = 4 * bar
     if steps is None:  # the whole piece, in whole bars
-        steps = max(int(-(-notes[:, 2].max() // 16) * 16), 16)
+        steps = max(int(-(-notes[:, 2].max() // bar) * bar), bar)
     dropped = []
     if drums:
         count = sum(len(d.notes) for d in drums)
@@ -91,23 +95,40 @@ def clip_from_pretty_midi(midi, source: str, steps: int | None = STEPS) -> Clip:
         dropped.append(f"{plural(int((~in_range).sum()), 'note')} outside the piano range A0-C8")
     late = notes[:, 1] >= steps
     if (late & in_range).any():
-        bars = int(notes[:, 1].max() // 16 + 1)
+        bars = int(notes[:, 1].max() // bar + 1)
         dropped.append(
-            f"{plural(int((late & in_range).sum()), 'note')} after bar {steps // 16} (the file has {bars} bars)"
+            f"{plural(int((late & in_range).sum()), 'note')} after bar {steps // bar} (the file has {bars} bars)"
         )
     kept = notes[in_range & ~late]
     if not len(kept):
-        raise AssetError(f"{source} has no piano-range notes in its first {steps // 16} bars")
+        raise AssetError(f"{source} has no piano-range notes in its first {steps // bar} bars")
     cut = kept[:, 2] > steps
     if cut.any():
-        dropped.append(f"{plural(int(cut.sum()), 'note')} cut short at the end of bar {steps // 16}")
+        dropped.append(f"{plural(int(cut.sum()), 'note')} cut short at the end of bar {steps // bar}")
     kept[:, 2] = np.minimum(kept[:, 2], steps)
     active, onset = notes_to_roll(kept, steps)
     tempi = midi.get_tempo_changes()[1]
     main = max(pitched, key=lambda inst: len(inst.notes))
     velocity = int(np.median(np.array(velocities)[in_range & ~late]))
     tempo = round(float(tempi[0]), 2) if len(tempi) else 120.0  # MIDI stores whole microseconds a beat
-    return Clip(active, onset, tempo, int(main.program), velocity, tuple(dropped))
+    return Clip(active, onset, tempo, int(main.program), velocity, tuple(dropped), metre)
+
+
+# A file's first time signature -> our metre; 2/4 and 2/2 read as 4/4, 3/8 as 6/8, others as 4/4.
+METRE_OF_SIGNATURE = {(4, 4): "4/4", (2, 4): "4/4", (2, 2): "4/4", (3, 4): "3/4", (6, 8): "6/8", (3, 8): "6/8"}
+
+
+def metre_of(midi) -> str:
+    """The metre of a parsed file (4/4 when it has no time signature, or one we do not model)."""
+    signatures = midi.time_signature_changes
+    if not signatures:
+        return "4/4"
+    return METRE_OF_SIGNATURE.get((signatures[0].numerator, signatures[0].denominator), "4/4")
+
+
+def key_number(tonic: str, mode: str) -> int:
+    """pretty_midi's key number: 0..11 major keys from C, 12..23 minor."""
+    return PITCH_NAMES.index(tonic) + 12 * (mode == "minor")
 
 
 def plural(count: int, noun: str) -> str:
@@ -130,6 +151,10 @@ def midi_bytes(clip: Clip, four_tracks: bool = False) -> bytes:
     import pretty_midi
 
     midi = pretty_midi.PrettyMIDI(initial_tempo=float(clip.tempo), resolution=480)
+    beats, unit, _ = METRES[clip.metre]
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(beats, unit, 0.0))
+    if clip.key is not None:
+        midi.key_signature_changes.append(pretty_midi.KeySignature(key_number(*clip.key), 0.0))
     seconds_per_step = 60.0 / float(clip.tempo) / STEPS_PER_QUARTER
     notes = clip.notes()
     if four_tracks:

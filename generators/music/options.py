@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from generators.core.domain import DecodingOption
 
-SAMPLING = ("count", "threshold", "bernoulli")  # how decoder probabilities become notes; first is the default
+SAMPLING = ("likeliest", "draw")  # how the decoder's token probabilities become notes; first is the default
 
 DECODING_OPTIONS = (
     DecodingOption(
         "sampling",
-        "music: the expected number of notes per step (default), notes above probability "
-        "0.5, or draw each note (seeded)",
+        "music: the likeliest token of each voice and step (default), or draw each (seeded)",
         SAMPLING[0],
         choices=SAMPLING,
     ),
-    # The draw is Bernoulli(sigmoid(logits / note_temperature)): the music name of the output temperature.
+    # The draw is from softmax(logits / note_temperature): the music name of the output temperature.
     DecodingOption(
         "note_temperature",
-        "music: with --sampling bernoulli, sharpen (<1) or flatten (>1)",
+        "music: with --sampling draw, sharpen (<1) or flatten (>1)",
         1.0,
         above=0.0,
         at_most=10.0,

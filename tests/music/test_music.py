@@ -17,10 +17,23 @@ import torch
 from generators.core.errors import AssetError
 from generators.music.art import KEYBOARD_PX
 from generators.music.audio import RELEASE_SECONDS, SAMPLE_RATE, clip_seconds, render_wav
-from generators.music.data import Piece, load_cache, piece_windows, save_cache
+from generators.music.data import Piece, load_cache, save_cache
 from generators.music.domain import MusicDomain
 from generators.music.midi import midi_bytes, read_midi
 from generators.music.roll import KEYS, STEPS, Clip, estimate_key, notes_to_roll
+from generators.music.voices import (
+    HOLD,
+    LOWEST_PITCH,
+    ONSET,
+    PITCHES,
+    REST,
+    TOKENS,
+    VOICES,
+    notes_to_tokens,
+    one_hot,
+    planes_to_tokens,
+    transpose_tokens,
+)
 
 # (pitch, start step, end step): a held C4, two repeated E4s, a chord, a note in bar 4.
 MELODY = [(60, 0, 4), (64, 4, 6), (64, 6, 8), (67, 8, 16), (72, 8, 16), (62, 16, 17), (62, 17, 18), (76, 56, 64)]
@@ -71,13 +84,15 @@ def test_round_trip_keeps_pitch_onset_duration_tempo_and_program(tmp_path, domai
 
 def test_repeated_notes_stay_separate_and_held_notes_stay_one(tmp_path, domain):
     clip = read_midi(write_midi(tmp_path / "a.mid", MELODY))
+    tokens = planes_to_tokens(clip.active, clip.onset, STEPS)
+    e4, c4 = ONSET + 64 - LOWEST_PITCH, ONSET + 60 - LOWEST_PITCH
+    assert tokens[0:4, 0].tolist() == [c4, HOLD, HOLD, HOLD]  # a held note is one onset, then holds
+    assert tokens[4:8, 0].tolist() == [e4, HOLD, e4, HOLD]  # a repeated note strikes again
+    assert tokens[8, 0] == ONSET + 72 - LOWEST_PITCH and tokens[8, VOICES - 1] == ONSET + 67 - LOWEST_PITCH
+    assert tokens[8, 1:3].tolist() == [REST, REST]  # two notes: soprano and bass, the middle rests
     x = domain.to_tensor(clip)
-    assert x.shape == (2, STEPS, KEYS)
-    e4 = 64 - 21
-    assert x[0, 4:8, e4].tolist() == [1, 1, 1, 1] and x[1, 4:8, e4].tolist() == [1, 0, 1, 0]
-    c4 = 60 - 21
-    assert x[0, 0:4, c4].tolist() == [1, 1, 1, 1] and x[1, 0:4, c4].tolist() == [1, 0, 0, 0]
-    back = domain.from_output(torch.where(x > 0.5, 5.0, -5.0)[None])[0]  # confident logits
+    assert x.shape == (TOKENS, STEPS, VOICES) and torch.equal(x.sum(0), torch.ones(STEPS, VOICES))
+    back = domain.from_output((x * 2 - 1)[None] * 20, condition=["c", "major"])[0]  # the key it was in
     assert back.notes().tolist() == clip.notes().tolist()
 
 
@@ -121,33 +136,38 @@ def test_bad_midi_raises_one_line_asset_error(tmp_path, make, fragment):
     assert "\n" not in str(error.value)
 
 
-def test_threshold_and_bernoulli_decoding():
+def test_likeliest_and_drawn_decoding():
     domain = MusicDomain()
-    logits = torch.full((2, 2, STEPS, KEYS), -20.0)
-    logits[:, 0, 0:8, 39] = 20.0  # C4 active for 8 steps...
-    logits[:, 1, 0, 39] = 20.0  # ...with one onset
-    logits[:, 1, 0:8, 50] = 20.0  # onsets without an active note are ignored
+    logits = torch.full((2, TOKENS, STEPS, VOICES), -20.0)
+    logits[:, REST] = 0.0
+    logits[:, ONSET + 60 - LOWEST_PITCH, 0, 0] = 20.0  # C4 struck at step 0...
+    logits[:, HOLD, 1:8, 0] = 20.0  # ...held for 8 steps
+    logits[:, HOLD, 0:8, 1] = 20.0  # a hold with nothing to hold is a rest
     clips = domain.from_output(logits)
     assert [c.notes().tolist() for c in clips] == [[[60, 0, 8]]] * 2
-    probs = torch.zeros(1, 2, STEPS, KEYS)  # sigmoid 0.5 everywhere
-    draws = [domain.from_output(probs, 1.0, torch.Generator().manual_seed(s))[0].active for s in (1, 1, 2)]
+    flat = torch.zeros(1, TOKENS, STEPS, VOICES)  # every token equally likely
+    draws = [domain.from_output(flat, 1.0, torch.Generator().manual_seed(s))[0].active for s in (1, 1, 2)]
     assert np.array_equal(draws[0], draws[1]) and not np.array_equal(draws[0], draws[2])
-    assert 0.4 < draws[0].mean() < 0.6
-    domain.set_decoding("sampling", "bernoulli")  # the Generator's path: seeded from the logits themselves
-    a, b = domain.from_output(probs)[0], domain.from_output(probs)[0]
+    assert draws[0].sum(axis=1).max() <= VOICES  # never more notes than voices
+    domain.set_decoding("sampling", "draw")  # the Generator's path: seeded from the logits themselves
+    a, b = domain.from_output(flat)[0], domain.from_output(flat)[0]
     assert np.array_equal(a.active, b.active) and a.active.any()
 
 
-def test_transposition_augment_keeps_notes_on_the_keyboard():
-    domain = MusicDomain()
-    x = torch.zeros(64, 2, STEPS, KEYS)
-    x[:32, :, :4, 0] = 1  # lowest key: can only go up
-    x[32:, :, :4, 87] = 1  # highest key: can only go down
-    shifted, c = domain.augment(x, torch.zeros(64, 5), torch.Generator().manual_seed(0))
-    assert shifted.sum() == x.sum() and shifted.shape == x.shape
-    keys = shifted[:, 0].amax(dim=1).argmax(dim=1)
-    assert (keys[:32] >= 0).all() and (keys[:32] <= 5).all() and (keys[32:] >= 81).all()
-    assert len(set(keys.tolist())) > 4  # it does transpose
+def test_a_clip_is_read_in_c_and_written_in_the_key_asked_for(tmp_path, domain):
+    d_major = [(p, i * 4, i * 4 + 4) for i, p in enumerate([62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62])]
+    clip = read_midi(write_midi(tmp_path / "d.mid", d_major))
+    assert estimate_key(clip.active) == ("D", "major") and "d" in domain.labels_of(clip)
+    x = domain.to_tensor(clip)
+    in_c = domain.from_tensor(x[None])[0]
+    assert estimate_key(in_c.active) == ("C", "major")
+    assert in_c.notes()[0, 0] == 60  # D4 moved down a tone, the nearer way
+    for label, tonic in (("d", "D"), ("f#", "F#"), ("bb", "Bb")):
+        out = domain.from_output((x * 2 - 1)[None] * 20, condition=[label, "major"])[0]
+        assert estimate_key(out.active) == (tonic, "major") and out.key == (tonic, "major")
+    # Folding by octaves keeps every pitch inside the voices' range.
+    high = transpose_tokens(np.array([[ONSET + PITCHES - 1]]), 5)
+    assert ONSET <= high[0, 0] < TOKENS
 
 
 def test_png_render_and_wav_fallback(tmp_path, domain):
@@ -175,17 +195,24 @@ def test_midi_bytes_are_deterministic_and_four_tracks_split_voices(tmp_path):
     assert [sorted(n.pitch for n in i.notes) for i in midi.instruments] == [[72, 74], [65, 67], [59, 64], [43, 48]]
 
 
-def test_cache_round_trip_and_windows(tmp_path):
-    pieces = [Piece("a", "folk", np.array([[60, 0, 4], [62, 70, 90]])), Piece("b", "chorale", np.array([[50, 8, 12]]))]
+def test_cache_round_trip_and_windows(tmp_path, domain):
+    pieces = [
+        Piece("a", "folk", np.array([[60, 0, 4], [62, 70, 90]])),
+        Piece("b", "chorale", np.array([[50, 8, 12]])),
+        Piece("c", "fiddle", np.array([[64, 0, 30], [67, 30, 60]]), "6/8"),
+    ]
     save_cache(tmp_path / "c.npz", pieces, {"source": "test"})
     loaded, meta = load_cache(tmp_path / "c.npz")
-    assert meta == {"source": "test"} and [(p.name, p.style, p.notes.tolist()) for p in loaded] == [
-        (p.name, p.style, p.notes.tolist()) for p in pieces
+    assert meta == {"source": "test"} and [(p.name, p.style, p.notes.tolist(), p.metre) for p in loaded] == [
+        (p.name, p.style, p.notes.tolist(), p.metre) for p in pieces
     ]
-    windows = piece_windows(pieces[0].notes)  # 90 steps: windows at 0 and 16; both have notes
-    assert windows.shape == (2, 2, STEPS, KEYS)
-    assert windows[1, 1, 70 - 16, 62 - 21] == 1  # onset kept inside the second window
-    assert piece_windows(pieces[1].notes).shape[0] == 1  # a short piece is padded to one window
+    windows, labels, bars = domain.piece_windows(pieces[0])  # 90 steps: 4-bar windows at bars 1 and 2
+    assert windows.shape == (2, STEPS, VOICES) and bars == [0, 1] and labels[0][0] == "folk"
+    assert windows[1, 70 - 16, 0] >= ONSET  # the onset, inside the second window
+    assert len(domain.piece_windows(pieces[1])[0]) == 1  # a short piece is padded to one window
+    six_eight, labels, bars = domain.piece_windows(pieces[2])  # 60 steps of 12-step bars: 2 windows
+    assert bars == [0, 1] and labels[0][-1] == "6/8" and (six_eight[:, 48:] == REST).all()
+    assert six_eight[1, 0, 0] >= ONSET  # the note held over bar 2 is struck where the window starts
 
 
 def test_key_estimate_finds_major_and_minor():
@@ -196,38 +223,14 @@ def test_key_estimate_finds_major_and_minor():
 
 
 def test_from_tensor_inverts_to_tensor_whatever_the_sampling_setting():
-    from generators.music.domain import MusicDomain
-
     domain = MusicDomain()
-    x = (torch.rand(3, 2, 64, 88, generator=torch.Generator().manual_seed(0)) > 0.97).float()
-    x[:, 1] *= x[:, 0]  # onsets only where notes sound
-    domain.set_decoding("sampling", "bernoulli")
+    notes = np.array([[60, 0, 8], [64, 0, 4], [67, 4, 8], [48, 0, 16], [72, 16, 20], [55, 16, 18]])
+    tokens = notes_to_tokens(notes, STEPS)
+    x = torch.from_numpy(one_hot(tokens))[None]
+    domain.set_decoding("sampling", "draw")
     clips = domain.from_tensor(x)
-    again = torch.stack([domain.to_tensor(c) for c in clips])
-    assert torch.equal(again[:, 0], x[:, 0])
-
-
-def test_count_decoding_keeps_the_expected_number_of_likeliest_notes_per_step():
-    from generators.music.domain import COUNT_FLOOR, expected_count_notes
-
-    probs = np.full((3, 88), 0.001)
-    probs[0, [40, 44, 47, 52]] = [0.45, 0.45, 0.45, 0.4]  # a spread chord: nothing above 0.5
-    probs[0, [41, 45]] = [0.2, 0.2]  # the step sums to about 2.2: two notes
-    probs[1, 60] = 0.95  # one sure note
-    probs[2, :] = 0.011  # 88 keys adding up to about one: no note
-    notes = expected_count_notes(probs)
-    expected = round(float(probs[0].sum()))
-    assert notes[0].sum() == expected and set(np.flatnonzero(notes[0])) <= {40, 44, 47, 52}
-    assert np.flatnonzero(notes[1]).tolist() == [60]
-    assert not notes[2].any() and probs[2].max() < COUNT_FLOOR
-    # Through the domain: threshold decoding plays nothing at step 0, count decoding plays the chord.
-    domain = MusicDomain()
-    logits = torch.logit(torch.from_numpy(np.pad(probs, ((0, 61), (0, 0)), constant_values=0.001))).float()
-    output = torch.stack([logits, torch.full_like(logits, -5.0)])[None]
-    domain.set_decoding("sampling", "threshold")
-    assert not domain.from_output(output)[0].active[0].any()
-    domain.set_decoding("sampling", "count")
-    assert domain.from_output(output)[0].active[0].sum() == expected
+    assert clips[0].notes().tolist() == sorted(notes.tolist(), key=lambda n: (n[1], n[0]))
+    assert torch.equal(torch.from_numpy(one_hot(planes_to_tokens(clips[0].active, clips[0].onset, STEPS))), x[0])
 
 
 def test_the_mode_critic_agrees_with_the_key_estimate_and_trains_the_decoder(domain):
@@ -235,9 +238,8 @@ def test_the_mode_critic_agrees_with_the_key_estimate_and_trains_the_decoder(dom
     the mode the hard estimate finds and large for the other, and it has a gradient."""
     c_major = [(p, i * 4, i * 4 + 4) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60])]
     a_minor = [(p, i * 4, i * 4 + 4) for i, p in enumerate([57, 59, 60, 62, 64, 65, 68, 69, 64, 60, 57])]
-    rolls = [notes_to_roll(np.array(notes))[0] for notes in (c_major, a_minor)]
-    active = torch.stack([torch.from_numpy(np.pad(r, ((0, STEPS - len(r)), (0, 0))).astype(np.float32)) for r in rolls])
-    logits = (torch.stack([active, active], dim=1) * 12.0 - 6.0).requires_grad_(True)  # (2, 2, 64, 88)
+    x = torch.stack([torch.from_numpy(one_hot(notes_to_tokens(np.array(n), STEPS))) for n in (c_major, a_minor)])
+    logits = (x * 24.0 - 12.0).requires_grad_(True)  # (2, TOKENS, 64, 4)
     space = domain.conditions
     asked = torch.from_numpy(np.stack([space.encode(["folk", "major"]), space.encode(["folk", "minor"])]))
     flipped = torch.from_numpy(np.stack([space.encode(["folk", "minor"]), space.encode(["folk", "major"])]))

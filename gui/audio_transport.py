@@ -67,9 +67,18 @@ class AudioTransport(QWidget):
 
     playhead = Signal(object)  # float 0..1: how far through the playing clip; None: stopped
 
-    def __init__(self, context: ViewContext, current_asset: Callable[[], Any], parent: QWidget | None = None):
+    def __init__(
+        self,
+        context: ViewContext,
+        current_asset: Callable[[], Any],
+        parent: QWidget | None = None,
+        quiet: bool = False,
+    ):
+        """`quiet`: say why Play is off only beside it, not in the status bar as well (a second
+        transport of a tab, whose first already says so)."""
         super().__init__(parent)
         self.context = context
+        self.quiet = quiet
         self.current_asset = current_asset
         self.play_button = QPushButton("Play")
         self.play_button.setToolTip("Play the preview as audio (Space while the preview has focus)")
@@ -123,7 +132,8 @@ class AudioTransport(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
-        if self.unavailable and not event.spontaneous():  # the tab comes into view: the status bar says why
+        # The tab comes into view: the status bar says why Play is off (unless another transport does).
+        if self.unavailable and not self.quiet and not event.spontaneous():
             QTimer.singleShot(0, self._tell_after_work)  # once the tab has started its first grid
 
     def _tell_after_work(self) -> None:

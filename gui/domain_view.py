@@ -4,7 +4,8 @@ It wires the panels together: sampling controls and conditions feed the grid (de
 scored in a worker), tiles feed the preview, the interpolation endpoints, the four-corner
 palette and the favourites; direction sliders, the palette and the latent map move the
 preview. Everything domain-specific goes through the Generator facade and its Domain
-(render, read, read_formats, write_formats, conditions, decoding_options, stitch_support);
+(render, read, read_formats, write_formats, conditions, decoding_options, stitch_support,
+makes_pieces);
 nothing here knows what a level is.
 """
 
@@ -45,6 +46,7 @@ from .interpolation_panel import InterpolationPanel
 from .items import Item, Shown, items_near, redecode_items, sample_items, shown_of
 from .latent_map import LatentMapPanel
 from .long_level_panel import LongLevelPanel
+from .long_piece_panel import LongPiecePanel
 from .messages import show_error
 from .palette import PalettePanel
 from .preview import EnlargeDialog
@@ -124,6 +126,9 @@ class DomainView(QWidget):
         # Whole stitched items (levels from windows), only where the domain says it can stitch.
         stitchable = generator.domain.stitch_support() == ""
         self.long_level = LongLevelPanel(self.context, self.controls, self.interpolation) if stitchable else None
+        # One long piece chained from clips, only where the domain makes pieces.
+        pieces = generator.domain.makes_pieces
+        self.long_piece = LongPiecePanel(self.context, self.controls, self.interpolation) if pieces else None
         self.favourites = FavouritesPanel(self.context, favourites or FavouritesStore(storage.favourites_file))
         self.typicality = TypicalityReference(generator)
         self._make_actions()
@@ -178,6 +183,11 @@ class DomainView(QWidget):
             index = self.centre.addTab(self.long_level, "Full level")
             self.centre.setTabToolTip(
                 index, "One whole level of 50 to 1000 columns, stitched from windows, with the agent's path (Ctrl+G)"
+            )
+        if self.long_piece is not None:
+            index = self.centre.addTab(self.long_piece, "Long piece")
+            self.centre.setTabToolTip(
+                index, "One piece of 4 to 64 bars chained from 4-bar clips, to play and export (Ctrl+G)"
             )
         self.centre.currentChanged.connect(lambda index: index == 1 and self.latent_map.ensure_loaded())
 
@@ -700,6 +710,18 @@ class DomainView(QWidget):
         if self.latent_map.data_folder:
             settings.setValue(self._map_key(), self.latent_map.data_folder)
 
+    def generate_long(self) -> None:
+        """Generate → Full level or Long piece (Ctrl+G): whichever page this tab has."""
+        if self.long_piece is not None:
+            self.centre.setCurrentWidget(self.long_piece)
+            self.long_piece.generate()
+        else:
+            self.generate_full_level()
+
+    def long_page_name(self) -> str | None:
+        """The Ctrl+G page of this tab ("Full level", "Long piece"), None when it has none."""
+        return "Long piece" if self.long_piece is not None else "Full level" if self.long_level is not None else None
+
     def generate_full_level(self) -> None:
         """Generate → Full level (Ctrl+G): show the Full level page and make a level there."""
         if self.long_level is None:
@@ -721,4 +743,6 @@ class DomainView(QWidget):
         """Stop background work before the tab goes away."""
         if self.preview.transport is not None:
             self.preview.transport.shutdown()
+        if self.long_piece is not None:
+            self.long_piece.shutdown()
         self.context.runner.shutdown()

@@ -27,6 +27,7 @@ from .training_wizard import TrainingWizard
 
 TITLES = {"levels": "Levels", "images": "Images", "music": "Music"}
 STATUS_MS = 8000
+LONG_PAGE_TEXT = {"Full level": "&Full level", "Long piece": "Long &piece"}  # Generate → (Ctrl+G), by the tab's page
 PREFERRED_SIZE = QSize(1400, 860)  # the first window size, where the screen has room for it
 
 
@@ -139,7 +140,9 @@ class MainWindow(QMainWindow):
         for action in getattr(self, "view_actions", ()):
             action.setEnabled(view is not None)
         if hasattr(self, "full_level_action"):
-            self.full_level_action.setEnabled(view is not None and view.long_level is not None)
+            page = view.long_page_name() if view is not None else None
+            self.full_level_action.setEnabled(page is not None)
+            self.full_level_action.setText(LONG_PAGE_TEXT.get(page, LONG_PAGE_TEXT["Full level"]))
             self._fill_tile_menu()
         if view is not None and not view.started:
             view.start()  # a tab nobody has looked at costs no decoding
@@ -228,10 +231,11 @@ class MainWindow(QMainWindow):
         generate.addSeparator()
         self.full_level_action = self._action(
             generate,
-            "&Full level",
-            lambda: self._with_view(DomainView.generate_full_level),
+            LONG_PAGE_TEXT["Full level"],
+            lambda: self._with_view(DomainView.generate_long),
             ["Ctrl+G"],
-            "Make one whole level on the Full level page, from the tab's seed, temperature and condition",
+            "Make one whole level (Full level page) or one long piece (Long piece page), "
+            "from the tab's seed, temperature and condition",
         )
 
         # The current tab's tile actions, with their shortcuts (which act while the grid has the focus).

@@ -79,6 +79,7 @@ class Domain(ABC):
     batch_formats: tuple[str, ...] = ()  # formats `write_batch` puts a whole batch into (a sheet, an animation)
     read_formats: tuple[str, ...] = ()  # file extensions `read` understands (the GUI's Open… filter)
     plays_audio: bool = False  # assets are sound: `write(asset, "x.wav")` renders them, the GUI offers Play
+    makes_pieces: bool = False  # items chain into one longer piece (clips into a song): the GUI offers that page
     decoding_options: tuple[DecodingOption, ...] = ()  # settings of `from_output`, see `set_decoding`
 
     # Training hooks, None when the domain has none. `augment(x, c, generator) -> (x, c)` varies a

@@ -132,7 +132,8 @@ def overlapping_rows(window: QWidget) -> list[str]:
 def settle(qtbot, view: QWidget) -> None:
     """Wait until the tab's workers (and a level being made) are done, then for the relayout."""
     if isinstance(view, DomainView):
-        busy = lambda: view.context.runner.busy or (view.long_level is not None and view.long_level.busy)  # noqa: E731
+        pages = [page for page in (view.long_level, view.long_piece) if page is not None]
+        busy = lambda: view.context.runner.busy or any(page.busy for page in pages)  # noqa: E731
         qtbot.waitUntil(lambda: not busy(), timeout=WAIT_MS)
     for _ in range(3):
         QApplication.processEvents()
@@ -185,6 +186,14 @@ def test_every_tab_and_page_fits_a_1280_by_720_screen(qtbot, tmp_path, domain, e
             view.long_level.morph.setChecked(True)
             view.long_level.generate()
             check_fits(qtbot, window, f"{domain}: Full level after a morph")
+        if view.long_piece is not None:
+            view.centre.setCurrentWidget(view.long_piece)
+            view.long_piece.bars.setValue(64)  # the widest picture
+            view.long_piece.generate()
+            check_fits(qtbot, window, f"{domain}: Long piece after Generate")
+            assert view.long_piece.result is not None
+            view.long_piece.morph()
+            check_fits(qtbot, window, f"{domain}: Long piece after a morph")
         in_menus = menu_bar_actions(window)  # Play / Stop too, where the items are sound
         keyed = [action for action in window.findChildren(QAction) if not action.shortcut().isEmpty()]
         assert [action.text() for action in keyed if action not in in_menus] == []

@@ -1,0 +1,382 @@
+"""The "Long piece" page of a tab whose domain `makes_pieces` (music): one piece of 4 to 64
+bars chained from the model's 4-bar clips (`generators.music.piece`), drawn as one wide
+picture that scrolls sideways, played through an audio transport and exported by
+`Domain.write` (.mid, .wav or .png, atomically).
+
+Generate takes the tab's seed, temperature and condition (the piece's first 4 bars are the
+grid's clip of that seed); Morph A → B takes the tab's interpolation endpoints A and B and
+moves from A to B across the piece, under A's labels (as `interpolate --bars` does). Both
+run in a worker: a newer request supersedes the one in flight, which stops at its next clip
+and whose result is dropped. `make_piece` is Qt-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from generators.core import naming
+from generators.core.conditions import Condition
+from generators.core.errors import UserError
+from generators.core.fileio import ensure_writable_dir
+from generators.music.art import playhead_x
+from generators.music.piece import MAX_BARS, MIN_BARS, morph_piece, sample_piece
+
+from .audio_transport import AudioTransport
+from .context import ViewContext
+from .flow_layout import FlowLayout, labelled
+from .interpolation_panel import InterpolationPanel
+from .messages import show_error
+from .preview import ZoomView
+from .qimage import to_pixmap
+from .sampling_controls import SamplingControls
+from .workers import Job
+
+DEFAULT_BARS = 16
+
+
+@dataclass(frozen=True)
+class PieceMorph:
+    """Morph A → B: the endpoints' latents and captions, and the one label set of the piece (A's)."""
+
+    z_a: np.ndarray
+    z_b: np.ndarray
+    labels: tuple[str, ...]
+    mode: str
+    caption_a: str
+    caption_b: str
+
+
+@dataclass(frozen=True)
+class PieceRequest:
+    bars: int
+    seed: int
+    condition: Condition | None
+    temperature: float
+    morph: PieceMorph | None = None
+
+
+@dataclass(frozen=True)
+class PieceResult:
+    request: PieceRequest
+    clip: object  # the domain's asset: one clip of bars × steps_per_bar steps
+    labels: tuple[str, ...]
+    pixels: np.ndarray  # Domain.render of the piece
+
+
+class Superseded(UserError):
+    """A newer request took over: the worker stops at its next clip."""
+
+
+def make_piece(generator, request: PieceRequest, progress: Callable[[int, int], None] | None = None) -> PieceResult:
+    """The piece of `request`, rendered. Runs in a worker; `progress(done, total)` once per clip
+    after the first (it may raise to stop the piece there)."""
+    morph = request.morph
+    if morph is None:
+        labels = tuple(generator.labels_for_seed(request.seed, request.condition))
+        clip = sample_piece(
+            generator, request.seed, request.bars, request.condition, request.temperature, progress=progress
+        )
+    else:
+        labels = morph.labels
+        clip = morph_piece(
+            generator, morph.z_a, morph.z_b, list(morph.labels), request.bars, morph.mode, progress=progress
+        )
+    return PieceResult(request, clip, labels, generator.domain.render(clip))
+
+
+def piece_stem(domain_name: str, request: PieceRequest) -> str:
+    """`music-seed5-16bars`, or `music-morph-16bars`, as the CLI names them."""
+    if request.morph is not None:
+        return f"{domain_name}-morph-{request.bars}bars"
+    return f"{naming.seed_stem(domain_name, request.seed)}-{request.bars}bars"
+
+
+def export_piece(generator, result: PieceResult, path: str | Path) -> list[Path]:
+    """Write the piece (format by extension) atomically through `Domain.write`."""
+    path = Path(path)
+    generator.domain.check_format(path)
+    ensure_writable_dir(path.parent)
+    return generator.domain.write(result.clip, path)
+
+
+def describe(result: PieceResult) -> str:
+    """One line: what the piece is made of, and its labels."""
+    request = result.request
+    what = (
+        f"morph {request.morph.caption_a} → {request.morph.caption_b}"
+        if request.morph
+        else f"seed {request.seed} at temperature {request.temperature:.2f}"
+    )
+    return f"{request.bars} bars from {what} · {', '.join(result.labels) or 'no labels'}"
+
+
+class LongPiecePanel(QWidget):
+    """Bars, Generate, Morph A → B, Cancel, Export…, progress, the piece, Play."""
+
+    def __init__(
+        self,
+        context: ViewContext,
+        controls: SamplingControls,
+        interpolation: InterpolationPanel,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.context, self.controls, self.interpolation = context, controls, interpolation
+        self.result: PieceResult | None = None
+        self.job: Job | None = None
+        self._generation = 0
+        self.last_export = str(Path.home())
+        noun = context.domain.item_noun[1]
+
+        self.bars = QSpinBox()
+        self.bars.setRange(MIN_BARS, MAX_BARS)
+        self.bars.setValue(DEFAULT_BARS)
+        self.bars.setSuffix(" bars")
+        self.bars.setToolTip(f"Piece length in bars ({MIN_BARS} to {MAX_BARS}), as `sample music --bars`")
+        self.generate_button = QPushButton("Generate")
+        # Ctrl+G is Generate → Long piece in the main window's menu (it opens this page first).
+        self.generate_button.setToolTip(
+            f"Chain 4-bar {noun} into one piece from the tab's seed, temperature and condition; "
+            "its first 4 bars are the grid's clip of that seed (Ctrl+G)"
+        )
+        self.generate_button.clicked.connect(self.generate)
+        self.morph_button = QPushButton("Morph A → B")
+        self.morph_button.clicked.connect(self.morph)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop making this piece (Esc); the piece shown stays")
+        self.cancel_button.setShortcut("Esc")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Write the piece as " + ", ".join(f".{f}" for f in context.domain.write_formats))
+        self.export_button.clicked.connect(self.export_with_dialog)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setFormat("%v of %m clips")
+        self.view = ZoomView()
+        self.view.setMinimumHeight(160)
+        self.view.setToolTip("Mouse wheel zooms, drag scrolls sideways, double-click fits the whole piece")
+        # The preview's transport already tells the status bar when audio is off.
+        self.transport = AudioTransport(context, lambda: self.result.clip if self.result else None, self, quiet=True)
+        self.transport.playhead.connect(self.show_playhead)
+        self.status = QLabel("Generate a piece (Ctrl+G)")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setWordWrap(True)
+
+        row = FlowLayout()  # wraps onto a second row in a narrow window
+        row.addWidget(labelled("Length:", self.bars))
+        for widget in (
+            self.generate_button,
+            self.morph_button,
+            self.cancel_button,
+            self.export_button,
+        ):
+            row.addWidget(widget)
+        # The progress bar sits beside the status line and keeps its room while hidden, so that
+        # starting and finishing a piece never moves the picture.
+        keep = self.progress.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.progress.setSizePolicy(keep)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.transport)
+        layout.addLayout(bottom)
+        interpolation.endpoint_changed.connect(lambda *_: self._update_enabled())
+        self._update_enabled()
+
+    # --- state --------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def _endpoints_ready(self) -> bool:
+        return all(self.interpolation.endpoints[w] is not None for w in "AB")
+
+    def _update_enabled(self) -> None:
+        ready = self._endpoints_ready()
+        self.morph_button.setEnabled(ready)
+        self.morph_button.setToolTip(
+            "A piece that moves from endpoint A to B: clip k decodes the latent at t = k / (n - 1), under A's labels"
+            if ready
+            else "Set interpolation endpoints A and B first (Interpolation tab, or a tile's menu)"
+        )
+        self.cancel_button.setEnabled(self.busy)
+        self.progress.setVisible(self.busy)
+        self.export_button.setEnabled(self.result is not None and not self.busy)
+
+    def request(self, morph: bool = False) -> PieceRequest:
+        """What Generate (or, with `morph`, Morph A → B) makes now, from this page and the tab."""
+        condition = self.context.condition
+        bars, seed, temperature = self.bars.value(), self.controls.seed.value(), self.controls.temperature()
+        if not morph:
+            return PieceRequest(bars, seed, condition, temperature)
+        a, b = self.interpolation.endpoints["A"], self.interpolation.endpoints["B"]
+        shape = PieceMorph(
+            np.asarray(a.latent, np.float32).copy(),
+            np.asarray(b.latent, np.float32).copy(),
+            tuple(a.labels),
+            self.interpolation.mode(),
+            a.caption,
+            b.caption,
+        )
+        return PieceRequest(bars, seed, condition, temperature, shape)
+
+    # --- generating ---------------------------------------------------------------------------
+
+    def generate(self) -> Job:
+        """Make the piece of the tab's seed in a worker (superseding one in flight)."""
+        return self.start(self.request())
+
+    def morph(self) -> Job | None:
+        """Make a piece from endpoint A to B in a worker (superseding one in flight)."""
+        if not self._endpoints_ready():
+            self.context.status.emit("Set interpolation endpoints A and B first")
+            return None
+        return self.start(self.request(morph=True))
+
+    def start(self, request: PieceRequest) -> Job:
+        """Run `request` in a worker; a request still in flight is superseded: it stops at its
+        next clip and nothing it made is shown."""
+        self._drop_job()
+        generator = self.context.generator
+        self._generation += 1
+        generation = self._generation
+
+        def work(job: Job) -> PieceResult:
+            def progress(done: int, total: int) -> None:
+                if job.cancelled:
+                    raise Superseded("superseded by a newer piece")
+                job.report(done, total)
+
+            return make_piece(generator, request, progress)
+
+        def done(result: PieceResult) -> None:
+            if generation == self._generation:
+                self.show_result(result)
+
+        def failed(message: str) -> None:
+            if generation == self._generation:
+                self.status.setText(f"Failed: {message}")
+                self.context.status.emit(f"Long piece failed: {message}")
+                show_error(self, "Cannot make the piece", message)
+
+        def moved(done: int, total: int) -> None:
+            if generation == self._generation:
+                self.progress.setRange(0, total)
+                self.progress.setValue(done)
+
+        def finished() -> None:
+            if generation == self._generation:
+                self.job = None
+                self._update_enabled()
+
+        what = (
+            f"a morph {request.morph.caption_a} → {request.morph.caption_b}"
+            if request.morph
+            else f"seed {request.seed}"
+        )
+        self.status.setText(f"Making a piece of {request.bars} bars from {what}…")
+        self.progress.setRange(0, 0)  # busy until the first clip is chained
+        self.job = self.context.runner.start(
+            work, on_success=done, on_failure=failed, on_progress=moved, on_done=finished
+        )
+        self._update_enabled()
+        return self.job
+
+    def _drop_job(self) -> None:
+        if self.job is not None:
+            self.job.cancel()  # its result is dropped, and it stops at its next clip
+            self._generation += 1  # its callbacks no longer apply
+            self.job = None
+
+    def cancel(self) -> None:
+        """Stop the piece in flight; the piece shown stays."""
+        if self.job is None:
+            return
+        self._drop_job()
+        self.status.setText(
+            "Cancelled" + (f"; showing the previous piece: {describe(self.result)}" if self.result else "")
+        )
+        self._update_enabled()
+
+    def show_result(self, result: PieceResult) -> None:
+        self.transport.stop()  # the piece playing is not the one shown any more
+        self.result = result
+        self.view.set_marker(None)
+        self.view.set_pixmap(to_pixmap(result.pixels))
+        self._fit_height()
+        self.transport.asset_changed(result.clip)
+        self.status.setText(describe(result))
+        self.context.status.emit(f"Long piece: {describe(result)}")
+
+    def _fit_height(self) -> None:
+        """Pixel for pixel, or smaller where the view is too short for the piece's height (at
+        a zoom below 1 thin bar lines drop out); the length scrolls sideways."""
+        pixmap = self.view.item.pixmap()
+        if pixmap.isNull():
+            return
+        self.view.set_zoom(max(0.25, min(1.0, (self.view.viewport().height() - 4) / pixmap.height())))
+        self.view.horizontalScrollBar().setValue(0)
+
+    def show_playhead(self, fraction: float | None) -> None:
+        width = self.view.item.pixmap().width()
+        self.view.set_marker(None if fraction is None or width == 0 else playhead_x(width, fraction))
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_with_dialog(self) -> None:
+        if self.result is None:
+            return
+        formats = self.context.domain.write_formats
+        filters = [f"{ext.upper()} (*.{ext})" for ext in formats]
+        stem = piece_stem(self.context.domain.name, self.result.request)
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export the piece", str(Path(self.last_export) / f"{stem}.{formats[0]}"), ";;".join(filters)
+        )
+        if not path:
+            return
+        if not Path(path).suffix and chosen in filters:  # the dialog may leave the extension off
+            path += "." + formats[filters.index(chosen)]
+        self.export_to(path)
+
+    def export_to(self, path: str | Path) -> Job | None:
+        """Write the piece shown in a worker; errors show in a dialog."""
+        if self.result is None:
+            return None
+        result, generator = self.result, self.context.generator
+        self.last_export = str(Path(path).parent)
+
+        def failed(message: str) -> None:
+            show_error(self, "Export failed", message)
+            self.context.status.emit(f"Export failed: {message}")
+
+        return self.context.runner.start(
+            lambda job: export_piece(generator, result, path),
+            on_success=lambda paths: self.context.status.emit(
+                f"Exported the piece to {', '.join(str(p) for p in paths)}"
+            ),
+            on_failure=failed,
+        )
+
+    def shutdown(self) -> None:
+        self._drop_job()
+        self.transport.shutdown()

@@ -6,8 +6,8 @@ throughput against a bare loop, and peak memory.
 1. Decode + render latency through the Generator facade (decode, then the piano-roll PNG
    array per clip), at batch 1 and 16: what the GUI pays per preview.
 2. WAV render time of one clip: the built-in synthesiser, and FluidSynth when installed.
-3. Training throughput of our Trainer (with the domain's transposition augment off, so the
-   two loops do the same arithmetic) against a bare PyTorch loop; both end on the same
+3. Training throughput of our Trainer against a bare PyTorch loop (the domain has no augment,
+   so the two loops do the same arithmetic); both end on the same
    weights, which the table checks. The phases, measurements and tables are
    bench/common.py's, shared with the levels bench.
 With --data (a prep_music.py cache or MIDI folder) the training windows are real; without
@@ -36,9 +36,11 @@ def training_data(args, generator) -> tuple[Split, str]:
         return corpus.train, f"{len(corpus.train)} training windows from {', '.join(args.data)}"
     count = args.steps * common.BATCH_SIZE if args.steps else 2048
     gen = torch.Generator().manual_seed(common.SEED)
-    x = (torch.rand((count, *generator.domain.shape), generator=gen) < 0.03).float()
+    tokens_, steps, voices = generator.domain.shape
+    tokens = torch.randint(0, tokens_, (count, steps, voices), generator=gen)
+    x = torch.nn.functional.one_hot(tokens, tokens_).permute(0, 3, 1, 2).float()
     c = torch.from_numpy(np.tile(generator.domain.conditions.encode([]), (count, 1)))
-    return Split(x, c, []), f"synthetic: {count} random rolls (3% of cells on) of shape {generator.domain.shape}"
+    return Split(x, c, []), f"synthetic: {count} random voice-token clips of shape {generator.domain.shape}"
 
 
 def bench_wav(generator, calls: int) -> list[dict]:

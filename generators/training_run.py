@@ -134,6 +134,7 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
             decoder_blocks=domain.model_decoder_blocks,
             palette=domain.palette,
             head_kernel=domain.model_head_kernel,
+            dropout=domain.model_dropout,
         )
         model = ConditionalVAE(config)
     for problem in corpus.description.get("skipped", []):

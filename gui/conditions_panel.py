@@ -43,7 +43,7 @@ def labels_text(space: ConditionSpace, labels: Iterable[str]) -> str:
     on = set(labels)
     parts = []
     for group in space.groups:
-        chosen = [pretty(label) for label in group.labels if label in on]
+        chosen = [group.title(label) for label in group.labels if label in on]
         if not group.exclusive:
             parts.append(", ".join(chosen) or f"no {pretty(group.name)}")
         elif len(group.labels) > 1 and chosen:
@@ -55,7 +55,8 @@ def labels_tooltip(space: ConditionSpace, labels: Iterable[str]) -> str:
     """Every group with the labels an item has in it, one line each."""
     on = set(labels)
     return "\n".join(
-        f"{group.name}: {', '.join(pretty(lb) for lb in group.labels if lb in on) or 'none'}" for group in space.groups
+        f"{group.name}: {', '.join(group.title(lb) for lb in group.labels if lb in on) or 'none'}"
+        for group in space.groups
     )
 
 
@@ -84,7 +85,7 @@ class ConditionsPanel(QWidget):
                 combo = QComboBox()
                 combo.addItem("any", None)
                 for label in group.labels:
-                    combo.addItem(pretty(label), label)
+                    combo.addItem(group.title(label), label)
                 group_any = "drawn for each item as in the training data" if drawn else f"the first {group.name}"
                 combo.setToolTip(
                     f'Decode every item as this {group.name}, or "any": each item\'s {group.name} is {group_any}. '
@@ -101,14 +102,14 @@ class ConditionsPanel(QWidget):
             grid.setContentsMargins(0, 0, 0, 0)
             grid.setVerticalSpacing(0)
             for row, label in enumerate(group.labels):
-                box = QCheckBox(pretty(label))
+                box = QCheckBox(group.title(label))
                 box.setTristate(True)
                 box.setCheckState(ANY)
                 box.setToolTip(
-                    f"{pretty(label).capitalize()}: click to go from any to required to excluded and back.\n"
+                    f"{group.title(label).capitalize()}: click to go from any to required to excluded and back.\n"
                     f"  ▣ any: {any_means}\n"
-                    f"  ☑ required: every item has {pretty(label)}\n"
-                    f"  ☐ excluded: no item has {pretty(label)}\n"
+                    f"  ☑ required: every item has {group.title(label)}\n"
+                    f"  ☐ excluded: no item has {group.title(label)}\n"
                     "The grid keeps its latents"
                 )
                 state = QLabel()

@@ -129,6 +129,9 @@ def model_config(card: dict) -> VAEConfig:
     whole(data["condition_size"], "model.condition_size", 0, MAX_WIDTH)
     whole(data.get("latent_size", 1), "model.latent_size", 1, MAX_LATENT)
     whole(data.get("decoder_blocks", 0), "model.decoder_blocks", 0, MAX_DECODER_BLOCKS)
+    dropout = data.get("dropout", 0.0)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise bad_field("model.dropout", f"is {dropout!r}"[:60] + "; it must be a number from 0 to below 1")
     if data.get("head_kernel", 3) not in (1, 3) or isinstance(data.get("head_kernel"), bool):
         raise bad_field("model.head_kernel", f"is {data.get('head_kernel')!r}"[:60] + "; it must be 1 or 3")
     channels = data.get("channels", [1])

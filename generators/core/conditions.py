@@ -16,7 +16,7 @@ Two things are called a condition and kept apart:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -34,6 +34,14 @@ class ConditionGroup:
     name: str
     labels: tuple[str, ...]
     exclusive: bool = False
+    # How the app shows each label (`C#` for `c#`); not in the card, and not part of equality.
+    titles: tuple[str, ...] = field(default=(), compare=False)
+
+    def title(self, label: str) -> str:
+        """A label as people read it: its title, else the label with hyphens as spaces."""
+        if self.titles and label in self.labels:
+            return self.titles[self.labels.index(label)]
+        return label.replace("-", " ")
 
 
 @dataclass(frozen=True)

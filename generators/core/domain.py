@@ -143,6 +143,7 @@ class Domain(ABC):
     model_layout: str = "grid"  # VAEConfig.layout: "grid" (2-D convs) or "sequence" (convs along rows only)
     model_decoder_blocks: int = 0  # VAEConfig.decoder_blocks: residual 3×3 convs per decoder resolution
     model_head_kernel: int = 3  # VAEConfig.head_kernel: the output conv's kernel, 1 or 3
+    model_dropout: float = 0.0  # VAEConfig.dropout: on hidden activations while training
     # TrainConfig settings (by field name) this asset kind trains best with, where they differ from
     # TrainConfig's own defaults. `train` and the wizard start from them; a flag or a field set wins.
     training_defaults: dict = {}

@@ -354,6 +354,7 @@ class Trainer:
         return terms
 
     def _end_epoch(self, epoch: int, means: torch.Tensor, val: Split | None, seconds: float) -> EpochRecord:
+        self.model.eval()  # no dropout while measuring; the next epoch sets training mode again
         val_stats = evaluate_split(self.model, val) if val is not None and len(val) else None
         record = EpochRecord(
             epoch=epoch + 1,

@@ -51,6 +51,7 @@ class VAEConfig:
     decoder_blocks: int = 0  # residual 3×3 convs after each decoder upsampling, at its resolution
     palette: tuple[tuple[int, int, int, int], ...] = ()  # the K colours of a `palette` likelihood (RGBA 0..255)
     head_kernel: int = 3  # the output conv's kernel: 1 where the head widens a lot (K palette logits per pixel)
+    dropout: float = 0.0  # on every hidden activation while training: for small corpora that overfit
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -58,6 +59,8 @@ class VAEConfig:
             del data["palette"]  # only palette models have one; other cards stay as they were
         if self.head_kernel == 3:
             del data["head_kernel"]
+        if not self.dropout:
+            del data["dropout"]  # cards written before dropout existed had none
         return data
 
     @classmethod
@@ -69,6 +72,7 @@ class VAEConfig:
         data.setdefault("decoder_blocks", 0)  # cards written before decoder blocks existed
         data["palette"] = tuple(tuple(colour) for colour in data.get("palette", ()))
         data.setdefault("head_kernel", 3)  # cards written before the head's kernel was a setting
+        data.setdefault("dropout", 0.0)
         return cls(**data)
 
 
@@ -98,6 +102,7 @@ class ConditionalVAE(nn.Module):
         self.bottom = (self.padded[0] // scale, self.padded[1] // col_scale)
         flat = config.channels[-1] * self.bottom[0] * self.bottom[1]
         self.likelihood = likelihood_for(config.likelihood, config.palette)
+        self.drop = nn.Dropout(config.dropout)  # no weights: cards and tensors are the same with or without it
 
         # Kernel, stride and padding as (rows, columns); a sequence never convolves columns.
         def along(rows: int, cols: int) -> tuple[int, int]:
@@ -139,7 +144,7 @@ class ConditionalVAE(nn.Module):
             x = x.permute(0, 1, 3, 2).reshape(x.shape[0], -1, x.shape[2], 1)
         h = F.pad(x, (0, self.padded[1] - x.shape[3], 0, self.padded[0] - x.shape[2]))
         for conv in self.encoder_convs:
-            h = F.silu(conv(_conditioned(h, c)))
+            h = self.drop(F.silu(conv(_conditioned(h, c))))
         mu, logvar = self.to_posterior(h.flatten(1)).chunk(2, dim=1)
         return mu, logvar.clamp(-12.0, 8.0)
 
@@ -148,9 +153,9 @@ class ConditionalVAE(nn.Module):
         h = F.silu(self.from_latent(torch.cat([z, c], dim=1)))
         h = h.view(z.shape[0], self.config.channels[-1], *self.bottom)
         for deconv, blocks in zip(self.decoder_convs, self.decoder_blocks):
-            h = F.silu(deconv(_conditioned(h, c)))
+            h = self.drop(F.silu(deconv(_conditioned(h, c))))
             for block in blocks:
-                h = h + F.silu(block(_conditioned(h, c)))
+                h = h + self.drop(F.silu(block(_conditioned(h, c))))
         out = self.head(_conditioned(h, c))
         _, height, width = self.config.input_shape
         if self.sequence:  # (B, C'*K, T, 1) -> (B, C', T, K)

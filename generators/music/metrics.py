@@ -28,7 +28,7 @@ import torch.nn as nn
 
 from generators.core import two_sample
 
-from .roll import KEYS, METRES, PITCH_NAMES, STEPS, Clip, estimate_key
+from .roll import KEYS, METRES, PITCH_NAMES, STEPS, TONIC_LABELS, Clip, estimate_key
 from .voices import ONSET, planes_to_tokens
 
 MAJOR_SCALE = {0, 2, 4, 5, 7, 9, 11}
@@ -214,8 +214,6 @@ def reconstruction_f1(generator, split, batch: int = 128) -> dict[str, float]:
 def key_report(generator, seed: int, temperature: float, samples: int) -> dict:
     """Tonic coverage per mode with no key asked for, and the tonic asked for against the
     tonic a Krumhansl-Schmuckler estimate hears (`key_agreement`: tonic; `key_and_mode`: both)."""
-    from .domain import TONICS
-
     coverage = {}
     for offset, mode in enumerate(("major", "minor")):
         count = max(round(samples * KEY_SAMPLES_PER_MODE), 1)
@@ -224,7 +222,7 @@ def key_report(generator, seed: int, temperature: float, samples: int) -> dict:
         tonics = sorted({k[0] for k in keys if k is not None and k[1] == mode})
         coverage[mode] = {"tonics_heard": len(tonics), "of_samples": len(clips), "tonics": tonics}
     hits = both = total = 0
-    for index, tonic in enumerate(TONICS):
+    for index, tonic in enumerate(TONIC_LABELS):
         count = max(round(samples * KEY_SAMPLES_PER_TONIC), 1)
         labels, clips = generated(generator, [tonic], count, seed + 300_000 + 1000 * index, temperature)
         for item_labels, clip in zip(labels, clips):
@@ -234,6 +232,29 @@ def key_report(generator, seed: int, temperature: float, samples: int) -> dict:
             both += key is not None and key == (PITCH_NAMES[index], mode)
             total += 1
     return {"tonic_coverage": coverage, "key_agreement": hits / total, "key_and_mode_agreement": both / total}
+
+
+def piece_report(generator, seed: int, temperature: float, per_style: int = 6, bars: int = 16) -> dict:
+    """Pieces of `bars` bars per style: the share of each seam bar's sounding voice tokens (held
+    and struck notes) that the next clip replays, with its matched latent and with its own."""
+    from .piece import PieceMaker, clip_count, seed_latents
+
+    out = {}
+    for index, style in enumerate(generator.domain.styles):
+        matched, own = [], []
+        for j in range(per_style):
+            piece_seed = seed + 500_000 + 1000 * index + j
+            labels = generator.labels_for_seed(piece_seed, [style])
+            maker = PieceMaker(generator, labels)
+            maker.compose(seed_latents(generator, piece_seed, clip_count(bars), labels, temperature), bars)
+            matched += [m for m, _ in maker.seams]
+            own += [o for _, o in maker.seams]
+        out[style] = {
+            "seams": len(matched),
+            "seam_tokens_replayed": float(np.mean(matched)),
+            "unmatched": float(np.mean(own)),
+        }
+    return {"bars": bars, "per_style": out}
 
 
 def sample_report(generator, corpus, samples: int = 600, seed: int = 0) -> dict:
@@ -276,6 +297,7 @@ def sample_report(generator, corpus, samples: int = 600, seed: int = 0) -> dict:
                 "downbeat_onsets": {"samples": float(a[0]), "real_heldout": float(b[0])},
             }
     report["metres"] = metres
+    report["pieces"] = piece_report(generator, seed, temperature, per_style=max(min(samples // 100, 6), 1))
     if len(held) >= 2 and len(all_samples) >= 4:
         pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[
             : min(len(train), 3 * len(all_samples))

@@ -26,7 +26,7 @@ from generators.core import latent as latent_ops
 from generators.core.errors import UserError
 
 from .roll import METRES, Clip
-from .voices import window_from
+from .voices import REST, window_from
 
 MIN_BARS, MAX_BARS = 4, 64
 CLIP_BARS, SEAM_BARS = 4, 1
@@ -65,6 +65,12 @@ def morph_latents(z_a: np.ndarray, z_b: np.ndarray, count: int, mode: str = "sle
     if count == 1:
         return np.asarray(z_a, np.float32)[None]
     return latent_ops.interpolation_path(np.asarray(z_a, np.float32), np.asarray(z_b, np.float32), count, mode)
+
+
+def replayed(tokens: np.ndarray, opening: np.ndarray) -> float:
+    """The share of the opening's sounding tokens (not rests) that a clip's first steps repeat."""
+    sounding = opening != REST
+    return float((tokens[: len(opening)] == opening)[sounding].mean()) if sounding.any() else 1.0
 
 
 class PieceMaker:
@@ -107,9 +113,8 @@ class PieceMaker:
             z = best.clone().requires_grad_(True)
             optimiser = torch.optim.Adam([z], lr=MATCH_RATE)
             for _ in range(MATCH_STEPS):
-                loss = -score(z[None]).sum()
-                optimiser.zero_grad()
-                loss.backward()
+                # The gradient of z alone: the shared model's weights gather none (another thread may decode).
+                (z.grad,) = torch.autograd.grad(-score(z[None]).sum(), z)
                 optimiser.step()
         return z.detach().numpy()
 
@@ -117,12 +122,14 @@ class PieceMaker:
         """The piece of `bars` bars from each clip's own latent `bases` (n, D)."""
         latents = [np.asarray(bases[0], np.float32)]
         clips = [self.tokens(latents[0])]  # each clip's 4 bars
+        self.seams = []  # per seam: `replayed` by the matched latent, and by the clip's own latent
         for k in range(1, len(bases)):
             if progress is not None:
                 progress(k, len(bases))
             opening = window_from(clips[-1], self.length - SEAM_BARS * self.bar, SEAM_BARS * self.bar)
             latents.append(self.match(bases[k], opening))
             clips.append(self.tokens(latents[-1]))
+            self.seams.append((replayed(clips[-1], opening), replayed(self.tokens(bases[k]), opening)))
         pieces = [clips[0]] + [clip[SEAM_BARS * self.bar :] for clip in clips[1:]]
         tokens = np.concatenate(pieces)[: bars * self.bar]
         self.latents = np.stack(latents)

@@ -100,6 +100,7 @@ def empty_clip(steps: int = STEPS) -> Clip:
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+TONIC_LABELS = tuple(name.lower() for name in PITCH_NAMES)  # the key condition's labels, as conditions compare them
 
 
 def pitch_class_histogram(active: np.ndarray) -> np.ndarray:

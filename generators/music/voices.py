@@ -140,13 +140,19 @@ def one_hot(tokens: np.ndarray) -> np.ndarray:
     return np.moveaxis(out, -1, -3)
 
 
+def fold_pitches(pitches: np.ndarray) -> np.ndarray:
+    """`fold_pitch` of every entry of an int array."""
+    low = pitches < LOWEST_PITCH
+    pitches = np.where(low, pitches + 12 * ((LOWEST_PITCH - pitches + 11) // 12), pitches)
+    high = pitches > HIGHEST_PITCH
+    return np.where(high, pitches - 12 * ((pitches - HIGHEST_PITCH + 11) // 12), pitches)
+
+
 def transpose_tokens(tokens: np.ndarray, shift: int) -> np.ndarray:
     """Every pitch token moved by `shift` semitones, folded by octaves into the range."""
-    out = tokens.copy()
     pitched = tokens >= ONSET
-    pitches = tokens[pitched] - ONSET + LOWEST_PITCH + shift
-    out[pitched] = np.array([fold_pitch(int(p)) for p in pitches], dtype=np.int64) - LOWEST_PITCH + ONSET
-    return out
+    moved = fold_pitches(tokens - ONSET + LOWEST_PITCH + shift) - LOWEST_PITCH + ONSET
+    return np.where(pitched, moved, tokens)
 
 
 def window_from(tokens: np.ndarray, start: int, length: int) -> np.ndarray:

@@ -123,7 +123,7 @@ CASES = [
         for fmt in ("mid", "wav", "png")
     ],
     (
-        "sample-music-bernoulli",
+        "sample-music-draw",
         [
             "sample",
             "music",
@@ -132,7 +132,7 @@ CASES = [
             "--seed",
             "6",
             "--sampling",
-            "bernoulli",
+            "draw",
             "--note-temperature",
             "0.8",
             "--four-tracks",
@@ -141,6 +141,14 @@ CASES = [
         ],
     ),
     ("interpolate-music", ["interpolate", "music", "--seed-a", "1", "--seed-b", "2", "--steps", "3", "--out", "OUT"]),
+    (
+        "sample-music-piece",
+        ["sample", "music", "-n", "1", "--seed", "4", "--bars", "10", "--condition", "fiddle", "6/8", "--out", "OUT"],
+    ),
+    (
+        "morph-music-piece",
+        ["interpolate", "music", "--seed-a", "1", "--seed-b", "2", "--bars", "8", "--format", "mid", "--out", "OUT"],
+    ),
 ]
 
 

@@ -212,7 +212,8 @@ TINY_CASES = {
         "a billion decoder blocks": (setting("model.decoder_blocks", 10**9), "model.decoder_blocks is 1000000000"),
         "unknown likelihood": (setting("model.likelihood", "gaussian"), "model.likelihood is 'gaussian'"),
         "unknown layout": (setting("model.layout", "spiral"), "model.layout is 'spiral'"),
-        "unknown model setting": (setting("model.dropout", 0.1), "model.dropout is not a model setting"),
+        "unknown model setting": (setting("model.attention", 8), "model.attention is not a model setting"),
+        "dropout of one": (setting("model.dropout", 1.0), "model.dropout is 1.0"),
         "no condition size": (deleting("model.condition_size"), "model.condition_size is missing"),
         "no model": (deleting("model"), "card field model is missing"),
         "model not an object": (setting("model", [4]), "card field model is not an object"),
@@ -334,7 +335,7 @@ SHIPPED_CASES = {
             card_edit(lambda card: card["domain_config"]["styles"].append("polka")),
             "model.condition_size is 5 but domain_config makes 6",
         ),
-        "stride zero": (setting("domain_config.stride", 0), "domain_config.stride is 0"),
+        "stride zero": (setting("domain_config.stride_bars", 0), "domain_config.stride_bars is 0"),
     },
 }
 

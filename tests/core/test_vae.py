@@ -213,3 +213,18 @@ def test_pianoroll_likelihood_scores_onsets_only_where_a_held_key_could_be_struc
     bernoulli = get_likelihood("bernoulli")
     onset_terms = -torch.nn.functional.binary_cross_entropy_with_logits(logits[0, 1], onset[0], reduction="none")
     assert torch.allclose(bernoulli.log_prob(logits[:, :1], x[:, :1]) + (free.float() * onset_terms).sum(), base)
+
+
+def test_dropout_acts_in_training_only_and_stays_out_of_old_cards():
+    torch.manual_seed(0)
+    config = VAEConfig(SHAPE, condition_size=6, latent_size=4, channels=(8, 16), dropout=0.5)
+    model = ConditionalVAE(config)
+    z, c = torch.randn(3, 4), torch.zeros(3, 6)
+    model.train()
+    assert not torch.equal(model.decode(z, c), model.decode(z, c))  # a fresh mask each call
+    model.eval()
+    assert torch.equal(model.decode(z, c), model.decode(z, c))
+    assert VAEConfig.from_dict(config.to_dict()) == config and config.to_dict()["dropout"] == 0.5
+    plain = VAEConfig(SHAPE, condition_size=6, latent_size=4, channels=(8, 16))
+    assert "dropout" not in plain.to_dict() and VAEConfig.from_dict(plain.to_dict()).dropout == 0.0
+    assert set(ConditionalVAE(plain).state_dict()) == set(model.state_dict())  # no weights of its own

@@ -188,8 +188,8 @@ def test_music_tab_has_a_control_per_decoding_option_and_changing_one_decodes_ag
 
         latents = [item.latent.copy() for item in view.items]
         undo_steps = view.undo_stack.count()
-        sampling.setCurrentIndex(sampling.findData("threshold"))
-        assert domain.decoding["sampling"] == "threshold"
+        sampling.setCurrentIndex(sampling.findData("draw"))
+        assert domain.decoding["sampling"] == "draw"
         qtbot.waitUntil(lambda: view.undo_stack.count() == undo_steps + 1, timeout=20000)
         wait_idle(qtbot, view)
         # The same items, decoded again under the new setting (grid and preview).

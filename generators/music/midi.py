@@ -22,6 +22,7 @@ from generators.core.fileio import read_user_bytes
 from .roll import KEYS, LOWEST, METRES, PITCH_NAMES, STEPS, STEPS_PER_QUARTER, Clip, notes_to_roll
 
 MAX_MIDI_BYTES = 8 << 20  # a long symphony is a few hundred kB
+MAX_PIECE_BARS = 1024  # a whole piece read for training stops here: a stray late note must not allocate gigabytes
 VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
 
 
@@ -84,8 +85,8 @@ def clip_from_pretty_midi(midi, source: str, steps: int | None = STEPS) -> Clip:
     bar = METRES[metre][2]
     if steps == STEPS:  # "a clip": 4 bars of the file's own metre
         steps = 4 * bar
-    if steps is None:  # the whole piece, in whole bars
-        steps = max(int(-(-notes[:, 2].max() // bar) * bar), bar)
+    if steps is None:  # the whole piece, in whole bars, up to MAX_PIECE_BARS
+        steps = min(max(int(-(-notes[:, 2].max() // bar) * bar), bar), MAX_PIECE_BARS * bar)
     dropped = []
     if drums:
         count = sum(len(d.notes) for d in drums)

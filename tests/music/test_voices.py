@@ -114,3 +114,15 @@ def test_midi_carries_time_and_key_signatures(metre, signature):
     assert (ts.numerator, ts.denominator) == signature
     (ks,) = midi.key_signature_changes
     assert pretty_midi.key_number_to_key_name(ks.key_number) == "D minor"
+
+
+def test_a_whole_piece_is_read_up_to_a_cap_in_bars(tmp_path):
+    """A stray note 5,000 bars late (pretty_midi refuses files much longer) is cut off and reported."""
+    from test_music import MELODY, write_midi
+
+    from generators.music.midi import MAX_PIECE_BARS, read_midi
+
+    path = write_midi(tmp_path / "late.mid", MELODY + [(60, 16 * 5000, 16 * 5000 + 4)], tempo=240)
+    clip = read_midi(path, steps=None)
+    assert clip.steps == MAX_PIECE_BARS * 16
+    assert any("after bar 1024" in note for note in clip.dropped)

@@ -333,7 +333,7 @@ SHIPPED_CASES = {
         "styles not a list": (setting("domain_config.styles", "folk"), "domain_config.styles is not a list"),
         "a style more than the tensors": (
             card_edit(lambda card: card["domain_config"]["styles"].append("polka")),
-            "model.condition_size is 5 but domain_config makes 6",
+            "model.condition_size is 20 but domain_config makes 21",
         ),
         "stride zero": (setting("domain_config.stride_bars", 0), "domain_config.stride_bars is 0"),
     },

@@ -374,23 +374,24 @@ class MusicDomain(Domain):
     # --- training ---------------------------------------------------------------------
 
     def condition_critic(self, output: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """The Trainer's condition critic: -log P(requested mode) per item (B,) under a soft
-        Krumhansl-Schmuckler estimate of decoder logits (B, TOKENS, T, V). The hard estimate
-        (`roll.estimate_key`) labels the training windows and judges samples in `eval`; here
-        the expected pitch-class histogram of the onsets (onset-token probabilities summed over
-        steps and voices) is correlated with the 24 key profiles, and a softmax at temperature
-        KEY_SOFTNESS turns the correlations into key probabilities, which sum to P(minor)."""
+        """The Trainer's condition critic: -log P(C in the requested mode) per item (B,) under a
+        soft Krumhansl-Schmuckler estimate of decoder logits (B, TOKENS, T, V). Every training
+        window is in C by that estimate (the key is a transposition on decode), so this asks a
+        prior sample to sound in C major or C minor as its mode says, which is what makes the key
+        asked for the key a listener hears. The hard estimate (`roll.estimate_key`) judges samples
+        in `eval`; here the expected pitch-class histogram of the onsets (onset-token
+        probabilities summed over steps and voices) is correlated with the 24 key profiles, and a
+        softmax at temperature KEY_SOFTNESS turns the correlations into key probabilities."""
         probs = torch.softmax(output.float(), dim=1)[:, ONSET:]  # (B, PITCHES, T, V)
         per_pitch = probs.sum(dim=(2, 3))  # (B, PITCHES) expected onsets per pitch
         classes = torch.nn.functional.one_hot((torch.arange(PITCHES) + LOWEST_PITCH) % 12, 12).to(per_pitch)
         hist = per_pitch @ classes
         centred = hist - hist.mean(dim=1, keepdim=True)
         unit = centred / centred.norm(dim=1, keepdim=True).clamp(min=1e-6)
-        scores = unit @ torch.from_numpy(key_profiles()).to(unit).T  # (B, 24) correlations
+        scores = unit @ torch.from_numpy(key_profiles()).to(unit).T  # (B, 24): C..B major, then C..B minor
         log_keys = torch.log_softmax(scores / KEY_SOFTNESS, dim=1)
-        log_major, log_minor = log_keys[:, :12].logsumexp(1), log_keys[:, 12:].logsumexp(1)
         minor = c[:, len(self.styles) + MODES.index("minor")]  # 1 where minor was asked for
-        return -(minor * log_minor + (1 - minor) * log_major)
+        return -(minor * log_keys[:, 12] + (1 - minor) * log_keys[:, 0])
 
     @classmethod
     def prepare_training(cls, paths: list[Path], holdout: tuple[str, ...] = ()) -> tuple[MusicDomain, Corpus]:

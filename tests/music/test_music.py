@@ -233,19 +233,24 @@ def test_from_tensor_inverts_to_tensor_whatever_the_sampling_setting():
     assert torch.equal(torch.from_numpy(one_hot(planes_to_tokens(clips[0].active, clips[0].onset, STEPS))), x[0])
 
 
-def test_the_mode_critic_agrees_with_the_key_estimate_and_trains_the_decoder(domain):
-    """Confident logits of a C-major and an A-minor passage: the critic's loss is small for
-    the mode the hard estimate finds and large for the other, and it has a gradient."""
+def test_the_key_critic_agrees_with_the_key_estimate_and_trains_the_decoder(domain):
+    """Confident logits of passages in C major, C minor and D major: the critic's loss is small
+    for C in the mode the hard estimate finds, and large for the other mode or another tonic
+    (every training window is in C; the key is a transposition on decode)."""
     c_major = [(p, i * 4, i * 4 + 4) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60])]
-    a_minor = [(p, i * 4, i * 4 + 4) for i, p in enumerate([57, 59, 60, 62, 64, 65, 68, 69, 64, 60, 57])]
-    x = torch.stack([torch.from_numpy(one_hot(notes_to_tokens(np.array(n), STEPS))) for n in (c_major, a_minor)])
-    logits = (x * 24.0 - 12.0).requires_grad_(True)  # (2, TOKENS, 64, 4)
+    c_minor = [(p, i * 4, i * 4 + 4) for i, p in enumerate([60, 62, 63, 65, 67, 68, 71, 72, 67, 63, 60])]
+    d_major = [(p + 2, s, e) for p, s, e in c_major]
+    x = torch.stack(
+        [torch.from_numpy(one_hot(notes_to_tokens(np.array(n), STEPS))) for n in (c_major, c_minor, d_major)]
+    )
+    logits = (x * 24.0 - 12.0).requires_grad_(True)  # (3, TOKENS, 64, 4)
     space = domain.conditions
-    asked = torch.from_numpy(np.stack([space.encode(["folk", "major"]), space.encode(["folk", "minor"])]))
-    flipped = torch.from_numpy(np.stack([space.encode(["folk", "minor"]), space.encode(["folk", "major"])]))
+    asked = torch.from_numpy(np.stack([space.encode(["folk", m]) for m in ("major", "minor", "major")]))
+    flipped = torch.from_numpy(np.stack([space.encode(["folk", m]) for m in ("minor", "major", "minor")]))
     right, wrong = domain.condition_critic(logits, asked), domain.condition_critic(logits, flipped)
-    assert right.shape == (2,)
-    assert (right < 0.3).all() and (wrong > 1.0).all(), (right, wrong)
+    assert right.shape == (3,)
+    assert (right[:2] < 0.3).all() and (wrong[:2] > 1.0).all(), (right, wrong)
+    assert right[2] > 1.0  # in D: not the C it is asked for
     wrong.sum().backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0
 

@@ -424,7 +424,6 @@ class DomainView(QWidget):
         self.controls.set_shape(state.rows, state.cols)
         self.conditions.set_condition(state.condition)
         self.context.set_condition(state.condition)
-        floor = self.typicality.known_floor(state.condition)
         space = self.generator.domain.conditions
         self.grid.set_tiles(
             state.rows,
@@ -435,7 +434,15 @@ class DomainView(QWidget):
                     item.caption,
                     badge_text(item),
                     item.atypical,
-                    "\n".join(filter(None, [labels_tooltip(space, item.labels), badge_tooltip(item, floor)])),
+                    "\n".join(
+                        filter(
+                            None,
+                            [
+                                labels_tooltip(space, item.labels),
+                                badge_tooltip(item, self.typicality.known_floor(state.condition, item.labels)),
+                            ],
+                        )
+                    ),
                     labels_text(space, item.labels),
                 )
                 for item in self.items

@@ -10,7 +10,10 @@ about the shape, adapts to every model and condition, and reads plainly: about 1
 model's ordinary samples would be flagged. "The same condition" is what the tab asks: each item
 of the reference batch has its own labels, drawn as a grid's items are, and is scored under
 them. The reference batch is fixed-seed, so the threshold is the same every time, and it is
-computed once per condition in the worker that samples the grid.
+computed once per condition in the worker that samples the grid. Where the domain names a
+`typicality_group` (music: the style), an item is ranked among reference samples of its own
+label in that group: a four-voice chorale has far more notes to explain than a one-voice tune,
+so among mixed styles every chorale would look atypical.
 """
 
 from __future__ import annotations
@@ -54,12 +57,22 @@ class TypicalityReference:
             self._scores[condition] = scores
         return scores
 
-    def floor(self, condition: Condition) -> float:
-        return float(np.percentile(self.scores(condition), ATYPICAL_PERCENTILE))
+    def narrowed(self, condition: Condition, labels: Sequence[str] = ()) -> Condition:
+        """The condition an item with `labels` is ranked under: `condition`, plus the item's own
+        label of the domain's `typicality_group` when the domain names one."""
+        name = self.generator.domain.typicality_group
+        group = next((g for g in self.generator.domain.conditions.groups if g.name == name), None)
+        label = next((lb for lb in labels if group is not None and lb in group.labels), None)
+        if label is None or any(lb in condition.required for lb in group.labels):
+            return condition
+        return Condition((*condition.required, label), condition.excluded)
 
-    def known_floor(self, condition: Condition) -> float | None:
+    def floor(self, condition: Condition, labels: Sequence[str] = ()) -> float:
+        return float(np.percentile(self.scores(self.narrowed(condition, labels)), ATYPICAL_PERCENTILE))
+
+    def known_floor(self, condition: Condition, labels: Sequence[str] = ()) -> float | None:
         with self._lock:
-            known = self._scores.get(condition)
+            known = self._scores.get(self.narrowed(condition, labels))
         return None if known is None else float(np.percentile(known, ATYPICAL_PERCENTILE))
 
 
@@ -82,16 +95,13 @@ def with_scores(
     if not items:
         return []
     scores = score_each(generator, [item.asset for item in items], [item.labels for item in items])
-    floor, known = reference.floor(condition), reference.scores(condition)
-    return [
-        replace(
-            item,
-            score=float(s),
-            atypical=bool(s < floor),
-            percentile=100.0 * float(np.searchsorted(known, s, side="right")) / len(known),
-        )
-        for item, s in zip(items, scores)
-    ]
+    out = []
+    for item, s in zip(items, scores):
+        known = reference.scores(reference.narrowed(condition, item.labels))
+        floor = float(np.percentile(known, ATYPICAL_PERCENTILE))
+        rank = 100.0 * float(np.searchsorted(known, s, side="right")) / len(known)
+        out.append(replace(item, score=float(s), atypical=bool(s < floor), percentile=rank))
+    return out
 
 
 def ordinal(n: int) -> str:

@@ -144,6 +144,10 @@ class Domain(ABC):
     model_decoder_blocks: int = 0  # VAEConfig.decoder_blocks: residual 3×3 convs per decoder resolution
     model_head_kernel: int = 3  # VAEConfig.head_kernel: the output conv's kernel, 1 or 3
     model_dropout: float = 0.0  # VAEConfig.dropout: on hidden activations while training
+    # An exclusive condition group whose labels differ so much in how much there is to explain
+    # (music: a four-voice chorale against a one-voice tune) that the app ranks an item's
+    # typicality only among samples of its own label in it; None: among all samples.
+    typicality_group: str | None = None
     # TrainConfig settings (by field name) this asset kind trains best with, where they differ from
     # TrainConfig's own defaults. `train` and the wizard start from them; a flag or a field set wins.
     training_defaults: dict = {}

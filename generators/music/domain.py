@@ -95,6 +95,7 @@ class MusicDomain(Domain):
     model_dropout = 0.1
     read_formats = ("mid", "midi", "kar")
     plays_audio = True
+    typicality_group = "style"  # a chorale has four times a tune's notes to explain
     makes_pieces = True
     decoding_options = DECODING_OPTIONS
     training_defaults = {

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -186,11 +187,14 @@ class PaletteCategorical:
     name = "palette"
 
     def __init__(self, colours):
-        rgba = torch.as_tensor(colours, dtype=torch.float32) / 255.0  # (K, 4)
+        # numpy, then from_numpy: card checks build models under torch.device("meta"), where a
+        # tensor op here would import torch._dynamo (about 2 s of the app's cold start).
+        rgba = np.asarray(colours, dtype=np.float32) / 255.0  # (K, 4)
         if rgba.ndim != 2 or rgba.shape[1] != 4 or len(rgba) < 2:
             raise ValueError("a palette is at least 2 colours of 4 values (R, G, B, A)")
-        self.colours = rgba
-        self._premultiplied = torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], dim=1)  # (K, 4)
+        self.colours = torch.from_numpy(rgba)
+        premultiplied = np.concatenate([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], axis=1)  # (K, 4)
+        self._premultiplied = torch.from_numpy(np.ascontiguousarray(premultiplied))
 
     def output_channels(self, input_channels: int) -> int:
         return len(self.colours)

@@ -258,7 +258,7 @@ def test_the_key_critic_agrees_with_the_key_estimate_and_trains_the_decoder(doma
 def test_the_shipped_model_writes_the_mode_and_key_it_is_asked_for():
     """The mode and key conditions steer: seeded samples judged by the same Krumhansl-Schmuckler
     estimate that labelled the training windows. Measured at shipping over 600 samples: mode
-    81% (major) and 79% (minor), tonic 62% over the 12 keys; a model that ignored the key
+    84% (major) and 81% (minor), tonic 79% over the 12 keys; a model that ignored the key
     would hit about 1 in 12."""
     from generators.registry import load_generator
 
@@ -271,4 +271,4 @@ def test_the_shipped_model_writes_the_mode_and_key_it_is_asked_for():
         clips = [s.asset for s in generator.sample(30, [label], seed=2000)]
         assert all(c.key[0] == tonic for c in clips)  # the MIDI key signature says what was asked
         hits = [estimate_key(c.active) is not None and estimate_key(c.active)[0] == tonic for c in clips]
-        assert np.mean(hits) >= 0.4, label
+        assert np.mean(hits) >= 0.55, label

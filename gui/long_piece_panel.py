@@ -30,13 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from generators.core import naming
-from generators.core.conditions import Condition
+from generators.core.conditions import Condition, ConditionSpace
 from generators.core.errors import UserError
 from generators.core.fileio import ensure_writable_dir
 from generators.music.art import playhead_x
 from generators.music.piece import MAX_BARS, MIN_BARS, morph_piece, sample_piece
 
 from .audio_transport import AudioTransport
+from .conditions_panel import labels_text
 from .context import ViewContext
 from .flow_layout import FlowLayout, labelled
 from .interpolation_panel import InterpolationPanel
@@ -114,15 +115,15 @@ def export_piece(generator, result: PieceResult, path: str | Path) -> list[Path]
     return generator.domain.write(result.clip, path)
 
 
-def describe(result: PieceResult) -> str:
-    """One line: what the piece is made of, and its labels."""
+def describe(result: PieceResult, space: ConditionSpace) -> str:
+    """One line: what the piece is made of, and its labels as the grid's tiles show them."""
     request = result.request
     what = (
         f"morph {request.morph.caption_a} → {request.morph.caption_b}"
         if request.morph
         else f"seed {request.seed} at temperature {request.temperature:.2f}"
     )
-    return f"{request.bars} bars from {what} · {', '.join(result.labels) or 'no labels'}"
+    return f"{request.bars} bars from {what} · {labels_text(space, result.labels) or 'no labels'}"
 
 
 class LongPiecePanel(QWidget):
@@ -313,9 +314,9 @@ class LongPiecePanel(QWidget):
         if self.job is None:
             return
         self._drop_job()
-        self.status.setText(
-            "Cancelled" + (f"; showing the previous piece: {describe(self.result)}" if self.result else "")
-        )
+        space = self.context.domain.conditions
+        shown = f"; showing the previous piece: {describe(self.result, space)}" if self.result else ""
+        self.status.setText("Cancelled" + shown)
         self._update_enabled()
 
     def show_result(self, result: PieceResult) -> None:
@@ -325,8 +326,8 @@ class LongPiecePanel(QWidget):
         self.view.set_pixmap(to_pixmap(result.pixels))
         self._fit_height()
         self.transport.asset_changed(result.clip)
-        self.status.setText(describe(result))
-        self.context.status.emit(f"Long piece: {describe(result)}")
+        self.status.setText(describe(result, self.context.domain.conditions))
+        self.context.status.emit(f"Long piece: {describe(result, self.context.domain.conditions)}")
 
     def _fit_height(self) -> None:
         """Pixel for pixel, or smaller where the view is too short for the piece's height (at

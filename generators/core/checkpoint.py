@@ -21,7 +21,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
 from .errors import CheckpointError
-from .fileio import write_bytes_atomic, write_text_atomic
+from .fileio import write_pair_atomic, write_text_atomic
 
 # The models that ship with the app, each NAME.safetensors beside NAME.json.
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
@@ -77,8 +77,8 @@ def sha256_of(data: bytes) -> str:
 
 
 def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], card: dict) -> tuple[Path, Path]:
-    """Write weights then card, each atomically. The card gets the format fields and the
-    weights' hash, so a weights file swapped or cut short under its card is detected."""
+    """Write weights and card, each atomically, renamed together. The card gets the format fields
+    and the weights' hash, so a weights file swapped or cut short under its card is detected."""
     weights_path, card_path = checkpoint_paths(path)
     contiguous = {key: value.detach().contiguous().cpu() for key, value in tensors.items()}
     blob = save_safetensors_bytes(contiguous, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
@@ -90,8 +90,11 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], card: di
         weights_sha256=sha256_of(blob),
     )
     card.setdefault("created", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    write_bytes_atomic(weights_path, blob)
-    write_card(card_path, card)
+    # The card's rename comes right after the weights' (both written in full first): a run killed
+    # while saving leaves the old pair or the new pair, bar the instant between two renames.
+    write_pair_atomic(
+        weights_path, blob, card_path, (json.dumps(card, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    )
     return weights_path, card_path
 
 

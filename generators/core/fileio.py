@@ -96,6 +96,18 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
             os.fsync(handle.fileno())
 
 
+def write_pair_atomic(first: str | os.PathLike, first_data: bytes, second: str | os.PathLike, second_data: bytes):
+    """Two files that belong together (a checkpoint's weights and the card holding their hash):
+    both are written and flushed in full first, then renamed one right after the other, so a
+    kill can only land between two renames, not during the seconds of writing the weights."""
+    with atomic_path(first) as first_tmp, atomic_path(second) as second_tmp:
+        for tmp, data in ((first_tmp, first_data), (second_tmp, second_data)):
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write UTF-8 `text` to `path` atomically, with the newlines exactly as given."""
     write_bytes_atomic(path, text.encode("utf-8"))

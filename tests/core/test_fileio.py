@@ -15,6 +15,7 @@ import pytest
 from conftest import REPO_ROOT, files_under
 
 from generators.core import fileio
+from generators.core.errors import UserError
 from generators.core.fileio import OUR_TEMP, STALE_AFTER, sweep_stale_temp_files, write_bytes_atomic
 
 
@@ -114,3 +115,25 @@ def test_a_sigterm_during_sample_exits_130_and_leaves_no_temp_file(tmp_path):
     assert 5 <= len(written) < 3000  # it was stopped mid-batch
     assert temp_files(out) == []
     assert len(stdout.decode().splitlines()) <= len(written)  # each file printed is a whole file
+
+
+def test_a_pair_is_written_in_full_before_either_is_renamed(tmp_path, monkeypatch):
+    """Weights and card: a failure writing the second leaves both old files as they were."""
+    first, second = tmp_path / "m.safetensors", tmp_path / "m.json"
+    fileio.write_pair_atomic(first, b"old weights", second, b"old card")
+    real_fsync, calls = os.fsync, []
+
+    def failing_fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:  # the second file's flush
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(fileio.os, "fsync", failing_fsync)
+    with pytest.raises(UserError, match="No space left"):
+        fileio.write_pair_atomic(first, b"new weights", second, b"new card")
+    assert (first.read_bytes(), second.read_bytes()) == (b"old weights", b"old card")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]  # no temp files left
+    monkeypatch.setattr(fileio.os, "fsync", real_fsync)
+    fileio.write_pair_atomic(first, b"new weights", second, b"new card")
+    assert (first.read_bytes(), second.read_bytes()) == (b"new weights", b"new card")

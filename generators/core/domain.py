@@ -148,6 +148,9 @@ class Domain(ABC):
     # (music: a four-voice chorale against a one-voice tune) that the app ranks an item's
     # typicality only among samples of its own label in it; None: among all samples.
     typicality_group: str | None = None
+    # Condition groups the domain applies after the model, which the latent knows nothing of
+    # (music: the key, a transposition on decode): no direction slider is offered for them.
+    decode_only_groups: tuple[str, ...] = ()
     # TrainConfig settings (by field name) this asset kind trains best with, where they differ from
     # TrainConfig's own defaults. `train` and the wizard start from them; a flag or a field set wins.
     training_defaults: dict = {}

@@ -162,10 +162,13 @@ class Generator:
 
     def directions(self) -> dict[str, np.ndarray]:
         """Named unit-free latent directions for sliders: attribute vectors ("more pipe")
-        and principal axes ("pc1"...), computed from the training set when it was trained."""
-        return {
-            key.split(".", 1)[1]: value.numpy() for key, value in self._extras.items() if key.startswith("directions.")
+        and principal axes ("pc1"...), computed from the training set when it was trained. Labels
+        of a group the domain applies on decode (`Domain.decode_only_groups`) have none."""
+        applied = {
+            lb for g in self.domain.conditions.groups if g.name in self.domain.decode_only_groups for lb in g.labels
         }
+        named = {key.split(".", 1)[1]: value for key, value in self._extras.items() if key.startswith("directions.")}
+        return {name: value.numpy() for name, value in named.items() if name not in applied}
 
     @torch.inference_mode()
     def score_map(self, assets: Sequence, condition: Sequence[str] | None = None) -> np.ndarray:

@@ -96,6 +96,7 @@ class MusicDomain(Domain):
     read_formats = ("mid", "midi", "kar")
     plays_audio = True
     typicality_group = "style"  # a chorale has four times a tune's notes to explain
+    decode_only_groups = ("key",)  # every window is in C: the key is a transposition on decode
     makes_pieces = True
     decoding_options = DECODING_OPTIONS
     training_defaults = {

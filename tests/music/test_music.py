@@ -272,3 +272,12 @@ def test_the_shipped_model_writes_the_mode_and_key_it_is_asked_for():
         assert all(c.key[0] == tonic for c in clips)  # the MIDI key signature says what was asked
         hits = [estimate_key(c.active) is not None and estimate_key(c.active)[0] == tonic for c in clips]
         assert np.mean(hits) >= 0.55, label
+
+
+def test_the_key_has_no_direction_slider():
+    """Every training window is in C, so the latent holds nothing about the key asked for."""
+    from generators.registry import load_generator
+
+    generator = load_generator("music")
+    names = set(generator.directions())
+    assert {"chorale", "minor", "3/4"} <= names and not names & set(generator.domain.conditions.groups[2].labels)

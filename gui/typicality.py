@@ -10,10 +10,10 @@ about the shape, adapts to every model and condition, and reads plainly: about 1
 model's ordinary samples would be flagged. "The same condition" is what the tab asks: each item
 of the reference batch has its own labels, drawn as a grid's items are, and is scored under
 them. The reference batch is fixed-seed, so the threshold is the same every time, and it is
-computed once per condition in the worker that samples the grid. Where the domain names a
-`typicality_group` (music: the style), an item is ranked among reference samples of its own
-label in that group: a four-voice chorale has far more notes to explain than a one-voice tune,
-so among mixed styles every chorale would look atypical.
+computed once per condition in the worker that samples the grid. Where the domain names
+`typicality_groups` (music: style and metre), an item is ranked among reference samples of its
+own labels in them: a four-voice chorale has far more notes to explain than a one-voice tune,
+and a 4/4 clip a third more steps than a 3/4 one, so among mixed ones these would look atypical.
 """
 
 from __future__ import annotations
@@ -59,13 +59,15 @@ class TypicalityReference:
 
     def narrowed(self, condition: Condition, labels: Sequence[str] = ()) -> Condition:
         """The condition an item with `labels` is ranked under: `condition`, plus the item's own
-        label of the domain's `typicality_group` when the domain names one."""
-        name = self.generator.domain.typicality_group
-        group = next((g for g in self.generator.domain.conditions.groups if g.name == name), None)
-        label = next((lb for lb in labels if group is not None and lb in group.labels), None)
-        if label is None or any(lb in condition.required for lb in group.labels):
-            return condition
-        return Condition((*condition.required, label), condition.excluded)
+        label in each of the domain's `typicality_groups` that the condition leaves open."""
+        required = list(condition.required)
+        for group in self.generator.domain.conditions.groups:
+            if group.name not in self.generator.domain.typicality_groups:
+                continue
+            label = next((lb for lb in labels if lb in group.labels), None)
+            if label is not None and not any(lb in condition.required for lb in group.labels):
+                required.append(label)
+        return condition if len(required) == len(condition.required) else Condition(tuple(required), condition.excluded)
 
     def floor(self, condition: Condition, labels: Sequence[str] = ()) -> float:
         return float(np.percentile(self.scores(self.narrowed(condition, labels)), ATYPICAL_PERCENTILE))

@@ -144,10 +144,11 @@ class Domain(ABC):
     model_decoder_blocks: int = 0  # VAEConfig.decoder_blocks: residual 3×3 convs per decoder resolution
     model_head_kernel: int = 3  # VAEConfig.head_kernel: the output conv's kernel, 1 or 3
     model_dropout: float = 0.0  # VAEConfig.dropout: on hidden activations while training
-    # An exclusive condition group whose labels differ so much in how much there is to explain
-    # (music: a four-voice chorale against a one-voice tune) that the app ranks an item's
-    # typicality only among samples of its own label in it; None: among all samples.
-    typicality_group: str | None = None
+    # Exclusive condition groups whose labels differ so much in how much there is to explain
+    # (music: a four-voice chorale against a one-voice tune, a 64-step 4/4 clip against a 48-step
+    # 3/4 one) that the app ranks an item's typicality only among samples of its own labels in
+    # them; empty: among all samples.
+    typicality_groups: tuple[str, ...] = ()
     # Condition groups the domain applies after the model, which the latent knows nothing of
     # (music: the key, a transposition on decode): no direction slider is offered for them.
     decode_only_groups: tuple[str, ...] = ()

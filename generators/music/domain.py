@@ -95,7 +95,7 @@ class MusicDomain(Domain):
     model_dropout = 0.1
     read_formats = ("mid", "midi", "kar")
     plays_audio = True
-    typicality_group = "style"  # a chorale has four times a tune's notes to explain
+    typicality_groups = ("style", "metre")  # a chorale has 4 voices, a 4/4 clip 64 steps (3/4 and 6/8: 48)
     decode_only_groups = ("key",)  # every window is in C: the key is a transposition on decode
     makes_pieces = True
     decoding_options = DECODING_OPTIONS

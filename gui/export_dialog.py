@@ -28,6 +28,20 @@ from .messages import show_error
 from .workers import Job
 
 
+def ask_save_path(parent: QWidget, title: str, folder: str, stem: str, formats: Sequence[str]) -> str | None:
+    """A save dialog for one file in one of `formats`, starting at `folder`/`stem`.`formats[0]`;
+    the chosen filter's extension is added where the dialog leaves it off. None: cancelled."""
+    filters = [f"{ext.upper()} (*.{ext})" for ext in formats]
+    path, chosen = QFileDialog.getSaveFileName(
+        parent, title, str(Path(folder) / f"{stem}.{formats[0]}"), ";;".join(filters)
+    )
+    if not path:
+        return None
+    if not Path(path).suffix and chosen in filters:
+        path += "." + formats[filters.index(chosen)]
+    return path
+
+
 class ExportDialog(QDialog):
     """Folder and format for an export of items; `counted` names them ("1 level", "16 clips")."""
 

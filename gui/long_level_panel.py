@@ -19,7 +19,6 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from generators.core import naming
 from generators.core.conditions import Condition
 from generators.core.fileio import ensure_writable_dir, write_text_atomic
 from generators.levels import long_level
@@ -37,6 +37,7 @@ from generators.levels.stitch import MAX_LENGTH, MIN_LENGTH, LongLevel
 
 from .context import ViewContext
 from .export import sidecar
+from .export_dialog import ask_save_path
 from .flow_layout import FlowLayout, labelled
 from .interpolation_panel import InterpolationPanel
 from .items import Item
@@ -419,20 +420,15 @@ class LongLevelPanel(QWidget):
     def export_with_dialog(self) -> None:
         if self.result is None:
             return
-        formats = self.context.domain.write_formats
-        filters = [f"{ext.upper()} (*.{ext})" for ext in formats]
-        request = self.result.request
+        domain, request = self.context.domain, self.result.request
         stem = (
-            f"levels-morph-len{request.length}" if request.morph else f"levels-seed{request.seed}-len{request.length}"
+            naming.morph_stem(domain.name, request.length)
+            if request.morph
+            else naming.seed_stem(domain.name, request.seed, request.length)
         )
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export the level", str(Path(self.last_export) / f"{stem}.{formats[0]}"), ";;".join(filters)
-        )
-        if not path:
-            return
-        if not Path(path).suffix and chosen in filters:  # the dialog may leave the extension off
-            path += "." + formats[filters.index(chosen)]
-        self.export_to(path)
+        path = ask_save_path(self, "Export the level", self.last_export, stem, domain.write_formats)
+        if path is not None:
+            self.export_to(path)
 
     def export_to(self, path: str | Path) -> Job | None:
         """Write the level shown and its sidecar in a worker; errors show in a dialog."""

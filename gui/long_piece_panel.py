@@ -19,7 +19,6 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -39,6 +38,7 @@ from generators.music.piece import MAX_BARS, MIN_BARS, morph_piece, sample_piece
 from .audio_transport import AudioTransport
 from .conditions_panel import labels_text
 from .context import ViewContext
+from .export_dialog import ask_save_path
 from .flow_layout import FlowLayout, labelled
 from .interpolation_panel import InterpolationPanel
 from .messages import show_error
@@ -101,10 +101,8 @@ def make_piece(generator, request: PieceRequest, progress: Callable[[int, int], 
 
 
 def piece_stem(domain_name: str, request: PieceRequest) -> str:
-    """`music-seed5-16bars`, or `music-morph-16bars`, as the CLI names them."""
-    if request.morph is not None:
-        return f"{domain_name}-morph-{request.bars}bars"
-    return f"{naming.seed_stem(domain_name, request.seed)}-{request.bars}bars"
+    """The file stem of a piece, as the CLI names it (`naming.piece_stem`)."""
+    return naming.piece_stem(domain_name, None if request.morph is not None else request.seed, request.bars)
 
 
 def export_piece(generator, result: PieceResult, path: str | Path) -> list[Path]:
@@ -347,17 +345,11 @@ class LongPiecePanel(QWidget):
     def export_with_dialog(self) -> None:
         if self.result is None:
             return
-        formats = self.context.domain.write_formats
-        filters = [f"{ext.upper()} (*.{ext})" for ext in formats]
-        stem = piece_stem(self.context.domain.name, self.result.request)
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export the piece", str(Path(self.last_export) / f"{stem}.{formats[0]}"), ";;".join(filters)
-        )
-        if not path:
-            return
-        if not Path(path).suffix and chosen in filters:  # the dialog may leave the extension off
-            path += "." + formats[filters.index(chosen)]
-        self.export_to(path)
+        domain = self.context.domain
+        stem = piece_stem(domain.name, self.result.request)
+        path = ask_save_path(self, "Export the piece", self.last_export, stem, domain.write_formats)
+        if path is not None:
+            self.export_to(path)
 
     def export_to(self, path: str | Path) -> Job | None:
         """Write the piece shown in a worker; errors show in a dialog."""

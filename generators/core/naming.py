@@ -35,6 +35,11 @@ def morph_stem(domain: str, length: int) -> str:
     return f"{domain}-morph-len{length}"
 
 
+def piece_stem(domain: str, seed: int | None, bars: int) -> str:
+    """A piece of `bars` bars: `music-seed5-16bars`, or `music-morph-16bars` (seed None: a morph)."""
+    return f"{domain}-morph-{bars}bars" if seed is None else f"{seed_stem(domain, seed)}-{bars}bars"
+
+
 def item_stem(domain: str, seed: int | None, index: int) -> str:
     """An exported grid item: named by its seed, else by its place (`levels-item04`)."""
     return seed_stem(domain, seed) if seed is not None else f"{domain}-item{index + 1:02d}"

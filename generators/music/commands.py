@@ -98,7 +98,7 @@ def sample_pieces(generator, args, fmt: str) -> int:
     for seed in range(base, base + args.n):
         labels = generator.labels_for_seed(seed, asked)
         piece = sample_piece(generator, seed, args.bars, asked, args.temperature, progress_line(f"seed {seed}"))
-        path = out / f"{naming.seed_stem(args.domain, seed)}-{args.bars}bars.{fmt}"
+        path = out / f"{naming.piece_stem(args.domain, seed, args.bars)}.{fmt}"
         print_written(
             generator.domain.write(piece, path), f"seed={seed}\tbars={args.bars}\tlabels={','.join(labels)}", listed
         )
@@ -113,7 +113,7 @@ def morph_to_piece(generator, args, fmt: str, start: tuple, end: tuple) -> int:
     (z_a, labels_a, name_a), (z_b, _, name_b) = start, end
     piece = morph_piece(generator, z_a, z_b, labels_a, args.bars, args.mode, progress_line("morph"))
     out = ensure_writable_dir(args.out)
-    path = out / f"{args.domain}-morph-{args.bars}bars.{fmt}"
+    path = out / f"{naming.piece_stem(args.domain, None, args.bars)}.{fmt}"
     print_written(
         generator.domain.write(piece, path),
         f"from={name_a}\tto={name_b}\tbars={args.bars}\tlabels={','.join(labels_a)}",

@@ -27,7 +27,7 @@ from generators.music import midi  # noqa: E402
 from generators.music.art import KEYBOARD_PX, STEP_PX  # noqa: E402
 from generators.music.audio import clip_seconds  # noqa: E402
 from generators.music.piece import morph_piece, sample_piece  # noqa: E402
-from gui import audio_transport, long_piece_panel  # noqa: E402
+from gui import audio_transport, export_dialog, long_piece_panel  # noqa: E402
 from gui.long_piece_panel import LongPiecePanel  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 
@@ -248,7 +248,7 @@ def test_export_writes_the_whole_piece_as_midi_and_wav(qtbot, view, panel, error
         asked.append(start)
         return str(out / "again"), "WAV (*.wav)"
 
-    monkeypatch.setattr(long_piece_panel.QFileDialog, "getSaveFileName", dialog)
+    monkeypatch.setattr(export_dialog.QFileDialog, "getSaveFileName", dialog)
     panel.export_with_dialog()
     wait_idle(qtbot, view)
     assert Path(asked[0]).parent == out and Path(asked[0]).name == "music-seed3-12bars.mid"

@@ -15,9 +15,8 @@ Then: held-out reconstruction note F1 (pitch and onset must match), the mode ask
 the mode estimated, the tonics that samples of each mode cover, the tonic asked for against the
 tonic estimated (Krumhansl-Schmuckler), and per metre the onset profile within a bar.
 
-Real clips come from the held-out windows through the same `from_output` as samples (one-hot
-tensors as confident logits, under each window's own labels), so both sides are cut and
-transposed by the same code.
+Real clips come from the held-out windows through the same `clip_from_tokens` as samples (under
+each window's own labels), so both sides are cut and transposed by the same code.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import torch
 import torch.nn as nn
 
 from generators.core import two_sample
+from generators.core.domain import Split
 
 from .roll import KEYS, METRES, PITCH_NAMES, STEPS, TONIC_LABELS, Clip, estimate_key
 from .voices import ONSET, planes_to_tokens
@@ -177,12 +177,14 @@ def two_sample_test(
 
 
 def real_clips(domain, split, rows) -> list[Clip]:
-    """Items `rows` of a split as clips, through `from_output` under each item's labels."""
-    clips = []
-    for row in rows:
-        labels = domain.conditions.decode(split.c[row].numpy())
-        clips += domain.from_output((split.x[row : row + 1] * 2.0 - 1.0) * 20.0, condition=labels)
-    return clips
+    """Items `rows` of a split as clips under each item's labels (cut to its metre, in its key)."""
+    return [clip_of_tokens(domain, split.x[row].argmax(0).numpy(), split.c[row]) for row in rows]
+
+
+def clip_of_tokens(domain, tokens: np.ndarray, vector: torch.Tensor) -> Clip:
+    """(64, V) tokens in C as the clip a sample under condition `vector` (K,) would be."""
+    labels = domain.conditions.decode(vector.numpy())
+    return domain.clip_from_tokens(tokens[: domain.clip_length(labels)], labels)
 
 
 def generated(generator, condition: list[str], count: int, seed: int, temperature: float):
@@ -201,13 +203,9 @@ def reconstruction_f1(generator, split, batch: int = 128) -> dict[str, float]:
     for start in range(0, len(split), batch):
         x, c = split.x[start : start + batch], split.c[start : start + batch]
         mu, _ = model.encode(x, c)
-        logits = model.decode(mu, c)
-        tokens = domain.decode_tokens(logits)
-        for i in range(len(x)):
-            labels = domain.conditions.decode(c[i].numpy())
-            truth += domain.from_output((x[i : i + 1] * 2.0 - 1.0) * 20.0, condition=labels)
-            confident = torch.nn.functional.one_hot(torch.from_numpy(tokens[i]), x.shape[1]).permute(2, 0, 1)
-            guess += domain.from_output((confident[None].float() * 2.0 - 1.0) * 20.0, condition=labels)
+        tokens = model.decode(mu, c).argmax(dim=1).numpy()  # the likeliest token, whatever the decoding option
+        truth += real_clips(domain, Split(x, c, []), range(len(x)))
+        guess += [clip_of_tokens(domain, t, vector) for t, vector in zip(tokens, c)]
     return note_f1(truth, guess) if truth else {}
 
 
@@ -266,15 +264,16 @@ def sample_report(generator, corpus, samples: int = 600, seed: int = 0) -> dict:
     report: dict = {"temperature": temperature, "samples_per_style": per}
     if len(held):
         report["reconstruction_notes"] = reconstruction_f1(generator, held)
+    real_all = real_clips(domain, held, range(len(held)))
     styles, all_samples, all_labels = {}, [], []
     for index, style in enumerate(domain.styles):
         labels, clips = generated(generator, [style], per, seed + index * per, temperature)
         all_samples += clips
         all_labels += labels
-        rows = torch.nonzero(held.c[:, index] > 0.5).flatten().tolist()
+        real = [clip for clip, vector in zip(real_all, held.c) if vector[index] > 0.5]
         styles[style] = {"samples": style_figures(clips, style)}
-        if rows:
-            styles[style]["real_heldout"] = style_figures(real_clips(domain, held, rows), style)
+        if real:
+            styles[style]["real_heldout"] = style_figures(real, style)
     report["styles"] = styles
     mode_hits = {m: [] for m in ("major", "minor")}
     for labels, clip in zip(all_labels, all_samples):
@@ -284,7 +283,6 @@ def sample_report(generator, corpus, samples: int = 600, seed: int = 0) -> dict:
     report["mode_accuracy"] = {m: float(np.mean(v)) for m, v in mode_hits.items() if v}
     report.update(key_report(generator, seed, temperature, samples))
     metres = {}
-    real_all = real_clips(domain, held, range(len(held)))
     for metre in METRES:
         mine = [clip for clip in all_samples if clip.metre == metre]
         real = [clip for clip in real_all if clip.metre == metre]

@@ -21,14 +21,23 @@ LEGEND = {
 HEIGHT, WIDTH, GROUND = 14, 40, 13  # ground on the bottom row; Mario stands on row 12
 VGLC = Path(__file__).resolve().parents[3] / "shared" / "data" / "vglc"
 
-# Original levels the agent cannot complete, each with the reason (checked: they must stay failures).
+# Original levels the agent cannot complete, each with the reason and the verdict of PlayAstar.jar
+# (unpaced, 40 ms of search a tick, a 60 s game clock), checked: they must stay failures. Of the 37
+# originals the two agents agree on 23; the jar's A* also loses 12 that ours completes (see
+# docs/levels-agent.md).
 KNOWN_FAILURES = {
-    "SuperMarioBros2(J)-World1-2": "left through an exit pipe at column 172: "
-    "a brick wall up to the ceiling blocks the rest",
-    "SuperMarioBros2(J)-World4-2": "nothing to stand on after column 191 (the last 9 columns are empty): "
-    "the exit is not in the map",
-    "SuperMarioBros2(J)-World4-3": "crossed on moving lifts, which the VGLC map does not contain "
-    "(21-column gap at column 23)",
+    "SuperMarioBros2(J)-World1-2": "stuck at column 172: a wall 8 tiles high (PlayAstar: TIME_OUT at column 42 of 222)",
+    "SuperMarioBros2(J)-World2-2": "stuck at column 182: gap of 10 columns (PlayAstar: LOSE at column 192 of 256)",
+    "SuperMarioBros2(J)-World3-1": "stuck at column 121: a wall 5 tiles high (PlayAstar: LOSE at column 178 of 179)",
+    "SuperMarioBros2(J)-World4-1": "stuck at column 73: gap of 5 columns (PlayAstar: LOSE at column 191 of 192)",
+    "SuperMarioBros2(J)-World4-2": "stuck at column 111: a wall 5 tiles high (PlayAstar: LOSE at column 199 of 200)",
+    "SuperMarioBros2(J)-World4-3": "stuck at column 22: gap of 21 columns (PlayAstar: LOSE at column 34 of 179)",
+    "SuperMarioBros2(J)-World5-1": "stuck at column 319: a wall 11 tiles high (PlayAstar: TIME_OUT at column 1 of 362)",
+    "SuperMarioBros2(J)-World8-1": "stuck at column 14: an enemy in the way (PlayAstar wins it)",
+    "SuperMarioBros2(J)-WorldA-1": "stuck at column 181: a wall 3 tiles high (PlayAstar: TIME_OUT at column 2 of 218)",
+    "SuperMarioBros2(J)-WorldB-3": "stuck at column 102: gap of 12 columns (PlayAstar: LOSE at column 115 of 203)",
+    "SuperMarioBros2(J)-WorldC-2": "stuck at column 115: gap of 3 columns (PlayAstar: LOSE at column 25 of 188)",
+    "SuperMarioBros2(J)-WorldD-1": "stuck at column 81: an enemy in the way (PlayAstar wins it)",
 }
 
 
@@ -100,16 +109,126 @@ def test_flat_ground_is_completable_along_the_ground():
     assert_legal_path(lv, LEGEND, result)
 
 
-@pytest.mark.parametrize("width", [1, 3, 6, 9])
-def test_gaps_up_to_nine_columns_are_jumped(width):
+# Hand-made levels played by PlayAstar.jar (the Mario AI framework's A* agent, from the mario-gpt 0.1.3
+# wheel; see generators/levels/oracle.py), large Mario starting in column 0: WIN (True) or not. Each
+# case is (builder, size, verdict). Measured 2026-12-01 with the engine unpaced at 40 ms of search a tick.
+def gap_after(run_up: int):
+    """Ground, then a pit of `width` columns after `run_up` columns of ground (Mario starts in column 0)."""
+
+    def build(width: int) -> Level:
+        cells = grid()
+        pit(cells, run_up, width)
+        return level(cells)
+
+    return build
+
+
+def gap_up(height: int):
+    """A pit of `width` columns at column 20, the ground after it `height` tiles higher."""
+
+    def build(width: int) -> Level:
+        cells = grid()
+        pit(cells, 20, width)
+        for row in range(GROUND - height, HEIGHT):
+            for col in range(20 + width, WIDTH):
+                cells[row][col] = "X"
+        return level(cells)
+
+    return build
+
+
+def gap_down_3(width: int) -> Level:
+    """Columns 0-19 are a plateau 3 tiles high, then a pit of `width` columns down to the ground."""
     cells = grid()
-    pit(cells, 15, width)
-    result = play(level(cells), LEGEND)
-    assert result.completable, result.reason
-    assert_legal_path(level(cells), LEGEND, result)
+    for row in range(GROUND - 3, HEIGHT):
+        for col in range(20):
+            cells[row][col] = "X"
+    pit(cells, 20, width)
+    return level(cells)
 
 
-@pytest.mark.parametrize("width", [10, 12, 20])
+def wall_at(col: int):
+    def build(height: int) -> Level:
+        cells = grid()
+        wall(cells, col, height)
+        return level(cells)
+
+    return build
+
+
+def ceiling_over_pit(width: int) -> Level:
+    """A ceiling 3 rows above the ground from column 14, open to the sky over a pit of `width` columns at
+    column 20."""
+    cells = grid()
+    for row in range(GROUND - 3):
+        for col in range(14, 20 + width + 6):
+            cells[row][col] = "-" if 20 <= col < 20 + width else "X"
+    pit(cells, 20, width)
+    return level(cells)
+
+
+def tunnel_of(rows: int) -> Level:
+    cells = grid()
+    for row in range(GROUND - rows):
+        for col in range(15, 26):
+            cells[row][col] = "X"
+    return level(cells)
+
+
+ENGINE_VERDICTS = [
+    # (case, builder, sizes the jar's Mario passes, sizes it does not)
+    ("gap after a 20-column run-up", gap_after(20), range(4, 11), (12, 13)),
+    ("gap from a 1-column ledge", gap_after(1), range(3, 9), (9,)),
+    ("gap after a 2-column run-up", gap_after(2), range(3, 9), ()),
+    ("gap after a 4-column run-up", gap_after(4), range(3, 10), ()),
+    ("gap onto ground 2 higher", gap_up(2), range(3, 10), (10,)),
+    ("gap onto ground 3 higher", gap_up(3), range(3, 8), (9, 10)),
+    ("gap onto ground 4 higher", gap_up(4), range(3, 7), range(7, 11)),
+    ("gap down from 3 higher", gap_down_3, range(9, 13), (14, 15)),
+    ("wall at column 20", wall_at(20), (3, 4), (5,)),
+    ("wall at column 2", wall_at(2), (3,), (5,)),
+    ("tunnel rows", tunnel_of, (2, 3), (1,)),
+    ("pit under a ceiling 3 rows up", ceiling_over_pit, (3, 4, 5, 6), ()),
+]
+# Where the jar's verdict and ours differ (4 of the 75 cases measured), our agent is the more lenient
+# by one column at the limit of a jump: the engine's physics allows these jumps, the jar's A* does not
+# find them. Kept here so that a change in the agent that moves them is noticed.
+LENIENT_BY_ONE = [
+    ("gap after a 20-column run-up", gap_after(20), 11),
+    ("gap after a 2-column run-up", gap_after(2), 9),
+    ("gap onto ground 3 higher", gap_up(3), 8),
+    ("gap down from 3 higher", gap_down_3, 13),
+]
+
+
+@pytest.mark.parametrize(
+    "build,size,won",
+    [(b, n, True) for _, b, wins, _ in ENGINE_VERDICTS for n in wins]
+    + [(b, n, False) for _, b, _, losses in ENGINE_VERDICTS for n in losses],
+    ids=[f"{c}:{n}:win" for c, _, wins, _ in ENGINE_VERDICTS for n in wins]
+    + [f"{c}:{n}:lose" for c, _, _, losses in ENGINE_VERDICTS for n in losses],
+)
+def test_agent_agrees_with_the_real_engine(build, size, won):
+    lv = build(size)
+    result = play(lv, LEGEND)
+    assert result.completable == won, result.reason
+    if won:
+        assert_legal_path(lv, LEGEND, result)
+
+
+@pytest.mark.parametrize("build,size", [(b, n) for _, b, n in LENIENT_BY_ONE], ids=[c for c, _, _ in LENIENT_BY_ONE])
+def test_agent_is_lenient_by_one_column_at_the_limit_of_a_jump(build, size):
+    assert play(build(size), LEGEND).completable
+    assert not play(build(size + 1), LEGEND).completable
+
+
+def test_a_run_up_lengthens_the_jump():
+    """From a standing start on a one-column ledge 8 columns are cleared; with room to run, 10."""
+    assert not play(gap_after(1)(9), LEGEND).completable
+    assert play(gap_after(20)(10), LEGEND).completable
+
+
+@pytest.mark.parametrize("width", [12, 20])
 def test_gaps_too_wide_stop_the_agent_at_their_edge(width):
     cells = grid()
     pit(cells, 15, width)
@@ -120,20 +239,8 @@ def test_gaps_too_wide_stop_the_agent_at_their_edge(width):
     assert_legal_path(level(cells), LEGEND, result)
 
 
-def test_a_landing_higher_up_shortens_the_reach():
-    """Across a pit onto ground 4 tiles higher: 7 columns can be cleared, not 9."""
-    results = {}
-    for width in (7, 9):
-        cells = grid()
-        for col in range(15, WIDTH):
-            for row in range(GROUND - 4, HEIGHT):
-                cells[row][col] = "X" if col >= 15 + width else "-"
-        results[width] = play(level(cells), LEGEND).completable
-    assert results == {7: True, 9: False}
-
-
-@pytest.mark.parametrize("height", [2, 4, 5])
-def test_walls_up_to_five_tiles_are_climbed(height):
+@pytest.mark.parametrize("height", [2, 4])
+def test_walls_up_to_four_tiles_are_climbed(height):
     cells = grid()
     wall(cells, 20, height)
     result = play(level(cells), LEGEND)
@@ -142,7 +249,7 @@ def test_walls_up_to_five_tiles_are_climbed(height):
     assert_legal_path(level(cells), LEGEND, result)
 
 
-@pytest.mark.parametrize("height", [6, 9, GROUND])  # GROUND: up to the top row, no way over the top
+@pytest.mark.parametrize("height", [5, 9, GROUND])  # GROUND: up to the top row, no way over the top
 def test_walls_too_high_stop_the_agent(height):
     cells = grid()
     wall(cells, 20, height)
@@ -185,7 +292,7 @@ def test_an_enemy_on_flat_ground_is_jumped_or_stomped_not_walked_into():
 
 def test_an_enemy_in_a_low_tunnel_blocks_the_way():
     cells = grid()
-    tunnel(cells, 15, 30)
+    tunnel(cells, 15, 30, rows=2)  # room for large Mario, none to jump
     assert play(level(cells), LEGEND).completable
     cells[GROUND - 1][22] = "E"
     result = play(level(cells), LEGEND)
@@ -193,20 +300,28 @@ def test_an_enemy_in_a_low_tunnel_blocks_the_way():
     assert result.reason == "stuck at column 21: an enemy in the way"
 
 
+def test_a_tunnel_one_tile_high_is_too_low_for_large_mario():
+    cells = grid()
+    tunnel(cells, 15, 30, rows=1)
+    result = play(level(cells), LEGEND)
+    assert result.reason == "stuck at column 14: a ceiling too low to pass under"
+
+
 def test_a_flying_enemy_is_ignored_but_spikes_are_not():
     cells = grid()
     cells[GROUND - 3][20] = "E"  # in the air: it moves, so it does not count
     assert play(level(cells), LEGEND).completable
     cells = grid()
-    tunnel(cells, 15, 30)
+    tunnel(cells, 15, 30, rows=2)
     cells[GROUND - 1][22] = "^"
     result = play(level(cells), LEGEND)
     assert result.reason == "stuck at column 21: a hazard in the way"
 
 
 def test_a_low_ceiling_still_allows_a_small_hop_over_a_pit():
+    """Under a ceiling 3 rows above the ground (one row to jump in) a pit of 3 is hopped, one of 7 not."""
     cells = grid()
-    tunnel(cells, 10, 30, rows=2)
+    tunnel(cells, 10, 30, rows=3)
     pit(cells, 18, 3)
     lv = level(cells)
     result = play(lv, LEGEND)

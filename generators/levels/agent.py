@@ -97,7 +97,7 @@ class _Arcs:
 
 
 def _trace(takeoff: int, hold: int, run: bool, start_x: float, delay: int, depth: int) -> list[tuple]:
-    """One arc to the right as (dr, dc, cost, can_land, up, down, speed) steps until its feet are
+    """One arc to the right as (dr, dc, cost, can_land, up, down, speed, settled) steps until its feet are
     `depth` rows below the start. The front edge starts `start_x` px right of the start column's
     left side, the feet on the bottom pixel of its row."""
     path = motion.trajectory(takeoff, hold, run, ticks=60 + 2 * depth, delay=delay)  # time enough to fall `depth` rows
@@ -297,9 +297,11 @@ class _Grid:
         """Every standing node (sorted flat indices) and every jump or fall between them.
 
         Moves are arrays sorted by source: src, dst (node ids), cost (ticks), takeoff (the speed state
-        it needs), direction, speed (the speed state it lands with), and arc, step, fall, fall_step
-        (fall = -1 unless the arc bonked after step and fell on along arc `fall`). Of the moves
-        between two nodes in one direction from one take-off speed, the one landing fastest is kept."""
+        it needs), direction, speed (the speed state it lands with), settled (he may jump again from
+        there), jumps (the move is a jump, so it needs a settled start), and arc, step, fall,
+        fall_step (fall = -1 unless the arc bonked after step and fell on along arc `fall`). Of the
+        moves between two nodes in one direction from one take-off speed, settled or not, the one
+        landing fastest is kept."""
         a = self.arcs
         nodes = np.flatnonzero((self.flat == FOOTING) | (self.flat == STOMP))
         n_arcs = len(a.fall)
@@ -330,8 +332,10 @@ class _Grid:
         keep = order[first]  # fastest landing, then cheapest, per source, destination, direction, take-off, settling
         keep = keep[np.argsort(src[keep], kind="stable")]
         jumps = a.jumps[arc]
-        names = ("src", "dst", "cost", "takeoff", "direction", "speed", "settled", "jumps", "arc", "step", "fall")
-        names += ("fall_step",)
+        names = (
+            *("src", "dst", "cost", "takeoff", "direction", "speed", "settled"),
+            *("jumps", "arc", "step", "fall", "fall_step"),
+        )
         values = (src, dst, cost, takeoff, direction, speed, settled, jumps, arc, stp, fall, fstp)
         return nodes, {n: v[keep] for n, v in zip(names, values)}
 

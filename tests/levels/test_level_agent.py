@@ -186,7 +186,7 @@ ENGINE_VERDICTS = [
     ("gap onto ground 4 higher", gap_up(4), range(3, 7), range(7, 11)),
     ("gap down from 3 higher", gap_down_3, range(9, 13), (14, 15)),
     ("wall at column 20", wall_at(20), (3, 4), (5,)),
-    ("wall at column 2", wall_at(2), (3,), (5,)),
+    ("wall at column 2", wall_at(2), (3, 4), (5,)),
     ("tunnel rows", tunnel_of, (2, 3), (1,)),
     ("pit under a ceiling 3 rows up", ceiling_over_pit, (3, 4, 5, 6), ()),
 ]

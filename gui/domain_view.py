@@ -750,6 +750,7 @@ class DomainView(QWidget):
         """Stop background work before the tab goes away."""
         if self.preview.transport is not None:
             self.preview.transport.shutdown()
-        if self.long_piece is not None:
-            self.long_piece.shutdown()
+        for page in (self.long_piece, self.long_level):
+            if page is not None:
+                page.shutdown()
         self.context.runner.shutdown()

@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
@@ -41,7 +42,7 @@ from .export_dialog import ask_save_path
 from .flow_layout import FlowLayout, labelled
 from .interpolation_panel import InterpolationPanel
 from .items import Item
-from .messages import show_error
+from .long_work_page import LongWorkPage, Progress
 from .preview import ZoomView
 from .qimage import to_pixmap
 from .sampling_controls import SamplingControls
@@ -71,9 +72,10 @@ def endpoint_seed(generator, latent: np.ndarray, caption: str, labels=None) -> i
     return seed if np.allclose(generator.latent_for_seed(seed, 1.0, labels), latent, atol=1e-6) else None
 
 
-def make_long_level(generator, request: LongLevelRequest) -> LongLevelResult:
-    """Make the level (`long_level.make_long_level`), play it, render it. Runs in a worker."""
-    made = long_level.make_long_level(generator, request)
+def make_long_level(generator, request: LongLevelRequest, progress: Progress | None = None) -> LongLevelResult:
+    """Make the level (`long_level.make_long_level`), play it, render it. Runs in a worker;
+    `progress(windows done, windows)` after each window stitched (it may raise to stop there)."""
+    made = long_level.make_long_level(generator, request, progress)
     agent = play(made.level, generator.domain.legend)
     return LongLevelResult(request, made, agent, generator.domain.render(made.level))
 
@@ -202,8 +204,10 @@ def draw_path(pixmap: QPixmap, agent: PlayResult, columns: int) -> QPixmap:
     return out
 
 
-class LongLevelPanel(QWidget):
+class LongLevelPanel(LongWorkPage):
     """Length, Playable, Morph A → B, Generate/Cancel, the level with its path, Export…"""
+
+    noun = "level"
 
     def __init__(
         self,
@@ -212,13 +216,9 @@ class LongLevelPanel(QWidget):
         interpolation: InterpolationPanel,
         parent: QWidget | None = None,
     ):
-        super().__init__(parent)
-        self.context, self.controls, self.interpolation = context, controls, interpolation
+        super().__init__(context, controls, interpolation, parent)
         self.result: LongLevelResult | None = None
-        self.job: Job | None = None
-        self._generation = 0
         self._pixmap: QPixmap | None = None
-        self.last_export = str(Path.home())
 
         self.length = QSpinBox()
         self.length.setRange(MIN_LENGTH, MAX_LENGTH)
@@ -241,7 +241,7 @@ class LongLevelPanel(QWidget):
         self.generate_button.setToolTip("Make a whole level from the tab's seed, temperature and condition (Ctrl+G)")
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop waiting for this level (Esc); the level shown stays")
+        self.cancel_button.setToolTip("Stop making this level (Esc); the level shown stays")
         self.cancel_button.setShortcut("Esc")
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button = QPushButton("Export…")
@@ -250,8 +250,8 @@ class LongLevelPanel(QWidget):
         )
         self.export_button.clicked.connect(self.export_with_dialog)
         self.progress = QProgressBar()
-        self.progress.setRange(0, 0)  # busy: stitching and repair report no steps
         self.progress.setMaximumWidth(160)
+        self.progress.setFormat("%v of %m windows")  # a repair stitches again from where it got stuck
         self.view = ZoomView()
         self.view.setToolTip("Mouse wheel zooms, drag scrolls sideways, double-click fits the whole level")
         self.status = QLabel("Generate a level (Ctrl+G)")
@@ -279,13 +279,6 @@ class LongLevelPanel(QWidget):
         self._update_enabled()
 
     # --- state --------------------------------------------------------------------------------
-
-    @property
-    def busy(self) -> bool:
-        return self.job is not None
-
-    def _endpoints_ready(self) -> bool:
-        return all(self.interpolation.endpoints[w] is not None for w in "AB")
 
     def _update_enabled(self) -> None:
         ready = self._endpoints_ready()
@@ -339,50 +332,20 @@ class LongLevelPanel(QWidget):
     # --- generating ---------------------------------------------------------------------------
 
     def generate(self) -> Job | None:
-        """Make the level of `request()` in a worker; the UI stays live and Cancel drops it."""
+        """Make the level of `request()` in a worker; the UI stays live and Cancel stops it at
+        its next window."""
         if self.busy:
             return None
         request, generator = self.request(), self.context.generator
-        self._generation += 1
-        generation = self._generation
-
-        def done(result: LongLevelResult) -> None:
-            if generation == self._generation:
-                self.show_result(result)
-
-        def failed(message: str) -> None:
-            if generation == self._generation:
-                self.status.setText(f"Failed: {message}")
-                show_error(self, "Cannot make the level", message)
-
-        def finished() -> None:
-            if generation == self._generation:
-                self.job = None
-                self._update_enabled()
-
         what = "a morph A → B" if request.morph else f"seed {request.seed}"
-        self.status.setText(
+        return self.run(
+            lambda progress: make_long_level(generator, request, progress),
             f"Making a level of {request.length} columns from {what}"
-            + (" and repairing it until the agent can finish it…" if request.playable else "…")
+            + (" and repairing it until the agent can finish it…" if request.playable else "…"),
         )
-        self.job = self.context.runner.start(
-            lambda job: make_long_level(generator, request), on_success=done, on_failure=failed, on_done=finished
-        )
-        self._update_enabled()
-        return self.job
 
-    def cancel(self) -> None:
-        """Forget the level in flight: the worker finishes its current stitch in the background
-        and its result is dropped (the stitcher has no cancel point)."""
-        if self.job is None:
-            return
-        self.job.cancel()
-        self._generation += 1  # its callbacks no longer apply
-        self.job = None
-        self.status.setText(
-            "Cancelled" + (f"; showing the previous level. {status_text(self.result)}" if self.result else "")
-        )
-        self._update_enabled()
+    def describe(self, result: LongLevelResult) -> str:
+        return status_text(result)
 
     def show_result(self, result: LongLevelResult) -> None:
         self.result = result
@@ -430,21 +393,6 @@ class LongLevelPanel(QWidget):
         if path is not None:
             self.export_to(path)
 
-    def export_to(self, path: str | Path) -> Job | None:
-        """Write the level shown and its sidecar in a worker; errors show in a dialog."""
-        if self.result is None:
-            return None
-        result, generator, checkpoint = self.result, self.context.generator, self.context.checkpoint
-        self.last_export = str(Path(path).parent)
-
-        def failed(message: str) -> None:
-            show_error(self, "Export failed", message)
-            self.context.status.emit(f"Export failed: {message}")
-
-        return self.context.runner.start(
-            lambda job: export_long_level(generator, checkpoint, result, path),
-            on_success=lambda paths: self.context.status.emit(
-                f"Exported the level to {', '.join(p.name for p in paths)}"
-            ),
-            on_failure=failed,
-        )
+    def exporter(self) -> Callable[[LongLevelResult, Path], list[Path]]:
+        generator, checkpoint = self.context.generator, self.context.checkpoint
+        return lambda result, path: export_long_level(generator, checkpoint, result, path)

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 
 from generators.core import naming
 from generators.core.conditions import Condition, ConditionSpace
-from generators.core.errors import UserError
 from generators.core.fileio import ensure_writable_dir
 from generators.music.art import playhead_x
 from generators.music.piece import MAX_BARS, MIN_BARS, morph_piece, sample_piece
@@ -41,7 +40,7 @@ from .context import ViewContext
 from .export_dialog import ask_save_path
 from .flow_layout import FlowLayout, labelled
 from .interpolation_panel import InterpolationPanel
-from .messages import show_error
+from .long_work_page import LongWorkPage
 from .preview import ZoomView
 from .qimage import to_pixmap
 from .sampling_controls import SamplingControls
@@ -77,10 +76,6 @@ class PieceResult:
     clip: object  # the domain's asset: one clip of bars × steps_per_bar steps
     labels: tuple[str, ...]
     pixels: np.ndarray  # Domain.render of the piece
-
-
-class Superseded(UserError):
-    """A newer request took over: the worker stops at its next clip."""
 
 
 def make_piece(generator, request: PieceRequest, progress: Callable[[int, int], None] | None = None) -> PieceResult:
@@ -124,8 +119,10 @@ def describe(result: PieceResult, space: ConditionSpace) -> str:
     return f"{request.bars} bars from {what} · {labels_text(space, result.labels) or 'no labels'}"
 
 
-class LongPiecePanel(QWidget):
+class LongPiecePanel(LongWorkPage):
     """Bars, Generate, Morph A → B, Cancel, Export…, progress, the piece, Play."""
+
+    noun = "piece"
 
     def __init__(
         self,
@@ -134,12 +131,8 @@ class LongPiecePanel(QWidget):
         interpolation: InterpolationPanel,
         parent: QWidget | None = None,
     ):
-        super().__init__(parent)
-        self.context, self.controls, self.interpolation = context, controls, interpolation
+        super().__init__(context, controls, interpolation, parent)
         self.result: PieceResult | None = None
-        self.job: Job | None = None
-        self._generation = 0
-        self.last_export = str(Path.home())
         noun = context.domain.item_noun[1]
 
         self.bars = QSpinBox()
@@ -203,13 +196,6 @@ class LongPiecePanel(QWidget):
 
     # --- state --------------------------------------------------------------------------------
 
-    @property
-    def busy(self) -> bool:
-        return self.job is not None
-
-    def _endpoints_ready(self) -> bool:
-        return all(self.interpolation.endpoints[w] is not None for w in "AB")
-
     def _update_enabled(self) -> None:
         ready = self._endpoints_ready()
         self.morph_button.setEnabled(ready)
@@ -255,67 +241,19 @@ class LongPiecePanel(QWidget):
     def start(self, request: PieceRequest) -> Job:
         """Run `request` in a worker; a request still in flight is superseded: it stops at its
         next clip and nothing it made is shown."""
-        self._drop_job()
         generator = self.context.generator
-        self._generation += 1
-        generation = self._generation
-
-        def work(job: Job) -> PieceResult:
-            def progress(done: int, total: int) -> None:
-                if job.cancelled:
-                    raise Superseded("superseded by a newer piece")
-                job.report(done, total)
-
-            return make_piece(generator, request, progress)
-
-        def done(result: PieceResult) -> None:
-            if generation == self._generation:
-                self.show_result(result)
-
-        def failed(message: str) -> None:
-            if generation == self._generation:
-                self.status.setText(f"Failed: {message}")
-                self.context.status.emit(f"Long piece failed: {message}")
-                show_error(self, "Cannot make the piece", message)
-
-        def moved(done: int, total: int) -> None:
-            if generation == self._generation:
-                self.progress.setRange(0, total)
-                self.progress.setValue(done)
-
-        def finished() -> None:
-            if generation == self._generation:
-                self.job = None
-                self._update_enabled()
-
         what = (
             f"a morph {request.morph.caption_a} → {request.morph.caption_b}"
             if request.morph
             else f"seed {request.seed}"
         )
-        self.status.setText(f"Making a piece of {request.bars} bars from {what}…")
-        self.progress.setRange(0, 0)  # busy until the first clip is chained
-        self.job = self.context.runner.start(
-            work, on_success=done, on_failure=failed, on_progress=moved, on_done=finished
+        return self.run(
+            lambda progress: make_piece(generator, request, progress),
+            f"Making a piece of {request.bars} bars from {what}…",
         )
-        self._update_enabled()
-        return self.job
 
-    def _drop_job(self) -> None:
-        if self.job is not None:
-            self.job.cancel()  # its result is dropped, and it stops at its next clip
-            self._generation += 1  # its callbacks no longer apply
-            self.job = None
-
-    def cancel(self) -> None:
-        """Stop the piece in flight; the piece shown stays."""
-        if self.job is None:
-            return
-        self._drop_job()
-        space = self.context.domain.conditions
-        shown = f"; showing the previous piece: {describe(self.result, space)}" if self.result else ""
-        self.status.setText("Cancelled" + shown)
-        self._update_enabled()
+    def describe(self, result: PieceResult) -> str:
+        return describe(result, self.context.domain.conditions)
 
     def show_result(self, result: PieceResult) -> None:
         self.transport.stop()  # the piece playing is not the one shown any more
@@ -324,8 +262,8 @@ class LongPiecePanel(QWidget):
         self.view.set_pixmap(to_pixmap(result.pixels))
         self._fit_height()
         self.transport.asset_changed(result.clip)
-        self.status.setText(describe(result, self.context.domain.conditions))
-        self.context.status.emit(f"Long piece: {describe(result, self.context.domain.conditions)}")
+        self.status.setText(self.describe(result))
+        self.context.status.emit(f"Long piece: {self.describe(result)}")
 
     def _fit_height(self) -> None:
         """Pixel for pixel, or smaller where the view is too short for the piece's height (at
@@ -351,25 +289,10 @@ class LongPiecePanel(QWidget):
         if path is not None:
             self.export_to(path)
 
-    def export_to(self, path: str | Path) -> Job | None:
-        """Write the piece shown in a worker; errors show in a dialog."""
-        if self.result is None:
-            return None
-        result, generator = self.result, self.context.generator
-        self.last_export = str(Path(path).parent)
-
-        def failed(message: str) -> None:
-            show_error(self, "Export failed", message)
-            self.context.status.emit(f"Export failed: {message}")
-
-        return self.context.runner.start(
-            lambda job: export_piece(generator, result, path),
-            on_success=lambda paths: self.context.status.emit(
-                f"Exported the piece to {', '.join(str(p) for p in paths)}"
-            ),
-            on_failure=failed,
-        )
+    def exporter(self) -> Callable[[PieceResult, Path], list[Path]]:
+        generator = self.context.generator
+        return lambda result, path: export_piece(generator, result, path)
 
     def shutdown(self) -> None:
-        self._drop_job()
+        super().shutdown()
         self.transport.shutdown()

@@ -235,6 +235,40 @@ def test_cancel_drops_the_level_in_flight_and_keeps_the_last(qtbot, view, panel)
     assert panel.result is first and panel.view.image() == shown
 
 
+def test_cancel_stops_the_worker_at_its_next_window(qtbot, view, panel, errors, monkeypatch):
+    """Cancel does not just drop the result: the stitching stops at the next window it reports."""
+    import threading
+
+    import gui.long_level_panel as module
+
+    real = module.long_level.make_long_level
+    held, release, windows, outcome = threading.Event(), threading.Event(), [], []
+
+    def slow(generator, request, progress=None):
+        def gate(done, total):
+            windows.append(done)
+            if done == 1:
+                held.set()
+                release.wait(WAIT_MS / 1000)
+            progress(done, total)
+
+        try:
+            return real(generator, request, gate)
+        except Exception as error:
+            outcome.append(type(error).__name__)
+            raise
+
+    monkeypatch.setattr(module.long_level, "make_long_level", slow)
+    panel.length.setValue(200)
+    panel.generate()
+    assert held.wait(WAIT_MS / 1000)
+    panel.cancel()
+    release.set()
+    qtbot.waitUntil(lambda: not view.context.runner.busy, timeout=WAIT_MS)
+    assert outcome == ["Superseded"] and windows == [1]  # stopped at the window it was held at
+    assert panel.result is None and not panel.busy and panel.status.text() == "Cancelled" and errors == []
+
+
 def test_playable_reports_whether_repair_was_needed(qtbot, view, panel):
     panel.playable.setChecked(True)
     result = generate(qtbot, panel)

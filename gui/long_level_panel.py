@@ -20,9 +20,6 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
-    QLabel,
-    QProgressBar,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -38,12 +35,10 @@ from generators.levels.stitch import MAX_LENGTH, MIN_LENGTH, LongLevel
 
 from .context import ViewContext
 from .export import sidecar
-from .export_dialog import ask_save_path
 from .flow_layout import FlowLayout, labelled
 from .interpolation_panel import InterpolationPanel
 from .items import Item
 from .long_work_page import LongWorkPage, Progress
-from .preview import ZoomView
 from .qimage import to_pixmap
 from .sampling_controls import SamplingControls
 from .workers import Job
@@ -216,7 +211,15 @@ class LongLevelPanel(LongWorkPage):
         interpolation: InterpolationPanel,
         parent: QWidget | None = None,
     ):
-        super().__init__(context, controls, interpolation, parent)
+        super().__init__(
+            context,
+            controls,
+            interpolation,
+            parent,
+            generate_tip="Make a whole level from the tab's seed, temperature and condition",
+            export_tip="Write the level as .txt, .png, .tmj or .tmx, with a JSON sidecar that replays it",
+            steps="windows",  # a repair stitches again from where the agent got stuck
+        )
         self.result: LongLevelResult | None = None
         self._pixmap: QPixmap | None = None
 
@@ -236,28 +239,6 @@ class LongLevelPanel(LongWorkPage):
         self.show_path.setChecked(True)
         self.show_path.setToolTip("Draw the agent's path over the level (and where it got stuck)")
         self.show_path.toggled.connect(self._redraw)
-        self.generate_button = QPushButton("Generate")
-        # Ctrl+G is Generate → Full level in the main window's menu (it opens this page first).
-        self.generate_button.setToolTip("Make a whole level from the tab's seed, temperature and condition (Ctrl+G)")
-        self.generate_button.clicked.connect(self.generate)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop making this level (Esc); the level shown stays")
-        self.cancel_button.setShortcut("Esc")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip(
-            "Write the level as .txt, .png, .tmj or .tmx, with a JSON sidecar that replays it"
-        )
-        self.export_button.clicked.connect(self.export_with_dialog)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
-        self.progress.setFormat("%v of %m windows")  # a repair stitches again from where it got stuck
-        self.view = ZoomView()
-        self.view.setToolTip("Mouse wheel zooms, drag scrolls sideways, double-click fits the whole level")
-        self.status = QLabel("Generate a level (Ctrl+G)")
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        self.status.setWordWrap(True)  # a long verdict wraps instead of widening the window
 
         row = FlowLayout()  # wraps onto a second row in a narrow window
         row.addWidget(labelled("Length:", self.length))
@@ -380,18 +361,11 @@ class LongLevelPanel(LongWorkPage):
 
     # --- export -------------------------------------------------------------------------------
 
-    def export_with_dialog(self) -> None:
-        if self.result is None:
-            return
-        domain, request = self.context.domain, self.result.request
-        stem = (
-            naming.morph_stem(domain.name, request.length)
-            if request.morph
-            else naming.seed_stem(domain.name, request.seed, request.length)
-        )
-        path = ask_save_path(self, "Export the level", self.last_export, stem, domain.write_formats)
-        if path is not None:
-            self.export_to(path)
+    def export_stem(self, result: LongLevelResult) -> str:
+        name, request = self.context.domain.name, result.request
+        if request.morph:
+            return naming.morph_stem(name, request.length)
+        return naming.seed_stem(name, request.seed, request.length)
 
     def exporter(self) -> Callable[[LongLevelResult, Path], list[Path]]:
         generator, checkpoint = self.context.generator, self.context.checkpoint

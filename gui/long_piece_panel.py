@@ -20,8 +20,6 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -37,11 +35,9 @@ from generators.music.piece import MAX_BARS, MIN_BARS, morph_piece, sample_piece
 from .audio_transport import AudioTransport
 from .conditions_panel import labels_text
 from .context import ViewContext
-from .export_dialog import ask_save_path
 from .flow_layout import FlowLayout, labelled
 from .interpolation_panel import InterpolationPanel
 from .long_work_page import LongWorkPage
-from .preview import ZoomView
 from .qimage import to_pixmap
 from .sampling_controls import SamplingControls
 from .workers import Job
@@ -131,43 +127,30 @@ class LongPiecePanel(LongWorkPage):
         interpolation: InterpolationPanel,
         parent: QWidget | None = None,
     ):
-        super().__init__(context, controls, interpolation, parent)
-        self.result: PieceResult | None = None
         noun = context.domain.item_noun[1]
+        super().__init__(
+            context,
+            controls,
+            interpolation,
+            parent,
+            generate_tip=f"Chain 4-bar {noun} into one piece from the tab's seed, temperature and condition; "
+            "its first 4 bars are the grid's clip of that seed",
+            export_tip="Write the piece as " + ", ".join(f".{f}" for f in context.domain.write_formats),
+            steps="clips",
+        )
+        self.result: PieceResult | None = None
 
         self.bars = QSpinBox()
         self.bars.setRange(MIN_BARS, MAX_BARS)
         self.bars.setValue(DEFAULT_BARS)
         self.bars.setSuffix(" bars")
         self.bars.setToolTip(f"Piece length in bars ({MIN_BARS} to {MAX_BARS}), as `sample music --bars`")
-        self.generate_button = QPushButton("Generate")
-        # Ctrl+G is Generate → Long piece in the main window's menu (it opens this page first).
-        self.generate_button.setToolTip(
-            f"Chain 4-bar {noun} into one piece from the tab's seed, temperature and condition; "
-            "its first 4 bars are the grid's clip of that seed (Ctrl+G)"
-        )
-        self.generate_button.clicked.connect(self.generate)
         self.morph_button = QPushButton("Morph A → B")
         self.morph_button.clicked.connect(self.morph)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop making this piece (Esc); the piece shown stays")
-        self.cancel_button.setShortcut("Esc")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Write the piece as " + ", ".join(f".{f}" for f in context.domain.write_formats))
-        self.export_button.clicked.connect(self.export_with_dialog)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
-        self.progress.setFormat("%v of %m clips")
-        self.view = ZoomView()
         self.view.setMinimumHeight(160)
-        self.view.setToolTip("Mouse wheel zooms, drag scrolls sideways, double-click fits the whole piece")
         # The preview's transport already tells the status bar when audio is off.
         self.transport = AudioTransport(context, lambda: self.result.clip if self.result else None, self, quiet=True)
         self.transport.playhead.connect(self.show_playhead)
-        self.status = QLabel("Generate a piece (Ctrl+G)")
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.setWordWrap(True)
 
         row = FlowLayout()  # wraps onto a second row in a narrow window
         row.addWidget(labelled("Length:", self.bars))
@@ -280,14 +263,8 @@ class LongPiecePanel(LongWorkPage):
 
     # --- export -------------------------------------------------------------------------------
 
-    def export_with_dialog(self) -> None:
-        if self.result is None:
-            return
-        domain = self.context.domain
-        stem = piece_stem(domain.name, self.result.request)
-        path = ask_save_path(self, "Export the piece", self.last_export, stem, domain.write_formats)
-        if path is not None:
-            self.export_to(path)
+    def export_stem(self, result: PieceResult) -> str:
+        return piece_stem(self.context.domain.name, result.request)
 
     def exporter(self) -> Callable[[PieceResult, Path], list[Path]]:
         generator = self.context.generator

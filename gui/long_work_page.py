@@ -4,9 +4,10 @@ bar, Cancel, and Export… in a worker.
 
 A run is tagged with a generation number. Starting another run or pressing Cancel bumps it, so
 the older run's callbacks no longer touch the page, and its worker stops at its next progress
-report (the `progress` callable a run's work is given raises `Superseded` there). A subclass
-builds its widgets (it must set `status`, a QLabel, and `progress`, a QProgressBar) and gives
-`show_result`, `describe`, `exporter` and `_update_enabled`.
+report (the `progress` callable a run's work is given raises `Superseded` there). The page
+builds the widgets both pages have (Generate, Cancel, Export…, the progress bar, the zoomable
+view and the status line); a subclass lays them out with its own and gives `generate`,
+`show_result`, `describe`, `export_stem`, `exporter` and `_update_enabled`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QWidget
 
 from generators.core.errors import UserError
 
 from .context import ViewContext
+from .export_dialog import ask_save_path
 from .interpolation_panel import InterpolationPanel
 from .messages import show_error
+from .preview import ZoomView
 from .sampling_controls import SamplingControls
 from .workers import Job
 
@@ -35,8 +39,6 @@ class LongWorkPage(QWidget):
     """The shared state and the run, cancel and export machinery of a page that makes one long item."""
 
     noun = "item"  # what the page makes, in messages ("level", "piece")
-    status: QLabel
-    progress: QProgressBar
 
     def __init__(
         self,
@@ -44,7 +46,12 @@ class LongWorkPage(QWidget):
         controls: SamplingControls,
         interpolation: InterpolationPanel,
         parent: QWidget | None = None,
+        *,
+        generate_tip: str,
+        export_tip: str,
+        steps: str,
     ):
+        """`steps`: what the progress bar counts ("clips", "windows")."""
         super().__init__(parent)
         self.context, self.controls, self.interpolation = context, controls, interpolation
         self.result: Any = None
@@ -52,9 +59,36 @@ class LongWorkPage(QWidget):
         self._generation = 0
         self.last_export = str(Path.home())
 
+        self.generate_button = QPushButton("Generate")
+        # Ctrl+G is the Generate menu's entry for this page in the main window (it opens the page first).
+        self.generate_button.setToolTip(generate_tip + " (Ctrl+G)")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip(f"Stop making this {self.noun} (Esc); the {self.noun} shown stays")
+        self.cancel_button.setShortcut("Esc")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip(export_tip)
+        self.export_button.clicked.connect(self.export_with_dialog)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setFormat(f"%v of %m {steps}")
+        self.view = ZoomView()
+        self.view.setToolTip(f"Mouse wheel zooms, drag scrolls sideways, double-click fits the whole {self.noun}")
+        self.status = QLabel(f"Generate a {self.noun} (Ctrl+G)")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setWordWrap(True)  # a long line wraps instead of widening the window
+
     # --- what a subclass gives ------------------------------------------------------------------
 
+    def generate(self) -> Job | None:
+        raise NotImplementedError
+
     def show_result(self, result) -> None:
+        raise NotImplementedError
+
+    def export_stem(self, result) -> str:
+        """The file name, without extension, that the export dialog offers."""
         raise NotImplementedError
 
     def describe(self, result) -> str:
@@ -143,6 +177,15 @@ class LongWorkPage(QWidget):
         self._update_enabled()
 
     # --- export -------------------------------------------------------------------------------
+
+    def export_with_dialog(self) -> None:
+        if self.result is None:
+            return
+        domain = self.context.domain
+        stem = self.export_stem(self.result)
+        path = ask_save_path(self, f"Export the {self.noun}", self.last_export, stem, domain.write_formats)
+        if path is not None:
+            self.export_to(path)
 
     def export_to(self, path: str | Path) -> Job | None:
         """Write the result shown in a worker; errors show in a dialog."""

@@ -11,6 +11,7 @@ nothing here knows what a level is.
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 from dataclasses import replace
@@ -75,15 +76,23 @@ def open_filter(domain_name: str, formats: Sequence[str]) -> str:
     return f"{kind.capitalize()} files ({' '.join('*.' + ext for ext in formats)})"
 
 
-def saved_number(settings: QSettings, key: str, default, least, most, whole: bool = False):
+def saved_number(
+    settings: QSettings, key: str, default, least, most, whole: bool = False, refused: list[str] | None = None
+):
     """A number saved under `key`, or `default` when it is missing, not a number, not finite or
-    outside least..most (a whole number when `whole`)."""
+    outside least..most (a whole number when `whole`). A saved value that is refused is named in
+    `refused` (as group/key), so the window can tell the user once."""
+    if not settings.contains(key):
+        return default
     raw = settings.value(key, default)
     try:
         value = float(raw)
+        good = math.isfinite(value) and least <= value <= most and (not whole or value == int(value))
     except (TypeError, ValueError, OverflowError):
-        return default
-    if not math.isfinite(value) or not least <= value <= most or (whole and value != int(value)):
+        good = False
+    if not good:
+        if refused is not None:
+            refused.append(f"{settings.group()}/{key}".lstrip("/"))
         return default
     return int(value) if whole else value
 
@@ -683,23 +692,22 @@ class DomainView(QWidget):
         settings.endGroup()
         self.save_map_folder(settings)
 
-    def restore_settings(self, settings: QSettings) -> None:
+    def restore_settings(self, settings: QSettings) -> list[str]:
         """Each saved value is read on its own and checked (a whole number in range, a finite
         number): a damaged, hand-edited or older settings file loses only the values it spoils,
-        and the app always starts."""
+        and the app always starts. Returns the keys whose saved values were refused."""
+        refused: list[str] = []
+        number = functools.partial(saved_number, settings, refused=refused)
         settings.beginGroup(self.domain_name)
         try:
-            self.controls.seed.setValue(saved_number(settings, "seed", 0, 0, MAX_SEED, whole=True))
+            self.controls.seed.setValue(number("seed", 0, 0, MAX_SEED, whole=True))
             self.controls.random_seed.setChecked(str(settings.value("new_seed_each_time", "true")).lower() == "true")
-            self.controls.set_temperature(
-                saved_number(settings, "temperature", self.generator.default_temperature, 0.0, MAX_TEMPERATURE)
-            )
-            self.controls.set_shape(
-                saved_number(settings, "rows", 4, 1, 8, whole=True), saved_number(settings, "cols", 4, 1, 8, whole=True)
-            )
-            self.controls.spread.setValue(saved_number(settings, "spread", 0.3, 0.0, 1.0))
+            temperature = number("temperature", self.generator.default_temperature, 0.0, MAX_TEMPERATURE)
+            self.controls.set_temperature(temperature)
+            self.controls.set_shape(number("rows", 4, 1, 8, whole=True), number("cols", 4, 1, 8, whole=True))
+            self.controls.spread.setValue(number("spread", 0.3, 0.0, 1.0))
             self.interpolation.set_mode(str(settings.value("interpolation_mode", "slerp")))
-            self.interpolation.frames.setValue(saved_number(settings, "frames", 8, 1, 16, whole=True))
+            self.interpolation.frames.setValue(number("frames", 8, 1, 16, whole=True))
             self.last_export_folder = str(settings.value("export_folder", self.last_export_folder))
             self.last_export_format = str(settings.value("export_format", self.last_export_format))
             self.last_open_folder = str(settings.value("open_folder", self.last_open_folder))
@@ -707,6 +715,7 @@ class DomainView(QWidget):
             settings.endGroup()
         folder = settings.value(self._map_key())
         self.latent_map.set_data_folder(str(folder) if folder else None)
+        return refused
 
     def _map_key(self) -> str:
         """Settings key of the map's data folder, per checkpoint (by weights hash when known)."""

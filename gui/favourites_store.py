@@ -1,6 +1,9 @@
 """Favourites, Qt-free: starred items saved as JSON (seed, latent, condition and checkpoint),
 so they survive restarts and regenerate exactly. The file is rewritten atomically on every
-change; a missing or damaged file reads as no favourites (and is replaced on the next star)."""
+change, and the file it replaces is kept beside it as `favourites.json.bak`. A damaged file
+(bad JSON, too deep, too large, not a regular file, the wrong shape) is moved aside with a
+timestamp, so nothing the user starred is destroyed; its good records are kept and the bad ones
+left out. `problem` says once what happened, for the window's status bar."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from generators.core.errors import UserError
-from generators.core.fileio import write_text_atomic
+from generators.core.fileio import write_bytes_atomic, write_text_atomic
 from generators.core.generator import Generator
 
 from .items import Item
@@ -88,19 +91,59 @@ class FavouritesStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.records = self._read()
+        self.problem: str | None = None  # what was wrong with the file at start, once
+        self.records = self._read(heal=True)
 
-    def _read(self) -> list[dict]:
-        """Every valid favourite in the file; a missing, oversized, non-regular or damaged file
-        (bad JSON, nesting deep enough to exhaust the parser) reads as none, a bad record is left out."""
-        try:
-            if not self.path.is_file() or self.path.stat().st_size > MAX_FILE_BYTES:
-                return []
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
+    @property
+    def backup_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".bak")
+
+    def _read(self, heal: bool = False) -> list[dict]:
+        """Every valid favourite in the file; a missing file reads as none. With `heal`, a file
+        that is damaged as a whole, or holds bad records, is moved aside and `problem` says so."""
+        if not self.path.exists() and not self.path.is_symlink():
             return []
-        records = data.get("favourites", []) if isinstance(data, dict) else []
-        return [r for r in records if valid_record(r)] if isinstance(records, list) else []
+        records, why = self._parse()
+        if heal and why:
+            self.problem = self._move_aside(why, records)
+        return records
+
+    def _parse(self) -> tuple[list[dict], str | None]:
+        """(the valid records, why the file is not wholly good, or None)."""
+        try:
+            if not self.path.is_file():
+                return [], "it is not a regular file"
+            if self.path.stat().st_size > MAX_FILE_BYTES:
+                return [], f"it is larger than {MAX_FILE_BYTES // 2**20} MB"
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except RecursionError:
+            return [], "it is nested too deeply"
+        except (OSError, ValueError) as exc:
+            return [], f"it is not readable JSON ({type(exc).__name__})"
+        records = data.get("favourites") if isinstance(data, dict) else None
+        if not isinstance(records, list):
+            return [], "it is not a favourites file"
+        good = [r for r in records if valid_record(r)]
+        bad = len(records) - len(good)
+        return good, (f"{bad} of its {len(records)} favourites are damaged" if bad else None)
+
+    def _move_aside(self, why: str, records: list[dict]) -> str:
+        """Rename the damaged file to favourites.json.damaged-YYYYMMDD-HHMMSS, write its good
+        `records` back as the file (so the next start is quiet), and say so."""
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            self.path.rename(aside)
+        except OSError as exc:
+            return f"The favourites file could not be read ({why}) nor moved aside ({exc.strerror or exc})."
+        if records:
+            try:
+                self._write_records(records)
+            except (OSError, UserError):
+                pass  # they are still shown; the next star writes them again
+        return (
+            f"The favourites file was damaged ({why}); it was moved to {aside.name}"
+            f" and {len(records)} favourite{'' if len(records) == 1 else 's'} kept."
+        )
 
     def reload(self) -> None:
         self.records = self._read()
@@ -119,10 +162,14 @@ class FavouritesStore:
         self._write()
 
     def _write(self) -> None:
+        self._write_records(self.records)
+
+    def _write_records(self, records: list[dict]) -> None:
+        """Write `records` atomically; the file they replace becomes the backup first."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_file():
+                write_bytes_atomic(self.backup_path, self.path.read_bytes())
         except OSError as exc:
             raise UserError(f"cannot write favourites to {self.path.parent}: {exc.strerror or exc}") from None
-        write_text_atomic(
-            self.path, json.dumps({"version": STORE_VERSION, "favourites": self.records}, indent=1) + "\n"
-        )
+        write_text_atomic(self.path, json.dumps({"version": STORE_VERSION, "favourites": records}, indent=1) + "\n")

@@ -12,7 +12,16 @@ from typing import Mapping
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from generators.core.errors import UserError
 from generators.registry import DOMAIN_NAMES, SHIPPED, domain_class, load_generator, resolve_checkpoint
@@ -99,6 +108,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_changed)
         self._make_menus()
         self.statusBar().showMessage("Ready")
+        self.repair_notice: QToolButton | None = None  # shown while damaged saved state is unreported
         resize_to_fit(self, PREFERRED_SIZE)  # on a first start; 1400×860 where the screen has room
         self.restore_state()  # a saved geometry wins (Qt keeps it on the screen)
         self._tab_changed()  # samples the current tab's first grid; the others when first shown
@@ -376,8 +386,32 @@ class MainWindow(QMainWindow):
         tab = str(self.settings.value("window/tab", DOMAIN_NAMES[0]))
         if tab in DOMAIN_NAMES:
             self.tabs.setCurrentIndex(DOMAIN_NAMES.index(tab))
-        for view in self.domain_views():
-            view.restore_settings(self.settings)
+        refused = [key for view in self.domain_views() for key in view.restore_settings(self.settings)]
+        self._tell_once(refused)
+
+    def _tell_once(self, refused: list[str]) -> None:
+        """Say in the status bar, once at start, what was damaged and what became of it."""
+        notes = [self.favourites.problem] if self.favourites.problem else []
+        if self.settings.status() != QSettings.Status.NoError:
+            notes.append(f"The settings file {self.settings.fileName()} could not be read; defaults are used.")
+        if refused:
+            notes.append(f"Saved settings that were damaged went back to their defaults: {', '.join(refused)}.")
+        if not notes:
+            return
+        # A short button stays in the status bar (grid messages would overwrite a plain message at
+        # once); its click shows the whole story and dismisses it.
+        self.repair_notice = QToolButton()
+        self.repair_notice.setText("Some saved settings were damaged: details…")
+        self.repair_notice.setToolTip("\n".join(notes))
+        self.repair_notice.setAutoRaise(True)
+        self.repair_notice.clicked.connect(lambda: self._show_repairs(notes))
+        self.statusBar().addPermanentWidget(self.repair_notice)
+
+    def _show_repairs(self, notes: list[str]) -> None:
+        QMessageBox.information(self, "Damaged settings were repaired", "\n\n".join(notes))
+        self.statusBar().removeWidget(self.repair_notice)
+        self.repair_notice.deleteLater()
+        self.repair_notice = None
 
     def save_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

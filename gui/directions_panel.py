@@ -97,6 +97,14 @@ class DirectionsPanel(QWidget):
                 total += np.float32(value) * self.vectors[name]
         return total
 
+    def active(self) -> dict[str, float]:
+        """The directions whose slider is off 0, with their values, in slider order."""
+        return {name: value for name, value in self.values().items() if value}
+
+    def active_text(self) -> str:
+        """The active directions as the preview names them ("pipe +3.00, axis 1 -0.50"); "" when none."""
+        return ", ".join(f"{display_name(name)} {value:+.2f}" for name, value in self.active().items())
+
     def set_values(self, values: dict[str, float]) -> None:
         """Show `values` (missing names are 0), emit the new offset, and commit without undo."""
         for name, slider in self.sliders.items():

@@ -3,10 +3,11 @@
 It wires the panels together: sampling controls and conditions feed the grid (decoded and
 scored in a worker), tiles feed the preview, the interpolation endpoints, the four-corner
 palette and the favourites; direction sliders, the palette and the latent map move the
-preview. Everything domain-specific goes through the Generator facade and its Domain
-(render, read, read_formats, write_formats, conditions, decoding_options, stitch_support,
-makes_pieces);
-nothing here knows what a level is.
+preview. The controls, the grid and the preview stay in step: a grid state (and its undo)
+carries the controls that made it, the preview follows the grid when it shows a tile of it, and
+the active directions are named beside it. Everything domain-specific goes through the Generator
+facade and its Domain (render, read, read_formats, write_formats, conditions, decoding_options,
+stitch_support, makes_pieces); nothing here knows what a level is.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ class DomainView(QWidget):
         self.last_export_format = generator.domain.write_formats[0] if generator.domain.write_formats else ""
 
         self.controls = SamplingControls(generator.domain.decoding_options, generator.domain.decoding)
+        # The controls self.items were made with (a GridState without its items).
+        self.grid_made = self._made_with(self.controls.seed.value())
         self.conditions = ConditionsPanel(generator.domain.conditions, generator.label_distribution is not None)
         self.directions = DirectionsPanel(
             generator.directions(), generator.domain.conditions.labels, generator.latent_size
@@ -291,7 +294,10 @@ class DomainView(QWidget):
         self.grid.clicked.connect(self._tile_clicked)
         self.grid.activated.connect(self.enlarge)
         self.grid.menu_requested.connect(self._show_tile_menu)
-        self.directions.offset_changed.connect(self.preview.set_offset)
+        self.directions.offset_changed.connect(
+            lambda offset: self.preview.set_offset(offset, self.directions.active_text())
+        )
+        self.preview.reset_directions.connect(self.directions.reset)
         self.directions.committed.connect(
             lambda before, after: self.undo_stack.push(
                 StateCommand("Move direction sliders", self.directions.set_values, before, after)
@@ -328,6 +334,7 @@ class DomainView(QWidget):
             lambda condition: sample_items(generator, rows * cols, condition, temperature, seed),
             rows,
             cols,
+            self._made_with(seed),
         )
         self.context.status.emit(f"Sampling {self.generator.domain.count_of(rows * cols)} from seed {seed}…")
 
@@ -345,7 +352,8 @@ class DomainView(QWidget):
         items, generator = list(self.items), self.generator
         rows, cols = self.grid.rows, self.grid.cols
         text = f"Condition: {self.context.condition.describe()}"
-        self._start_grid_job(text, lambda asked: redecode_items(generator, items, asked), rows, cols)
+        made = self.grid_made  # the same items: the controls that made them still hold
+        self._start_grid_job(text, lambda asked: redecode_items(generator, items, asked), rows, cols, made)
 
     def set_decoding(self, name: str, value) -> None:
         """Set one of the domain's decoding options, then decode the preview and the grid again
@@ -363,7 +371,10 @@ class DomainView(QWidget):
             return
         items, generator = list(self.items), self.generator
         rows, cols = self.grid.rows, self.grid.cols
-        self._start_grid_job(f"Decoding: {shown}", lambda asked: redecode_items(generator, items, asked), rows, cols)
+        made = replace(self.grid_made, decoding=dict(self.generator.domain.decoding))
+        self._start_grid_job(
+            f"Decoding: {shown}", lambda asked: redecode_items(generator, items, asked), rows, cols, made
+        )
 
     def more_like_this(self, index: int) -> None:
         """The item first, then variations z + spread * N(0, I), seeded from the seed box."""
@@ -377,9 +388,23 @@ class DomainView(QWidget):
             again = redecode_items(generator, [centre], condition)[0]  # its labels under the condition now
             return [again, *items_near(generator, again, rows * cols - 1, spread, seed)]
 
-        self._start_grid_job(f"More like {centre.caption}", make, rows, cols)
+        self._start_grid_job(f"More like {centre.caption}", make, rows, cols, self._made_with(seed))
 
-    def _start_grid_job(self, text: str, make: MakeItems, rows: int, cols: int) -> Job:
+    def _made_with(self, seed: int) -> GridState:
+        """The controls a new grid is made with now (its items and shape come when it is done)."""
+        return GridState(
+            (),
+            self.context.condition,
+            *self.controls.shape(),
+            seed=seed,
+            temperature=self.controls.temperature(),
+            spread=self.controls.spread.value(),
+            decoding=dict(self.generator.domain.decoding),
+        )
+
+    def _start_grid_job(self, text: str, make: MakeItems, rows: int, cols: int, made: GridState) -> Job:
+        """Make a grid in a worker; `made` holds the controls it is made with, which its state
+        (and so its undo) carries."""
         self._grid_generation += 1
         generation, condition = self._grid_generation, self.context.condition
         self._grid_pending = True
@@ -388,10 +413,11 @@ class DomainView(QWidget):
             if generation != self._grid_generation:
                 return  # superseded by a newer request
             if condition != self.context.condition:  # the condition changed while we worked
-                self._start_grid_job(text, lambda new: redecode_items(self.generator, items, new), rows, cols)
+                again = lambda new: redecode_items(self.generator, items, new)  # noqa: E731
+                self._start_grid_job(text, again, rows, cols, made)
                 return
             self._grid_pending = False
-            self.show_grid_state(GridState(tuple(items), condition, rows, cols), text)
+            self.show_grid_state(replace(made, items=tuple(items), condition=condition, rows=rows, cols=cols), text)
 
         def failed(message: str) -> None:
             if generation == self._grid_generation:
@@ -407,21 +433,28 @@ class DomainView(QWidget):
         return self.context.runner.start(work, on_success=done, on_failure=failed)
 
     def grid_state(self) -> GridState:
-        return GridState(tuple(self.items), self.grid_condition, self.grid.rows, self.grid.cols)
+        return replace(
+            self.grid_made,
+            items=tuple(self.items),
+            condition=self.grid_condition,
+            rows=self.grid.rows,
+            cols=self.grid.cols,
+        )
 
     def show_grid_state(self, state: GridState, text: str) -> None:
         """Show a new grid as one undoable step (the very first grid is not undoable)."""
         if not self.items:
-            self._apply_grid(state)
-            if self.preview.base is None and state.items:  # something to look at from the start
-                self.preview.set_base(shown_of(state.items[0]))
+            self._apply_grid(state, controls=False)
         else:
-            self.undo_stack.push(GridCommand(text, self._apply_grid, self.grid_state(), state))
+            new = lambda shown: self._apply_grid(shown, controls=False)  # noqa: E731
+            self.undo_stack.push(GridCommand(text, self._apply_grid, self.grid_state(), state, new))
         seeds = [item.seed for item in state.items if item.seed is not None]
         detail = f" (seeds {seeds[0]}–{seeds[-1]})" if len(seeds) > 1 else ""
         self.context.status.emit(f"{text}: {self.generator.domain.count_of(len(state.items))}{detail}")
 
-    def _apply_grid(self, state: GridState) -> None:
+    def _apply_grid(self, state: GridState, controls: bool = True) -> None:
+        """Show a grid state; with `controls`, the sampling controls that made it too (an undo, a
+        redo). A grid just made leaves them as they are: they made it, or the user has moved on."""
         # What is shown now wins over any grid job still in flight (e.g. after an undo).
         self._grid_generation += 1
         self._grid_pending = False
@@ -430,7 +463,11 @@ class DomainView(QWidget):
             item if item.pixels is not None else replace(item, pixels=render(item.asset)) for item in state.items
         ]
         self.grid_condition = state.condition
-        self.controls.set_shape(state.rows, state.cols)
+        self.grid_made = replace(state, items=())
+        if controls:
+            self._show_controls(state)
+        else:
+            self.controls.set_shape(state.rows, state.cols)
         self.conditions.set_condition(state.condition)
         self.context.set_condition(state.condition)
         space = self.generator.domain.conditions
@@ -457,7 +494,41 @@ class DomainView(QWidget):
                 for item in self.items
             ],
         )
+        self._preview_follows_grid()
         self.update_tile_actions()
+
+    def _show_controls(self, state: GridState) -> None:
+        """Put the controls back to those that made `state`, asking for no work (an undo shows a
+        grid; it never samples one)."""
+        self.controls.set_shape(state.rows, state.cols)
+        if state.seed is not None:
+            self.controls.set_seed(state.seed)
+        if state.temperature is not None:
+            self.controls.set_temperature(state.temperature)
+        if state.spread is not None:
+            self.controls.set_spread(state.spread)
+        domain = self.generator.domain
+        changed = {name: value for name, value in state.decoding.items() if domain.decoding.get(name) != value}
+        for name, value in changed.items():
+            domain.set_decoding(name, value)  # the value was checked when it was first set
+        self.controls.set_decoding_values(changed)
+        if changed and self.preview.tile is None:
+            self.preview.refresh()  # a tile is decoded again as it follows the grid
+
+    def _preview_follows_grid(self) -> None:
+        """A preview showing a grid tile (or nothing yet) moves to the new grid: to the same item
+        where it is still there (same seed or origin), else to the tile at the same place, else
+        the first. Anything else it shows (a blend, a map point, a favourite) stays, and says so."""
+        if not self.items or (self.preview.shown is not None and self.preview.tile is None):
+            return
+        captions = [item.caption for item in self.items]
+        if self.preview.shown is not None and self.preview.caption in captions:
+            index = captions.index(self.preview.caption)
+        elif self.preview.tile is not None and self.preview.tile < len(self.items):
+            index = self.preview.tile
+        else:
+            index = 0
+        self.preview.set_base(shown_of(self.items[index]), index)
 
     # --- tile actions -----------------------------------------------------------------------
 
@@ -467,7 +538,7 @@ class DomainView(QWidget):
     def _tile_clicked(self, index: int) -> None:
         item = self._item(index)
         if item is not None:
-            self.preview.set_base(shown_of(item))
+            self.preview.set_base(shown_of(item), index)
 
     def tile_actions(self) -> list[QAction | None]:
         """The actions on the current tile, in menu order (None: a separator)."""
@@ -555,7 +626,8 @@ class DomainView(QWidget):
         latent = self.preview.latent()
         if latent is None:
             return None
-        caption = self.preview.caption + (" + directions" if any(self.directions.values().values()) else "")
+        moved = self.directions.active_text()
+        caption = self.preview.caption + (f" + {moved}" if moved else "")
         render, labels = self.generator.domain.render, self.preview.labels()
         asset = self.generator.decode(latent[None], list(labels))[0]
         return self._star(Item(latent, labels, asset, render(asset), origin=caption or "preview", own_labels=labels))

@@ -1,7 +1,9 @@
 """The large preview: one latent (a grid item, an interpolation blend...) plus the offset of
-the direction sliders, decoded on the UI thread (one latent is fast) under that item's labels,
-which a line under the view names. A condition change moves those labels as it moves the
-item's in the grid (`items.labels_under`)."""
+the direction sliders, decoded on the UI thread (one latent is fast) under that item's labels.
+Lines under the view say what it shows (which tile of the grid, or that it is no grid tile),
+under which labels, and which directions move it, with a Reset: an offset never carries into
+the next tile or map point unseen. A condition change moves the labels as it moves the item's
+in the grid (`items.labels_under`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import time
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from generators.music.art import playhead_x
 
@@ -23,12 +25,15 @@ from .preview import ZoomView
 
 class PreviewPanel(QWidget):
     rendered = Signal(float)  # milliseconds of the last decode + render + pixmap (the paint follows)
+    reset_directions = Signal()  # the Reset beside the directions line
 
     def __init__(self, context: ViewContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
         self.shown: Shown | None = None  # the base latent, its caption and labels
+        self.tile: int | None = None  # the grid tile it is (None: not a tile of the grid)
         self.offset = np.zeros(context.generator.latent_size, dtype=np.float32)
+        self.directions_text = ""  # the active directions, named ("pipe +3.00")
         self.caption = ""
         self.asset = None  # the decoded asset shown now (what Play plays)
         self.view = ZoomView(self)
@@ -40,6 +45,19 @@ class PreviewPanel(QWidget):
         self.labels_line = QLabel()
         self.labels_line.setWordWrap(True)
         self.labels_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.directions_line = QLabel()
+        self.directions_line.setWordWrap(True)
+        self.directions_line.setToolTip("The direction sliders add these offsets to whatever the preview shows")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Put every direction slider back to 0")
+        self.reset_button.clicked.connect(self.reset_directions)
+        directions = QHBoxLayout()
+        directions.setContentsMargins(0, 0, 0, 0)
+        directions.addWidget(self.directions_line, 1)
+        directions.addWidget(self.reset_button)
+        self.directions_row = QWidget()
+        self.directions_row.setLayout(directions)
+        self.directions_row.setVisible(False)
         self.last_ms = 0.0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -58,6 +76,7 @@ class PreviewPanel(QWidget):
             self.view.addAction(self.act_play)
             self.transport.playhead.connect(self.show_playhead)
         layout.addWidget(self.labels_line)
+        layout.addWidget(self.directions_row)
         layout.addWidget(hint)
         context.condition_changed.connect(self._condition_changed)
 
@@ -78,10 +97,12 @@ class PreviewPanel(QWidget):
         """The latent shown now: base plus the direction offset."""
         return None if self.base is None else (self.base + self.offset).astype(np.float32)
 
-    def set_base(self, shown: Shown | None) -> None:
-        """Show a latent under its labels (None: nothing)."""
+    def set_base(self, shown: Shown | None, tile: int | None = None) -> None:
+        """Show a latent under its labels (None: nothing); `tile` is its index in the grid, when
+        it is a grid item (the tab moves it to the new grid's item when the grid changes)."""
         self.shown = None if shown is None else shown._replace(latent=np.asarray(shown.latent, np.float32).copy())
         self.caption = "" if shown is None else shown.caption
+        self.tile = None if shown is None else tile
         self.refresh()
 
     def _condition_changed(self) -> None:
@@ -89,9 +110,20 @@ class PreviewPanel(QWidget):
             self.shown = self.shown.under(self.context.generator, self.context.condition)
         self.refresh()
 
-    def set_offset(self, offset: np.ndarray) -> None:
+    def set_offset(self, offset: np.ndarray, text: str = "") -> None:
+        """Add `offset` to what is shown; `text` names the directions it sums ("pipe +3.00")."""
         self.offset = np.asarray(offset, dtype=np.float32)
+        # An offset is never left unsaid, even by a caller that does not name it.
+        self.directions_text = (text or "the sliders' offset") if np.any(self.offset) else ""
+        self.directions_line.setText(f"Directions: {self.directions_text}" if self.directions_text else "")
+        self.directions_row.setVisible(bool(self.directions_text))
         self.refresh()
+
+    def where_text(self) -> str:
+        """What the preview shows, for the line under it: a tile of the grid, or something else."""
+        if self.tile is not None:
+            return f"Grid tile {self.tile + 1} ({self.caption})"
+        return f"Not a grid tile: {self.caption or 'preview'}"
 
     def refresh(self) -> None:
         latent = self.latent()
@@ -108,6 +140,8 @@ class PreviewPanel(QWidget):
         self.view.set_caption(f"{self.caption}{moved}")
         space = self.context.domain.conditions
         if space.groups:
-            self.labels_line.setText(f"Shown under: {labels_text(space, labels)}")
+            self.labels_line.setText(f"{self.where_text()}, shown under: {labels_text(space, labels)}")
             self.labels_line.setToolTip(f"The labels the preview decodes under\n{labels_tooltip(space, labels)}")
+        else:
+            self.labels_line.setText(self.where_text())
         self.rendered.emit(self.last_ms)

@@ -174,6 +174,32 @@ class SamplingControls(QWidget):
         self.temperature_slider.blockSignals(False)
         self.temperature_label.setText(f"{self.temperature():.2f}")
 
+    def set_seed(self, value: int) -> None:
+        self.seed.blockSignals(True)
+        self.seed.setValue(value)
+        self.seed.blockSignals(False)
+
+    def set_spread(self, value: float) -> None:
+        self.spread.blockSignals(True)
+        self.spread.setValue(value)
+        self.spread.blockSignals(False)
+
+    def set_decoding_values(self, values: Mapping[str, Any]) -> None:
+        """Show `values` in the decoding controls (names without a control are left out), asking
+        for no work: what shows a restored grid must not decode it again."""
+        for name, value in values.items():
+            box = self.decoding.get(name)
+            if box is None:
+                continue
+            box.blockSignals(True)
+            if isinstance(box, QCheckBox):
+                box.setChecked(bool(value))
+            elif isinstance(box, QComboBox):
+                box.setCurrentIndex(box.findData(value))
+            else:
+                box.setValue(float(value))
+            box.blockSignals(False)
+
     def take_seed(self) -> int:
         """The seed for a new grid: a fresh random one when asked for, shown in the box."""
         if self.random_seed.isChecked():

@@ -4,10 +4,12 @@ Four pages: the domain, data folder and optional model to fine-tune; a data repo
 label, held-out items, skipped files with reasons), read in a worker; the settings, each control
 made from its TrainConfig field (label, help as the tooltip, range, default); and the training
 itself, a job of `gui.workers.JobRunner`, with progress, time left, live loss curves, the log,
-Cancel and Resume. The finished checkpoint is announced by `model_ready` (the main window opens
-it at once). Training callbacks run in the worker thread and reach the UI only through the
-job's signals (`TrainingProgress`); the card records the `main.py train` command that runs
-the same training again.
+Cancel and Resume. When the checkpoint is written, the wizard says what its held-out measurement
+means (or that there was none) and asks before the new model takes the place of the one its
+domain's tab shows; `model_ready` announces it then (the main window opens it). Training
+callbacks run in the worker thread and reach the UI only through the job's signals
+(`TrainingProgress`); the card records the `main.py train` command that runs the same training
+again. New models are saved under the app's data folder, in `models/`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from generators.core.checkpoint import checkpoint_paths
 from generators.core.errors import UserError
+from generators.core.evaluation import heldout_note
 from generators.core.naming import train_command
 from generators.core.train import TrainConfig, settings_for
 from generators.registry import domain_class
@@ -133,6 +136,31 @@ def hint(text: str) -> QLabel:
     label = QLabel(f"<small>{text}</small>")
     label.setContentsMargins(0, 0, 0, 6)
     return label
+
+
+def models_folder(storage: AppStorage) -> Path:
+    """Where new models are saved by default: `models/` in the app's data folder. Qt names that
+    folder organisation/application, which for this app is ".../Latent Forge/Latent Forge"; the
+    models go once under ".../Latent Forge", where a user looking for them finds them."""
+    data = storage.data_dir
+    if data.name and data.name == data.parent.name:
+        data = data.parent
+    return data / "models"
+
+
+def heldout_summary(metrics: dict) -> str:
+    """One sentence on what the card's held-out measurement says (or that there was none)."""
+    note = heldout_note(metrics)
+    if note:
+        return f"<b>Not measured on held-out data:</b> {note[:1].lower()}{note[1:]}."
+    parts = [f"{metrics['heldout_items']} held-out items"]
+    if "negative_elbo_nats" in metrics:
+        parts.append(f"−ELBO {metrics['negative_elbo_nats']:.1f} nats per item")
+    if "iwae_nats" in metrics:
+        parts.append(f"IWAE bound {metrics['iwae_nats']:.1f}")
+    if "reconstruction_accuracy" in metrics:
+        parts.append(f"reconstruction {100 * metrics['reconstruction_accuracy']:.1f}% of cells")
+    return "Measured on " + ", ".join(parts) + " (Help → About this model shows every metric)."
 
 
 def slug(text: str) -> str:
@@ -396,7 +424,7 @@ class SettingsPage(QWizardPage):
         if report.parent_latent is not None:
             latent.setValue(report.parent_latent)  # fine-tuning keeps the parent's latent size
         stem = slug(f"{report.domain}-{report.folder.name}" + ("-tuned" if report.parent_name else ""))
-        self.out.setText(str(self.storage.data_dir / "models" / stem / f"{stem}.safetensors"))
+        self.out.setText(str(models_folder(self.storage) / stem / f"{stem}.safetensors"))
 
     def choose_out(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -499,6 +527,7 @@ class TrainingPage(QWizardPage):
         self.request: TrainingRequest | None = None
         self.result: Path | None = None
         self.state = "idle"  # idle, running, measuring, cancelled, failed, done
+        self.measured = ""  # what the finished model's card says of its held-out measurement
         self._run_started = 0.0
         self._first_step: tuple[float, int] | None = None  # (time, global step) of this run's first step
         self.status = QLabel("Starting…")
@@ -658,7 +687,10 @@ class TrainingPage(QWizardPage):
                 self.progress.setRange(0, 0)
                 self.progress.setFormat("")
                 self.time_left.setText("")
-                self.status.setText("Training done. Measuring the model on its held-out data and writing its card…")
+                report = self.wizard().report_page.report
+                held = report is None or report.holdout_items > 0
+                measured = "on its held-out data" if held else "(nothing was held out: its samples only)"
+                self.status.setText(f"Training done. Measuring the model {measured} and writing its card…")
                 self._set_buttons()
             else:
                 self.status.setText(f"Training: epoch {record['epoch'] + 1} of {total_epochs}")
@@ -670,10 +702,22 @@ class TrainingPage(QWizardPage):
         self.progress.setValue(1)
         self.progress.setFormat("done")
         self.time_left.setText(f"took {format_seconds(time.perf_counter() - self._run_started)}")
-        self.status.setText(f"<b>Done.</b> Saved {self.result} with its card, and opened it in the app.")
+        self.measured = self._measured(self.result)
+        self.status.setText(f"<b>Done.</b> Saved {self.result} with its card. {self.measured}")
         self._set_buttons()
         self.completeChanged.emit()
-        self.wizard().model_ready.emit(self.result)
+        opened = self.wizard().offer_model(self.result)
+        where = "It is open in the app." if opened else "It was not opened: File → Open model… (Ctrl+O) opens it."
+        self.status.setText(f"<b>Done.</b> Saved {self.result} with its card. {where}<br>{self.measured}")
+
+    @staticmethod
+    def _measured(weights: Path) -> str:
+        """What the card says of the held-out measurement, in a sentence."""
+        try:
+            card = json.loads(checkpoint_paths(weights)[1].read_text(encoding="utf-8"))
+            return heldout_summary(card.get("metrics", {}))
+        except (OSError, ValueError, AttributeError, KeyError, TypeError):
+            return "Its card could not be read back to show its measurements."
 
     def _failed(self, message: str, cancelled: bool) -> None:
         self.time_left.setText("")
@@ -760,6 +804,29 @@ class TrainingWizard(QWizard):
             request.domain, request.data, request.out, request.config, request.holdout, request.init
         )
         return replace(request, command=command)
+
+    def offer_model(self, weights: Path) -> bool:
+        """Open the new model in the app (`model_ready`), asking first: the app has one tab per
+        domain, so it takes the place of the model that tab shows, which is the shipped one
+        unless another was opened. Returns whether it was opened."""
+        domain = self.request_domain()
+        answer = QMessageBox.question(
+            self,
+            "Open the new model?",
+            f"{weights.name} is saved. Open it now in the {domain.capitalize()} tab, in place of the "
+            f"model that tab shows?\n\nNothing is deleted: the app opens its shipped {domain} model "
+            "again on its next start, and File → Open model… opens either at any time.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.model_ready.emit(weights)
+        return True
+
+    def request_domain(self) -> str:
+        page = self.training_page
+        return page.request.domain if page.request is not None else self.source_page.domain_name()
 
     def reject(self) -> None:
         """Closing while training cancels the run (it stays resumable) before the window goes."""

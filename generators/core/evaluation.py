@@ -9,6 +9,20 @@ from .domain import Corpus
 from .generator import Generator
 from .vae import elbo_per_item, iwae_bound
 
+# What a report without held-out items means, in words: the `eval` table, its JSON and a card
+# say it beside `heldout_items: 0`, and the training wizard shows it, so that a missing
+# likelihood is never read as a good one.
+NO_HELDOUT = (
+    "nothing was held out, so the model was not measured on data it did not see: there is no "
+    "held-out likelihood (negative ELBO, IWAE) and no reconstruction score, and nothing here says "
+    "whether it overfits; train with items held out (--holdout) to measure them"
+)
+
+
+def heldout_note(report: dict) -> str:
+    """The report's held-out part in words where it measured nothing ("" where it did)."""
+    return NO_HELDOUT if not report.get("heldout_items") else ""
+
 
 @torch.inference_mode()
 def heldout_report(
@@ -17,7 +31,7 @@ def heldout_report(
     """Negative ELBO and IWAE bound (nats per item) and reconstruction accuracy on held-out items."""
     model, held = generator.model, corpus.holdout
     if len(held) == 0:
-        return {"heldout_items": 0}  # nothing was held out: no likelihood to report
+        return {"heldout_items": 0, "heldout": NO_HELDOUT}  # no likelihood to report, and why
     elbos, iwaes, correct = [], [], 0
     for start in range(0, len(held), batch):
         progress(start, len(held))
@@ -43,7 +57,10 @@ def evaluate(
     generator: Generator, corpus: Corpus, iwae_k: int = 500, samples: int = 1000, seed: int = 0, log=lambda line: None
 ) -> dict:
     """Every metric for a generator on its corpus; `log` hears each phase as it starts."""
-    log(f"held-out bounds: {len(corpus.holdout)} items, IWAE with k = {iwae_k}...")
+    if len(corpus.holdout):
+        log(f"held-out bounds: {len(corpus.holdout)} items, IWAE with k = {iwae_k}...")
+    else:
+        log(f"held-out bounds: none ({NO_HELDOUT})")
     report = heldout_report(generator, corpus, iwae_k, progress=lambda done, total: log(f"  {done}/{total} items"))
     log(f"sample metrics: {samples} generated items...")
     # Samples below come from the model's own prior: say which, since it changes them.

@@ -33,6 +33,7 @@ from generators.registry import DOMAIN_NAMES, wing_commands
 EXIT_USER_ERROR = 2
 CHUNK = 256  # items sampled and written at a time
 MAX_IN_ONE_FILE = 4096  # items a sprite sheet or an animation may hold
+MAX_THREADS = 256  # torch's pool crashes the process when asked for a million threads
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("domain", choices=DOMAIN_NAMES, metavar="DOMAIN", help="levels, images or music")
         sub.add_argument(
             "--threads",
-            type=positive_int,
+            type=bounded_int(1, MAX_THREADS),
             metavar="N",
             help="CPU threads for torch (default: the CPUs this process may use, at most 8)",
         )
@@ -91,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     end = interp.add_mutually_exclusive_group(required=True)
     end.add_argument("--to", dest="to_file", metavar="FILE", help="end at this file (encoded)")
     end.add_argument("--seed-b", type=SEED, help="end at the item of this seed")
-    interp.add_argument("--steps", type=positive_int, default=8, help="frames including both ends (default 8)")
+    interp.add_argument(
+        "--steps", type=bounded_int(2, MAX_IN_ONE_FILE), default=8, help="frames including both ends (default 8)"
+    )
     interp.add_argument("--mode", choices=("slerp", "lerp"), default="slerp")
     interp.add_argument(
         "--condition",
@@ -358,10 +361,10 @@ def run_denoise(args) -> int:
 class TerminalProgress:
     """A one-line progress bar on stderr, and a summary line per epoch."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
+    def __init__(self, stream=None):
+        self.stream = stream if stream is not None else sys.stderr  # the stderr of now, not of import time
         self.start = time.monotonic()
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
 
     def on_step(self, epoch: int, step: int, steps: int) -> None:
         if self.tty and (step % 10 == 0 or step == steps):
@@ -494,6 +497,14 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def os_error_line(error: OSError) -> str:
+    """One line for a file-system error: what failed, on which path (shortened past 160 characters)."""
+    name = str(error.filename or "")
+    if len(name) > 160:
+        name = name[:80] + "…" + name[-79:]
+    return f"{error.strerror or error}: {name}" if name else str(error.strerror or error)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -511,6 +522,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as error:  # the file system refused (a name too long, a full disk): the user can act on it
+        print(f"error: {os_error_line(error)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -111,7 +111,10 @@ def _train_and_save(request, callbacks, log, trainer_ready, placement: Placement
 def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Placement) -> list[Path]:
     weights_path, card_path = checkpoint_paths(request.out)
     settings = request.config
-    # Settings are checked before the data is read, which can take a while.
+    # Settings and the resume state are checked before the data is read, which can take a while.
+    resume_path = resume_path_for(weights_path)
+    if request.resume and not resume_path.exists():
+        raise UserError(f"nothing to resume: {resume_path} does not exist")
     parent = load_generator(request.init, domain=request.domain) if request.init else None
     train_config = (
         settings if parent is None else replace(settings, warmup_epochs=0.0)
@@ -146,7 +149,6 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
     if parent is not None:
         log(f"fine-tuning {request.init} (latent {config.latent_size})")
 
-    resume_path = resume_path_for(weights_path)
     trainer = Trainer(
         model,
         train_config,
@@ -157,8 +159,6 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
         placement=placement,
     )
     if request.resume:
-        if not resume_path.exists():
-            raise UserError(f"nothing to resume: {resume_path} does not exist")
         trainer.load_resume_state(resume_path)
         log(f"resuming after epoch {trainer.start_epoch}")
     if trainer_ready is not None:

@@ -20,8 +20,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
-from .errors import CheckpointError
-from .fileio import write_pair_atomic, write_text_atomic
+from .errors import AssetError, CheckpointError
+from .fileio import read_user_bytes, write_pair_atomic, write_text_atomic
 
 # The models that ship with the app, each NAME.safetensors beside NAME.json.
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
@@ -29,6 +29,7 @@ SHIPPED_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 FORMAT = "latent-forge-checkpoint"
 FORMAT_VERSION = 1
 MAX_CARD_BYTES = 64 << 20  # a card is a few kB; anything this big is not one
+MAX_WEIGHTS_BYTES = 1 << 30  # the shipped models are under 10 MB; the card check caps sizes far below this
 PICKLE_SUFFIXES = {".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".tar"}
 
 
@@ -103,20 +104,26 @@ def write_card(card_path: str | Path, card: dict) -> None:
     write_text_atomic(card_path, json.dumps(card, indent=2, sort_keys=False) + "\n")
 
 
+def read_checkpoint_file(path: Path, kind: str, max_bytes: int) -> bytes:
+    """The bytes of a card or weights file: a regular file of at most `max_bytes` (a named pipe
+    would hang, a link to /dev/zero would never end), else a CheckpointError in one line."""
+    try:
+        return read_user_bytes(path, kind, max_bytes)
+    except AssetError as error:
+        raise CheckpointError(str(error)) from None
+
+
 def read_card(card_path: Path) -> dict:
     """Parse and validate a card. Raises CheckpointError for foreign or newer files."""
-    try:
-        if card_path.stat().st_size > MAX_CARD_BYTES:
-            raise CheckpointError(f"checkpoint card {card_path} is over {MAX_CARD_BYTES >> 20} MB: not a card")
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not card_path.exists() and not card_path.is_symlink():
         raise CheckpointError(
             f"checkpoint card {card_path} is missing (a checkpoint is NAME.safetensors plus NAME.json)"
-        ) from None
+        )
+    text = read_checkpoint_file(card_path, "checkpoint card", MAX_CARD_BYTES)
+    try:
+        card = json.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: bad JSON, or a number of 5,000 digits
         raise CheckpointError(f"checkpoint card {card_path} is corrupt: not valid JSON") from None
-    except OSError as exc:
-        raise CheckpointError(f"cannot read checkpoint card {card_path}: {exc.strerror or exc}") from None
     if not isinstance(card, dict) or card.get("format") != FORMAT:
         raise CheckpointError(f"{card_path} is not a Latent Forge checkpoint card")
     version = card.get("format_version")
@@ -136,12 +143,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not weights_path.exists() and not card_path.exists():
         raise CheckpointError(f"no checkpoint at {path} (expected {weights_path.name} and {card_path.name})")
     card = read_card(card_path)
-    try:
-        blob = weights_path.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError(f"checkpoint weights {weights_path} are missing") from None
-    except OSError as exc:
-        raise CheckpointError(f"cannot read checkpoint weights {weights_path}: {exc.strerror or exc}") from None
+    if not weights_path.exists() and not weights_path.is_symlink():
+        raise CheckpointError(f"checkpoint weights {weights_path} are missing")
+    blob = read_checkpoint_file(weights_path, "checkpoint weights file", MAX_WEIGHTS_BYTES)
     if card.get("weights_sha256") != sha256_of(blob):
         raise CheckpointError(
             f"checkpoint weights {weights_path} are corrupt: they do not match the hash in their card"

@@ -7,7 +7,7 @@ import secrets
 import sys
 
 from generators.core import naming
-from generators.core.commands import Flag, WingCommands, positive_int, print_written
+from generators.core.commands import Flag, WingCommands, bounded_int, print_written
 from generators.core.conditions import Condition
 from generators.core.errors import UserError
 from generators.core.fileio import ensure_writable_dir, write_png_atomic
@@ -18,6 +18,10 @@ MORPH_HELP = (
     "levels: write one level of COLUMNS columns (50-1000) that morphs from the start to the end item, "
     "instead of --steps frames"
 )
+
+
+REPAIR_BUDGET = bounded_int(1, 1000)  # variants tried per level; each costs an agent run (~0.06 s)
+MAX_LONG_LEVELS = 10_000  # eval's whole levels; each takes about a second
 
 
 class LevelCommands(WingCommands):
@@ -37,7 +41,7 @@ class LevelCommands(WingCommands):
             "sample",
             "--repair-budget",
             {
-                "type": positive_int,
+                "type": REPAIR_BUDGET,
                 "default": 24,
                 "metavar": "N",
                 "help": "levels, with --playable: at most N repaired variants tried per level (default 24)",
@@ -48,7 +52,7 @@ class LevelCommands(WingCommands):
             "eval",
             "--long-levels",
             {
-                "type": int,
+                "type": bounded_int(0, MAX_LONG_LEVELS),
                 "default": 100,
                 "metavar": "N",
                 "help": "levels: also make N "
@@ -70,7 +74,7 @@ class LevelCommands(WingCommands):
             "eval",
             "--repair-budget",
             {
-                "type": positive_int,
+                "type": REPAIR_BUDGET,
                 "default": 24,
                 "metavar": "N",
                 "help": "levels: repaired variants tried per whole level for the --playable figures (default 24)",

@@ -13,14 +13,18 @@ out (never windows of one piece on both sides).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from generators.core.errors import AssetError, UserError
+from generators.core.fileio import read_user_bytes
 
+from .midi import MAX_PIECE_BARS
 from .roll import METRES
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
@@ -46,8 +50,6 @@ def is_holdout(name: str, named: tuple[str, ...] = ()) -> bool:
 
 def save_cache(path: Path, pieces: list[Piece], meta: dict) -> None:
     """Write pieces to an .npz cache atomically (integer and unicode arrays only)."""
-    import io
-
     from generators.core.fileio import write_bytes_atomic
 
     counts = np.array([len(p.notes) for p in pieces], dtype=np.int64)
@@ -64,17 +66,55 @@ def save_cache(path: Path, pieces: list[Piece], meta: dict) -> None:
     write_bytes_atomic(path, buffer.getvalue())
 
 
+MAX_CACHE_BYTES = 256 << 20  # on disk; the 2,380-piece cache is a few MB
+MAX_CACHE_UNPACKED = 512 << 20  # what its arrays may claim once unpacked (a zip bomb claims more)
+MAX_CACHE_STEP = MAX_PIECE_BARS * 16  # the last step a cached note may end on (1,024 bars of 4/4)
+
+
+def checked_cache_arrays(path: Path, notes, offsets, n_names: int, n_styles: int) -> tuple[np.ndarray, np.ndarray]:
+    """The cache's notes (N, 3: pitch, start step, end step) and offsets (pieces + 1), checked,
+    as int64; a cache that lies about them is one UserError line, not an IndexError or an
+    allocation of gigabytes later."""
+
+    def refuse(what: str):
+        raise UserError(f"{path} is not a sound Latent Forge music cache: {what}")
+
+    if notes.ndim != 2 or notes.shape[1] != 3 or notes.dtype.kind not in "iu":
+        refuse(f"its notes are {notes.dtype} of shape {list(notes.shape)}, not whole numbers of shape [N, 3]")
+    if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or n_names != n_styles or len(offsets) != n_names + 1:
+        refuse(f"{len(offsets)} offsets, {n_names} names and {n_styles} styles do not describe the same pieces")
+    notes, offsets = notes.astype(np.int64), offsets.astype(np.int64)
+    if len(offsets) and (offsets[0] != 0 or offsets[-1] != len(notes) or np.any(np.diff(offsets) < 0)):
+        refuse("its offsets do not cut its notes into pieces in order")
+    if len(notes):
+        pitch, start, end = notes.T
+        if pitch.min() < 0 or pitch.max() > 127:
+            refuse(f"a pitch of {int(pitch.min() if pitch.min() < 0 else pitch.max())} is outside MIDI's 0-127")
+        if start.min() < 0 or np.any(end <= start) or end.max() > MAX_CACHE_STEP:
+            refuse(f"a note's steps must run forwards, from step 0 to at most step {MAX_CACHE_STEP:,}")
+    return notes, offsets
+
+
 def load_cache(path: Path) -> tuple[list[Piece], dict]:
     """Pieces and description from a cache written by `save_cache`."""
+    blob = read_user_bytes(path, "music cache", MAX_CACHE_BYTES)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            notes, offsets = data["notes"].astype(np.int64), data["offsets"]
+        archive = zipfile.ZipFile(io.BytesIO(blob))
+        unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_CACHE_UNPACKED:
+            raise ValueError(f"its arrays claim {unpacked:,} bytes unpacked; a cache may hold {MAX_CACHE_UNPACKED:,}")
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            notes, offsets = data["notes"], data["offsets"]
             names, styles = [str(n) for n in data["names"]], [str(s) for s in data["styles"]]
             # Caches written before metres were kept: every piece reads as 4/4.
             metres = [str(m) for m in data["metres"]] if "metres" in data else ["4/4"] * len(names)
             meta = json.loads(str(data["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
-        raise UserError(f"{path} is not a Latent Forge music cache ({str(exc).splitlines()[0]})") from None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, zipfile.BadZipFile) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        if "pickled" in reason:
+            reason = "it holds pickled objects, which are never loaded"
+        raise UserError(f"{path} is not a Latent Forge music cache ({reason})") from None
+    notes, offsets = checked_cache_arrays(path, notes, offsets, len(names), len(styles))
     unknown = sorted(set(metres) - set(METRES))
     if unknown or len(metres) != len(names):
         raise UserError(f"{path}: metre {unknown[0] if unknown else '?'!r} is not one of {', '.join(METRES)}")

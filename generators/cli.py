@@ -325,9 +325,15 @@ def run_interpolate(args) -> int:
 
 
 def read_noting(generator, path: str):
-    """Read a user's file, telling them on stderr if encoding changes it (a crop, a resize)."""
-    asset = generator.domain.read(path)
-    note = generator.domain.encoding_note(asset)
+    """Read a user's file, telling them on stderr if encoding changes it (a crop, a resize). A
+    file that cannot be read or encoded is one AssetError line that names it."""
+    from generators.core.errors import AssetError
+
+    try:
+        asset = generator.domain.read(path)
+        note = generator.domain.encoding_note(asset)
+    except AssetError as error:
+        raise AssetError(str(error) if str(path) in str(error) else f"{path}: {error}") from None
     if note:
         print(f"note: {path}: {note}", file=sys.stderr)
     return asset

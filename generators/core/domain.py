@@ -224,7 +224,8 @@ class Domain(ABC):
         return self.from_output((x * 2.0 - 1.0) * 20.0)
 
     def encoding_note(self, asset: Any) -> str | None:
-        """A remark for the user when encoding changes an asset (e.g. crops it), else None."""
+        """A remark for the user when encoding changes an asset (e.g. crops it), else None; an
+        AssetError when the asset cannot be encoded at all (a level narrower than a window)."""
         return None
 
     def condition_vector(self, labels) -> np.ndarray:

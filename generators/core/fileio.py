@@ -183,6 +183,35 @@ def read_user_bytes(path: str | os.PathLike, kind: str = "file", max_bytes: int 
     return data
 
 
+MAX_CACHE_BYTES = 512 << 20  # a cache .npz on disk (the shipped data's are a few MB to ~100 MB)
+MAX_CACHE_UNPACKED = 1 << 30  # what its arrays may claim once unpacked (a zip bomb claims far more)
+
+
+def read_npz(path: str | os.PathLike, kind: str) -> dict:
+    """The arrays of a cache `.npz` the user named, as {name: numpy array}, or one UserError line:
+    a regular file within MAX_CACHE_BYTES whose members claim at most MAX_CACHE_UNPACKED bytes,
+    holding no pickled objects (never loaded), with every array read whole. `kind` names it
+    ("music cache"); the caller checks the arrays' shapes and values."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    blob = read_user_bytes(path, kind, MAX_CACHE_BYTES)
+    try:
+        members = zipfile.ZipFile(io.BytesIO(blob)).infolist()
+        unpacked = sum(member.file_size for member in members)
+        if unpacked > MAX_CACHE_UNPACKED:
+            raise ValueError(f"its arrays claim {unpacked:,} bytes unpacked; at most {MAX_CACHE_UNPACKED:,}")
+        with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        if "pickled" in reason:
+            reason = "it holds pickled objects, which are never loaded"
+        raise UserError(f"{path} is not a Latent Forge {kind} ({reason})") from None
+
+
 # --- one writer at a time ------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from generators.core.errors import AssetError, UserError
+from generators.core.fileio import read_npz
 
 from .files import SIZE, read_image
 
@@ -77,14 +78,15 @@ def save_cache(path: Path, data: ImageSet) -> None:
 
 def load_cache(path: Path) -> ImageSet:
     """An ImageSet from a cache written by `save_cache`."""
+    archive = read_npz(path, "image cache")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            pixels, labels = archive["pixels"], archive["labels"].astype(np.int64)
-            names, keys = [str(n) for n in archive["names"]], [str(k) for k in archive["keys"]]
-            meta = json.loads(str(archive["meta"]))
+        pixels, labels = archive["pixels"], archive["labels"].astype(np.int64)
+        names, keys = [str(n) for n in archive["names"]], [str(k) for k in archive["keys"]]
+        meta = json.loads(str(archive["meta"]))
         groups = [(g["name"], tuple(g["labels"])) for g in meta.pop("groups")]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"{path} is not a Latent Forge image cache ({str(exc).splitlines()[0]})") from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        reason = f"it has no {exc} entry" if isinstance(exc, KeyError) else type(exc).__name__
+        raise UserError(f"{path} is not a Latent Forge image cache ({reason})") from None
     n = len(names)
     if (
         pixels.shape != (n, SIZE, SIZE, 4)
@@ -132,7 +134,7 @@ def folder_images(root: Path) -> ImageSet:
             converted += bool(picture.notes)
     stacked = np.stack(pixels) if pixels else np.zeros((0, SIZE, SIZE, 4), np.uint8)
     # converted_files: how many were resized, padded, or changed mode (e.g. palette to RGBA)
-    description = {"source": f"image folder {root.name}", "converted_files": converted, "skipped": skipped}
+    description = {"source": f"image folder {root}", "converted_files": converted, "skipped": skipped}
     return ImageSet(
         stacked,
         np.array(labels, dtype=np.int64).reshape(-1, 1),

@@ -254,7 +254,11 @@ class ImagesDomain(Domain):
         """The palette is fitted to the training split only, so held-out colours stay unseen."""
         data = load_images(paths)
         corpus = cls(tuple(data.groups)).dataset(data, holdout)
-        return cls(tuple(data.groups), palette=fit_palette(corpus.train.x)), corpus
+        try:
+            palette = fit_palette(corpus.train.x)
+        except UserError as error:
+            raise UserError(f"{', '.join(str(p) for p in paths)}: {error}") from None
+        return cls(tuple(data.groups), palette=palette), corpus
 
     def corpus(self, paths: list[Path], holdout: tuple[str, ...] = ()) -> Corpus:
         """Fine-tuning keeps the parent's palette: new colours map to their nearest."""
@@ -316,7 +320,9 @@ class ImagesDomain(Domain):
         offset = 0
         for group, labels in self.groups:
             if group not in columns:
-                raise UserError(f"the image data has no {group!r} labels, which this model is conditioned on")
+                sources = data.description.get("sources", [data.description])
+                named = ", ".join(str(source.get("source", "?")) for source in sources)
+                raise UserError(f"{named} has no {group!r} labels, which this model is conditioned on")
             theirs = data.groups[columns[group]][1]
             names = [theirs[i] for i in data.labels[:, columns[group]]]  # each item's label in this group
             unknown = sorted(set(names) - set(labels))

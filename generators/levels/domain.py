@@ -58,17 +58,22 @@ class Level:
 Legend = dict  # char -> tuple of tags, in vocabulary order
 
 
+MAX_LEGEND_BYTES = 1 << 20  # VGLC's legends are under 2 kB
+MAX_LEGEND_TILES = 256  # VGLC's games use at most a few dozen tiles
+
+
 def load_legend(path: str | Path) -> Legend:
     """Read a VGLC legend JSON: {"tiles": {"X": ["solid", "ground"], ...}}."""
     path = Path(path)
+    text = read_user_bytes(path, "legend", MAX_LEGEND_BYTES)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text.decode("utf-8"))
         tiles = data["tiles"]
         legend = {str(char): tuple(str(t) for t in tags) for char, tags in tiles.items()}
-    except FileNotFoundError:
-        raise AssetError(f"legend {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise AssetError(f'{path} is not a VGLC legend (expected JSON with a "tiles" object)') from None
+    if len(legend) > MAX_LEGEND_TILES:
+        raise AssetError(f"{path}: the legend has {len(legend):,} tiles; at most {MAX_LEGEND_TILES} are supported")
     bad = [c for c in legend if len(c) != 1]
     if bad or not legend:
         raise AssetError(f"{path}: legend keys must be single characters, got {bad[0] if bad else 'none'!r}")
@@ -567,6 +572,8 @@ class LevelsDomain(Domain):
     def encoding_note(self, level: Level) -> str | None:
         if self.whole_levels:
             return None  # to_tensor takes the whole level or refuses it
+        if level.width < self.width:
+            raise AssetError(f"level is {level.width} columns wide; this model needs at least {self.width}")
         if level.width > self.width:
             return f"{level.width} columns wide; encoding its first {self.width}"
         return None

@@ -57,8 +57,12 @@ class MusicCommands(WingCommands):
 
     def apply(self, command, generator, args) -> None:
         super().apply(command, generator, args)
-        if command == "eval" and args.jsb and not Path(args.jsb).is_file():
-            raise UserError(f"{args.jsb} does not exist (expected jsb-chorales-quarter.json)")
+        if command == "eval" and args.jsb:
+            if not Path(args.jsb).exists():
+                raise UserError(f"{args.jsb} does not exist (expected jsb-chorales-quarter.json)")
+            from .jsb import load_jsb
+
+            load_jsb(Path(args.jsb))  # a bad file is refused now, not after the slow evaluation
 
     def run(self, command, generator, args, fmt):
         if command == "sample" and args.bars is not None:

@@ -15,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from generators.core.errors import AssetError, UserError
-from generators.core.fileio import read_user_bytes
+from generators.core.fileio import read_npz
 
 from .midi import MAX_PIECE_BARS
 from .roll import METRES
@@ -66,8 +65,6 @@ def save_cache(path: Path, pieces: list[Piece], meta: dict) -> None:
     write_bytes_atomic(path, buffer.getvalue())
 
 
-MAX_CACHE_BYTES = 256 << 20  # on disk; the 2,380-piece cache is a few MB
-MAX_CACHE_UNPACKED = 512 << 20  # what its arrays may claim once unpacked (a zip bomb claims more)
 MAX_CACHE_STEP = MAX_PIECE_BARS * 16  # the last step a cached note may end on (1,024 bars of 4/4)
 
 
@@ -97,22 +94,15 @@ def checked_cache_arrays(path: Path, notes, offsets, n_names: int, n_styles: int
 
 def load_cache(path: Path) -> tuple[list[Piece], dict]:
     """Pieces and description from a cache written by `save_cache`."""
-    blob = read_user_bytes(path, "music cache", MAX_CACHE_BYTES)
+    data = read_npz(path, "music cache")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(blob))
-        unpacked = sum(member.file_size for member in archive.infolist())
-        if unpacked > MAX_CACHE_UNPACKED:
-            raise ValueError(f"its arrays claim {unpacked:,} bytes unpacked; a cache may hold {MAX_CACHE_UNPACKED:,}")
-        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-            notes, offsets = data["notes"], data["offsets"]
-            names, styles = [str(n) for n in data["names"]], [str(s) for s in data["styles"]]
-            # Caches written before metres were kept: every piece reads as 4/4.
-            metres = [str(m) for m in data["metres"]] if "metres" in data else ["4/4"] * len(names)
-            meta = json.loads(str(data["meta"]))
-    except (OSError, ValueError, KeyError, TypeError, RecursionError, zipfile.BadZipFile) as exc:
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        if "pickled" in reason:
-            reason = "it holds pickled objects, which are never loaded"
+        notes, offsets = data["notes"], data["offsets"]
+        names, styles = [str(n) for n in data["names"]], [str(s) for s in data["styles"]]
+        # Caches written before metres were kept: every piece reads as 4/4.
+        metres = [str(m) for m in data["metres"]] if "metres" in data else ["4/4"] * len(names)
+        meta = json.loads(str(data["meta"]))
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
+        reason = f"it has no {exc} array" if isinstance(exc, KeyError) else type(exc).__name__
         raise UserError(f"{path} is not a Latent Forge music cache ({reason})") from None
     notes, offsets = checked_cache_arrays(path, notes, offsets, len(names), len(styles))
     unknown = sorted(set(metres) - set(METRES))

@@ -36,6 +36,7 @@ import torch
 
 from generators.core.domain import Split
 from generators.core.errors import UserError
+from generators.core.fileio import read_user_bytes
 from generators.core.train import TrainConfig, Trainer
 from generators.core.vae import ConditionalVAE, VAEConfig, iwae_bound
 
@@ -44,22 +45,36 @@ from .roll import KEYS, LOWEST
 from .voices import HIGHEST_PITCH, LOWEST_PITCH, ONSET, PITCHES, REST, TOKENS, VOICES, one_hot, voice_order
 
 FRAMES = 16  # quarter-note frames per window: 4 bars of 4/4
+MAX_JSB_FRAMES = 10_000  # frames in one chorale (the longest has a few hundred)
 
 
 def load_jsb(path: Path) -> dict[str, list[np.ndarray]]:
     """{"train"|"valid"|"test": [(T, 88) bool per piece]} from the benchmark's JSON."""
+    text = read_user_bytes(path, "JSB Chorales JSON", 64 << 20)  # the benchmark's file is about 1 MB
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(text.decode("utf-8"))
         splits = {name: data[name] for name in ("train", "valid", "test")}
-    except (OSError, ValueError, KeyError) as exc:
-        raise UserError(f"{path} is not the JSB Chorales JSON ({str(exc).splitlines()[0]})") from None
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"{path} is not the JSB Chorales JSON ({reason})") from None
     out = {}
     for name, pieces in splits.items():
         rolls = []
-        for piece in pieces:
+        for piece in pieces if isinstance(pieces, list) else [None]:
+            if not isinstance(piece, list) or len(piece) > MAX_JSB_FRAMES:
+                raise UserError(f"{path}: each {name} piece must be a list of at most {MAX_JSB_FRAMES:,} frames")
             roll = np.zeros((len(piece), KEYS), dtype=bool)
             for t, frame in enumerate(piece):
-                roll[t, [int(p) - LOWEST for p in frame]] = True
+                # The benchmark's files hold whole numbers, some written as floats (67.0).
+                whole = isinstance(frame, list) and all(
+                    isinstance(p, int) or (isinstance(p, float) and p.is_integer()) for p in frame
+                )
+                keys = [int(p) - LOWEST for p in frame] if whole else [-1]
+                if not all(0 <= k < KEYS for k in keys):
+                    raise UserError(
+                        f"{path}: {name} frame {t} is not a list of piano keys (MIDI {LOWEST}-{LOWEST + KEYS - 1})"
+                    )
+                roll[t, keys] = True
             rolls.append(roll)
         out[name] = rolls
     return out

@@ -55,6 +55,8 @@ def test_a_bad_input_is_refused_with_one_line(case, tmp_path, capsys, monkeypatc
     assert proc.stdout == "", proc.stdout[-500:]
     assert files_under(tmp_path / "out") == planted  # nothing written, not even a temp file
     assert not any(path.name == bad_inputs.MARKER for path in tmp_path.rglob("*"))
+    if any(str(tmp_path / "in") in arg for arg in argv):  # refused for the file, not for a flag
+        assert str(tmp_path / "in") in lines[0], lines[0]
     if case.expect:
         assert case.expect in lines[0]
 

@@ -30,6 +30,7 @@ from .about_dialog import AboutModelDialog
 from .domain_view import DomainView
 from .favourites_store import FavouritesStore
 from .messages import show_error
+from .scan_panel import ask_and_scan
 from .screen_size import resize_to_fit
 from .storage import AppStorage
 from .training_wizard import TrainingWizard
@@ -192,6 +193,13 @@ class MainWindow(QMainWindow):
             ["Ctrl+Shift+O"],
             "Encode a file as interpolation endpoint A (or B once A is set)",
         )
+        scan = self._action(
+            file,
+            "S&can folder…",
+            lambda: self._with_view(lambda v: ask_and_scan(v, self)),
+            [],
+            "Rank a folder's files by how typical this tab's model finds them, and show where each goes wrong",
+        )
         file.addSeparator()
         export_selected = self._action(
             file,
@@ -261,7 +269,7 @@ class MainWindow(QMainWindow):
             "The current model's card: data, conditions, metrics, training command",
         )
         self._action(help_menu, "About &Latent Forge", self.show_about_app, [], "What Latent Forge is")
-        self.view_actions = (endpoint, export_selected, export_all, sample, random_a, random_b, about)
+        self.view_actions = (endpoint, scan, export_selected, export_all, sample, random_a, random_b, about)
 
     def _fill_tile_menu(self) -> None:
         """The Tile menu lists the current tab's actions, enabled for its current tile."""

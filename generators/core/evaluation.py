@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from .direction_check import SEEDS, STEP, checkable, direction_checks
 from .domain import Corpus
 from .generator import Generator
 from .vae import elbo_per_item, iwae_bound
@@ -70,6 +71,9 @@ def evaluate(
         else f"mixture fitted to the training codes, up to {generator.prior.components} components per condition"
     )
     report.update(generator.domain.sample_report(generator, corpus, report, samples, seed))
+    if checkable(generator):
+        log(f"directions: +{STEP:g} along each of {len(checkable(generator))} attribute directions, {SEEDS} items...")
+        report["directions"] = direction_checks(generator)
     return report
 
 

@@ -168,15 +168,24 @@ class Generator:
             raise UserError(f"unknown interpolation mode {mode!r}; use slerp or lerp")
         return latent_ops.interpolation_path(np.asarray(z_a, np.float32), np.asarray(z_b, np.float32), steps, mode)
 
+    def stored_directions(self) -> dict[str, np.ndarray]:
+        """Every latent direction the checkpoint holds (`directions.NAME`), unfiltered."""
+        named = {key.split(".", 1)[1]: value for key, value in self._extras.items() if key.startswith("directions.")}
+        return {name: value.numpy() for name, value in named.items()}
+
     def directions(self) -> dict[str, np.ndarray]:
         """Named unit-free latent directions for sliders: attribute vectors ("more pipe")
-        and principal axes ("pc1"...), computed from the training set when it was trained. Labels
-        of a group the domain applies on decode (`Domain.decode_only_groups`) have none."""
-        applied = {
-            lb for g in self.domain.conditions.groups if g.name in self.domain.decode_only_groups for lb in g.labels
-        }
-        named = {key.split(".", 1)[1]: value for key, value in self._extras.items() if key.startswith("directions.")}
-        return {name: value.numpy() for name, value in named.items() if name not in applied}
+        and principal axes ("pc1"...), computed from the training set when it was trained.
+        Left out: labels of exclusive groups (a game, a style: the condition controls set them,
+        so a slider would duplicate them), of groups the domain applies on decode
+        (`Domain.decode_only_groups`), and directions that failed the card's check
+        (`direction_check`: +3 must make the label appear)."""
+        from .direction_check import failed
+
+        groups = self.domain.conditions.groups
+        dropped = {lb for g in groups if g.exclusive or g.name in self.domain.decode_only_groups for lb in g.labels}
+        dropped |= failed(self.card.get("metrics", {}).get("directions"))
+        return {name: value for name, value in self.stored_directions().items() if name not in dropped}
 
     @torch.inference_mode()
     def score_map(self, assets: Sequence, condition: Sequence[str] | None = None) -> np.ndarray:

@@ -47,7 +47,7 @@ from .workers import Job
 
 THUMB = QSize(300, 44)  # the thumbnail box of a row: levels are wide and low, images square
 THUMBS_KEPT = 300  # thumbnails held at once (the rows on screen, and some scrolled past)
-COLUMNS = ("Picture", "File", "Typicality", "Labels", "Worst at")
+COLUMNS = ("Picture", "File", "Typicality", "Worst at", "Labels")  # the last stretches: labels and reasons are long
 DIALOG_SIZE = QSize(1180, 680)  # fits a 1280×720 screen with the window frame
 
 
@@ -140,6 +140,10 @@ class ScanModel(QAbstractTableModel):
         except ValueError:
             return str(path)
 
+    def reason(self, row: ScanRow) -> str:
+        """Why a file cannot be read, naming it as the list does."""
+        return row.reason.replace(str(row.path), self.name(row.path))
+
     def thumbnail(self, row: ScanRow) -> QPixmap | None:
         overlay = row.scanned.overlay if row.scanned is not None else None
         if overlay is None:
@@ -181,18 +185,18 @@ class ScanModel(QAbstractTableModel):
             if column == 2:
                 return percentile_text(scanned.percentile) if scanned else "cannot be read"
             if column == 3:
-                return labels_text(self.space, scanned.labels) if scanned else ""
-            if column == 4:
-                return scanned.worst if scanned else row.reason.replace(str(row.path), self.name(row.path))
+                return scanned.worst if scanned else "—"
+            if column == 4:  # an unreadable file's reason, where it has the most room
+                return labels_text(self.space, scanned.labels) if scanned else self.reason(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 1:
                 return str(row.path)
             if column == 2 and scanned:
                 return percentile_tooltip(scanned, self.reference)
             if column == 3 and scanned:
-                return labels_tooltip(self.space, scanned.labels)
+                return f"The model explains {scanned.worst} worst (red in the picture)"
             if column == 4:
-                return f"The model explains {scanned.worst} worst (red in the picture)" if scanned else row.reason
+                return labels_tooltip(self.space, scanned.labels) if scanned else row.reason
         if role == Qt.ItemDataRole.ForegroundRole and scanned is None:
             return QColor("#c0392b")
         return None
@@ -240,7 +244,7 @@ class ScanDialog(QDialog):
         header.resizeSection(0, THUMB.width() + 8)
         header.resizeSection(1, 200)
         header.resizeSection(2, 120)
-        header.resizeSection(3, 220)
+        header.resizeSection(3, 140)
         header.setStretchLastSection(True)
         self.table.setToolTip(
             f"The {noun} of {self.folder}, least typical first. Double-click or Enter opens one as endpoint A."

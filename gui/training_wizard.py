@@ -1,7 +1,10 @@
 """File → New model…: a wizard that trains a model on the user's own data.
 
 Four pages: the domain, data folder and optional model to fine-tune; a data report (items per
-label, held-out items, skipped files with reasons), read in a worker; the settings, each control
+label, held-out items, skipped files with reasons), read in a worker, and the folder's least
+typical files as the shipped model (or the model being fine-tuned) judges them, scored in a worker
+too, each of which the user can tick to leave out of training (training then reads a copy of the
+folder without them, kept beside the new checkpoint and named in its card); the settings, each control
 made from its TrainConfig field (label, help as the tooltip, range, default); and the training
 itself, a job of `gui.workers.JobRunner`, with progress, time left, live loss curves, the log,
 Cancel and Resume. When the checkpoint is written, the wizard says what its held-out measurement
@@ -49,14 +52,27 @@ from generators.core.checkpoint import checkpoint_paths
 from generators.core.errors import UserError
 from generators.core.evaluation import heldout_note
 from generators.core.naming import train_command
+from generators.core.scan import files_in, reference_scores
 from generators.core.train import TrainConfig, settings_for
-from generators.registry import domain_class
+from generators.registry import domain_class, load_generator
 from generators.training_run import TrainingRequest, resume_path_for, train_and_save
 
 from .loss_plot import LossPlot
+from .scan_panel import ScanRow, percentile_text, scan_rows
 from .screen_size import resize_to_fit
 from .storage import AppStorage
-from .training_report import FOLDER_HINTS, DataReport, available_domains, build_report
+from .training_report import (
+    FOLDER_HINTS,
+    MAX_SCANNED,
+    DataReport,
+    available_domains,
+    build_report,
+    holdout_without,
+    judge_for,
+    kept_copy,
+    kept_copy_path,
+    scan_sample,
+)
 from .workers import Job, JobRunner
 
 OUT_TIP = (
@@ -289,11 +305,17 @@ class SourcePage(QWizardPage):
 class ReportPage(QWizardPage):
     report_ready = Signal(object)  # DataReport, or None when the data cannot be used
 
-    def __init__(self, runner: JobRunner):
+    def __init__(self, runner: JobRunner, judges: dict[str, Path] | None = None):
+        """`judges`: the checkpoint that scores each domain's folders (default: the shipped ones)."""
         super().__init__()
         self.setTitle("Data report")
         self.setSubTitle("What training will see: items per label, held-out items, and files left out.")
         self.runner = runner
+        self.judges = judges
+        self.scan_job: Job | None = None
+        self.scanned: list[ScanRow] = []  # the files scored, least typical first once done
+        self.scan_state = "idle"  # scanning, done, cancelled, failed
+        self.scan_total, self.scan_of, self.scan_judge = 0, 0, ""  # files scored, of how many, by which model
         self.report: DataReport | None = None
         self.error: str | None = None
         self._token = 0
@@ -310,12 +332,35 @@ class ReportPage(QWizardPage):
         self.skipped_title = QLabel()
         self.skipped = table(["File", "Reason"], stretch=1)
         self.skipped.setToolTip("Files that training leaves out, and why. Fix them, or train without them.")
+        self.scan_title = QLabel()
+        self.scan_title.setWordWrap(True)
+        self.scan_progress = QProgressBar()
+        self.scan_progress.setFormat("scoring %v of %m files")
+        self.scan_cancel = QPushButton("Cancel")
+        self.scan_cancel.setToolTip("Stop scoring before the next file; the files scored so far are listed")
+        self.scan_cancel.clicked.connect(self.cancel_scan)
+        self.least = table(["Leave out", "File", "Typicality", "Worst at"], stretch=1)
+        self.least.setToolTip(
+            "The folder's files, least typical first, as a trained model of this kind judges them. "
+            "Tick a file to train without it."
+        )
+        self.least.itemChanged.connect(lambda item: item.column() == 0 and self._ticks_changed())
+        self.left_out_note = QLabel()
+        self.left_out_note.setWordWrap(True)
+        scan_row = QHBoxLayout()
+        scan_row.addWidget(self.scan_title, 1)
+        scan_row.addWidget(self.scan_progress)
+        scan_row.addWidget(self.scan_cancel)
         layout = QVBoxLayout(self)
         layout.addWidget(self.busy)
         layout.addWidget(self.summary)
         layout.addWidget(self.labels, 2)
         layout.addWidget(self.skipped_title)
         layout.addWidget(self.skipped, 1)
+        layout.addLayout(scan_row)
+        layout.addWidget(self.least, 2)
+        layout.addWidget(self.left_out_note)
+        self._show_scan_busy(False)
 
     def initializePage(self) -> None:
         source: SourcePage = self.wizard().source_page
@@ -327,6 +372,7 @@ class ReportPage(QWizardPage):
         fill_table(self.labels, [])
         fill_table(self.skipped, [])
         self.skipped_title.setText("")
+        self._reset_scan()
         domain, folder, init = source.domain_name(), source.folder.text().strip(), source.init_checkpoint()
         self.runner.start(
             lambda job: build_report(domain, folder, init),
@@ -370,8 +416,152 @@ class ReportPage(QWizardPage):
                 rows.append((short, reason.replace(file, short) if file else reason))
             fill_table(self.skipped, rows)
             self.skipped_title.setText(f"<b>{len(rows)} file(s) skipped</b>" if rows else "No file was skipped.")
+            self.start_scan(token, report)
         self.completeChanged.emit()
         self.report_ready.emit(report)
+
+    # --- the least typical files, and those left out ----------------------------------------------
+
+    def _reset_scan(self) -> None:
+        if self.scan_job is not None:
+            self.scan_job.cancel()  # a scan of the folder asked before; its rows no longer apply
+        self.scan_job, self.scanned, self.scan_state = None, [], "idle"
+        self.least.setRowCount(0)
+        self.scan_title.setText("")
+        self.left_out_note.setText("")
+        self._show_scan_busy(False)
+
+    def _show_scan_busy(self, busy: bool) -> None:
+        self.scan_progress.setVisible(busy)
+        self.scan_cancel.setVisible(busy)
+
+    def start_scan(self, token: int, report: DataReport) -> Job | None:
+        """Score up to MAX_SCANNED of the folder's files with the judging model, in the wizard's
+        runner (after the report, which it waits for on the runner's one thread)."""
+        source: SourcePage = self.wizard().source_page
+        judge = judge_for(report.domain, source.init_checkpoint(), self.judges)
+        if judge is None:
+            self.scan_title.setText(f"No {report.domain} model to judge how typical these files are.")
+            return None
+        domain, folder = report.domain, report.folder
+
+        def work(job: Job):
+            generator = load_generator(judge, domain=domain)
+            paths = files_in(folder, generator.domain.read_formats)
+            chosen = scan_sample(paths, MAX_SCANNED)
+            reference, what = reference_scores(generator)
+            job.send(("started", len(chosen), len(paths), generator.name))
+            return scan_rows(generator, chosen, reference, job)
+
+        def current() -> bool:
+            return token == self._token
+
+        self.scan_state, self.scan_total, self.scan_of, self.scan_judge = "scanning", 0, 0, judge.stem
+        self.scan_title.setText(f"Scoring the files with {judge.stem}…")
+        self.scan_progress.setRange(0, 0)
+        self._show_scan_busy(True)
+        self.scan_job = self.runner.start(
+            work,
+            on_message=lambda message: current() and self._scan_message(message),
+            on_progress=lambda done, total: current() and self._scan_progress(done, total),
+            on_failure=lambda message: current() and self._scan_failed(message),
+            on_done=lambda: current() and self._scan_done(),
+        )
+        return self.scan_job
+
+    def _scan_progress(self, done: int, total: int) -> None:
+        self.scan_progress.setRange(0, total)
+        self.scan_progress.setValue(done)
+
+    def cancel_scan(self) -> None:
+        """Stop scoring before the next file; what was scored is listed."""
+        if self.scan_job is not None and not self.scan_job.cancelled:
+            self.scan_job.cancel()
+            self.scan_state = "cancelled"
+            self.scan_title.setText("Cancelling before the next file…")
+
+    def _scan_message(self, message) -> None:
+        if isinstance(message, ScanRow):
+            self.scanned.append(message)
+        else:
+            _, self.scan_total, self.scan_of, self.scan_judge = message
+
+    def _scan_failed(self, message: str) -> None:
+        self.scan_state = "failed"
+        self.scan_title.setText(f"Typicality not shown: {self.scan_judge} cannot judge this folder ({message}).")
+
+    def _scan_done(self) -> None:
+        self.scan_job = None
+        self._show_scan_busy(False)
+        if self.scan_state == "failed":
+            return
+        rows = sorted((r for r in self.scanned if r.scanned is not None), key=lambda r: r.scanned.elbo)
+        unread = [r for r in self.scanned if r.scanned is None]
+        self.scanned = rows + unread
+        if not rows and unread:  # a model of this kind that cannot read this folder: one line, move on
+            self.scan_state = "failed"
+            self.scan_title.setText(
+                f"Typicality not shown: {self.scan_judge} cannot read these files "
+                f"(first: {unread[0].reason.replace(str(self.report.folder) + '/', '')})."
+            )
+            return
+        done = len(self.scanned)
+        sample = f" (an even sample of {self.scan_of})" if self.scan_total < self.scan_of else ""
+        head = (
+            f"Cancelled after {done} of {self.scan_total} files"
+            if self.scan_state == "cancelled"
+            else f"<b>{len(rows)} file(s)</b>{sample}"
+        )
+        self.scan_state = "cancelled" if self.scan_state == "cancelled" else "done"
+        unread_text = f"; {len(unread)} it cannot read are not ranked" if unread else ""
+        self.scan_title.setText(
+            f"{head}, least typical first, as {self.scan_judge} judges them{unread_text}. "
+            "Tick any to leave out of training."
+        )
+        self.least.blockSignals(True)
+        self.least.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            tick = QTableWidgetItem()
+            tick.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            tick.setCheckState(Qt.CheckState.Unchecked)
+            tick.setData(Qt.ItemDataRole.UserRole, str(row.path))
+            self.least.setItem(r, 0, tick)
+            for c, text in enumerate(
+                (self._short(row.path), percentile_text(row.scanned.percentile), row.scanned.worst)
+            ):
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(row.path) if c == 0 else text)
+                self.least.setItem(r, c + 1, item)
+        self.least.blockSignals(False)
+
+    def _short(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.report.folder))
+        except (ValueError, AttributeError):
+            return str(path)
+
+    def left_out(self) -> list[Path]:
+        """The files ticked to leave out of training."""
+        found = []
+        for r in range(self.least.rowCount()):
+            item = self.least.item(r, 0)
+            if item is not None and item.checkState() == Qt.CheckState.Checked:
+                found.append(Path(item.data(Qt.ItemDataRole.UserRole)))
+        return found
+
+    def _ticks_changed(self) -> None:
+        gone = self.left_out()
+        if not gone:
+            self.left_out_note.setText("")
+            return
+        note = (
+            f"<b>{len(gone)} file(s) will be left out of training.</b> The model trains on a copy of the "
+            "folder without them, saved beside it (NAME-data); the counts above still include them."
+        )
+        if self.report is not None and holdout_without(self.report, gone) != tuple(self.report.holdout):
+            held = ", ".join(holdout_without(self.report, gone)) or "nothing (no validation curves)"
+            note += f" Held out for validation instead: {held}."
+        self.left_out_note.setText(note)
 
     def isComplete(self) -> bool:
         return self.report is not None
@@ -512,6 +702,10 @@ class TrainingProgress:
 def run_training(request: TrainingRequest, job: Job) -> Path:
     """The body of a training job: `train_and_save(request)`, reporting through `job`."""
     progress = TrainingProgress(job, request.config.epochs)
+    left_out = request.extra_card.get("left_out")
+    if left_out:
+        copy = kept_copy(Path(left_out["folder"]), [Path(p) for p in left_out["files"]], Path(left_out["copy"]))
+        progress.log(f"training on {copy}: {left_out['folder']} without {len(left_out['files'])} file(s) left out")
     return train_and_save(request, [progress], log=progress.log, trainer_ready=progress.trainer_ready)[0]
 
 
@@ -768,9 +962,11 @@ class TrainingWizard(QWizard):
         base_checkpoint: str | Path | None = None,
         parent: QWidget | None = None,
         request_options: dict | None = None,
+        judges: dict[str, Path] | None = None,
     ):
         """`base_checkpoint` is offered for fine-tuning (the open model); `request_options`
-        are TrainConfig fields the page does not show (tests make evaluation cheap with them)."""
+        are TrainConfig fields the page does not show (tests make evaluation cheap with them);
+        `judges`: the model that scores each domain's data folder (default: the shipped one)."""
         super().__init__(parent)
         self.setWindowTitle("New model")
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
@@ -778,7 +974,7 @@ class TrainingWizard(QWizard):
         self.request_options = dict(request_options or {})
         self.runner = JobRunner(self, threads=1)
         self.source_page = SourcePage(base_checkpoint)
-        self.report_page = ReportPage(self.runner)
+        self.report_page = ReportPage(self.runner, judges)
         self.settings_page = SettingsPage(storage)
         self.training_page = TrainingPage()
         for page in (self.source_page, self.report_page, self.settings_page, self.training_page):
@@ -791,14 +987,22 @@ class TrainingWizard(QWizard):
         source, report, settings = self.source_page, self.report_page.report, self.settings_page
         defaults = domain_class(source.domain_name()).training_defaults
         config = settings_for(defaults, {**settings.values(), **self.request_options})
+        folder, out, gone = Path(source.folder.text().strip()), settings.output(), self.report_page.left_out()
+        data, holdout, extra = folder, tuple(report.holdout) if report else (), {}
+        if gone and report is not None:
+            # The domains read folders: training reads a copy without the left-out files (made by
+            # `run_training`), which the card's command names, so that it trains the same again.
+            data, holdout = kept_copy_path(out, folder), holdout_without(report, gone)
+            extra = {"left_out": {"folder": str(folder), "files": [str(p) for p in gone], "copy": str(data)}}
         request = TrainingRequest(
             domain=source.domain_name(),
-            data=[Path(source.folder.text().strip())],
-            out=settings.output(),
+            data=[data],
+            out=out,
             config=config,
-            holdout=tuple(report.holdout) if report else (),
+            holdout=holdout,
             resume=settings.resume,
             init=source.init_checkpoint(),
+            extra_card=extra,
         )
         command = train_command(
             request.domain, request.data, request.out, request.config, request.holdout, request.init

@@ -65,12 +65,12 @@ def test_a_planted_anomaly_ranks_first_with_its_overlay_and_an_unreadable_file_i
     model = dialog.model
     assert model.index(0, 2).data().endswith("percentile")
     assert "held-out real items" in model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole)
-    assert model.index(0, 3).data() == labels_text(view.generator.domain.conditions, model.ranked[0].scanned.labels)
-    first, last = (int(v) for v in model.index(0, 4).data().split()[1].split("-"))
+    assert model.index(0, 4).data() == labels_text(view.generator.domain.conditions, model.ranked[0].scanned.labels)
+    first, last = (int(v) for v in model.index(0, 3).data().split()[1].split("-"))
     assert 17 <= first and last <= 34  # worst inside (or at the edge of) the scrambled band 21-30
     # The unreadable file says why, in the list.
     assert model.index(len(listed) - 1, 2).data() == "cannot be read"
-    assert "broken.txt" in model.index(len(listed) - 1, 4).data()
+    assert "broken.txt" in model.index(len(listed) - 1, 4).data() and model.index(len(listed) - 1, 3).data() == "—"
     assert "1 could not be read" in dialog.status.text()
     # The planted file's thumbnail is its picture with red over the worst columns.
     thumb = model.index(0, 0).data(Qt.ItemDataRole.DecorationRole)

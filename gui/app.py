@@ -58,9 +58,14 @@ def limit_allocator_arenas(arenas: int = 2) -> None:
         pass
 
 
-def run_app(argv: list[str] | None = None) -> int:
-    """Open the main window with the shipped models and run until it closes."""
+def run_app(argv: list[str] | None = None, threads: int | None = None) -> int:
+    """Open the main window with the shipped models and run until it closes. Torch's pool is
+    sized on purpose, as in the CLI (`generators/core/threads.py`): `threads`, or the CPUs this
+    process may use (at most 8), with one inter-op thread and sleeping OpenMP waits."""
+    from generators.core.threads import configure_threads
+
     limit_allocator_arenas()
+    configure_threads(threads)
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)

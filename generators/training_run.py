@@ -218,15 +218,28 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
     generator = generator_from_checkpoint(load_checkpoint(weights_path))
     started = time.perf_counter()
     card = dict(generator.card)
-    card["metrics"] = evaluate(
-        generator, corpus, iwae_k=settings.iwae_k, samples=settings.eval_samples, seed=settings.seed
-    )
-    card["metrics"]["eval_seconds"] = round(time.perf_counter() - started, 1)
-    card["typicality_reference"] = heldout_reference(generator, corpus)  # what `scan` reads percentiles against
+    try:
+        # `log` hears each phase; a caller that was cancelled meanwhile raises TrainingCancelled
+        # from it (the app's Cancel while measuring), which skips the rest of the measuring.
+        card["metrics"] = evaluate(
+            generator, corpus, iwae_k=settings.iwae_k, samples=settings.eval_samples, seed=settings.seed, log=log
+        )
+        card["metrics"]["eval_seconds"] = round(time.perf_counter() - started, 1)
+        card["typicality_reference"] = heldout_reference(generator, corpus)  # what `scan` reads percentiles against
+    except TrainingCancelled:
+        # The model is trained and saved: only its figures are missing, and `eval` can add them.
+        card["metrics"] = {"measured": False, "note": MEASURING_SKIPPED}
+        card.pop("typicality_reference", None)
     write_card(card_path, card)
     for leftover in checkpoint_paths(resume_path):
         leftover.unlink(missing_ok=True)
     return [weights_path, card_path]
+
+
+MEASURING_SKIPPED = (
+    "measuring was cancelled after training: the model is complete, but its card has no held-out "
+    "figures; `python main.py eval DOMAIN --checkpoint PATH --data DATA` measures it"
+)
 
 
 def lineage_of(parent) -> list[dict]:

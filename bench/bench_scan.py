@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,6 @@ import common
 from generators.core.scan import detection_report
 from generators.registry import load_generator
 
-REPO = Path(__file__).resolve().parent.parent
 TARGET_AUC, TARGET_LOCALISATION, TARGET_SECONDS = 0.90, 0.80, 60.0
 
 
@@ -131,13 +129,7 @@ def timed_scan(name: str, folder: Path, threads: int, overlays: bool) -> float:
     command = [sys.executable, "main.py", "scan", name, "--in", str(folder)]
     if overlays:
         command += ["--json", str(folder.parent / "scan.json")]
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"scan failed: {done.stderr.strip()}")
-    return seconds
+    return common.timed_command(command, dict(os.environ, OMP_NUM_THREADS=str(threads)), "scan")
 
 
 def speed(args) -> list[dict]:

@@ -27,7 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+import common
+
 BUSY_LOOP = "while True: pass"
 
 
@@ -46,13 +47,9 @@ def jobs(data: list[str], scratch: Path) -> dict[str, list[str]]:
 
 
 def timed(argv: list[str]) -> float:
+    """The job as a user runs it: no thread variables set, so the CLI sizes its own pool."""
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    started = time.perf_counter()
-    done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv[1:4])} failed: {done.stderr.strip().splitlines()[-1:]}")
-    return seconds
+    return common.timed_command(argv, env)
 
 
 def with_busy_loops(count: int, argv: list[str]) -> float:

@@ -1,6 +1,7 @@
 """Helpers the benchmarks share, so that no benchmark imports another (see bench/README.md).
 
-- Measurement and report: `peak_rss_mib`, `machine`, `ms` (a percentile in milliseconds),
+- Measurement and report: `timed_command` (wall seconds of one CLI run), `peak_rss_mib`,
+  `machine`, `ms` (a percentile in milliseconds),
   `table` (a plain-text table) and `positive` (an argparse type).
 - The model benches (bench_levels.py, bench_images.py, bench_music.py), which run the same
   phases on their own domain's checkpoint: their presets and training constants, their shared
@@ -32,6 +33,7 @@ from generators.core.errors import CheckpointError, UserError
 from generators.core.train import TrainConfig, Trainer
 from generators.core.vae import ConditionalVAE, VAEConfig, elbo_terms
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
 BETA = 1.0
@@ -43,6 +45,20 @@ QUICK = dict(calls_1=30, calls_16=10, warmup=3, epochs=1, steps=4, rounds=1)
 
 
 # --- measurement and report helpers -----------------------------------------------------
+
+
+def timed_command(argv: list[str], env: dict | None = None, what: str = "") -> float:
+    """Wall seconds of one command run from the repository root; a failure stops the bench with its
+    last stderr line (`what` names it)."""
+    import subprocess
+
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"{what or ' '.join(argv[1:4])} failed: {last}")
+    return seconds
 
 
 def peak_rss_mib() -> float:

@@ -27,6 +27,7 @@ from generators.core.commands import (
     refuse_foreign_flags,
 )
 from generators.core.errors import UserError
+from generators.core.generator import MAX_FRAMES
 from generators.core.train import TrainConfig
 from generators.registry import DOMAIN_NAMES, wing_commands
 
@@ -93,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     end.add_argument("--to", dest="to_file", metavar="FILE", help="end at this file (encoded)")
     end.add_argument("--seed-b", type=SEED, help="end at the item of this seed")
     interp.add_argument(
-        "--steps", type=bounded_int(2, MAX_IN_ONE_FILE), default=8, help="frames including both ends (default 8)"
+        "--steps", type=bounded_int(1, MAX_FRAMES), default=8, help="frames including both ends (default 8)"
     )
     interp.add_argument("--mode", choices=("slerp", "lerp"), default="slerp")
     interp.add_argument(

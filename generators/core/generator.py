@@ -21,6 +21,7 @@ from .errors import UserError
 from .latent_prior import MixturePrior
 from .vae import ConditionalVAE, elbo_per_item, posterior_means
 
+MAX_FRAMES = 256  # frames of one interpolation
 DECODE_BATCH = 32  # latents decoded at once (64x64 images at 256 a batch peaked near 1.2 GB for 2,560 items)
 
 
@@ -162,8 +163,8 @@ class Generator:
 
     def interpolate(self, z_a: np.ndarray, z_b: np.ndarray, steps: int, mode: str = "slerp") -> np.ndarray:
         """`steps` latents from z_a to z_b inclusive, (steps, D)."""
-        if not 1 <= steps <= 256:
-            raise UserError(f"steps must be between 1 and 256, got {steps}")
+        if not 1 <= steps <= MAX_FRAMES:
+            raise UserError(f"steps must be between 1 and {MAX_FRAMES}, got {steps}")
         if mode not in ("slerp", "lerp"):
             raise UserError(f"unknown interpolation mode {mode!r}; use slerp or lerp")
         return latent_ops.interpolation_path(np.asarray(z_a, np.float32), np.asarray(z_b, np.float32), steps, mode)

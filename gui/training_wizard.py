@@ -415,6 +415,7 @@ class ReportPage(QWizardPage):
                     short = file
                 rows.append((short, reason.replace(file, short) if file else reason))
             fill_table(self.skipped, rows)
+            self.skipped.setVisible(bool(rows))  # an empty table would take the room the ranked files need
             self.skipped_title.setText(f"<b>{len(rows)} file(s) skipped</b>" if rows else "No file was skipped.")
             self.start_scan(token, report)
         self.completeChanged.emit()

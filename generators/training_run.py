@@ -214,7 +214,7 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
     }
     save_checkpoint(weights_path, tensors, card)
 
-    log("measuring the model on its held-out data...")
+    log(MEASURING_LINE)
     generator = generator_from_checkpoint(load_checkpoint(weights_path))
     started = time.perf_counter()
     card = dict(generator.card)
@@ -236,6 +236,7 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
     return [weights_path, card_path]
 
 
+MEASURING_LINE = "measuring the model on its held-out data..."  # logged as the measuring starts
 MEASURING_SKIPPED = (
     "measuring was cancelled after training: the model is complete, but its card has no held-out "
     "figures; `python main.py eval DOMAIN --checkpoint PATH --data DATA` measures it"

@@ -45,7 +45,10 @@ def labels_text(space: ConditionSpace, labels: Iterable[str]) -> str:
     for group in space.groups:
         chosen = [group.title(label) for label in group.labels if label in on]
         if not group.exclusive:
-            parts.append(", ".join(chosen) or f"no {pretty(group.name)}")
+            # A group of one label reads "no pipe"; of several ("contains": enemy, pipe...), "none"
+            # (the tooltip names the group): "no contains" read as a typo.
+            empty = f"no {group.title(group.labels[0])}" if len(group.labels) == 1 else "none"
+            parts.append(", ".join(chosen) or empty)
         elif len(group.labels) > 1 and chosen:
             parts.append(chosen[0])
     return " · ".join(parts)

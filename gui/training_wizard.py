@@ -49,13 +49,13 @@ from PySide6.QtWidgets import (
 )
 
 from generators.core.checkpoint import checkpoint_paths
-from generators.core.errors import UserError
+from generators.core.errors import TrainingCancelled, UserError
 from generators.core.evaluation import heldout_note
 from generators.core.naming import train_command
 from generators.core.scan import files_in, reference_scores
 from generators.core.train import TrainConfig, settings_for
 from generators.registry import domain_class, load_generator
-from generators.training_run import TrainingRequest, resume_path_for, train_and_save
+from generators.training_run import MEASURING_LINE, TrainingRequest, resume_path_for, train_and_save
 
 from .loss_plot import LossPlot
 from .scan_panel import ScanRow, percentile_text, scan_rows
@@ -166,6 +166,9 @@ def models_folder(storage: AppStorage) -> Path:
 
 def heldout_summary(metrics: dict) -> str:
     """One sentence on what the card's held-out measurement says (or that there was none)."""
+    if metrics.get("measured") is False:  # the user skipped the measuring: say so, and how to measure
+        note = str(metrics.get("note", "measuring was skipped"))
+        return f"<b>Not measured:</b> {note}."
     note = heldout_note(metrics)
     if note:
         return f"<b>Not measured on held-out data:</b> {note[:1].lower()}{note[1:]}."
@@ -682,6 +685,7 @@ class TrainingProgress:
         self.job = job
         self.epochs = epochs
         self.trainer = None
+        self.measuring = False  # training is over and the card's figures are being measured
 
     def trainer_ready(self, trainer) -> None:
         self.trainer = trainer
@@ -697,6 +701,12 @@ class TrainingProgress:
         self.job.send(("epoch", asdict(record), total_epochs))
 
     def log(self, line: str) -> None:
+        """Pass a log line on; once the model is being measured, a Cancel skips the rest of the
+        measuring (raised here, at the next phase, and caught by `train_and_save`, which then
+        writes the card without figures: the trained model is kept)."""
+        if self.measuring and self.job.cancelled:
+            raise TrainingCancelled("measuring skipped")
+        self.measuring = self.measuring or line == MEASURING_LINE
         self.job.send(("log", line))
 
 
@@ -812,6 +822,10 @@ class TrainingPage(QWizardPage):
             self.job.cancel()
             self.status.setText("Cancelling after the current step…")
             self.cancel_button.setEnabled(False)
+        elif self.job is not None and self.state == "measuring":
+            self.job.cancel()  # the model is saved; only its figures are skipped
+            self.status.setText("Skipping the rest of the measuring at its next step; the model is kept…")
+            self.cancel_button.setEnabled(False)
 
     def resume_training(self) -> None:
         if self.state == "cancelled" and self.request is not None and self.can_resume():
@@ -865,6 +879,8 @@ class TrainingPage(QWizardPage):
             self._epoch_done(*content)
         elif kind == "log":
             self.log.appendPlainText(*content)
+            if self.state == "measuring" and self.cancel_button.isEnabled():  # the phase it is in
+                self.status.setText(f"Training done. Measuring the model: {content[0].strip()}")
 
     def _epoch_done(self, record: dict, total_epochs: int) -> None:
         self.plot.set_total_epochs(total_epochs)
@@ -942,7 +958,8 @@ class TrainingPage(QWizardPage):
         self.completeChanged.emit()
 
     def _set_buttons(self) -> None:
-        self.cancel_button.setEnabled(self.state == "running")
+        self.cancel_button.setEnabled(self.state in ("running", "measuring"))
+        self.cancel_button.setText("Skip measuring" if self.state == "measuring" else "Cancel training")
         self.resume_button.setEnabled(self.state == "cancelled")
 
     def isComplete(self) -> bool:

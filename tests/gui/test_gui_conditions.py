@@ -155,7 +155,7 @@ def test_each_tile_shows_the_labels_its_item_was_decoded_under(qtbot, view):
         assert labels_tooltip(space, item.labels) in tile.toolTip()
     first = view.items[0]
     on = [lb.replace("-", " ") for lb in space.groups[0].labels if lb in first.labels]
-    assert view.grid.tiles[0].detail == (", ".join(on) or "no contains")
+    assert view.grid.tiles[0].detail == (", ".join(on) or "none")
     set_state(qtbot, view, "breakable", REQUIRED)
     assert all("breakable" in tile.detail for tile in view.grid.tiles)
     assert view.grid.details and view.grid.caption_height() > CAPTION_HEIGHT  # room for the labels line

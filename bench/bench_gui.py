@@ -120,7 +120,9 @@ def scrub_and_memory(scrubs: int) -> dict:
         view.preview.view.viewport().installEventFilter(spy)
 
         def measure(slider, values) -> list[float]:
+            """Each step of a drag: the slider is held down throughout, as under the user's mouse."""
             times = []
+            slider.setSliderDown(True)
             for value in values:
                 spy.seen = False
                 started = time.perf_counter()
@@ -128,6 +130,7 @@ def scrub_and_memory(scrubs: int) -> dict:
                 while not spy.seen:
                     app.processEvents()
                 times.append((time.perf_counter() - started) * 1000)
+            slider.setSliderDown(False)  # the release: the slider commits its value
             return times
 
         view.set_endpoint_from_item(0, "A")

@@ -101,6 +101,10 @@ class DirectionsPanel(QWidget):
         """The directions whose slider is off 0, with their values, in slider order."""
         return {name: value for name, value in self.values().items() if value}
 
+    def dragging(self) -> bool:
+        """Whether the user holds a slider down now (a scrub in progress)."""
+        return any(slider.isSliderDown() for slider in self.sliders.values())
+
     def active_text(self) -> str:
         """The active directions as the preview names them ("pipe +3.00, axis 1 -0.50"); "" when none."""
         return ", ".join(f"{display_name(name)} {value:+.2f}" for name, value in self.active().items())

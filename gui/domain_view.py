@@ -295,7 +295,7 @@ class DomainView(QWidget):
         self.grid.activated.connect(self.enlarge)
         self.grid.menu_requested.connect(self._show_tile_menu)
         self.directions.offset_changed.connect(
-            lambda offset: self.preview.set_offset(offset, self.directions.active_text())
+            lambda offset: self.preview.set_offset(offset, self.directions.active_text(), self.directions.dragging())
         )
         self.preview.reset_directions.connect(self.directions.reset)
         self.directions.committed.connect(
@@ -303,6 +303,7 @@ class DomainView(QWidget):
                 StateCommand("Move direction sliders", self.directions.set_values, before, after)
             )
         )
+        self.directions.committed.connect(lambda *_: self.preview.show_directions_text(self.directions.active_text()))
         self.interpolation.blend_changed.connect(self.preview.set_base)
         self.interpolation.open_requested.connect(self.choose_endpoint_file)
         self.interpolation.random_requested.connect(self.random_endpoint)

@@ -110,20 +110,29 @@ class PreviewPanel(QWidget):
             self.shown = self.shown.under(self.context.generator, self.context.condition)
         self.refresh()
 
-    def set_offset(self, offset: np.ndarray, text: str = "") -> None:
-        """Add `offset` to what is shown; `text` names the directions it sums ("pipe +3.00")."""
+    def set_offset(self, offset: np.ndarray, text: str = "", dragging: bool = False) -> None:
+        """Add `offset` to what is shown; `text` names the directions it sums ("pipe +3.00").
+        While a slider is being dragged the line keeps its words and only the picture follows:
+        a word-wrapped line that changes re-lays out the whole panel, which doubled the time of
+        every scrub step; the words catch up on release (`show_directions_text`)."""
         self.offset = np.asarray(offset, dtype=np.float32)
+        if not (dragging and self.directions_row.isVisible() and np.any(self.offset)):
+            self.show_directions_text(text)
+        self.refresh()
+
+    def show_directions_text(self, text: str) -> None:
         # An offset is never left unsaid, even by a caller that does not name it.
         self.directions_text = (text or "the sliders' offset") if np.any(self.offset) else ""
         self.directions_line.setText(f"Directions: {self.directions_text}" if self.directions_text else "")
         self.directions_row.setVisible(bool(self.directions_text))
-        self.refresh()
 
     def where_text(self) -> str:
-        """What the preview shows, for the line under it: a tile of the grid, or something else."""
+        """What the preview shows, for the line under it: a tile of the grid, or something else.
+        Not the blend's caption ("A→B at 0.53"): it changes every scrub step, and the view shows
+        it already; a changing word-wrapped line would re-lay out the panel at every step."""
         if self.tile is not None:
             return f"Grid tile {self.tile + 1} ({self.caption})"
-        return f"Not a grid tile: {self.caption or 'preview'}"
+        return "Not a grid tile (its caption says what it is)"
 
     def refresh(self) -> None:
         latent = self.latent()

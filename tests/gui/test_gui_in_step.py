@@ -263,7 +263,8 @@ def test_a_preview_from_elsewhere_says_it_is_no_grid_tile_and_stays(qtbot, view)
     caption = view.preview.caption
     assert caption.startswith("A→B at 0.50")
     line = view.preview.labels_line.text()
-    assert line.startswith(f"Not a grid tile: {caption}") and "shown under:" in line
+    assert line.startswith("Not a grid tile") and "shown under:" in line
+    assert view.preview.view.caption.text().startswith(caption)  # the view names the blend
     assert view.preview.tile is None
     view.controls.seed.setValue(800)
     view.sample()
@@ -293,7 +294,8 @@ def test_active_directions_are_named_beside_the_preview_with_one_reset(qtbot, vi
     point = np.zeros(view.generator.latent_size, dtype=np.float32)
     view.latent_map.point_chosen.emit(Shown(point, "map (0.00, 0.00)", view.items[0].labels))
     assert row.isVisibleTo(view.preview) and display_name(first) in line.text()
-    assert view.preview.labels_line.text().startswith("Not a grid tile: map (0.00, 0.00)")
+    assert view.preview.labels_line.text().startswith("Not a grid tile")
+    assert view.preview.caption == "map (0.00, 0.00)"
 
     # One Reset puts every slider back, as one undoable step.
     steps = view.undo_stack.count()

@@ -314,3 +314,20 @@ def test_a_starred_preview_names_the_directions_it_was_moved_by(qtbot, view):
     view.directions.sliders[name].setValue(100)
     record = view.star_preview()
     assert record["caption"] == f"seed 70 + {display_name(name)} +1.00"
+
+
+def test_while_a_slider_is_dragged_the_directions_line_waits_for_the_release(qtbot, view):
+    """A drag re-decodes at every step, but the words under the preview change once, on release:
+    a changing word-wrapped line re-lays out the whole panel at every step."""
+    fixed_grid(qtbot, view, seed=60)
+    name = view.directions.names[0]
+    slider, line = view.directions.sliders[name], view.preview.directions_line
+    slider.setSliderDown(True)
+    slider.setValue(100)
+    assert line.text() == f"Directions: {display_name(name)} +1.00"  # the first move is named at once
+    before = view.preview.latent().copy()
+    slider.setValue(250)
+    assert line.text() == f"Directions: {display_name(name)} +1.00"  # held: the words wait
+    assert not np.allclose(view.preview.latent(), before)  # ...the picture does not
+    slider.setSliderDown(False)  # the release
+    assert line.text() == f"Directions: {display_name(name)} +2.50"

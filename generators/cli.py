@@ -440,9 +440,10 @@ def run_scan(args) -> int:
             scanned.append(scan_file(generator, path, reference, png))
         except UserError as error:  # AssetError and every other one-line user error
             skipped.append({"file": str(path), "reason": str(error)})
-            print(f"skipped {path}: {error}", file=sys.stderr)
+            print(f"skipped: {error}" if str(path) in str(error) else f"skipped {path}: {error}", file=sys.stderr)
     scanned.sort(key=lambda item: item.elbo)
-    print(f"{len(scanned)} files ranked least typical first; percentiles among {what}")
+    ranked = f"{len(scanned)} file{'' if len(scanned) == 1 else 's'}"
+    print(f"{ranked} ranked least typical first; percentiles among {what}")
     print(f"{'rank':>4}  {'percentile':>10}  {'ELBO nats':>10}  file\tlabels\tworst at")
     for rank, item in enumerate(scanned, start=1):
         labels = ",".join(item.labels)

@@ -65,12 +65,14 @@ def percentile(reference: np.ndarray, score: float) -> float:
 
 
 def files_in(folder: Path, formats: tuple[str, ...]) -> list[Path]:
-    """The files under `folder` (recursively) whose extension the domain reads, sorted."""
+    """The entries under `folder` (recursively) whose extension the domain reads, sorted. Not
+    only regular files: a named pipe, a device or a broken link with such a name is listed too, so
+    that reading it refuses it with its reason (the scan lists it) instead of leaving it out unsaid."""
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder")
     found = []
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix.lower().lstrip(".") in formats:
+        if not path.is_dir() and path.suffix.lower().lstrip(".") in formats:
             found.append(path)
             if len(found) > MAX_FILES:
                 raise UserError(f"{folder} holds more than {MAX_FILES:,} files to scan; scan a smaller folder")

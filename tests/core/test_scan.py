@@ -188,3 +188,23 @@ def test_detection_report_and_eval_flag(tiny_generator, tiny_checkpoint, game_fo
     assert "scan_detection.scrambled_band.localisation" in proc.stdout
     proc = cli_here([*argv, "--scan-anomalies", "-1"], capsys)
     assert proc.returncode == 2 and "--scan-anomalies" in proc.stderr
+
+
+def test_a_pipe_or_a_device_in_the_folder_is_listed_with_its_reason(tiny_checkpoint, tmp_path, capsys):
+    """Not left out unsaid: a named pipe and a link to /dev/zero with a level's extension are
+    reported as skipped (and read neither forever nor at all), and the count says "1 file"."""
+    import os
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "one.txt").write_text(level_text(LEVELS["level-1"]), encoding="utf-8")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    out = tmp_path / "scan.json"
+    argv = ["scan", "levels", "--checkpoint", str(tiny_checkpoint), "--in", str(folder), "--json", str(out)]
+    proc = cli_here(argv, capsys)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert sorted(s["file"].rsplit("/", 1)[1] for s in report["skipped"]) == ["pipe.txt", "zero.txt"]
+    assert all("not a regular file" in s["reason"] for s in report["skipped"])
+    assert proc.stdout.startswith("1 file ranked")

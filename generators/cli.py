@@ -505,6 +505,25 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+# argparse dest -> the flag a user typed
+PATH_OPTIONS = {
+    "out": "--out", "json": "--json", "folder": "--in", "checkpoint": "--checkpoint", "init": "--init",
+    "from_file": "--from", "to_file": "--to", "oracle": "--oracle", "jsb": "--jsb",
+}  # fmt: skip
+
+
+def refuse_empty_paths(args) -> None:
+    """An empty path (a shell variable that was never set) names no file: refuse it, rather than
+    read or write the current folder."""
+    given = vars(args)
+    for name, flag in PATH_OPTIONS.items():
+        if given.get(name) == "":
+            raise UserError(f"{flag} is empty: give a path")
+    for name in ("data", "inputs"):
+        if any(path == "" for path in given.get(name) or []):
+            raise UserError(f"--{'in' if name == 'inputs' else name} has an empty path: give a path")
+
+
 def os_error_line(error: OSError) -> str:
     """One line for a file-system error: what failed, on which path (shortened past 160 characters)."""
     name = str(error.filename or "")
@@ -527,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         from generators.core.threads import configure_threads
 
         configure_threads(args.threads)
+        refuse_empty_paths(args)
         return args.handler(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -467,6 +467,20 @@ def flag_cases() -> None:
     add("flags", "sample images --playable", sample("images", "--playable"))
     add("flags", "sample music --length 64", sample("music", "--length", "64"))
     add("flags", "sample levels --bars 8", sample("levels", "--bars", "8"))
+    for argv in (
+        ["sample", "levels", "--out", ""],
+        ["scan", "levels", "--in", ""],
+        ["eval", "levels", "--data", ""],
+        ["eval", "levels", "--json", ""],
+        ["sample", "levels", "--checkpoint", "", "--out", "OUT"],
+        ["denoise", "levels", "--in", "", "--out", "OUT"],
+        ["train", "levels", "--data", "", "--out", "OUT"],
+    ):
+        add(
+            "flags",
+            f"an empty path: {' '.join(argv[:3])}",
+            lambda f, a=argv: [str(f / "out") if x == "OUT" else x for x in a],
+        )
     add("flags", "an unknown domain", lambda f: ["sample", "sprites"])
     add("flags", "an unknown command", lambda f: ["paint", "levels"])
     add("flags", "an unknown flag", lambda f: ["sample", "levels", "--colour", "red"])

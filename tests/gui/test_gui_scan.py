@@ -135,20 +135,28 @@ def test_the_menu_asks_for_a_folder_from_the_tabs_last_one(qtbot, window, view, 
     dialog.close()
 
 
-def test_cancel_stops_the_worker_before_its_next_file(qtbot, window, view, tmp_path, monkeypatch, errors):
-    folder = scan_fixture(tmp_path / "many", copies=30)
+def hold_scan_in_file(monkeypatch, n: int) -> tuple[list[Path], threading.Event, threading.Event]:
+    """Make the scan worker wait inside its n-th file: returns (the files it was given, set when it
+    waits, set it to go on). Any scan in gui.scan_panel or the wizard (which calls the same
+    `scan_file`) is held."""
     calls: list[Path] = []
     reached, go = threading.Event(), threading.Event()
     real = scan_panel.scan_file
 
-    def watched(generator, path, reference, png):
+    def held(generator, path, reference, png):
         calls.append(path)
-        if len(calls) == 3:  # hold the worker inside its third file until Cancel has been pressed
+        if len(calls) == n:
             reached.set()
             go.wait(30)
         return real(generator, path, reference, png)
 
-    monkeypatch.setattr(scan_panel, "scan_file", watched)
+    monkeypatch.setattr(scan_panel, "scan_file", held)
+    return calls, reached, go
+
+
+def test_cancel_stops_the_worker_before_its_next_file(qtbot, window, view, tmp_path, monkeypatch, errors):
+    folder = scan_fixture(tmp_path / "many", copies=30)
+    calls, reached, go = hold_scan_in_file(monkeypatch, 3)  # until Cancel has been pressed
     dialog = scan_folder(view, folder, window)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(reached.is_set, timeout=WAIT_MS)
@@ -164,15 +172,7 @@ def test_cancel_stops_the_worker_before_its_next_file(qtbot, window, view, tmp_p
 
 def test_closing_while_scanning_stops_the_scan_and_removes_the_overlays(qtbot, window, view, tmp_path, monkeypatch):
     folder = scan_fixture(tmp_path / "many", copies=30)
-    reached, go = threading.Event(), threading.Event()
-    real = scan_panel.scan_file
-
-    def held(generator, path, reference, png):
-        reached.set()
-        go.wait(30)
-        return real(generator, path, reference, png)
-
-    monkeypatch.setattr(scan_panel, "scan_file", held)
+    _, reached, go = hold_scan_in_file(monkeypatch, 1)
     dialog = scan_folder(view, folder, window)
     overlays = Path(dialog._overlays.name)
     qtbot.waitUntil(reached.is_set, timeout=WAIT_MS)

@@ -17,6 +17,7 @@ pytest.importorskip("pytestqt")
 
 from conftest import LEGEND, LEVELS, level_text  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
+from test_gui_scan import hold_scan_in_file  # noqa: E402
 from test_gui_training import (  # noqa: E402,F401 - shared fixtures and steps
     CHEAP,
     WAIT_MS,
@@ -133,18 +134,7 @@ def test_the_scan_is_bounded_and_cancel_stops_it(qtbot, storage, tiny_checkpoint
     for i in range(20):
         (folder / f"copy-{i:02d}.txt").write_text(level_text(LEVELS["level-1"]), encoding="utf-8")
     monkeypatch.setattr(training_wizard, "MAX_SCANNED", 12)
-    calls: list[Path] = []
-    reached, go = threading.Event(), threading.Event()
-    real = scan_panel.scan_file
-
-    def watched(generator, path, reference, png):
-        calls.append(path)
-        if len(calls) == 4:  # hold the worker in its fourth file until Cancel has been pressed
-            reached.set()
-            go.wait(30)
-        return real(generator, path, reference, png)
-
-    monkeypatch.setattr(scan_panel, "scan_file", watched)
+    calls, reached, go = hold_scan_in_file(monkeypatch, 4)  # until Cancel has been pressed
     wizard = judged_wizard(qtbot, storage, tiny_checkpoint)
     to_report(qtbot, wizard, folder)
     page = wizard.report_page

@@ -1,5 +1,7 @@
 """The latent map's data, Qt-free: a model's training set encoded to latents, projected onto
-its top-two principal plane, and cached on disk so it is encoded only once per checkpoint.
+its top-two principal plane, and cached on disk so it is encoded only once per checkpoint. A
+second view, t-SNE (`generators/core/tsne.py`), keeps neighbours together where the plane
+overlaps them; it is computed on demand, for at most `tsne.MAX_POINTS` items, and cached too.
 
 The GUI has no data path of its own: the user points at the data folder once, the domain
 rebuilds the training split the checkpoint's card records (`Domain.heldout_corpus`), and
@@ -24,6 +26,7 @@ from generators.core.domain import Split
 from generators.core.errors import UserError
 from generators.core.fileio import write_bytes_atomic
 from generators.core.generator import Generator
+from generators.core.tsne import TsneCancelled, subset, tsne
 
 CACHE_VERSION = 1
 BATCH = 256  # items per encode call: progress every batch, memory bounded
@@ -60,6 +63,69 @@ class MapData:
     def nearest(self, x: float, y: float) -> int:
         """Index of the item nearest to (x, y) on the map."""
         return int(np.argmin(((self.points - np.array([x, y], np.float32)) ** 2).sum(axis=1)))
+
+
+@dataclass
+class MapView:
+    """What the canvas shows: `index` (M,) items of the map's data at `points` (M, 2). The plane
+    view shows every item, and any point of it decodes; the t-SNE view has no inverse, so a click
+    takes the nearest item's latent."""
+
+    name: str  # "pca" or "tsne"
+    index: np.ndarray
+    points: np.ndarray
+
+    @property
+    def decodes_anywhere(self) -> bool:
+        return self.name == "pca"
+
+    def nearest(self, x: float, y: float) -> int:
+        """The data index of the shown item nearest to (x, y)."""
+        return int(self.index[np.argmin(((self.points - np.array([x, y], np.float32)) ** 2).sum(axis=1))])
+
+
+def plane_view(data: MapData) -> MapView:
+    return MapView("pca", np.arange(len(data.latents)), data.points)
+
+
+TSNE_SEED = 0
+
+
+def tsne_cache_path(cache: Path | None) -> Path | None:
+    """Beside the map's own cache: latent-map-tsne-<weights sha256>.npz."""
+    return None if cache is None else cache.with_name(cache.name.replace("latent-map-", "latent-map-tsne-", 1))
+
+
+def build_tsne(
+    data: MapData, cache: Path | None, report: Report = lambda d, t: None, cancelled: IsCancelled = lambda: False
+) -> MapView:
+    """The t-SNE view of the map: from its cache when it was made of the same items, else
+    computed (a seeded subset of at most MAX_POINTS items) and cached. Raises MapCancelled."""
+    index = subset(len(data.latents), TSNE_SEED)
+    if cache is not None and cache.exists():
+        try:
+            with np.load(cache, allow_pickle=False) as stored:
+                if int(stored["version"]) == CACHE_VERSION and np.array_equal(stored["index"], index):
+                    if np.array_equal(stored["names"], np.array(data.names, dtype=np.str_)[index]):
+                        return MapView("tsne", index, stored["points"].astype(np.float32))
+        except (OSError, KeyError, ValueError):
+            pass  # a damaged cache is simply computed again
+    try:
+        points = tsne(data.latents[index], seed=TSNE_SEED, report=report, cancelled=cancelled)
+    except TsneCancelled:
+        raise MapCancelled() from None
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            version=np.array(CACHE_VERSION),
+            index=index,
+            points=points,
+            names=np.array(data.names, dtype=np.str_)[index],
+        )
+        write_bytes_atomic(cache, buffer.getvalue())
+    return MapView("tsne", index, points)
 
 
 def cache_path(cache_dir: str | Path, card: dict) -> Path | None:

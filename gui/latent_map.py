@@ -3,6 +3,11 @@ by a condition. Hovering shows the nearest training item; clicking (or dragging)
 decodes that point of the plane into the preview, under the labels of the training item
 nearest to it (with what the tab's condition requires or excludes applied).
 
+View: t-SNE shows the same items (at most `tsne.MAX_POINTS`, a seeded subset) placed so that
+neighbours in the latent space stay neighbours; it is computed in a worker with progress and
+Cancel, and cached per checkpoint. It has no inverse, so a click there decodes the latent of the
+nearest item; hovering works as on the plane.
+
 The data are built by `corpus_map.build_map` in a worker (cached per checkpoint); this module
 only draws points and turns mouse positions into plane coordinates.
 """
@@ -26,9 +31,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from generators.core.tsne import MAX_POINTS
+
 from .conditions_panel import pretty
 from .context import ViewContext
-from .corpus_map import MapCancelled, MapData, build_map, cache_path, colour_choices, colour_groups, label_text
+from .corpus_map import (
+    MapCancelled,
+    MapData,
+    MapView,
+    build_map,
+    build_tsne,
+    cache_path,
+    colour_choices,
+    colour_groups,
+    label_text,
+    plane_view,
+    tsne_cache_path,
+)
 from .flow_layout import FlowLayout, labelled
 from .qimage import scaled_nearest, to_pixmap
 from .workers import Job
@@ -195,6 +214,8 @@ class LatentMapPanel(QWidget):
         self.cache = cache_path(cache_dir, context.generator.card)
         self.data_folder: str | None = None
         self.data: MapData | None = None
+        self.view: MapView | None = None  # what the canvas shows of `data`
+        self.tsne_view: MapView | None = None  # computed once per map
         self.job: Job | None = None
         self.requested = False  # a map was asked for (by showing the tab or choosing data)
         space = context.generator.domain.conditions
@@ -209,6 +230,14 @@ class LatentMapPanel(QWidget):
             self.colour_by.addItem(pretty(choice), choice)
         self.colour_by.setToolTip("Colour the points by this condition of each training item")
         self.colour_by.currentIndexChanged.connect(lambda _: self._recolour())
+        self.view_by = QComboBox()
+        self.view_by.addItem("PCA plane", "pca")
+        self.view_by.addItem("t-SNE", "tsne")
+        self.view_by.setToolTip(
+            "PCA plane: the two directions the items vary most along; any point decodes.\n"
+            "t-SNE: neighbours stay together (computed once, then cached); a click decodes the nearest item."
+        )
+        self.view_by.currentIndexChanged.connect(lambda _: self._show_view())
         self.progress = QProgressBar()
         self.progress.setFormat("encoding %v / %m")
         self.progress.setMaximumWidth(220)
@@ -234,6 +263,7 @@ class LatentMapPanel(QWidget):
         self.legend.setWordWrap(True)
         top = FlowLayout()
         top.addWidget(self.load_button)
+        top.addWidget(labelled("View:", self.view_by))
         top.addWidget(labelled("Colour by:", self.colour_by))
         top.addWidget(self.progress)
         top.addWidget(self.cancel_button)
@@ -290,6 +320,7 @@ class LatentMapPanel(QWidget):
                 return None
 
         self._set_busy(True)
+        self.progress.setFormat("encoding %v / %m")
         self.status.setText(
             f"Reading the training data in {data_folder}…" if data_folder else "Reading the cached map…"
         )
@@ -312,6 +343,61 @@ class LatentMapPanel(QWidget):
         self.job = None
         self._set_busy(False)
 
+    def _show_view(self) -> None:
+        """Show the view the View box asks for; t-SNE is computed (once) in a worker."""
+        if self.data is None:
+            return
+        if self.view_by.currentData() != "tsne":
+            self.view = plane_view(self.data)
+            self._recolour()
+            return
+        if self.tsne_view is not None:
+            self.view = self.tsne_view
+            self._recolour()
+            return
+        if self.job is not None:
+            return  # the map is still being built; its end shows the view asked for
+        data, cache = self.data, tsne_cache_path(self.cache)
+
+        def work(job: Job) -> MapView | None:
+            try:
+                return build_tsne(data, cache, job.report, lambda: job.cancelled)
+            except MapCancelled:
+                return None
+
+        self._set_busy(True)
+        self.progress.setFormat("t-SNE %v / %m")
+        self.status.setText(f"Placing {min(len(data.latents), MAX_POINTS)} items by t-SNE (once; it is cached)…")
+        self.job = self.context.runner.start(
+            work,
+            on_success=self._tsne_done,
+            on_failure=self._failed,
+            on_progress=self._progress,
+            on_done=self._tsne_end,
+        )
+
+    def _tsne_done(self, view: MapView | None) -> None:
+        if view is None or self.data is None:
+            return
+        self.tsne_view = view
+        shown = len(view.index)
+        of = "" if shown == len(self.data.latents) else f" (a seeded {shown} of {len(self.data.latents)})"
+        self.status.setText(f"t-SNE of {shown} training items{of}. Click a point to decode its item.")
+        if self.view_by.currentData() == "tsne":
+            self.view = view
+            self._recolour()
+
+    def _tsne_end(self) -> None:
+        cancelled = self.job is not None and self.job.cancelled
+        self.job = None
+        self._set_busy(False)
+        if cancelled:
+            self.status.setText("t-SNE cancelled; the PCA plane is shown. Choose t-SNE again to start over.")
+            self.view_by.blockSignals(True)
+            self.view_by.setCurrentIndex(0)
+            self.view_by.blockSignals(False)
+            self._show_view()
+
     def _failed(self, message: str) -> None:
         self.status.setText(f"No map: {message}")
         self.context.status.emit(f"Latent map: {message}")
@@ -319,7 +405,7 @@ class LatentMapPanel(QWidget):
     def _loaded(self, data: MapData | None) -> None:
         if data is None:
             return
-        self.data = data
+        self.data, self.view, self.tsne_view = data, plane_view(data), None
         source = "encoded now and cached" if data.encoded_now else "from the cache"
         hover = (
             "" if data.assets is not None else "; the data folder is not readable, so hovering shows reconstructions"
@@ -329,20 +415,24 @@ class LatentMapPanel(QWidget):
             f"Click anywhere to decode that point{hover}."
         )
         self._recolour()
+        if self.view_by.currentData() == "tsne":
+            self._show_view()
 
     def _set_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.load_button.setEnabled(not busy)
+        self.view_by.setEnabled(not busy)
         if busy:
             self.progress.setRange(0, 0)  # indeterminate until the first report
 
     def _recolour(self) -> None:
-        if self.data is None:
+        if self.data is None or self.view is None:
             return
         names, classify = colour_groups(self.context.generator.domain.conditions, self.colour_by.currentData() or "")
-        colours = classify(self.data.labels)
-        self.canvas.set_points(self.data.points, colours)
+        colours = classify(self.data.labels[self.view.index])
+        self.canvas.marker = None  # a marker of the other view would sit at a meaningless place
+        self.canvas.set_points(self.view.points, colours)
         counts = np.bincount(colours, minlength=len(names))
         self.legend.setText(
             "<br>".join(
@@ -360,11 +450,13 @@ class LatentMapPanel(QWidget):
         self.show_hovered(index)
         return index
 
-    def show_hovered(self, index: int) -> None:
-        self.hovered_index = index
+    def show_hovered(self, shown: int) -> None:
+        """Show the item of the canvas's point `shown` (an index into the points shown)."""
         data = self.data
-        if data is None or index < 0:
+        if data is None or self.view is None or not 0 <= shown < len(self.view.index):
+            self.hovered_index = -1
             return
+        index = self.hovered_index = int(self.view.index[shown])
         space = self.context.generator.domain.conditions
         if data.assets is not None:
             pixels = self.context.domain.render(data.assets[index])
@@ -379,13 +471,18 @@ class LatentMapPanel(QWidget):
         self.hover_caption.setText(f"<b>{data.names[index]}</b><br>{what}<br>{label_text(space, data.labels[index])}")
 
     def decode_at(self, x: float, y: float) -> np.ndarray | None:
-        """Decode the plane point (x, y) into the preview; returns its latent."""
-        if self.data is None:
+        """Decode the map point (x, y) into the preview; returns its latent. On the plane that is
+        the point itself; on t-SNE, which has no inverse, the nearest item's latent."""
+        if self.data is None or self.view is None:
             return None
-        latent = self.data.latent_at(x, y)
+        nearest = self.view.nearest(x, y)
+        if self.view.decodes_anywhere:
+            latent, caption = self.data.latent_at(x, y), f"map ({x:+.2f}, {y:+.2f})"
+        else:
+            latent, caption = self.data.latents[nearest].copy(), f"map: {self.data.names[nearest]} (t-SNE)"
         self.canvas.marker = (x, y)
         self.canvas.update()
         # Under the labels of the training item nearest to the point, with the condition applied.
-        own = self.context.generator.domain.conditions.decode(self.data.labels[self.data.nearest(x, y)])
-        self.point_chosen.emit(self.context.shown(latent, f"map ({x:+.2f}, {y:+.2f})", own=own))
+        own = self.context.generator.domain.conditions.decode(self.data.labels[nearest])
+        self.point_chosen.emit(self.context.shown(latent, caption, own=own))
         return latent

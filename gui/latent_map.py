@@ -73,6 +73,7 @@ class MapCanvas(QWidget):
         self.bounds = QRectF(-1, -1, 2, 2)
         self.hover = -1
         self.marker: tuple[float, float] | None = None  # the last point decoded
+        self.axis_name = "principal axis"  # "t-SNE axis" on the t-SNE view, whose axes mean nothing more
         self._backdrop: QPixmap | None = None
         self.setMouseTracking(True)
         self.setMinimumSize(200, 180)
@@ -147,11 +148,11 @@ class MapCanvas(QWidget):
             for x, y in screen[self.colours == colour_index]:
                 painter.drawEllipse(QPointF(x, y), POINT_RADIUS, POINT_RADIUS)
         painter.setPen(QColor(110, 110, 110))
-        painter.drawText(QRectF(6, self.height() - 22, 300, 18), "principal axis 1 →")
+        painter.drawText(QRectF(6, self.height() - 22, 300, 18), f"{self.axis_name} 1 →")
         painter.save()
         painter.translate(14, 130)
         painter.rotate(-90)
-        painter.drawText(QRectF(0, -12, 200, 18), "principal axis 2 →")
+        painter.drawText(QRectF(0, -12, 200, 18), f"{self.axis_name} 2 →")
         painter.restore()
         painter.end()
         return pixmap
@@ -432,6 +433,7 @@ class LatentMapPanel(QWidget):
         names, classify = colour_groups(self.context.generator.domain.conditions, self.colour_by.currentData() or "")
         colours = classify(self.data.labels[self.view.index])
         self.canvas.marker = None  # a marker of the other view would sit at a meaningless place
+        self.canvas.axis_name = "principal axis" if self.view.decodes_anywhere else "t-SNE axis"
         self.canvas.set_points(self.view.points, colours)
         counts = np.bincount(colours, minlength=len(names))
         self.legend.setText(

@@ -8,7 +8,8 @@
 Run it under a virtual display (`xvfb-run -a -s "-screen 0 1400x900x24" ...`) so the
 platform style and fonts are those of a real desktop. It opens the shipped models with
 fresh settings. Levels: a pipe + enemy condition, selected tiles and an interpolation, then
-the latent map built from DIR (the VGLC folder). Images and music: a sampled grid and an
+the latent map built from DIR (the VGLC folder), and the same map by t-SNE at 1280×720
+(docs/screenshot-1280-levels-tsne.png). Images and music: a sampled grid and an
 interpolation between two of its items. Each view is saved as a PNG.
 """
 
@@ -18,6 +19,7 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
@@ -132,7 +134,19 @@ def main(argv: list[str] | None = None) -> int:
     view.palette.set_corner("D", view.items[14].latent, view.items[14].caption)
     wait(app, view)
     window.grab().save(str(out / "screenshot-levels-map.png"))
-    written = [out / "screenshot-levels.png", out / "screenshot-levels-map.png"]
+    panel = view.latent_map  # the same map by t-SNE, at 1280×720
+    window.resize(1280, 720)
+    panel.view_by.setCurrentIndex(panel.view_by.findData("tsne"))
+    wait(app, view, 300)
+    middle = panel.view.points.mean(axis=0)
+    nearest = int(np.argmin(((panel.view.points - middle) ** 2).sum(axis=1)))
+    panel.hover_at(panel.canvas.to_screen(*panel.view.points[nearest]))
+    panel.canvas.update()
+    app.processEvents()
+    window.grab().save(str(out / "screenshot-1280-levels-tsne.png"))
+    window.resize(1400, 860)
+    written = [out / name for name in ("screenshot-levels.png", "screenshot-levels-map.png")]
+    written.append(out / "screenshot-1280-levels-tsne.png")
     for domain, conditions, ends in (
         ("images", ("people-body", "noto"), (2, 7)),
         ("music", ("chorale", "major"), (0, 5)),

@@ -24,14 +24,6 @@ from generators.registry import DOMAIN_NAMES, domain_class, load_generator, reso
 MAX_SCANNED = 500  # files the data report scores at most (evenly spread over the folder beyond that)
 LEFT_OUT_NOTE = "LEFT-OUT.json"  # beside a kept copy: what it leaves out, and that the app made it
 
-# What each domain expects in its data folder, for the wizard's first page.
-FOLDER_HINTS = {
-    "levels": "A folder of VGLC .txt levels plus one legend .json (like VGLC's smb.json), "
-    "or a folder with one such game folder per game.",
-    "images": "A folder with one subfolder per label, each holding PNG images.",
-    "music": "A folder with one subfolder per label (a style), each holding MIDI files.",
-}
-
 
 @dataclass
 class DataReport:
@@ -87,7 +79,7 @@ def build_report(domain: str, folder: str | Path, init: str | Path | None = None
     labels = list(data_domain.conditions.labels)
     sources = [item_source(n) for n in corpus.train.names]
     holdout: tuple[str, ...] = ()
-    if domain == "levels" and not len(corpus.holdout) and len(dict.fromkeys(sources)) >= 2:
+    if data_domain.holds_out_by_source and not len(corpus.holdout) and len(dict.fromkeys(sources)) >= 2:
         holdout = (sources[-1],)
     conditions = corpus.train.c.numpy()  # (N, K) label matrix
     if holdout:

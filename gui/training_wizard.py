@@ -62,7 +62,6 @@ from .scan_panel import ScanRow, percentile_text, scan_rows
 from .screen_size import resize_to_fit
 from .storage import AppStorage
 from .training_report import (
-    FOLDER_HINTS,
     MAX_SCANNED,
     DataReport,
     available_domains,
@@ -276,7 +275,7 @@ class SourcePage(QWizardPage):
         return self.base.text().strip() if self.fine_tune.isChecked() and self.base.text().strip() else None
 
     def _domain_changed(self, *args) -> None:
-        self.hint.setText(f"<small>{FOLDER_HINTS.get(self.domain_name(), '')}</small>")
+        self.hint.setText(f"<small>{domain_class(self.domain_name()).training_folder_hint}</small>")
 
     def _fine_tune_toggled(self, on: bool) -> None:
         for widget in self.base_widgets:

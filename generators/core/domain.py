@@ -79,6 +79,10 @@ class Domain(ABC):
     batch_formats: tuple[str, ...] = ()  # formats `write_batch` puts a whole batch into (a sheet, an animation)
     read_formats: tuple[str, ...] = ()  # file extensions `read` understands (the GUI's Open… filter)
     plays_audio: bool = False  # assets are sound: `write(asset, "x.wav")` renders them, the GUI offers Play
+    training_folder_hint: str = ""  # what a training folder holds, in a sentence (the wizard's first page)
+    # Held-out items are named by their source file (`--holdout LEVEL`), so a folder that names none
+    # has its last source held out for validation (the wizard's data report); else the domain's own rule.
+    holds_out_by_source: bool = False
     makes_pieces: bool = False  # items chain into one longer piece (clips into a song): the GUI offers that page
     decoding_options: tuple[DecodingOption, ...] = ()  # settings of `from_output`, see `set_decoding`
 

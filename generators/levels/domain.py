@@ -192,6 +192,11 @@ class LevelsDomain(Domain):
     likelihood = "categorical"
     write_formats = ("txt", "png", "tmj", "tmx")
     read_formats = ("txt",)  # VGLC text levels
+    training_folder_hint = (
+        "A folder of VGLC .txt levels plus one legend .json (like VGLC's smb.json), "
+        "or a folder with one such game folder per game."
+    )
+    holds_out_by_source = True  # `--holdout mario-1-1`
 
     def __init__(
         self,

@@ -94,6 +94,7 @@ class MusicDomain(Domain):
     # vary them: without dropout the held-out bound got worse from the fifth epoch on.
     model_dropout = 0.1
     read_formats = ("mid", "midi", "kar")
+    training_folder_hint = "A folder with one subfolder per label (a style), each holding MIDI files."
     plays_audio = True
     typicality_groups = ("style", "metre")  # a chorale has 4 voices, a 4/4 clip 64 steps (3/4 and 6/8: 48)
     decode_only_groups = ("key",)  # every window is in C: the key is a transposition on decode

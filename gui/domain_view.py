@@ -304,6 +304,10 @@ class DomainView(QWidget):
             )
         )
         self.directions.committed.connect(lambda *_: self.preview.show_directions_text(self.directions.active_text()))
+        # A held slider decodes drafts (`Domain.drafting`); its release shows the full decode.
+        self.preview.scrubbing = lambda: self.interpolation.slider.isSliderDown() or self.directions.dragging()
+        self.interpolation.slider.sliderReleased.connect(self.preview.refresh)
+        self.directions.committed.connect(lambda *_: self.preview.refresh())
         self.interpolation.blend_changed.connect(self.preview.set_base)
         self.interpolation.open_requested.connect(self.choose_endpoint_file)
         self.interpolation.random_requested.connect(self.random_endpoint)

@@ -7,7 +7,9 @@ in the grid (`items.labels_under`)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -34,6 +36,7 @@ class PreviewPanel(QWidget):
         self.tile: int | None = None  # the grid tile it is (None: not a tile of the grid)
         self.offset = np.zeros(context.generator.latent_size, dtype=np.float32)
         self.directions_text = ""  # the active directions, named ("pipe +3.00")
+        self.scrubbing: Callable[[], bool] = lambda: False  # whether a slider is held (set by the tab)
         self.caption = ""
         self.asset = None  # the decoded asset shown now (what Play plays)
         self.view = ZoomView(self)
@@ -140,7 +143,10 @@ class PreviewPanel(QWidget):
             return
         started = time.perf_counter()
         labels = self.labels()
-        self.asset = self.context.decode(latent, labels)[0]  # kept for the audio transport
+        # While a slider is held the domain may decode a quicker draft (images skip the denoiser);
+        # the release refreshes at full quality.
+        with self.context.domain.drafting() if self.scrubbing() else contextlib.nullcontext():
+            self.asset = self.context.decode(latent, labels)[0]  # kept for the audio transport
         self.view.set_pixels(self.context.domain.render(self.asset))
         if self.transport is not None:
             self.transport.asset_changed(self.asset)

@@ -8,6 +8,8 @@ checkpoint rebuilds the exact domain it was trained with.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,8 @@ import torch
 
 from .conditions import ConditionSpace
 from .errors import UserError
+
+_draft = threading.local()  # `Domain.drafting`: the draft options of the thread inside it
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class Domain(ABC):
     holds_out_by_source: bool = False
     makes_pieces: bool = False  # items chain into one longer piece (clips into a song): the GUI offers that page
     decoding_options: tuple[DecodingOption, ...] = ()  # settings of `from_output`, see `set_decoding`
+    # Options for a quick draft (images: raw pixels, no denoiser pass), used inside `drafting()`.
+    draft_decoding: dict[str, Any] = {}
 
     # Training hooks, None when the domain has none. `augment(x, c, generator) -> (x, c)` varies a
     # training batch (B, C, H, W) without changing its labels; `condition_critic(output, c)` is a
@@ -178,14 +184,30 @@ class Domain(ABC):
         options = {option.name: option for option in self.decoding_options}
         if name not in options:
             raise UserError(f"--{name.replace('_', '-')} does not apply to {self.name}")
-        self.decoding[name] = options[name].check(value)
+        self._decoding_values()[name] = options[name].check(value)
 
-    @property
-    def decoding(self) -> dict[str, Any]:
-        """The current value of each decoding option, defaults until `set_decoding` changes one."""
+    def _decoding_values(self) -> dict[str, Any]:
         if "_decoding" not in self.__dict__:
             self._decoding = {option.name: option.default for option in self.decoding_options}
         return self._decoding
+
+    @property
+    def decoding(self) -> dict[str, Any]:
+        """The current value of each decoding option, defaults until `set_decoding` changes one;
+        inside `drafting()`, on that thread only, with `draft_decoding` over them."""
+        values = self._decoding_values()
+        draft = getattr(_draft, "options", None)
+        return {**values, **draft} if draft else values
+
+    @contextlib.contextmanager
+    def drafting(self):
+        """Decode drafts on this thread while the block runs (`draft_decoding`: the app's preview
+        while a slider is held). Thread-local, so a grid worker decoding meanwhile is untouched."""
+        _draft.options = dict(self.draft_decoding)
+        try:
+            yield
+        finally:
+            _draft.options = None
 
     def stitch_support(self) -> str:
         """ "" when items of this model can be stitched into longer ones (whole levels from

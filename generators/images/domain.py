@@ -55,6 +55,7 @@ class ImagesDomain(Domain):
     decoding_options = DECODING_OPTIONS
     write_formats = ("png", "gif", "apng")  # one item per file (a one-frame animation is valid)
     read_formats = ("png", "jpg", "jpeg", "gif", "webp")  # what `read_image` opens (Pillow, bomb-guarded)
+    draft_decoding = {"raw_pixels": True}  # while a slider is held: skip the ~5 ms denoiser pass
     training_folder_hint = "A folder with one subfolder per label, each holding PNG images."
     batch_formats = ("sheet", "gif", "apng")  # a whole batch in one file: a sprite sheet or an animation
     # 64 -> 32 -> 16 -> 8 -> 4: a 4×4×128 bottleneck (one entry per halving after the stem).

@@ -331,3 +331,30 @@ def test_while_a_slider_is_dragged_the_directions_line_waits_for_the_release(qtb
     assert not np.allclose(view.preview.latent(), before)  # ...the picture does not
     slider.setSliderDown(False)  # the release
     assert line.text() == f"Directions: {display_name(name)} +2.50"
+
+
+def test_a_held_slider_decodes_drafts_and_its_release_the_full_item(qtbot, view, monkeypatch):
+    """While the interpolation slider is held the preview decodes inside `Domain.drafting()`
+    (images: raw pixels); the release decodes once more at full quality."""
+    fixed_grid(qtbot, view, seed=70)
+    view.set_endpoint_from_item(0, "A")
+    view.set_endpoint_from_item(1, "B")
+    domain = view.context.domain
+    monkeypatch.setattr(domain, "draft_decoding", {"drafted": True}, raising=False)
+    decoded_under = []
+    real = view.context.decode
+
+    def spy(latents, labels):
+        decoded_under.append(domain.decoding.get("drafted", False))
+        return real(latents, labels)
+
+    monkeypatch.setattr(view.context, "decode", spy)
+    slider = view.interpolation.slider
+    slider.setSliderDown(True)
+    slider.setValue(30)
+    slider.setValue(60)
+    assert decoded_under and all(decoded_under)  # every step of the drag: drafts
+    decoded_under.clear()
+    slider.setSliderDown(False)  # the release
+    assert decoded_under == [False]  # one full decode
+    assert "drafted" not in domain.decoding

@@ -6,17 +6,50 @@ early when `job.cancelled` is true. A `UserError` fails the job with its one cle
 other exception fails it too, with its type, and is printed to stderr, so the app keeps running
 whatever happens in a worker. `JobRunner` relays every signal to callbacks on the UI thread.
 This is the one way the GUI runs work off the UI thread.
+
+Python's cyclic garbage collector must not run on a worker thread: it may free the last
+reference to a Qt object of the UI thread there (a closed dialog's widgets), which crashes the
+process (a segfault seen in the suite, "Garbage-collecting" in a worker that loaded a model).
+So while any job runs, automatic collection is paused (`_collection_paused`), and the UI thread
+collects instead: the young generations every COLLECT_MS while jobs run, everything when the
+last job of a runner ends.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from generators.core.errors import UserError
+
+COLLECT_MS = 2000  # the UI thread collects young garbage this often while jobs run
+_pause_lock = threading.Lock()
+_pausing_jobs = 0  # jobs running now, across every runner
+_was_enabled = True  # whether automatic collection was on before the first job paused it
+
+
+@contextlib.contextmanager
+def _collection_paused():
+    """Automatic garbage collection off while any job runs (it is global: counted across jobs)."""
+    global _pausing_jobs, _was_enabled
+    with _pause_lock:
+        if _pausing_jobs == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pausing_jobs += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pausing_jobs -= 1
+            if _pausing_jobs == 0 and _was_enabled:
+                gc.enable()
 
 
 class JobSignals(QObject):
@@ -59,6 +92,10 @@ class Job(QRunnable):
         return self.keep_result or not self.cancelled
 
     def run(self) -> None:
+        with _collection_paused():
+            self._run()
+
+    def _run(self) -> None:
         try:
             result = self.function(self)
             if self.delivers:
@@ -90,6 +127,9 @@ class JobRunner(QObject):
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
+        self._collector = QTimer(self)  # the UI thread collects while jobs keep workers' GC paused
+        self._collector.setInterval(COLLECT_MS)
+        self._collector.timeout.connect(lambda: gc.collect(1))
         self._jobs: dict[Job, _Callbacks] = {}
         # Finished jobs are kept until the pool is idle: a worker thread may still be
         # unwinding out of Job.run() when the UI thread hears `finished`.
@@ -129,6 +169,7 @@ class JobRunner(QObject):
             before_start(job)
         if not was_busy:
             self.busy_changed.emit(True)
+            self._collector.start()
         self.pool.start(job)
         return job
 
@@ -165,6 +206,8 @@ class JobRunner(QObject):
         if callbacks.done:
             callbacks.done()
         if not self._jobs:
+            self._collector.stop()
+            gc.collect()  # here, on the UI thread, what the paused collector left
             self.busy_changed.emit(False)
 
     def cancel_all(self) -> None:

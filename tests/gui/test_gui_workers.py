@@ -97,3 +97,33 @@ def test_a_user_error_fails_the_job_with_its_line(qtbot):
     seen = run(qtbot, runner, work)
     assert seen["failure"] == "no data there" and "result" not in seen and seen["done"]
     runner.shutdown()
+
+
+def test_no_garbage_collection_runs_on_a_worker_thread(qtbot):
+    """A collection on a worker could free a UI-thread Qt object there and crash the app: while a
+    job runs automatic collection is off, and the UI thread collects when the last job ends."""
+    import gc
+
+    runner = JobRunner()
+    assert gc.isenabled()
+    collected_on = []
+
+    def watch(phase, info):
+        if phase == "start":
+            collected_on.append(threading.current_thread() is threading.main_thread())
+
+    def work(job):
+        assert not gc.isenabled()  # paused for the job
+        junk = []
+        junk.append(junk)  # a cycle: only the collector frees it
+        for _ in range(5000):  # enough allocations to trigger an automatic collection, were it on
+            [object() for _ in range(20)]
+        return "done"
+
+    gc.callbacks.append(watch)
+    try:
+        seen = run(qtbot, runner, work)
+    finally:
+        gc.callbacks.remove(watch)
+    assert seen["result"] == "done" and gc.isenabled()
+    assert collected_on and all(collected_on)  # every collection ran on the UI thread

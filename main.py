@@ -8,7 +8,7 @@ python main.py --help               # every command
 
 import sys
 
-MAX_THREADS = 256  # as the CLI's --threads
+from generators.core.threads import MAX_THREADS  # light: torch is imported only when the pool is sized
 
 
 def app_threads(args: list[str]) -> int | None | str:

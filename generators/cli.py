@@ -28,13 +28,13 @@ from generators.core.commands import (
 )
 from generators.core.errors import UserError
 from generators.core.generator import MAX_FRAMES
+from generators.core.threads import MAX_THREADS
 from generators.core.train import TrainConfig
 from generators.registry import DOMAIN_NAMES, wing_commands
 
 EXIT_USER_ERROR = 2
 CHUNK = 256  # items sampled and written at a time
 MAX_IN_ONE_FILE = 4096  # items a sprite sheet or an animation may hold
-MAX_THREADS = 256  # torch's pool crashes the process when asked for a million threads
 
 
 class OneLineParser(argparse.ArgumentParser):

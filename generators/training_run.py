@@ -65,6 +65,13 @@ class TrainingRequest:
         )
 
 
+MEASURING_LINE = "measuring the model on its held-out data..."  # logged as the measuring starts
+MEASURING_SKIPPED = (
+    "measuring was cancelled after training: the model is complete, but its card has no held-out "
+    "figures; `python main.py eval DOMAIN --checkpoint PATH --data DATA` measures it"
+)
+
+
 def lock_path_for(out: Path) -> Path:
     """NAME.lock beside NAME.safetensors: held (it names the pid) while a run trains into NAME."""
     weights, _ = checkpoint_paths(out)
@@ -234,13 +241,6 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
     for leftover in checkpoint_paths(resume_path):
         leftover.unlink(missing_ok=True)
     return [weights_path, card_path]
-
-
-MEASURING_LINE = "measuring the model on its held-out data..."  # logged as the measuring starts
-MEASURING_SKIPPED = (
-    "measuring was cancelled after training: the model is complete, but its card has no held-out "
-    "figures; `python main.py eval DOMAIN --checkpoint PATH --data DATA` measures it"
-)
 
 
 def lineage_of(parent) -> list[dict]:

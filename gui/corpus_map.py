@@ -61,8 +61,8 @@ class MapData:
         return latent_ops.from_plane(np.array([[x, y]], np.float32), self.origin, self.axes)[0]
 
     def nearest(self, x: float, y: float) -> int:
-        """Index of the item nearest to (x, y) on the map."""
-        return int(np.argmin(((self.points - np.array([x, y], np.float32)) ** 2).sum(axis=1)))
+        """Index of the item nearest to (x, y) on the plane."""
+        return plane_view(self).nearest(x, y)
 
 
 @dataclass

@@ -16,6 +16,7 @@ import torch
 
 from . import latent as latent_ops
 from .conditions import Condition, LabelDistribution
+from .direction_check import failed
 from .domain import Domain, Split
 from .errors import UserError
 from .latent_prior import MixturePrior
@@ -181,8 +182,6 @@ class Generator:
         so a slider would duplicate them), of groups the domain applies on decode
         (`Domain.decode_only_groups`), and directions that failed the card's check
         (`direction_check`: +3 must make the label appear)."""
-        from .direction_check import failed
-
         groups = self.domain.conditions.groups
         dropped = {lb for g in groups if g.exclusive or g.name in self.domain.decode_only_groups for lb in g.labels}
         dropped |= failed(self.card.get("metrics", {}).get("directions"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 MAX_DEFAULT_THREADS = 8
+MAX_THREADS = 256  # what --threads accepts (CLI and app): torch's pool crashes the process at a million
 _inter_op_set = False
 
 

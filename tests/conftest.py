@@ -158,33 +158,29 @@ def domain(legend):
 TINY_CHANNELS = (8, 16)
 
 
-@pytest.fixture(scope="session")
-def tiny_checkpoint(tmp_path_factory) -> Path:
-    """A one-epoch levels checkpoint (latent 4, conv widths 8 and 16) trained on the tiny game.
-    Returns the weights path; the card sits beside it."""
+def train_tiny(root: Path, name: str = "tiny", **settings) -> Path:
+    """A one-epoch levels checkpoint (latent 4, conv widths 8 and 16) trained on the tiny game
+    under `root`, with any TrainingRequest settings on top. Returns the weights path."""
     from generators.levels.domain import LevelsDomain
     from generators.training_run import TrainingRequest, train_and_save
 
-    root = tmp_path_factory.mktemp("tiny-ckpt")
     folder = write_game(root / GAME)
+    options = dict(epochs=1, latent_size=4, holdout=(HOLDOUT,), eval_samples=20, iwae_k=4, command="test")
     with pytest.MonkeyPatch.context() as patch:  # narrow conv widths, restored afterwards
         patch.setattr(LevelsDomain, "model_channels", TINY_CHANNELS)
         weights, card = train_and_save(
-            TrainingRequest.of(
-                domain="levels",
-                data=[folder],
-                out=root / "tiny",
-                epochs=1,
-                latent_size=4,
-                holdout=(HOLDOUT,),
-                eval_samples=20,
-                iwae_k=4,
-                command="test",
-            ),
+            TrainingRequest.of(domain="levels", data=[folder], out=root / name, **(options | settings)),
             log=lambda message: None,
         )
     assert weights.exists() and card.exists()
     return weights
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """The tiny levels checkpoint most tests share (`train_tiny`). Returns the weights path; the
+    card sits beside it."""
+    return train_tiny(tmp_path_factory.mktemp("tiny-ckpt"))
 
 
 @pytest.fixture(scope="session")

@@ -208,30 +208,9 @@ def test_more_like_this_keeps_the_preview_on_its_item(qtbot, view):
 def prior_checkpoint(tmp_path_factory):
     """A tiny levels model with a mixture prior: a seed's latent depends on its labels, so a
     condition change moves the grid's latents, not only their labels."""
-    from conftest import HOLDOUT, TINY_CHANNELS
+    from conftest import train_tiny
 
-    from generators.levels.domain import LevelsDomain
-    from generators.training_run import TrainingRequest, train_and_save
-
-    root = tmp_path_factory.mktemp("tiny-prior")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(LevelsDomain, "model_channels", TINY_CHANNELS)
-        weights, _ = train_and_save(
-            TrainingRequest.of(
-                domain="levels",
-                data=[write_game(root / GAME)],
-                out=root / "tiny-prior",
-                epochs=1,
-                latent_size=4,
-                prior_components=2,
-                holdout=(HOLDOUT,),
-                eval_samples=8,
-                iwae_k=2,
-                command="test",
-            ),
-            log=lambda message: None,
-        )
-    return weights
+    return train_tiny(tmp_path_factory.mktemp("tiny-prior"), "tiny-prior", prior_components=2, eval_samples=8, iwae_k=2)
 
 
 def test_a_condition_change_moves_the_preview_with_its_tile(qtbot, settings, errors, prior_checkpoint):

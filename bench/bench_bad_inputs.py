@@ -18,6 +18,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -46,7 +47,15 @@ def run_child(case, folder: Path) -> int:
 
 
 def measure(case, hang_seconds: float) -> dict:
+    # The case's files live in a folder of their own, removed once the child has gone.
     folder = Path(tempfile.mkdtemp(prefix="bad-input-"))
+    try:
+        return measure_in(case, folder, hang_seconds)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure_in(case, folder: Path, hang_seconds: float) -> dict:
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:

@@ -155,8 +155,22 @@ class PreviewPanel(QWidget):
         self.view.set_caption(f"{self.caption}{moved}")
         space = self.context.domain.conditions
         if space.groups:
-            self.labels_line.setText(f"{self.where_text()}, shown under: {labels_text(space, labels)}")
+            self.set_labels_line(f"{self.where_text()}, shown under: {labels_text(space, labels)}")
             self.labels_line.setToolTip(f"The labels the preview decodes under\n{labels_tooltip(space, labels)}")
         else:
-            self.labels_line.setText(self.where_text())
+            self.set_labels_line(self.where_text())
         self.rendered.emit(self.last_ms)
+
+    def set_labels_line(self, text: str) -> None:
+        """Set the line under the preview. A blend scrubbed across t = 0.5 takes the other end's
+        labels, and any new text in a word-wrapped label re-lays out the window, whose tab widget
+        then repaints everything (the slowest 13% of scrub steps). So while a slider is held the
+        line keeps its words, which catch up on release as the directions line's do; and it only
+        ever grows taller, so that a shorter text does not make the view jump."""
+        if text == self.labels_line.text() or (self.scrubbing() and self.labels_line.text()):
+            return
+        self.labels_line.setText(text)
+        width = self.labels_line.width()
+        needed = self.labels_line.heightForWidth(width) if width > 0 else -1
+        if needed > self.labels_line.minimumHeight():
+            self.labels_line.setMinimumHeight(needed)

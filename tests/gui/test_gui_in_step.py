@@ -312,6 +312,28 @@ def test_while_a_slider_is_dragged_the_directions_line_waits_for_the_release(qtb
     assert line.text() == f"Directions: {display_name(name)} +2.50"
 
 
+def test_while_the_blend_is_dragged_past_half_the_labels_line_waits_for_the_release(qtbot, view):
+    """Past t = 0.5 a blend is decoded under B's labels. While the slider is held the line under
+    the preview keeps its words (new words in a wrapped line re-lay out and repaint the window);
+    the release names B's labels, and a shorter line never makes the preview shrink."""
+    fixed_grid(qtbot, view, seed=80)
+    latent = view.items[0].latent
+    view.interpolation.set_endpoint("A", latent, "a", ("pipe", "tiny-mario"))
+    view.interpolation.set_endpoint("B", latent + 1, "b", ("enemy", "coin", "tiny-mario"))
+    slider, line = view.interpolation.slider, view.preview.labels_line
+    slider.setValue(20)
+    assert "pipe" in line.text() and "enemy" not in line.text()
+    slider.setSliderDown(True)
+    slider.setValue(80)
+    assert view.preview.labels() == ("enemy", "coin", "tiny-mario")  # the picture follows B...
+    assert "pipe" in line.text() and "enemy" not in line.text()  # ...the words wait
+    slider.setSliderDown(False)  # the release
+    assert "enemy" in line.text() and "coin" in line.text() and "pipe" not in line.text()
+    tallest = line.minimumHeight()
+    slider.setValue(20)
+    assert "pipe" in line.text() and line.minimumHeight() == tallest
+
+
 def test_a_held_slider_decodes_drafts_and_its_release_the_full_item(qtbot, view, monkeypatch):
     """While the interpolation slider is held the preview decodes inside `Domain.drafting()`
     (images: raw pixels); the release decodes once more at full quality."""

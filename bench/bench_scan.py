@@ -26,7 +26,7 @@ from pathlib import Path
 
 import common
 
-from generators.core.scan import detection_report
+from generators.core.scan import detection_report, reference_scores
 from generators.registry import load_generator
 
 TARGET_AUC, TARGET_LOCALISATION, TARGET_SECONDS = 0.90, 0.80, 60.0
@@ -84,7 +84,8 @@ def detection(args) -> list[dict]:
         corpus = generator.domain.heldout_corpus(paths, generator.card)
         start = time.perf_counter()
         normals, outliers = generator.domain.detection_items(corpus.holdout)
-        report = detection_report(generator, normals, args.seed, args.planted, outliers)
+        baseline = reference_scores(generator).baseline
+        report = detection_report(generator, normals, args.seed, args.planted, outliers, baseline=baseline)
         seconds = time.perf_counter() - start
         for kind, row in report.items():
             rows.append({"domain": name, "kind": kind, **row, "seconds": seconds})

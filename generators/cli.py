@@ -432,7 +432,8 @@ def run_scan(args) -> int:
         raise UserError(
             f"{args.folder} holds no {generator.domain.name} files ({', '.join(generator.domain.read_formats)})"
         )
-    reference, what = reference_scores(generator)
+    reference = reference_scores(generator)
+    what = reference.what
     scanned, skipped = [], []
     for index, path in enumerate(paths, start=1):
         png = None if folder is None else folder / f"{index:05d}-{path.stem}.png"  # numbered: stems may repeat
@@ -441,7 +442,7 @@ def run_scan(args) -> int:
         except UserError as error:  # AssetError and every other one-line user error
             skipped.append({"file": str(path), "reason": str(error)})
             print(f"skipped: {error}" if str(path) in str(error) else f"skipped {path}: {error}", file=sys.stderr)
-    scanned.sort(key=lambda item: item.elbo)
+    scanned.sort(key=lambda item: item.score)
     ranked = f"{len(scanned)} file{'' if len(scanned) == 1 else 's'}"
     print(f"{ranked} ranked least typical first; percentiles among {what}")
     print(f"{'rank':>4}  {'percentile':>10}  {'ELBO nats':>10}  file\tlabels\tworst at")
@@ -456,6 +457,7 @@ def run_scan(args) -> int:
                     "rank": rank,
                     "file": str(item.path),
                     "elbo_nats": round(item.elbo, 3),
+                    "score": round(item.score, 4),
                     "percentile": round(item.percentile, 2),
                     "labels": item.labels,
                     "worst": item.worst,
@@ -486,10 +488,13 @@ def run_eval(args) -> int:
     rows, write_beside = _wing(generator).evaluate(generator, corpus, args)
     report.update(rows)
     if args.scan_anomalies > 0:
-        from generators.core.scan import detection_report
+        from generators.core.scan import detection_report, reference_scores
 
         normals, outliers = generator.domain.detection_items(corpus.holdout)
-        report["scan_detection"] = detection_report(generator, normals, args.seed, args.scan_anomalies, outliers)
+        baseline = reference_scores(generator).baseline
+        report["scan_detection"] = detection_report(
+            generator, normals, args.seed, args.scan_anomalies, outliers, baseline=baseline
+        )
     print(format_table(report))
     if args.json:
         write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")

@@ -18,7 +18,7 @@ from generators.core.errors import TrainingCancelled, UserError
 from generators.core.evaluation import evaluate
 from generators.core.fileio import ensure_writable_file, exclusive_lock
 from generators.core.latent_prior import fit_to_model
-from generators.core.scan import heldout_reference
+from generators.core.scan import scan_reference_card
 from generators.core.train import TrainConfig, Trainer, latent_directions
 from generators.core.vae import ConditionalVAE, VAEConfig
 from generators.registry import domain_class, generator_from_checkpoint, load_generator
@@ -232,11 +232,11 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
             generator, corpus, iwae_k=settings.iwae_k, samples=settings.eval_samples, seed=settings.seed, log=log
         )
         card["metrics"]["eval_seconds"] = round(time.perf_counter() - started, 1)
-        card["typicality_reference"] = heldout_reference(generator, corpus)  # what `scan` reads percentiles against
+        card["scan_reference"] = scan_reference_card(generator, corpus, log)  # what `scan` reads percentiles against
     except TrainingCancelled:
         # The model is trained and saved: only its figures are missing, and `eval` can add them.
         card["metrics"] = {"measured": False, "note": MEASURING_SKIPPED}
-        card.pop("typicality_reference", None)
+        card.pop("scan_reference", None)
     write_card(card_path, card)
     for leftover in checkpoint_paths(resume_path):
         leftover.unlink(missing_ok=True)

@@ -71,7 +71,8 @@ def percentile_tooltip(row: ScannedFile, reference: str) -> str:
         if row.percentile < ATYPICAL_PERCENTILE
         else f"More typical than {row.percentile:.0f}% of {reference}"
     )
-    return f"{verdict} (ELBO {row.elbo:.1f} nats; higher is more typical)"
+    under = f", scored as {', '.join(row.labels)}" if row.labels else ""
+    return f"{verdict} (ELBO {row.elbo:.1f} nats{under}; higher is more typical)"
 
 
 def scan_rows(
@@ -128,7 +129,7 @@ class ScanModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), at, at)
             self.unreadable.append(row)
         else:
-            at = bisect.bisect_right([r.scanned.elbo for r in self.ranked], row.scanned.elbo)
+            at = bisect.bisect_right([r.scanned.score for r in self.ranked], row.scanned.score)
             self.beginInsertRows(QModelIndex(), at, at)
             self.ranked.insert(at, row)
         self.endInsertRows()
@@ -300,8 +301,8 @@ class ScanDialog(QDialog):
             if not paths:
                 formats = ", ".join(generator.domain.read_formats)
                 raise UserError(f"{folder} holds no {generator.domain.name} files ({formats})")
-            reference, what = reference_scores(generator)
-            job.send(("started", len(paths), what))
+            reference = reference_scores(generator)
+            job.send(("started", len(paths), reference.what))
             return scan_rows(generator, paths, reference, job, overlays)
 
         self.state = "scanning"

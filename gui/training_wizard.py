@@ -452,7 +452,7 @@ class ReportPage(QWizardPage):
             generator = load_generator(judge, domain=domain)
             paths = files_in(folder, generator.domain.read_formats)
             chosen = scan_sample(paths, MAX_SCANNED)
-            reference, what = reference_scores(generator)
+            reference = reference_scores(generator)
             job.send(("started", len(chosen), len(paths), generator.name))
             return scan_rows(generator, chosen, reference, job)
 
@@ -498,7 +498,7 @@ class ReportPage(QWizardPage):
         self._show_scan_busy(False)
         if self.scan_state == "failed":
             return
-        rows = sorted((r for r in self.scanned if r.scanned is not None), key=lambda r: r.scanned.elbo)
+        rows = sorted((r for r in self.scanned if r.scanned is not None), key=lambda r: r.scanned.score)
         unread = [r for r in self.scanned if r.scanned is None]
         self.scanned = rows + unread
         if not rows and unread:  # a model of this kind that cannot read this folder: one line, move on

@@ -1,7 +1,8 @@
 """Record in a checkpoint's card what `train` now records there for cards written before it did:
-the label sets of its training items (`label_distribution`, what "any" draws from) and the ELBOs of
-its held-out items (`typicality_reference`, what `scan` reads percentiles against). The weights are
-not touched.
+the label sets of its training items (`label_distribution`, what "any" draws from) and what `scan`
+reads percentiles against (`scan_reference`: held-out items' scores, and for domains with scan
+features the baseline fitted on training items; see generators/core/scan.py). It replaces the
+older `typicality_reference`. The weights are not touched.
 
     python scripts/card_references.py --checkpoint checkpoints/levels \\
         --data ../shared/data/vglc/Super_Mario_Bros ../shared/data/vglc/Super_Mario_Bros_2_Japan
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generators.core.checkpoint import checkpoint_paths, read_card, write_card  # noqa: E402
 from generators.core.conditions import LabelDistribution  # noqa: E402
-from generators.core.scan import heldout_reference  # noqa: E402
+from generators.core.scan import scan_reference_card  # noqa: E402
 from generators.registry import load_generator  # noqa: E402
 
 
@@ -35,12 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     _, card_path = checkpoint_paths(args.checkpoint)
     card = read_card(card_path)
     card["label_distribution"] = distribution.to_card()
-    card["typicality_reference"] = heldout_reference(generator, corpus)
+    card["scan_reference"] = scan_reference_card(generator, corpus, log=print)
+    card.pop("typicality_reference", None)  # what scan read before scan_reference
     write_card(card_path, card)
     shares = ", ".join(f"{label} {share:.3f}" for label, share in distribution.share().items())
     print(
         f"{card_path}: {len(corpus.train)} training items, {len(distribution.counts)} label sets; {shares}; "
-        f"{len(card['typicality_reference'])} held-out scores"
+        f"{len(card['scan_reference']['scores'])} held-out scores"
     )
     return 0
 

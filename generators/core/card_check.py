@@ -306,6 +306,17 @@ def check_label_distribution(card: dict, space: ConditionSpace) -> None:
 # --- the tensors beside the model ------------------------------------------------------
 
 
+def check_scan_reference(card: dict, domain: Domain) -> None:
+    """`scan_reference` (or an old card's `typicality_reference`), where a card has one, is what
+    `scan.reference_scores` can read: checked at load, so a damaged one is refused with the card."""
+    from .scan import reference_from_card, typicality_from_card  # scan imports nothing of this module
+
+    if card.get("scan_reference") is not None:
+        reference_from_card(card["scan_reference"], len(domain.scan_features_names))
+    elif card.get("typicality_reference"):
+        typicality_from_card(card["typicality_reference"])
+
+
 def check_extras(config: VAEConfig, extras: dict[str, torch.Tensor]) -> None:
     """Tensors other than the model's: `directions.NAME` (latent directions) and `prior.*` (the
     mixture prior); anything else has no place in a model checkpoint."""

@@ -219,6 +219,22 @@ class Domain(ABC):
         its screens; a long song: its 4-bar clips)."""
         return [asset]
 
+    # What `scan_features` measures, one name per feature; empty: `scan` ranks files by the ELBO
+    # itself. With features, it ranks by the ELBO's z-score around what real items with those
+    # features score (`scan.Baseline`).
+    scan_features_names: tuple[str, ...] = ()
+
+    def scan_features(self, part: Any) -> np.ndarray:
+        """How much there is to explain in one of `scan_parts` (music: notes, sounding steps...),
+        (len(scan_features_names),): what its expected ELBO is read from."""
+        return np.zeros(0)
+
+    def typicality_key(self, labels) -> tuple[str, ...]:
+        """An item's labels in `typicality_groups` (a chorale in 4/4: ("chorale", "4/4")): the
+        items it is compared with."""
+        groups = [g for g in self.conditions.groups if g.name in self.typicality_groups]
+        return tuple(next((label for label in labels if label in g.labels), "") for g in groups)
+
     def positions(self, asset: Any, maps: list[np.ndarray]) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Where in a file the model explains it badly, from the per-cell log-likelihood maps (H, W)
         of its `scan_parts`: (a score per position, low is unusual; a name per position for the user;
@@ -236,7 +252,12 @@ class Domain(ABC):
         """Held-out items as `scan` would read them from files, for a detection report: the items
         counted as normal (anomalies are planted into them), and real held-out items that are
         anomalous for the way `scan` scores them, by kind. Default: every item, normal."""
-        return self.from_tensor(split.x), {}
+        return self.scan_items(split), {}
+
+    def scan_items(self, split: Split) -> list:
+        """The items of a split as `scan` would read them from files (what its reference and
+        baseline are scored on). Default: `from_tensor`."""
+        return self.from_tensor(split.x)
 
     def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
         """This domain's part of `eval`: metrics of `samples` generated items (and of the held-out

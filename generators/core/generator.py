@@ -157,7 +157,13 @@ class Generator:
         latent map), under the conditions stored with it."""
         return posterior_means(self.model, split.x, split.c).numpy()
 
-    def _conditions_for(self, assets: Sequence, condition) -> torch.Tensor:
+    def _conditions_for(self, assets: Sequence, condition, label_sets: Sequence[Sequence[str]] | None = None):
+        """(B, C) condition vectors: asset i under label_sets[i] when given, else all under
+        `condition`, else each under the labels it shows (`labels_of`)."""
+        if label_sets is not None:
+            if len(label_sets) != len(assets):
+                raise ValueError(f"{len(label_sets)} label sets for {len(assets)} items")
+            return torch.stack([torch.from_numpy(self.domain.conditions.encode(labels)) for labels in label_sets])
         if condition is not None:
             return self._condition_batch(condition, len(assets)).clone()
         return torch.stack([torch.from_numpy(self.domain.conditions.encode(self.domain.labels_of(a))) for a in assets])
@@ -188,19 +194,32 @@ class Generator:
         return {name: value for name, value in self.stored_directions().items() if name not in dropped}
 
     @torch.inference_mode()
-    def score_map(self, assets: Sequence, condition: Sequence[str] | None = None) -> np.ndarray:
+    def score_map(
+        self,
+        assets: Sequence,
+        condition: Sequence[str] | None = None,
+        label_sets: Sequence[Sequence[str]] | None = None,
+    ) -> np.ndarray:
         """Per-cell log-likelihood (B, H, W) of each asset under the decoder at its posterior mean
-        (each under its own labels without a condition): where the model explains it badly."""
+        (each under its own labels, or as `_conditions_for` says): where the model explains it badly."""
         x = torch.stack([self.domain.to_tensor(a) for a in assets])
-        c = self._conditions_for(assets, condition)
+        c = self._conditions_for(assets, condition, label_sets)
         mu, _ = self.model.encode(x, c)
         return self.model.likelihood.log_prob_map(self.model.decode(mu, c), x).numpy()
 
     @torch.inference_mode()
-    def score(self, assets: Sequence, condition: Sequence[str] | None = None, samples: int = 4) -> np.ndarray:
-        """ELBO per item (nats; higher is more typical). A seeded estimate: same input, same score."""
+    def score(
+        self,
+        assets: Sequence,
+        condition: Sequence[str] | None = None,
+        samples: int = 4,
+        label_sets: Sequence[Sequence[str]] | None = None,
+    ) -> np.ndarray:
+        """ELBO per item (nats; higher is more typical), each under its own labels or as
+        `_conditions_for` says. A seeded estimate: same input, same score."""
         x = torch.stack([self.domain.to_tensor(a) for a in assets])
-        return elbo_per_item(self.model, x, self._conditions_for(assets, condition), samples=samples).numpy()
+        c = self._conditions_for(assets, condition, label_sets)
+        return elbo_per_item(self.model, x, c, samples=samples).numpy()
 
 
 MAX_SEED = 2**63 - 1

@@ -1,11 +1,22 @@
 """`scan`: rank a folder of files by how typical a model finds them, and say where each goes wrong.
 
-A file's score is its ELBO under the model (nats, higher is more typical; a long level or song is
-scored by its parts, `Domain.scan_parts`, and averaged), read as a percentile among held-out real
-items: the card's `typicality_reference`, recorded at training time. The 1st percentile means
-"less typical than 99% of real data this model was measured on". Where a file goes wrong comes
-from per-cell log-likelihoods at the posterior mean (`Generator.score_map`), which the domain
-turns into positions (`Domain.positions`: level columns, image blocks, song bars).
+A file is scored by its ELBO under the model (nats, higher is more typical; a long level or song by
+its parts, `Domain.scan_parts`, averaged), under the labels that explain it best: the labels it
+shows (`labels_of`), and for each exclusive group it shows none of (a one-voice tune's style, a
+level's game), whichever label of the group gives the highest ELBO (`explanations`).
+
+Where a domain can say how much there is to explain in an item (`Domain.scan_features`: music, its
+notes), the ELBO is read against what real items with that much in them score (`Baseline`, fitted
+on training items per group of `Domain.typicality_groups`): the score is the z-score of the ELBO
+around that expectation. Without this, a busy fiddle reel scores thousands of nats below a sparse
+hymn tune and swamps every planted wrong note. Other domains score by the ELBO itself.
+
+The score is read as a percentile among held-out real items scored the same way (`ScanReference`,
+the card's `scan_reference`, recorded at training time; older cards: `typicality_reference`, raw
+ELBOs). The 1st percentile means "less typical than 99% of real data this model was measured on".
+Where a file goes wrong comes from per-cell log-likelihoods at the posterior mean
+(`Generator.score_map`, under the same labels), which the domain turns into positions
+(`Domain.positions`: level columns, image blocks, song bars).
 
 `detection_report` measures the scan: known anomalies that each domain plants into real held-out
 items (`Domain.plant_anomalies`), told from those items by ROC AUC and precision at 10, and found
@@ -14,49 +25,242 @@ in place (localisation); `eval --scan-anomalies N` and bench/bench_scan.py print
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .errors import UserError
+from .errors import CheckpointError, UserError
 from .fileio import write_png_atomic
 
 MAX_FILES = 100_000  # a folder larger than this is refused rather than read for hours
 REFERENCE_SIZE = 1000  # held-out scores kept in a card
+BASELINE_ITEMS = 2000  # training items a baseline is fitted on (a seeded subset beyond that)
+MIN_GROUP_ITEMS = 30  # a label group with fewer fitting items uses the pooled fit
+MAX_EXPLANATIONS = 8  # label sets tried per file; more combinations: each open group's first label
+REFERENCE_VERSION = 1
+BATCH = 64
 
 
 @dataclass
 class ScannedFile:
     path: Path
     elbo: float  # nats per part, higher is more typical
-    percentile: float  # among the reference scores
+    percentile: float  # of `score` among the reference scores
     labels: list[str]
     worst: str  # the position the model explains worst, in the domain's words
     positions: list[float] = field(default_factory=list)  # a score per position, low is unusual
     overlay: Path | None = None  # the PNG showing where, when one was written
+    score: float = 0.0  # what files are ranked by: the baseline's z-score, or the ELBO without one
 
 
-def reference_scores(generator, fallback_samples: int = 200) -> tuple[np.ndarray, str]:
-    """Sorted reference ELBOs and what they are: the card's held-out scores, or (for cards from
-    before they were kept) the model's own samples at temperature 1, which is said."""
-    stored = generator.card.get("typicality_reference")
-    if stored:
-        return np.sort(np.asarray(stored, dtype=np.float64)), f"{len(stored)} held-out real items"
+def explanations(space, shown: list[str]) -> list[list[str]]:
+    """The label sets a file is tried under: what it shows, completed by every combination of the
+    labels of the exclusive groups it shows none of. Without this an open group took its first
+    label, and every one-voice tune was scored as a four-voice chorale. With more than
+    MAX_EXPLANATIONS combinations (images: 9 categories × 2 styles) the first labels it is."""
+    shown = list(shown)
+    open_groups = [g for g in space.groups if g.exclusive and not any(label in shown for label in g.labels)]
+    if math.prod(len(g.labels) for g in open_groups) > MAX_EXPLANATIONS:
+        return [shown]
+    return [shown + list(combination) for combination in itertools.product(*(g.labels for g in open_groups))]
+
+
+# --- what real items score: the baseline and the reference -------------------------------------
+
+
+@dataclass
+class Baseline:
+    """The ELBO a real item is expected to have from its `Domain.scan_features`, by least squares
+    per group key (its labels in `Domain.typicality_groups`, e.g. ("chorale", "4/4")), with the
+    spread of real items around it; keys with too few fitting items use the pooled fit ("*")."""
+
+    fits: dict[tuple[str, ...], tuple[np.ndarray, float]]  # key -> (weights (1 + F,), spread)
+
+    def z_score(self, elbo: float, features: np.ndarray, key: tuple[str, ...]) -> float:
+        weights, spread = self.fits.get(key) or self.fits[("*",)]
+        return float((elbo - weights @ np.concatenate([[1.0], features])) / spread)
+
+    @classmethod
+    def fit(cls, elbos: np.ndarray, features: np.ndarray, keys: list[tuple[str, ...]]) -> Baseline:
+        def one(rows: np.ndarray) -> tuple[np.ndarray, float]:
+            design = np.concatenate([np.ones((len(rows), 1)), features[rows]], axis=1)
+            weights = np.linalg.lstsq(design, elbos[rows], rcond=None)[0]
+            spread = float(np.std(elbos[rows] - design @ weights))
+            return weights, max(spread, 1e-6)
+
+        fits = {("*",): one(np.arange(len(elbos)))}
+        for key in sorted(set(keys)):
+            rows = np.flatnonzero([k == key for k in keys])
+            if len(rows) >= MIN_GROUP_ITEMS:
+                fits[key] = one(rows)
+        return cls(fits)
+
+    def to_card(self) -> list[dict]:
+        return [
+            {"labels": list(key), "weights": [round(float(w), 6) for w in weights], "spread": round(spread, 6)}
+            for key, (weights, spread) in self.fits.items()
+        ]
+
+    @classmethod
+    def from_card(cls, rows, features: int) -> Baseline:
+        """From `to_card` output, checked (a card is data a user hands us): CheckpointError."""
+        field_name = "scan_reference.baseline"
+        if not isinstance(rows, list) or not 1 <= len(rows) <= 1000:
+            raise CheckpointError(f"card field {field_name}: must be a list of 1 to 1000 fits")
+        fits = {}
+        for row in rows:
+            ok = isinstance(row, dict) and isinstance(row.get("labels"), list) and isinstance(row.get("weights"), list)
+            ok = ok and all(isinstance(label, str) and len(label) <= 100 for label in row["labels"])
+            ok = ok and len(row["weights"]) == 1 + features and _finite(row["weights"])
+            spread = row.get("spread") if ok else None
+            if not ok or not _finite([spread]) or not spread > 0:
+                raise CheckpointError(
+                    f"card field {field_name}: each fit must be {{labels, {1 + features} finite weights, spread > 0}}"
+                )
+            fits[tuple(row["labels"])] = (np.asarray(row["weights"], dtype=np.float64), float(spread))
+        if ("*",) not in fits:
+            raise CheckpointError(f'card field {field_name}: the pooled fit (labels ["*"]) is missing')
+        return cls(fits)
+
+
+def _finite(values) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+
+
+@dataclass
+class ScanReference:
+    """Held-out real items' scores, sorted, what they are (for the user), and the baseline the
+    scores are z-scores around (None: the scores are ELBOs)."""
+
+    scores: np.ndarray
+    what: str
+    baseline: Baseline | None = None
+
+
+def reference_scores(generator, fallback_samples: int = 200) -> ScanReference:
+    """What files are ranked against: the card's `scan_reference` (checked); for older cards their
+    `typicality_reference` (held-out ELBOs); for cards with neither, the model's own samples at
+    temperature 1, which is said."""
+    card = generator.card
+    stored = card.get("scan_reference")
+    if stored is not None:
+        return reference_from_card(stored, len(generator.domain.scan_features_names))
+    old = card.get("typicality_reference")
+    if old:
+        return typicality_from_card(old)
     items = generator.sample(fallback_samples, None, 1.0, seed=0)
-    scores = generator.score([item.asset for item in items])
-    return np.sort(scores.astype(np.float64)), f"{fallback_samples} of the model's own samples (no held-out reference)"
+    scored = score_files(generator, [item.asset for item in items], None)
+    scores = np.sort(np.array([s.score for s in scored]))
+    return ScanReference(scores, f"{fallback_samples} of the model's own samples (no held-out reference)")
 
 
-def heldout_reference(generator, corpus) -> list[float]:
-    """Held-out items' ELBOs, scored as `scan` scores files (each under the labels it shows), rounded."""
-    if len(corpus.holdout) == 0:
-        return []
-    rng = np.random.default_rng(0)
-    rows = np.sort(rng.permutation(len(corpus.holdout))[:REFERENCE_SIZE])
-    assets = generator.domain.from_tensor(corpus.holdout.x[rows])
-    scores = np.concatenate([generator.score(assets[i : i + 64]) for i in range(0, len(assets), 64)])
-    return [round(float(s), 3) for s in np.sort(scores)]
+def typicality_from_card(old) -> ScanReference:
+    """An older card's held-out ELBOs (`typicality_reference`), checked."""
+    if not isinstance(old, list) or not 1 <= len(old) <= 100_000 or not _finite(old):
+        raise CheckpointError("card field typicality_reference: must be a list of 1 to 100,000 finite numbers")
+    return ScanReference(np.sort(np.asarray(old, dtype=np.float64)), held_out_text(len(old)))
+
+
+def reference_from_card(stored, features: int) -> ScanReference:
+    if not isinstance(stored, dict) or stored.get("version") != REFERENCE_VERSION:
+        raise CheckpointError(f"card field scan_reference: must be an object of version {REFERENCE_VERSION}")
+    scores = stored.get("scores")
+    if not isinstance(scores, list) or not 1 <= len(scores) <= 100_000 or not _finite(scores):
+        raise CheckpointError("card field scan_reference.scores: must be a list of 1 to 100,000 finite numbers")
+    baseline = None
+    if stored.get("baseline") is not None:
+        if not features:
+            raise CheckpointError("card field scan_reference.baseline: this domain's scan has no features")
+        baseline = Baseline.from_card(stored["baseline"], features)
+    what = held_out_text(len(scores)) + (", each read against real items that hold as much" if baseline else "")
+    return ScanReference(np.sort(np.asarray(scores, dtype=np.float64)), what, baseline)
+
+
+def held_out_text(count: int) -> str:
+    return f"{count} held-out real item{'' if count == 1 else 's'}"
+
+
+# --- scoring files -----------------------------------------------------------------------------
+
+
+@dataclass
+class FileScore:
+    elbo: float  # nats per part under `labels`
+    score: float  # the z-score around the baseline, or the ELBO without one
+    labels: list[str]  # the label set that explained the file best
+    parts: list  # its `scan_parts`
+
+
+def score_files(generator, assets: list, baseline: Baseline | None) -> list[FileScore]:
+    """Each asset scored as `scan` scores a file (see the module docstring), the parts of all of
+    them under all their label sets in batches of BATCH."""
+    domain, space = generator.domain, generator.domain.conditions
+    rows = []  # (asset index, candidate index, part)
+    candidates = []
+    for i, asset in enumerate(assets):
+        parts = domain.scan_parts(asset)
+        tried = [generator.condition_labels(labels) for labels in explanations(space, domain.labels_of(parts[0]))]
+        candidates.append((parts, tried))
+        rows += [(i, j, part) for j in range(len(tried)) for part in parts]
+    elbos = np.zeros(len(rows))
+    for s in range(0, len(rows), BATCH):
+        chunk = rows[s : s + BATCH]
+        label_sets = [candidates[i][1][j] for i, j, _ in chunk]
+        elbos[s : s + len(chunk)] = generator.score([part for _, _, part in chunk], label_sets=label_sets)
+    totals: dict[tuple[int, int], list[float]] = {}
+    for (i, j, _), elbo in zip(rows, elbos):
+        totals.setdefault((i, j), []).append(float(elbo))
+    results = []
+    for i, (parts, tried) in enumerate(candidates):
+        means = [np.mean(totals[(i, j)]) for j in range(len(tried))]
+        best = int(np.argmax(means))
+        labels, elbo = tried[best], float(means[best])
+        score = elbo
+        if baseline is not None:
+            key = domain.typicality_key(labels)
+            score = float(
+                np.mean([baseline.z_score(e, domain.scan_features(p), key) for e, p in zip(totals[(i, best)], parts)])
+            )
+        results.append(FileScore(elbo, score, labels, parts))
+    return results
+
+
+def _training_items(domain, split, limit: int, seed: int) -> list:
+    items = domain.scan_items(split)
+    if len(items) <= limit:
+        return items
+    rows = np.sort(np.random.default_rng(seed).permutation(len(items))[:limit])
+    return [items[i] for i in rows]
+
+
+def scan_reference_card(generator, corpus, log=None) -> dict:
+    """The card's `scan_reference`: the baseline fitted on up to BASELINE_ITEMS training items (for
+    domains with `scan_features`), then up to REFERENCE_SIZE held-out items scored with it, sorted.
+    Items are the splits as `scan` would read them from files (`Domain.scan_items`)."""
+    domain = generator.domain
+    baseline = None
+    if domain.scan_features_names and len(corpus.train):
+        fitting = _training_items(domain, corpus.train, BASELINE_ITEMS, seed=1)
+        if log:
+            log(f"scan baseline: scoring {len(fitting)} training items")
+        scored = score_files(generator, fitting, None)
+        features = np.array([domain.scan_features(s.parts[0]) for s in scored], dtype=np.float64)
+        keys = [domain.typicality_key(s.labels) for s in scored]
+        baseline = Baseline.fit(np.array([s.elbo for s in scored]), features, keys)
+    reference = []
+    if len(corpus.holdout):
+        held = _training_items(domain, corpus.holdout, REFERENCE_SIZE, seed=0)
+        if log:
+            log(f"scan reference: scoring {len(held)} held-out items")
+        reference = sorted(round(s.score, 4) for s in score_files(generator, held, baseline))
+    card = {"version": REFERENCE_VERSION, "scores": reference}
+    if baseline is not None:
+        card["baseline"] = baseline.to_card()
+        card["features"] = list(domain.scan_features_names)
+    return card
 
 
 def percentile(reference: np.ndarray, score: float) -> float:
@@ -79,20 +283,28 @@ def files_in(folder: Path, formats: tuple[str, ...]) -> list[Path]:
     return found
 
 
-def scan_file(generator, path: Path, reference: np.ndarray, overlay_path: Path | None = None) -> ScannedFile:
+def scan_file(generator, path: Path, reference: ScanReference, overlay_path: Path | None = None) -> ScannedFile:
     """Score one file (raises AssetError/UserError for one that cannot be read); with `overlay_path`,
     also write its picture with the worst-explained cells in red there, while the file is in hand."""
     domain = generator.domain
     asset = domain.read(path)
-    parts = domain.scan_parts(asset)
-    labels = generator.condition_labels(domain.labels_of(parts[0]))
-    elbo = float(np.mean(generator.score(parts)))
-    scores, names, heat = domain.positions(asset, list(generator.score_map(parts)))
+    scored = score_files(generator, [asset], reference.baseline)[0]
+    maps = generator.score_map(scored.parts, label_sets=[scored.labels] * len(scored.parts))
+    scores, names, heat = domain.positions(asset, list(maps))
     worst = names[int(np.argmin(scores))] if len(scores) else ""
     if overlay_path is not None:
         write_png_atomic(overlay_path, overlay(domain.render(asset), heat))
     positions = [float(s) for s in scores]
-    return ScannedFile(path, elbo, percentile(reference, elbo), labels, worst, positions, overlay_path)
+    return ScannedFile(
+        path,
+        scored.elbo,
+        percentile(reference.scores, scored.score),
+        scored.labels,
+        worst,
+        positions,
+        overlay_path,
+        scored.score,
+    )
 
 
 def overlay(picture: np.ndarray, heat: np.ndarray) -> np.ndarray:
@@ -145,25 +357,16 @@ def precision_at(normal: np.ndarray, anomalous: np.ndarray, k: int = PRECISION_A
     return float((below_a + left * at_a / (at_a + at_n)) / k)
 
 
-def scan_scores(generator, assets: list, batch: int = 64) -> np.ndarray:
-    """Each asset's score as `scan` gives a file (ELBO of its `scan_parts`, each under its own
-    labels, averaged), the parts scored in batches as the card's reference was: (N,)."""
-    parts, owner = [], []
-    for i, asset in enumerate(assets):
-        pieces = generator.domain.scan_parts(asset)
-        parts += pieces
-        owner += [i] * len(pieces)
-    if not parts:
-        return np.zeros(0)
-    scores = np.concatenate([generator.score(parts[s : s + batch]) for s in range(0, len(parts), batch)])
-    owner = np.asarray(owner)
-    return np.bincount(owner, scores, len(assets)) / np.bincount(owner, minlength=len(assets))
+def scan_scores(generator, assets: list, baseline: Baseline | None) -> tuple[np.ndarray, list[FileScore]]:
+    """Each asset's score as `scan` gives a file (`score_files`): (N,) and the FileScores."""
+    scored = score_files(generator, assets, baseline)
+    return np.array([s.score for s in scored]), scored
 
 
-def worst_position(generator, asset) -> int:
+def worst_position(generator, asset, scored: FileScore) -> int:
     """The index of the position `scan` names as where a file goes wrong (the lowest-scored)."""
-    parts = generator.domain.scan_parts(asset)
-    scores, _, _ = generator.domain.positions(asset, list(generator.score_map(parts)))
+    maps = generator.score_map(scored.parts, label_sets=[scored.labels] * len(scored.parts))
+    scores, _, _ = generator.domain.positions(asset, list(maps))
     return int(np.argmin(scores))
 
 
@@ -188,9 +391,11 @@ def detection_report(
     count: int = 50,
     outliers: dict[str, list] | None = None,
     max_normals: int = DETECTION_NORMALS,
+    baseline: Baseline | None = None,
 ) -> dict:
     """How well `scan` tells anomalies from real held-out `assets` (the normals): per kind, ROC AUC
-    and precision at 10 with the scan's score (the ELBO; lower is more anomalous), and, where the
+    and precision at 10 with the scan's score (lower is more anomalous; `baseline` as the card's
+    reference has it, see `reference_scores`), and, where the
     kind has a place (`Domain.plant_anomalies` gives positions), the share of planted items whose
     worst position is inside it (`localisation`). Kinds are the domain's planted ones, `count`
     each, and `outliers`: real items anomalous by kind (`Domain.detection_items`), with no place.
@@ -205,22 +410,22 @@ def detection_report(
         return [items[i] for i in np.sort(rng.permutation(len(items))[:max_normals])]
 
     normals = capped(assets)
-    normal_scores = scan_scores(generator, normals)
+    normal_scores, normal_scored = scan_scores(generator, normals, baseline)
     kinds = plant(generator.domain, normals, count, rng)
     kinds |= {kind: [(item, None) for item in capped(items)] for kind, items in (outliers or {}).items() if items}
     report: dict = {}
     for kind, made in kinds.items():
-        scores = scan_scores(generator, [asset for asset, _ in made])
+        scores, scored = scan_scores(generator, [asset for asset, _ in made], baseline)
         row = {
             "normals": len(normals),
             "planted": len(made),
             "roc_auc": roc_auc(normal_scores, scores),
             "precision_at_10": precision_at(normal_scores, scores),
-            "normal_median_elbo": float(np.median(normal_scores)),
-            "planted_median_elbo": float(np.median(scores)),
+            "normal_median_elbo": float(np.median([s.elbo for s in normal_scored])),
+            "planted_median_elbo": float(np.median([s.elbo for s in scored])),
         }
-        placed = [(asset, where) for asset, where in made if where is not None]
+        placed = [(asset, where, s) for (asset, where), s in zip(made, scored) if where is not None]
         if placed:
-            row["localisation"] = float(np.mean([worst_position(generator, a) in w for a, w in placed]))
+            row["localisation"] = float(np.mean([worst_position(generator, a, s) in w for a, w, s in placed]))
         report[kind] = row
     return report

@@ -196,7 +196,7 @@ class ImagesDomain(Domain):
         label of each group (emoji: smileys-emotion, noto), as the card's typicality reference was.
         Its score asks "how typical is this as an image of the first style?", so the normal items are
         the held-out images of that style, and those of any other style are the `other_style` kind."""
-        pictures = self.from_tensor(split.x)
+        pictures = self.scan_items(split)
         offset = 0
         for name, labels in self.groups:
             if name == "style":

@@ -35,6 +35,6 @@ def test_cancel_while_measuring_keeps_a_whole_unmeasured_model(tmp_path):
     assert any(line.startswith("held-out bounds") for line in heard)  # the phases are told as they start
     card = json.loads(card_path.read_text())
     assert card["metrics"] == {"measured": False, "note": MEASURING_SKIPPED}
-    assert "typicality_reference" not in card
+    assert "scan_reference" not in card
     assert load_generator(weights).sample(2, seed=1)  # the model itself is whole
     assert not list(tmp_path.glob("m.resume*"))  # nothing left to resume

@@ -58,6 +58,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--planted", type=common.positive, default=100, help="anomalies planted of each kind (default 100)"
     )
+    parser.add_argument(
+        "--foreign-images",
+        type=Path,
+        metavar="FOLDER",
+        help="images of another set (e.g. Kenney's CC0 sprites, see bench/README.md), read as `scan` reads "
+        "files: the `other_set` kind of the images table",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--files", type=int, default=1000, help="files in the timed scan (0: no timing)")
     parser.add_argument("--timing-domain", default="levels", choices=["levels", "images", "music"])
@@ -74,6 +81,20 @@ def data_of(args, name: str) -> list[Path] | None:
     return paths
 
 
+def foreign_items(domain, folder: Path) -> list:
+    """Every file under `folder` the domain reads, read as `scan` reads it (unreadable ones left out)."""
+    from generators.core.errors import UserError
+    from generators.core.scan import files_in
+
+    items = []
+    for path in files_in(folder, domain.read_formats):
+        try:
+            items.append(domain.read(path))
+        except UserError:
+            continue
+    return items
+
+
 def detection(args) -> list[dict]:
     rows = []
     for name in args.domains:
@@ -84,6 +105,8 @@ def detection(args) -> list[dict]:
         corpus = generator.domain.heldout_corpus(paths, generator.card)
         start = time.perf_counter()
         normals, outliers = generator.domain.detection_items(corpus.holdout)
+        if name == "images" and args.foreign_images:
+            outliers["other_set"] = foreign_items(generator.domain, args.foreign_images)
         baseline = reference_scores(generator).baseline
         report = detection_report(generator, normals, args.seed, args.planted, outliers, baseline=baseline)
         seconds = time.perf_counter() - start

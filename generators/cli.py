@@ -379,6 +379,13 @@ class TerminalProgress:
             self.stream.write(f"\repoch {epoch} [{'#' * done}{'.' * (30 - done)}] {step}/{steps}")
             self.stream.flush()
 
+    def on_count(self, what: str, done: int, total: int) -> None:
+        """ "scanned 320/1000 files", on a terminal only, cleared when done."""
+        if self.tty:
+            end = "\r" + " " * 40 + "\r" if done == total else ""
+            self.stream.write(f"\r{what} {done}/{total}{end}")
+            self.stream.flush()
+
     def on_epoch_end(self, record, total_epochs: int) -> None:
         elapsed = time.monotonic() - self.start
         left = elapsed / record.epoch * (total_epochs - record.epoch) if record.epoch else 0
@@ -420,7 +427,7 @@ def run_train(args) -> int:
 
 def run_scan(args) -> int:
     from generators.core.fileio import ensure_writable_dir, ensure_writable_file, write_text_atomic
-    from generators.core.scan import files_in, reference_scores, scan_file
+    from generators.core.scan import files_in, reference_scores, scan_paths
 
     generator = _generator(args)
     folder = None
@@ -435,20 +442,27 @@ def run_scan(args) -> int:
     reference = reference_scores(generator)
     what = reference.what
     scanned, skipped = [], []
-    for index, path in enumerate(paths, start=1):
-        png = None if folder is None else folder / f"{index:05d}-{path.stem}.png"  # numbered: stems may repeat
-        try:
-            scanned.append(scan_file(generator, path, reference, png))
-        except UserError as error:  # AssetError and every other one-line user error
-            skipped.append({"file": str(path), "reason": str(error)})
-            print(f"skipped: {error}" if str(path) in str(error) else f"skipped {path}: {error}", file=sys.stderr)
+
+    def overlay_for(index: int, path: Path) -> Path | None:
+        return None if folder is None else folder / f"{index:05d}-{path.stem}.png"  # numbered: stems may repeat
+
+    progress = TerminalProgress()
+    for done, (path, result) in enumerate(scan_paths(generator, paths, reference, overlay_for), start=1):
+        progress.on_count("scanned", done, len(paths))
+        if isinstance(result, UserError):  # AssetError and every other one-line user error
+            skipped.append({"file": str(path), "reason": str(result)})
+            print(f"skipped: {result}" if str(path) in str(result) else f"skipped {path}: {result}", file=sys.stderr)
+        else:
+            scanned.append(result)
     scanned.sort(key=lambda item: item.score)
     ranked = f"{len(scanned)} file{'' if len(scanned) == 1 else 's'}"
     print(f"{ranked} ranked least typical first; percentiles among {what}")
-    print(f"{'rank':>4}  {'percentile':>10}  {'ELBO nats':>10}  file\tlabels\tworst at")
+    # With a baseline the score is a z-score around what real items holding as much score; else the ELBO.
+    score_head = "z-score" if reference.baseline is not None else "ELBO"
+    print(f"{'rank':>4}  {'percentile':>10}  {score_head:>8}  {'ELBO nats':>10}  file\tlabels\tworst at")
     for rank, item in enumerate(scanned, start=1):
-        labels = ",".join(item.labels)
-        print(f"{rank:>4}  {item.percentile:>10.1f}  {item.elbo:>10.1f}  {item.path}\t{labels}\t{item.worst}")
+        numbers = f"{rank:>4}  {item.percentile:>10.1f}  {item.score:>8.2f}  {item.elbo:>10.1f}"
+        print(f"{numbers}  {item.path}\t{','.join(item.labels)}\t{item.worst}")
     if args.json:
         rows = []
         for rank, item in enumerate(scanned, start=1):

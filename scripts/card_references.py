@@ -30,14 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", required=True, help="NAME, NAME.safetensors or NAME.json")
     parser.add_argument("--data", nargs="+", required=True, help="the data the model was trained on")
     args = parser.parse_args(argv)
+    _, card_path = checkpoint_paths(args.checkpoint)
+    card = read_card(card_path)
+    # The old reference goes first: one the model's domain no longer reads would refuse the load.
+    stale = [card.pop(key) for key in ("scan_reference", "typicality_reference") if key in card]
+    if stale:
+        write_card(card_path, card)
     generator = load_generator(args.checkpoint)
     corpus = generator.domain.heldout_corpus([Path(p) for p in args.data], generator.card)
     distribution = LabelDistribution.from_vectors(generator.domain.conditions.labels, corpus.train.c.numpy())
-    _, card_path = checkpoint_paths(args.checkpoint)
-    card = read_card(card_path)
     card["label_distribution"] = distribution.to_card()
     card["scan_reference"] = scan_reference_card(generator, corpus, log=print)
-    card.pop("typicality_reference", None)  # what scan read before scan_reference
     write_card(card_path, card)
     shares = ", ".join(f"{label} {share:.3f}" for label, share in distribution.share().items())
     print(

@@ -219,6 +219,11 @@ class Domain(ABC):
         its screens; a long song: its 4-bar clips)."""
         return [asset]
 
+    def scan_explanations(self, generator, parts: list) -> list[list[list[str]]] | None:
+        """The label sets to try each of `parts` under (one of each file's `scan_parts`), where
+        the domain can guess better than `scan.explanations` (images: a classifier); None: that."""
+        return None
+
     # What `scan_features` measures, one name per feature; empty: `scan` ranks files by the ELBO
     # itself. With features, it ranks by the ELBO's z-score around what real items with those
     # features score (`scan.Baseline`).

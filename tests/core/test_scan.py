@@ -10,7 +10,6 @@ import numpy as np
 from conftest import LEVELS, level_text
 from test_cli import cli_here
 
-from generators.core.domain import Split
 from generators.core.scan import overlay, percentile
 
 
@@ -153,9 +152,7 @@ def test_a_random_bar_changes_only_its_bar():
         assert keys.min() >= 60 - 3 and keys.max() <= 67 + 3  # the clip's own range, widened to an octave
 
 
-def test_noise_is_planted_everywhere_and_held_out_styles_split():
-    import torch
-
+def test_noise_is_planted_everywhere():
     from generators.images.domain import ImagesDomain
     from generators.images.files import Picture
 
@@ -164,11 +161,32 @@ def test_noise_is_planted_everywhere_and_held_out_styles_split():
     made, where = images.plant_anomalies(picture, np.random.default_rng(0))["gaussian_noise"]
     difference = made.pixels.astype(float) - picture.pixels
     assert where is None and 0.1 * 255 * 0.7 < difference.std() < 0.2 * 255 * 1.1
-    # held-out items of the first style are the normals; the other style is a kind of its own
-    c = torch.from_numpy(np.stack([images.conditions.encode(["flags", s]) for s in ("noto", "twemoji", "noto")]))
-    split = Split(torch.zeros((3, 4, 64, 64)), c, ["a", "b", "c"])
-    normals, outliers = images.detection_items(split)
-    assert len(normals) == 2 and [len(v) for v in outliers.values()] == [1] and list(outliers) == ["other_style"]
+
+
+def test_an_image_is_tried_under_the_classifier_s_guesses():
+    """Each group's likeliest label, and the next while the likeliest is under 90% sure."""
+    import torch
+
+    from generators.images.domain import ImagesDomain
+    from generators.images.files import Picture
+
+    images = ImagesDomain()
+    categories, styles = (g.labels for g in images.conditions.groups)
+
+    class Guessing(torch.nn.Module):
+        config = type("Config", (), {"groups": (("category", categories), ("style", styles))})
+
+        def forward(self, x):
+            unsure = torch.zeros((len(x), len(categories)))
+            unsure[:, 3], unsure[:, 5] = 2.0, 1.9  # two close guesses
+            sure = torch.tensor([[-9.0, 9.0]]).expand(len(x), 2)  # the second style, surely
+            return [unsure, sure]
+
+    images._scan_classifier = Guessing()
+    sets = images.scan_explanations(None, [Picture(np.zeros((64, 64, 4), np.uint8))] * 2)
+    assert sets == [[[categories[3], styles[1]], [categories[5], styles[1]]]] * 2
+    images._scan_classifier = None  # a model whose labels the shipped classifier does not know
+    assert images.scan_explanations(None, [Picture(np.zeros((64, 64, 4), np.uint8))]) is None
 
 
 def test_detection_report_and_eval_flag(tiny_generator, tiny_checkpoint, game_folder, capsys):

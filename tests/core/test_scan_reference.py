@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from test_cli import cli_here
-from test_music_cli import music_checkpoint  # noqa: F401 - fixture
+from test_music_cli import music_checkpoint, write_music_folder  # noqa: F401 - fixture
 
 from generators.core.conditions import ConditionGroup, ConditionSpace
 from generators.core.domain import Split
@@ -175,3 +176,17 @@ def test_music_detection_items_keep_their_metre():
     assert [clip.steps for clip in domain.scan_items(Split(x, c, ["a", "b"]))] == [64, 48]
     assert not clips[1].active[48:].any()
     np.testing.assert_array_equal(domain.to_tensor(clips[1]), x[1])  # read back as it was cut
+
+
+def test_scan_of_songs_ranks_by_the_z_score_and_says_so(music_checkpoint, tmp_path, capsys):  # noqa: F811
+    folder = write_music_folder(tmp_path / "songs")
+    out = tmp_path / "scan.json"
+    argv = ["scan", "music", "--checkpoint", str(music_checkpoint), "--in", str(folder), "--json", str(out)]
+    proc = cli_here(argv, capsys)
+    assert proc.returncode == 0, proc.stderr
+    assert "z-score" in proc.stdout.splitlines()[1] and "as much" in proc.stdout.splitlines()[0]
+    rows = json.loads(out.read_text())["files"]
+    assert len(rows) == 6 and [r["score"] for r in rows] == sorted(r["score"] for r in rows)
+    styles = {Path(r["file"]).parent.name: set(r["labels"]) for r in rows}
+    assert "chorale" in styles["chorale"]  # chords show their style; a tune is scored under the best one
+    assert all(set(r["labels"]) & {"chorale", "folk", "fiddle"} for r in rows)

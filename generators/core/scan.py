@@ -231,7 +231,8 @@ def score_files(generator, assets: list, baseline: Baseline | None) -> list[File
     return results
 
 
-def _training_items(domain, split, limit: int, seed: int) -> list:
+def scan_items_subset(domain, split, limit: int, seed: int) -> list:
+    """A split's `scan_items`, a seeded `limit` of them when there are more."""
     items = domain.scan_items(split)
     if len(items) <= limit:
         return items
@@ -246,7 +247,7 @@ def scan_reference_card(generator, corpus, log=None) -> dict:
     domain = generator.domain
     baseline = None
     if domain.scan_features_names and len(corpus.train):
-        fitting = _training_items(domain, corpus.train, BASELINE_ITEMS, seed=1)
+        fitting = scan_items_subset(domain, corpus.train, BASELINE_ITEMS, seed=1)
         if log:
             log(f"scan baseline: scoring {len(fitting)} training items")
         scored = score_files(generator, fitting, None)
@@ -255,7 +256,7 @@ def scan_reference_card(generator, corpus, log=None) -> dict:
         baseline = Baseline.fit(np.array([s.elbo for s in scored]), features, keys)
     reference = []
     if len(corpus.holdout):
-        held = _training_items(domain, corpus.holdout, REFERENCE_SIZE, seed=0)
+        held = scan_items_subset(domain, corpus.holdout, REFERENCE_SIZE, seed=0)
         if log:
             log(f"scan reference: scoring {len(held)} held-out items")
         reference = sorted(round(s.score, 4) for s in score_files(generator, held, baseline))

@@ -747,6 +747,17 @@ BAD_CHECKPOINT_FILES: dict[str, Callable[[Path, str], Path]] = {
     "card of another domain": other_domains_card,
     "card with NaN in its config": damaged_card(lambda t: t.replace('"latent_size": ', '"latent_size": NaN, "x": ', 1)),
     "card with a future format version": card_json(lambda c: c.update(format_version=99)),
+    "card whose scan reference is not numbers": card_json(
+        lambda c: c.update(scan_reference={"version": 1, "scores": ["x"]})
+    ),
+    "card whose scan baseline has no pooled fit": card_json(
+        lambda c: c.update(
+            scan_reference={"version": 1, "scores": [0.0], "baseline": [{"labels": ["a"], "weights": [], "spread": 1}]}
+        )
+    ),
+    "card with an old reference of text": card_json(
+        lambda c: (c.pop("scan_reference", None), c.update(typicality_reference=["x"]))[1]
+    ),
 }
 
 

@@ -143,19 +143,21 @@ class ScanReference:
 
 def reference_scores(generator, fallback_samples: int = 200) -> ScanReference:
     """What files are ranked against: the card's `scan_reference` (checked); for older cards their
-    `typicality_reference` (held-out ELBOs); for cards with neither, the model's own samples at
-    temperature 1, which is said."""
-    card = generator.card
+    `typicality_reference` (held-out ELBOs); for cards with neither, or a model that held nothing
+    out, the model's own samples at temperature 1 (scored with the card's baseline), which is said."""
+    card, baseline = generator.card, None
     stored = card.get("scan_reference")
     if stored is not None:
-        return reference_from_card(stored, len(generator.domain.scan_features_names))
-    old = card.get("typicality_reference")
-    if old:
-        return typicality_from_card(old)
+        reference = reference_from_card(stored, len(generator.domain.scan_features_names))
+        if len(reference.scores):
+            return reference
+        baseline = reference.baseline  # a model trained with nothing held out
+    elif card.get("typicality_reference"):
+        return typicality_from_card(card["typicality_reference"])
     items = generator.sample(fallback_samples, None, 1.0, seed=0)
-    scored = score_files(generator, [item.asset for item in items], None)
+    scored = score_files(generator, [item.asset for item in items], baseline)
     scores = np.sort(np.array([s.score for s in scored]))
-    return ScanReference(scores, f"{fallback_samples} of the model's own samples (no held-out reference)")
+    return ScanReference(scores, f"{fallback_samples} of the model's own samples (no held-out reference)", baseline)
 
 
 def typicality_from_card(old) -> ScanReference:
@@ -169,8 +171,8 @@ def reference_from_card(stored, features: int) -> ScanReference:
     if not isinstance(stored, dict) or stored.get("version") != REFERENCE_VERSION:
         raise CheckpointError(f"card field scan_reference: must be an object of version {REFERENCE_VERSION}")
     scores = stored.get("scores")
-    if not isinstance(scores, list) or not 1 <= len(scores) <= 100_000 or not _finite(scores):
-        raise CheckpointError("card field scan_reference.scores: must be a list of 1 to 100,000 finite numbers")
+    if not isinstance(scores, list) or len(scores) > 100_000 or not _finite(scores):
+        raise CheckpointError("card field scan_reference.scores: must be a list of at most 100,000 finite numbers")
     baseline = None
     if stored.get("baseline") is not None:
         if not features:

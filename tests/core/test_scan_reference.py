@@ -117,7 +117,7 @@ GOOD = {"version": 1, "scores": [-2.0, 0.0, 1.0], "baseline": [{"labels": ["*"],
     "damage, field",
     [
         (lambda r: r.update(version=2), "scan_reference"),
-        (lambda r: r.update(scores=[]), "scan_reference.scores"),
+        (lambda r: r.update(scores={}), "scan_reference.scores"),
         (lambda r: r.update(scores=["x"]), "scan_reference.scores"),
         (lambda r: r.update(scores=[float("nan")]), "scan_reference.scores"),
         (lambda r: r.update(scores=[0.0] * 100_001), "scan_reference.scores"),
@@ -190,3 +190,14 @@ def test_scan_of_songs_ranks_by_the_z_score_and_says_so(music_checkpoint, tmp_pa
     styles = {Path(r["file"]).parent.name: set(r["labels"]) for r in rows}
     assert "chorale" in styles["chorale"]  # chords show their style; a tune is scored under the best one
     assert all(set(r["labels"]) & {"chorale", "folk", "fiddle"} for r in rows)
+
+
+def test_a_model_with_nothing_held_out_is_read_against_its_own_samples(music_checkpoint, tmp_path):  # noqa: F811
+    weights = tmp_path / "m.safetensors"
+    shutil.copyfile(music_checkpoint, weights)
+    card = json.loads(music_checkpoint.with_suffix(".json").read_text())
+    card["weights_file"] = weights.name
+    card["scan_reference"]["scores"] = []  # what training writes when nothing was held out
+    weights.with_suffix(".json").write_text(json.dumps(card))
+    reference = reference_scores(load_generator(weights))
+    assert "own samples" in reference.what and len(reference.scores) == 200 and reference.baseline is not None

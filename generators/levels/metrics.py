@@ -142,6 +142,18 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
             "raw_decoder": defect_rates(raw, domain.legend),
         }
     if is_lode_runner(domain.legend):
+        layouts = {
+            name: lode_runner_layout(domain.legend, domain.chars, grids)
+            for name, grids in (
+                ("training_levels", train_grids),
+                ("heldout_levels", held_grids),
+                ("generated", faithful),
+            )
+        }
+        layouts["ladder_length_overlap_generated_vs_training"] = share_overlap(
+            layouts["generated"]["ladder_length_shares"], layouts["training_levels"]["ladder_length_shares"]
+        )
+        report["lode_runner_layout"] = layouts
         report["lode_runner_solvable_share"] = {  # whole levels: training, held-out and generated
             name: solvable_share(domain, grids)
             for name, grids in (
@@ -156,6 +168,53 @@ def sample_report(generator, corpus, samples: int = 1000, seed: int = 0) -> dict
     if len(held_grids):
         report["heldout_windows_tile_pattern_kl_2x2"] = tile_pattern_kl(train_grids, held_grids, len(domain.chars))
     return report
+
+
+LADDER_BINS = ((1, 1), (2, 2), (3, 4), (5, 8), (9, 10**6))  # ladder run lengths, in tiles
+
+
+def lode_runner_layout(legend: dict, chars: list[str], grids: np.ndarray) -> dict:
+    """How a set of (N, H, W) Lode Runner grids (indices into `chars`) lays out its ladders and
+    gold, the same for originals and samples: the vertical runs of ladder tiles (how many a level,
+    their mean length, the share of 1-2-tile fragments, and the share in each LADDER_BINS length),
+    and the gold (how many a level, the share resting on something, a solid tile, a ladder or the
+    bottom row, and the share sealed: solid or the map's edge on all four sides)."""
+
+    def tagged(tag: str) -> np.ndarray:
+        return np.array([tag in (t.lower() for t in legend[c]) for c in chars])
+
+    ladder, solid, gold = tagged("ladder")[grids], tagged("solid")[grids], tagged("gold")[grids]
+    runs = []
+    for level in ladder:
+        for column in level.T:
+            edges = np.diff(np.concatenate([[0], column.astype(np.int8), [0]]))
+            runs += list(np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1))
+    runs = np.asarray(runs, dtype=np.int64)
+    below = np.ones_like(solid)  # the bottom row rests on the map's floor
+    below[:, :-1] = solid[:, 1:] | ladder[:, 1:]
+    walled = np.pad(solid, ((0, 0), (1, 1), (1, 1)), constant_values=True)
+    sealed = walled[:, :-2, 1:-1] & walled[:, 2:, 1:-1] & walled[:, 1:-1, :-2] & walled[:, 1:-1, 2:]
+    golds = int(gold.sum())
+    levels = max(len(grids), 1)
+    return {
+        "ladders_per_level": float(len(runs) / levels),
+        "ladder_mean_length": float(runs.mean()) if len(runs) else 0.0,
+        "ladder_fragments_1_2": float((runs <= 2).mean()) if len(runs) else 0.0,
+        "ladder_length_shares": {
+            (f"{lo}" if lo == hi else f"{lo}+" if hi > 100 else f"{lo}-{hi}"): (
+                float(((runs >= lo) & (runs <= hi)).mean()) if len(runs) else 0.0
+            )
+            for lo, hi in LADDER_BINS
+        },
+        "gold_per_level": float(golds / levels),
+        "gold_resting": float((gold & below).sum() / golds) if golds else 0.0,
+        "gold_sealed": float((gold & sealed).sum() / golds) if golds else 0.0,
+    }
+
+
+def share_overlap(a: dict, b: dict) -> float:
+    """Histogram overlap (the sum of the smaller share per bin) of two `ladder_length_shares`."""
+    return float(sum(min(a[k], b.get(k, 0.0)) for k in a))
 
 
 def solvable_share(domain, grids: np.ndarray) -> float | None:

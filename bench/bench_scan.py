@@ -26,7 +26,7 @@ from pathlib import Path
 
 import common
 
-from generators.core.scan import detection_report, reference_scores
+from generators.core.scan import detection_report, foreign_items, reference_scores
 from generators.registry import load_generator
 
 TARGET_AUC, TARGET_LOCALISATION, TARGET_SECONDS = 0.90, 0.80, 60.0
@@ -79,20 +79,6 @@ def data_of(args, name: str) -> list[Path] | None:
         print(f"{name}: skipped, data not found ({', '.join(map(str, paths or [])) or 'pass --music-data'})")
         return None
     return paths
-
-
-def foreign_items(domain, folder: Path) -> list:
-    """Every file under `folder` the domain reads, read as `scan` reads it (unreadable ones left out)."""
-    from generators.core.errors import UserError
-    from generators.core.scan import files_in
-
-    items = []
-    for path in files_in(folder, domain.read_formats):
-        try:
-            items.append(domain.read(path))
-        except UserError:
-            continue
-    return items
 
 
 def detection(args) -> list[dict]:

@@ -175,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also plant N anomalies of each kind among the held-out items and report how well `scan` "
         "finds them: ROC AUC, precision at 10, localisation (default 0: off)",
     )
+    evaluate.add_argument(
+        "--scan-foreign",
+        metavar="FOLDER",
+        help="with --scan-anomalies: files of another set (e.g. sprites that are no emoji), read as `scan` "
+        "reads files, reported as the other_set kind",
+    )
     evaluate.set_defaults(handler=run_eval)
     for command, sub in commands.choices.items():
         for wing in wing_commands().values():  # each asset kind's own flags
@@ -492,6 +498,13 @@ def run_eval(args) -> int:
     generator = _generator(args)
     if args.json:
         ensure_writable_file(args.json)
+    foreign = []
+    if args.scan_foreign is not None:  # read before the minutes of measuring: a bad folder says so at once
+        from generators.core.scan import foreign_items
+
+        if args.scan_anomalies <= 0:
+            raise UserError("--scan-foreign needs --scan-anomalies N (the planted anomalies it is reported beside)")
+        foreign = foreign_items(generator.domain, Path(args.scan_foreign))
     corpus = generator.domain.heldout_corpus(args.data, generator.card)
     started = time.monotonic()
 
@@ -505,6 +518,8 @@ def run_eval(args) -> int:
         from generators.core.scan import detection_report, reference_scores
 
         normals, outliers = generator.domain.detection_items(corpus.holdout)
+        if foreign:
+            outliers["other_set"] = foreign
         baseline = reference_scores(generator).baseline
         report["scan_detection"] = detection_report(
             generator, normals, args.seed, args.scan_anomalies, outliers, baseline=baseline

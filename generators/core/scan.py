@@ -334,6 +334,26 @@ def scan_assets(generator, read: list[tuple[Path, object]], reference: ScanRefer
     return results
 
 
+MAX_FOREIGN = 2000  # files of another set read for a detection report, at most
+
+
+def foreign_items(domain, folder: Path) -> list:
+    """Files of another set under `folder`, read as `scan` reads files (unreadable ones left out,
+    MAX_FOREIGN at most, in name order): the `other_set` kind of a detection report."""
+    paths = files_in(folder, domain.read_formats)
+    items = []
+    for path in paths:
+        if len(items) >= MAX_FOREIGN:
+            break
+        try:
+            items.append(domain.read(path))
+        except UserError:
+            continue
+    if not items:
+        raise UserError(f"{folder} holds no readable {domain.name} files ({', '.join(domain.read_formats)})")
+    return items
+
+
 def overlay(picture: np.ndarray, heat: np.ndarray) -> np.ndarray:
     """The domain's picture (h, w, 3|4) with red over the cells of `heat` (H, W) the model explains
     worst: the lowest fifth of cells, most strongly the lowest."""

@@ -208,6 +208,30 @@ def test_detection_report_and_eval_flag(tiny_generator, tiny_checkpoint, game_fo
     assert proc.returncode == 2 and "--scan-anomalies" in proc.stderr
 
 
+def test_eval_reports_files_of_another_set_beside_the_planted_kinds(tiny_checkpoint, game_folder, tmp_path, capsys):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    for k in range(3):  # levels of noise: no game's
+        (foreign / f"noise-{k}.txt").write_text(
+            level_text(scrambled(LEVELS["level-1"], 0, 40, seed=k)), encoding="utf-8"
+        )
+    (foreign / "broken.txt").write_text("not a level ☃\n", encoding="utf-8")  # unreadable: left out
+    argv = ["eval", "levels", "--checkpoint", str(tiny_checkpoint), "--data", str(game_folder)]
+    quick = ["--samples", "4", "--iwae-k", "2", "--long-levels", "0"]
+    proc = cli_here([*argv, *quick, "--scan-anomalies", "3", "--scan-foreign", str(foreign)], capsys)
+    assert proc.returncode == 0, proc.stderr
+    assert "scan_detection.other_set.roc_auc" in proc.stdout and "scan_detection.scrambled_band" in proc.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for extra, fragment in (
+        (["--scan-foreign", str(foreign)], "needs --scan-anomalies"),
+        (["--scan-anomalies", "3", "--scan-foreign", str(tmp_path / "nowhere")], "is not a folder"),
+        (["--scan-anomalies", "3", "--scan-foreign", str(empty)], "holds no readable levels files"),
+    ):
+        proc = cli_here([*argv, *quick, *extra], capsys)
+        assert proc.returncode == 2 and fragment in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_a_pipe_or_a_device_in_the_folder_is_listed_with_its_reason(tiny_checkpoint, tmp_path, capsys):
     """Not left out unsaid: a named pipe and a link to /dev/zero with a level's extension are
     reported as skipped (and read neither forever nor at all), and the count says "1 file"."""

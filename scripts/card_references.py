@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generators.core.checkpoint import checkpoint_paths, read_card, write_card  # noqa: E402
+from generators.core.checkpoint import checkpoint_paths, load_checkpoint, read_card, write_card  # noqa: E402
 from generators.core.conditions import LabelDistribution  # noqa: E402
 from generators.core.scan import scan_reference_card  # noqa: E402
-from generators.registry import load_generator  # noqa: E402
+from generators.registry import generator_from_checkpoint, resolve_checkpoint  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,11 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _, card_path = checkpoint_paths(args.checkpoint)
     card = read_card(card_path)
-    # The old reference goes first: one the model's domain no longer reads would refuse the load.
-    stale = [card.pop(key) for key in ("scan_reference", "typicality_reference") if key in card]
-    if stale:
-        write_card(card_path, card)
-    generator = load_generator(args.checkpoint)
+    # The model is built without the old reference (one its domain no longer reads would refuse the
+    # load); the card on disk keeps it until the new one is written.
+    checkpoint = load_checkpoint(resolve_checkpoint(args.checkpoint))
+    for key in ("scan_reference", "typicality_reference"):
+        checkpoint.card.pop(key, None)
+        card.pop(key, None)
+    generator = generator_from_checkpoint(checkpoint)
     corpus = generator.domain.heldout_corpus([Path(p) for p in args.data], generator.card)
     distribution = LabelDistribution.from_vectors(generator.domain.conditions.labels, corpus.train.c.numpy())
     card["label_distribution"] = distribution.to_card()

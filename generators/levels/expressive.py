@@ -14,6 +14,11 @@ For a level of H rows × L columns, exactly:
 - density = solid tiles / (H L): the share of the level that is solid.
 Original levels are the whole VGLC levels of the data folders (training and held-out), cut
 to the model's height as for training.
+
+Variety is read as the histogram overlap of each metric between generated and original levels
+(`histogram_overlap`: the shared area of two normalised histograms on common bins), and the
+difficulty control as how often `--difficulty harder` gives a less lenient level than
+`--difficulty easier` from the same seed (`difficulty_control`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from .long_level import sample_long_level
 from .stitch import StitchConfig, window_count
 
 METRICS = ("linearity", "leniency", "density")
+OVERLAP_BINS = 10  # equal bins over the two sets' common range; 37 originals hold about 4 a bin
 
 
 def _tag_mask(legend: dict, tag: str) -> np.ndarray:
@@ -61,6 +67,54 @@ def summarise(rows: list[dict[str, float]]) -> dict:
         values = np.array([r[name] for r in rows], dtype=np.float64)
         out[name] = {"mean": float(values.mean()), "std": float(values.std())} if len(values) else {}
     return out
+
+
+def histogram_overlap(a, b, bins: int = OVERLAP_BINS) -> float:
+    """Shared area (0..1) of the normalised histograms of two samples, on `bins` equal bins over
+    their joint range: 1 when the two spread the same way, 0 when they never meet."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if not len(a) or not len(b):
+        return 0.0
+    low, high = min(a.min(), b.min()), max(a.max(), b.max())
+    if high - low < 1e-12:
+        return 1.0
+    edges = np.linspace(low, high, bins + 1)
+    ha, hb = np.histogram(a, edges)[0] / len(a), np.histogram(b, edges)[0] / len(b)
+    return float(np.minimum(ha, hb).sum())
+
+
+def range_overlap(sets: dict[str, list[dict[str, float]]], reference: str = "original") -> dict:
+    """Per metric, each set's `histogram_overlap` with the `reference` set's levels."""
+    return {
+        name: {
+            s: histogram_overlap([r[name] for r in rows], [r[name] for r in sets[reference]])
+            for s, rows in sets.items()
+            if s != reference
+        }
+        for name in METRICS
+    }
+
+
+def difficulty_control(generator, levels: int = 50, length: int = 200, seed: int = 0) -> dict:
+    """How well `--difficulty` steers a level: for each seed, the level sampled with
+    `--difficulty harder` and with `--difficulty easier` (nothing else asked), and the share
+    of seeds whose harder level is the less lenient, with the mean leniency of each and of the
+    level the seed draws with no difficulty asked."""
+    legend = generator.domain.legend
+    leniency: dict[str, list[float]] = {"harder": [], "easier": [], "as drawn": []}
+    for i in range(levels):
+        for name in leniency:
+            level = sample_long_level(
+                generator, length, seed + i, difficulty=None if name == "as drawn" else name
+            ).level
+            leniency[name].append(expressive_metrics(generator.domain.indices(level), legend)["leniency"])
+    harder, easier = np.array(leniency["harder"]), np.array(leniency["easier"])
+    return {
+        "levels": levels,
+        "columns": length,
+        "harder_when_asked": float(np.mean(harder < easier)),
+        "mean_leniency": {name: float(np.mean(values)) for name, values in leniency.items()},
+    }
 
 
 def window_label_runs(generator, corpus, count: int, levels: int, seed: int) -> list[list[list[str]]]:
@@ -155,6 +209,9 @@ def long_level_sets(
             "completable_share": float(np.mean(original_ok)),
             "mean_columns": float(np.mean([lv.width for lv in originals])),
         },
+        "overlap_with_original": range_overlap(
+            {"generated": raw_rows, "generated_playable": fixed_rows, "original": original_rows}
+        ),
     }
     points = {
         name: np.array([[r["linearity"], r["leniency"]] for r in rows]).reshape(-1, 2)

@@ -19,6 +19,7 @@ Shapes: latents (n, D); log-probabilities (T, H, W) per window; grids (H, L) of 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -104,13 +105,36 @@ def window_of_column(column: int, width: int, overlap: int) -> int:
     return 0 if column < width else 1 + (column - width) // (width - overlap)
 
 
-def seed_latents(generator, seed: int, count: int, temperature: float = 1.0) -> np.ndarray:
-    """(count, D) window latents of one level: window 0 is the latent `sample` draws for
-    `seed` (so its start is the short sample of that seed), the others come from one
-    generator seeded with it."""
-    first = generator.latent_for_seed(seed, temperature)
+# A whole level has a character (overworld, stairs, underground...) that its windows share. Drawn
+# independently, 20 windows average it away: the metrics of 200-column levels spread a third as
+# widely as the originals' (density sd 0.013 against 0.069). So the windows' latents share a
+# part, window 0's (any two after it correlate this much), and each window keeps the labels drawn
+# for the one before with this probability. Under an N(0, I) prior each window alone is still a
+# prior draw, and its labels are always a draw from the label distribution.
+# Measured on 60 levels of 200 columns against the 37 originals (`eval levels`'s
+# overlap_with_original): leniency and density histogram overlap 0.64 / 0.47 with independent
+# windows, 0.73 / 0.83 with these.
+LEVEL_CHARACTER = 0.75
+LABEL_PERSISTENCE = 0.9
+
+
+def seed_latents(
+    generator,
+    seed: int,
+    count: int,
+    temperature: float = 1.0,
+    character: float = LEVEL_CHARACTER,
+    first: np.ndarray | None = None,
+) -> np.ndarray:
+    """(count, D) window latents of one level: window 0 is `first`, by default the latent
+    `sample` draws for `seed` (so its start is the short sample of that seed); window k > 0 is
+    sqrt(character) z_0 + sqrt(1 - character) e_k, with e_k from one generator seeded with it,
+    so every window is N(0, temperature^2 I); two windows after the first correlate `character`
+    with each other, and sqrt(character) with the first."""
+    first = generator.latent_for_seed(seed, temperature) if first is None else np.asarray(first, np.float32)
     rng = torch.Generator().manual_seed(int(seed))
     rest = torch.randn(count - 1, generator.latent_size, generator=rng).numpy() * float(temperature)
+    rest = math.sqrt(character) * first[None] + math.sqrt(1.0 - character) * rest
     return np.concatenate([first[None], rest.astype(np.float32)])
 
 
@@ -330,15 +354,19 @@ class Stitcher:
 def window_labels(generator, condition, count: int, seed: int = 0) -> list[list[str]]:
     """Per-window label sets. `condition` is one label set per window (a list of lists, used as
     they are), or what every window is asked (a `Condition`, or a list of labels each must show,
-    None: nothing): then each window's open labels are drawn for it, window 0 as the short sample
-    of `seed` draws them, window k with (seed, k), so the level varies along its length as the
-    data's levels do."""
+    None: nothing): then the open labels are drawn, window 0's as the short sample of `seed` draws
+    them; window k keeps window k - 1's with probability LABEL_PERSISTENCE, else draws its own
+    with (seed, k), so the level varies along its length in runs, as the data's levels do."""
     if condition and not isinstance(condition, Condition) and not isinstance(condition[0], str):
         if len(condition) != count:
             raise UserError(f"expected {count} per-window conditions, got {len(condition)}")
         return [generator.condition_labels(c) for c in condition]
     asked = generator.check_condition(condition)
-    return [generator.labels_for_seed(seed if k == 0 else (seed, k), asked) for k in range(count)]
+    keep = np.random.default_rng([int(seed), 5_501]).random(count) < LABEL_PERSISTENCE
+    labels = [generator.labels_for_seed(seed, asked)]
+    for k in range(1, count):
+        labels.append(labels[-1] if keep[k] else generator.labels_for_seed((seed, k), asked))
+    return labels
 
 
 def compose_level(

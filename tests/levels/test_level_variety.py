@@ -1,0 +1,117 @@
+"""Variety of whole levels against the originals (histogram overlap of the expressive-range
+metrics) and the difficulty control (asking for enemies against excluding them, same seed)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from conftest import REPO_ROOT
+
+from generators.levels.expressive import (
+    METRICS,
+    difficulty_control,
+    expressive_metrics,
+    histogram_overlap,
+    long_level_report,
+    range_overlap,
+)
+
+SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
+
+
+def test_histogram_overlap_by_hand():
+    assert histogram_overlap([0.1, 0.2, 0.3], [0.1, 0.2, 0.3]) == pytest.approx(1.0)
+    assert histogram_overlap([0.0, 0.0], [1.0, 1.0]) == 0.0  # never meet
+    # Over [0, 1] in 10 bins: a has half its mass in the first bin and half in the last, b all in the first.
+    assert histogram_overlap([0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]) == pytest.approx(0.5)
+    assert histogram_overlap([0.5, 0.5], [0.5]) == 1.0  # one shared value: one bin, all shared
+    assert histogram_overlap([], [0.5]) == 0.0
+
+
+def test_range_overlap_reads_every_metric_against_the_reference():
+    flat = {"linearity": 1.0, "leniency": 0.0, "density": 0.2}
+    rough = {"linearity": 0.5, "leniency": -0.3, "density": 0.6}
+    sets = {"original": [flat, rough], "same": [flat, rough], "flat_only": [flat, flat]}
+    overlap = range_overlap(sets)
+    assert set(overlap) == set(METRICS)
+    for name in METRICS:
+        assert overlap[name]["same"] == pytest.approx(1.0)
+        assert overlap[name]["flat_only"] == pytest.approx(0.5)
+        assert "original" not in overlap[name]
+
+
+def test_long_level_report_gives_the_overlap_with_the_originals(tiny_generator, game_folder):
+    from generators.core.domain import Split
+
+    corpus = tiny_generator.domain.heldout_corpus([game_folder], tiny_generator.card)
+    assert isinstance(corpus.train, Split)
+    report, _ = long_level_report(tiny_generator, corpus, [game_folder], levels=2, length=60, seed=3, budget=1)
+    overlap = report["overlap_with_original"]
+    assert set(overlap) == set(METRICS)
+    for name in METRICS:
+        assert set(overlap[name]) == {"generated", "generated_playable"}
+        assert all(0.0 <= value <= 1.0 for value in overlap[name].values())
+
+
+@pytest.fixture(scope="module")
+def mario():
+    from generators.registry import load_generator
+
+    return load_generator("levels")
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+def test_difficulty_control_reads_the_levels_the_cli_makes(mario):
+    from generators.levels.long_level import sample_long_level
+
+    control = difficulty_control(mario, levels=3, length=60, seed=11)
+    assert control["levels"] == 3 and control["columns"] == 60
+    assert set(control["mean_leniency"]) == {"harder", "easier", "as drawn"}
+    asked = [sample_long_level(mario, 60, seed, difficulty="harder").level for seed in range(11, 14)]
+    leniency = [expressive_metrics(mario.domain.indices(lv), mario.domain.legend)["leniency"] for lv in asked]
+    assert control["mean_leniency"]["harder"] == pytest.approx(sum(leniency) / 3)
+    assert control["harder_when_asked"] in (0.0, 1 / 3, 2 / 3, 1.0)
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+def test_harder_levels_are_less_lenient_than_easier_ones_from_the_same_seed(mario):
+    """The shipped model, 6 seeds of 100 columns: with 8 characters to choose from, the harder
+    level is the less lenient for nearly every seed (93% of 30 seeds at 200 columns)."""
+    from generators.levels.long_level import sample_long_level
+
+    def leniency(seed, difficulty):
+        level = sample_long_level(mario, 100, seed, difficulty=difficulty).level
+        return expressive_metrics(mario.domain.indices(level), mario.domain.legend)["leniency"]
+
+    harder = [leniency(seed, "harder") for seed in range(6)]
+    easier = [leniency(seed, "easier") for seed in range(6)]
+    assert sum(h < e for h, e in zip(harder, easier)) >= 5
+    assert sum(harder) < sum(easier)
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+def test_a_difficulty_is_seeded_and_checked(mario):
+    from generators.core.errors import UserError
+    from generators.levels.long_level import sample_long_level
+
+    one = sample_long_level(mario, 60, 5, difficulty="harder").level
+    assert sample_long_level(mario, 60, 5, difficulty="harder").level.rows == one.rows
+    with pytest.raises(UserError, match="easier, harder"):
+        sample_long_level(mario, 60, 5, difficulty="hard")
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+def test_windows_of_a_level_share_its_character(mario):
+    """Window k > 0 is sqrt(c) z_0 + sqrt(1 - c) e_k, c = LEVEL_CHARACTER, with e_k fresh N(0, I)
+    draws: what is left after the shared part is standard normal and uncorrelated between windows."""
+    import numpy as np
+
+    from generators.levels.stitch import LEVEL_CHARACTER, seed_latents
+
+    levels = np.stack([seed_latents(mario, seed, 3) for seed in range(300)])  # (300, 3, D)
+    own = (levels[:, 1:] - LEVEL_CHARACTER**0.5 * levels[:, :1]) / (1.0 - LEVEL_CHARACTER) ** 0.5
+    assert own.mean() == pytest.approx(0.0, abs=0.03) and own.std() == pytest.approx(1.0, abs=0.03)
+    assert abs(np.corrcoef(own[:, 0].reshape(-1), own[:, 1].reshape(-1))[0, 1]) < 0.05
+    shared = np.corrcoef(levels[:, 1].reshape(-1), levels[:, 2].reshape(-1))[0, 1]
+    assert shared > 0.5  # two later windows share window 0's part

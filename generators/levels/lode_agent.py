@@ -16,10 +16,12 @@ Model, on the static map (VGLC's Lode Runner tiles, read by their legend tags):
   trap them in holes, and the originals' rate below says what that simplification costs.
 
 Because falls and digs are one-way, collecting every gold is an ordering question: the cells form
-a graph whose strongly connected components are ordered by reachability; the level is solvable when
-the components holding the spawn and every gold lie on one chain. In the game, collecting the last
-gold reveals hidden ladders to the top; VGLC's maps do not hold them, so reaching the top row is
-reported (`top_reachable`) but not required.
+a graph whose strongly connected components are ordered by reachability, and one run follows a path
+through them. The most gold one run can collect (`gold_collectable`) is the heaviest such path from
+the spawn's component, each component weighing the gold it holds; the level is solvable when that
+is every gold, and short of that it is a graded score for a search towards solvable levels
+(`lode_playable`). In the game, collecting the last gold reveals hidden ladders to the top; VGLC's
+maps do not hold them, so reaching the top row is reported (`top_reachable`) but not required.
 Coordinates are (row, column).
 """
 
@@ -40,11 +42,12 @@ class LodeResult:
     solvable: bool
     gold: int  # gold tiles on the map
     gold_reachable: int  # of them, reachable from the spawn (in some order or not)
+    gold_collectable: int  # of them, the most one run from the spawn collects (all: solvable)
     top_reachable: bool  # a top-row cell can be reached from the spawn
     reason: str  # "" when solvable, else a short human sentence
 
 
-def _kinds(level, legend: dict) -> dict[str, np.ndarray]:
+def tile_kinds(level, legend: dict) -> dict[str, np.ndarray]:
     """(H, W) bool masks of each kind of tile, by legend tags."""
     chars = np.array([list(row) for row in level.rows])
 
@@ -58,6 +61,7 @@ def _kinds(level, legend: dict) -> dict[str, np.ndarray]:
         "rope": having("rope"),
         "gold": having("gold"),
         "spawn": having("spawn"),
+        "enemy": having("enemy"),
     }
 
 
@@ -140,34 +144,59 @@ def _reachable(graph: list[list[int]], start: int) -> set[int]:
     return seen
 
 
-def solve(level, legend: dict) -> LodeResult:
-    """Whether the runner can collect every gold of `level` in one run (see the module docstring)."""
-    kinds = _kinds(level, legend)
-    height, width = kinds["solid"].shape
+def _spawn(kinds: dict[str, np.ndarray]) -> int:
+    """The cell index the runner starts from (the first spawn tile), or a UserError."""
     spawns = np.flatnonzero(kinds["spawn"])
     if len(spawns) == 0:
         raise UserError("this Lode Runner level has no spawn tile (M), so nobody can play it")
+    return int(spawns[0])
+
+
+def reachable(level, legend: dict) -> np.ndarray:
+    """(H, W) bool: the cells the runner can reach from the spawn, in some order or other."""
+    kinds = tile_kinds(level, legend)
+    mask = np.zeros(kinds["solid"].size, dtype=bool)
+    mask[list(_reachable(moves(kinds), _spawn(kinds)))] = True
+    return mask.reshape(kinds["solid"].shape)
+
+
+def _most_collectable(graph: list[list[int]], start: int, golds: list[int]) -> int:
+    """The most gold one run from `start` collects: the gold-heaviest path through the components."""
+    comp = _components(graph)
+    weight = [0] * (max(comp) + 1)
+    for gold in golds:
+        weight[comp[gold]] += 1
+    successors: list[list[int]] = [[] for _ in weight]  # repeats are harmless and cheaper than sets
+    for node, nexts in enumerate(graph):
+        here = comp[node]
+        for nxt in nexts:
+            if comp[nxt] != here:
+                successors[here].append(comp[nxt])
+    # Tarjan numbers components in reverse topological order: successors come first.
+    best = [0] * len(weight)
+    for c, after in enumerate(successors):
+        best[c] = weight[c] + max([best[d] for d in after], default=0)
+    return best[comp[start]]
+
+
+def solve(level, legend: dict) -> LodeResult:
+    """Whether the runner can collect every gold of `level` in one run (see the module docstring)."""
+    kinds = tile_kinds(level, legend)
+    width = kinds["solid"].shape[1]
+    start = _spawn(kinds)
     graph = moves(kinds)
-    start = int(spawns[0])
     reach = _reachable(graph, start)
     golds = [int(g) for g in np.flatnonzero(kinds["gold"])]
-    tops = set(range(width))
     got = sum(g in reach for g in golds)
-    top_reachable = bool(tops & reach)
+    top_reachable = bool(set(range(width)) & reach)
+    collectable = _most_collectable(graph, start, golds)
     if got < len(golds):
-        return LodeResult(
-            False, len(golds), got, top_reachable, f"{len(golds) - got} of {len(golds)} gold out of reach"
-        )
-    comp = _components(graph)
-    # Tarjan numbers components in reverse topological order: a chain is visited by falling numbers.
-    chain = sorted({comp[start], *(comp[g] for g in golds)}, reverse=True)
-    members: dict[int, int] = {}
-    for node, c in enumerate(comp):
-        members.setdefault(c, node)
-    for earlier, later in zip(chain, chain[1:]):
-        if members[later] not in _reachable(graph, members[earlier]):
-            return LodeResult(False, len(golds), got, top_reachable, "the gold cannot all be collected in one run")
-    return LodeResult(True, len(golds), got, top_reachable, "")
+        reason = f"{len(golds) - got} of {len(golds)} gold out of reach"
+    elif collectable < len(golds):
+        reason = "the gold cannot all be collected in one run"
+    else:
+        reason = ""
+    return LodeResult(not reason, len(golds), got, collectable, top_reachable, reason)
 
 
 def is_lode_runner(legend: dict) -> bool:

@@ -1,14 +1,12 @@
 """Playable long levels: a bounded derivative-free search in latent space towards a level
 the agent (`agent.play`) can finish.
 
-A (1+λ) evolution strategy over the window latents. The parent is the level as sampled.
-Each generation mutates the latents of the windows around the column where the agent got
+A (1+λ) evolution strategy (`evolve`) over the window latents. The parent is the level as
+sampled. Each child mutates the latents of the windows around the column where the agent got
 stuck (the window holding it and one either side), adding Gaussian noise of scale sigma,
 and re-stitches from the first mutated window on (the prefix stays, so the seams stay
-matched). A child replaces the parent when the agent gets at least as far; sigma grows
-after a generation that went further and shrinks after one that did not (a 1/5th-rule
-flavour). The search stops when the agent finishes a level or after `budget` children.
-Same seed, same budget: same level.
+matched). A child replaces the parent when the agent gets at least as far. The search stops
+when the agent finishes a level or after `budget` children. Same seed, same budget: same level.
 """
 
 from __future__ import annotations
@@ -20,15 +18,12 @@ from typing import Callable
 import numpy as np
 
 from .domain import Level
+from .evolve import Strategy, evolve
 from .stitch import LongLevel, Stitcher, WindowState, window_of_column
 
 
 @dataclass(frozen=True)
-class RepairConfig:
-    population: int = 4  # λ: children per generation
-    sigma: float = 0.7  # initial mutation scale, in prior standard deviations
-    grow: float = 1.3  # sigma after a generation that got further
-    shrink: float = 0.85  # sigma after one that did not
+class RepairConfig(Strategy):
     radius: int = 1  # windows mutated on each side of the stuck one
 
 
@@ -73,27 +68,19 @@ def repair(
         level = stitcher.assemble(windows)
         return _Candidate(candidate_bases, windows, level, play(level, legend))
 
-    best = evaluate(np.asarray(bases, np.float32), None, 0)
-    raw_playable = bool(best.result.completable)
-    attempts, sigma = 1, config.sigma
-    while not best.result.completable and attempts <= budget:
-        if deadline is not None and time.monotonic() > deadline:
-            break
+    def propose(parent: _Candidate, sigma: float) -> _Candidate:
         # The obstacle lies just past the furthest column the agent reached.
-        stuck = window_of_column(min(best.result.furthest_column + 1, stitcher.length - 1), width, overlap)
-        low, high = max(0, stuck - config.radius), min(len(best.bases), stuck + config.radius + 1)
-        children = []
-        for _ in range(min(config.population, budget - attempts + 1)):
-            child = best.bases.copy()
-            child[low:high] += (sigma * rng.standard_normal((high - low, child.shape[1]))).astype(np.float32)
-            children.append(evaluate(child, best, low))
-            attempts += 1
-            if children[-1].result.completable:
-                break
-        top = max(children, key=lambda c: c.fitness)
-        sigma *= config.grow if top.fitness > best.fitness else config.shrink
-        if top.fitness >= best.fitness:
-            best = top
+        stuck = window_of_column(min(parent.result.furthest_column + 1, stitcher.length - 1), width, overlap)
+        low, high = max(0, stuck - config.radius), min(len(parent.bases), stuck + config.radius + 1)
+        child = parent.bases.copy()
+        child[low:high] += (sigma * rng.standard_normal((high - low, child.shape[1]))).astype(np.float32)
+        return evaluate(child, parent, low)
+
+    first = evaluate(np.asarray(bases, np.float32), None, 0)
+    best, attempts = evolve(
+        first, propose, lambda c: c.fitness, lambda c: bool(c.result.completable), budget, config, deadline
+    )
+    raw_playable = bool(first.result.completable)
     stitched = LongLevel(
         best.level,
         best.windows,

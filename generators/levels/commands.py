@@ -1,5 +1,6 @@
 """What the levels wing adds to the CLI: whole levels (`sample --length [--playable]`, a morph
-with `interpolate --length`) and their part of `eval` (completion rates and expressive range)."""
+with `interpolate --length`), playable Lode Runner screens (`sample --playable` with a
+single-screen model) and their part of `eval` (completion and solvable rates, expressive range)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ MORPH_HELP = (
 )
 
 
-REPAIR_BUDGET = bounded_int(1, 1000)  # variants tried per level; each costs an agent run (~0.06 s)
+BUDGET = bounded_int(1, 1000)  # --repair-budget: variants tried per level; each costs an agent run (~0.06 s)
 MAX_LONG_LEVELS = 10_000  # eval's whole levels; each takes about a second
+BUDGET_DEFAULTS = "default 24 for a --length level, 400 for a Lode Runner screen"
 
 
 class LevelCommands(WingCommands):
@@ -32,7 +34,7 @@ class LevelCommands(WingCommands):
             "--playable",
             {
                 "action": "store_true",
-                "help": "levels, with --length: repair levels the "
+                "help": "levels, with --length, or with a Lode Runner model: repair levels the "
                 "playability agent cannot finish; any the repair budget cannot fix are still "
                 "written, marked playable=no, and counted on stderr",
             },
@@ -41,10 +43,9 @@ class LevelCommands(WingCommands):
             "sample",
             "--repair-budget",
             {
-                "type": REPAIR_BUDGET,
-                "default": 24,
+                "type": BUDGET,
                 "metavar": "N",
-                "help": "levels, with --playable: at most N repaired variants tried per level (default 24)",
+                "help": f"levels, with --playable: at most N repaired variants tried per level ({BUDGET_DEFAULTS})",
             },
         ),
         Flag("interpolate", "--length", {"type": int, "metavar": "COLUMNS", "help": MORPH_HELP}),
@@ -57,7 +58,8 @@ class LevelCommands(WingCommands):
                 "metavar": "N",
                 "help": "levels: also make N "
                 "whole levels (raw and --playable) for completion rates and expressive range, "
-                "plotted beside --json (default 100; 0 skips)",
+                "plotted beside --json; with a Lode Runner model, N screens (raw and --playable) "
+                "for the agent's solvable rate (default 100; 0 skips)",
             },
         ),
         Flag(
@@ -74,10 +76,9 @@ class LevelCommands(WingCommands):
             "eval",
             "--repair-budget",
             {
-                "type": REPAIR_BUDGET,
-                "default": 24,
+                "type": BUDGET,
                 "metavar": "N",
-                "help": "levels: repaired variants tried per whole level for the --playable figures (default 24)",
+                "help": f"levels: repaired variants tried per level for the --playable figures ({BUDGET_DEFAULTS})",
             },
         ),
         Flag(
@@ -97,7 +98,11 @@ class LevelCommands(WingCommands):
         from .long_level import check_support
         from .stitch import check_length
 
-        if command == "sample" and (args.length is not None or args.playable):
+        if command == "sample" and self.playable_screens(generator, args):
+            from .lode_playable import check_screen_support
+
+            check_screen_support(generator.domain)
+        elif command == "sample" and (args.length is not None or args.playable):
             check_support(generator, args.length)
         if command == "interpolate" and args.length is not None:
             check_support(generator, args.length)
@@ -119,6 +124,11 @@ class LevelCommands(WingCommands):
         return Oracle(args.oracle)
 
     @staticmethod
+    def playable_screens(generator, args) -> bool:
+        """Whether `sample` asks for playable single screens: --playable, no --length, a whole-level model."""
+        return args.playable and args.length is None and generator.domain.whole_levels
+
+    @staticmethod
     def whole_levels_to_eval(generator, args) -> int:
         """How many whole levels `eval` makes: none where windows cannot be stitched (single screens)."""
         if args.long_levels < 0:
@@ -126,6 +136,8 @@ class LevelCommands(WingCommands):
         return 0 if generator.domain.stitch_support() else args.long_levels
 
     def run(self, command, generator, args, fmt):
+        if command == "sample" and self.playable_screens(generator, args):
+            return sample_playable_screens(generator, args, fmt)
         if command == "sample" and (args.length is not None or args.playable):
             return sample_whole_levels(generator, args, fmt)
         return None
@@ -133,15 +145,29 @@ class LevelCommands(WingCommands):
     def interpolate(self, generator, args, fmt, start, end):
         return morph_whole_level(generator, args, fmt, start, end) if args.length is not None else None
 
+    @staticmethod
+    def evaluate_screens(generator, corpus, args) -> dict:
+        """`eval`'s part for a single-screen model: the Lode Runner agent's solvable rates of N
+        screens raw and with --playable, beside the originals' (nothing for other games)."""
+        from .lode_playable import SEARCH_BUDGET, screen_support, screens_report
+
+        if screen_support(generator.domain) or not args.long_levels:
+            return {}
+        budget = args.repair_budget or SEARCH_BUDGET
+        return {"lode_runner_playable": screens_report(generator, corpus, args.long_levels, args.seed, budget)}
+
     def evaluate(self, generator, corpus, args):
         oracle = None if args.oracle is None else self.oracle_for(generator, args)
+        if generator.domain.whole_levels:
+            return self.evaluate_screens(generator, corpus, args), None
         levels = self.whole_levels_to_eval(generator, args)
         if not levels:
             return {}, None
         from .expressive import expressive_range_image, long_level_sets, plot_path
+        from .long_level import REPAIR_BUDGET
 
         report, points, sets = long_level_sets(
-            generator, corpus, args.data, levels, args.long_length, args.seed, args.repair_budget
+            generator, corpus, args.data, levels, args.long_length, args.seed, args.repair_budget or REPAIR_BUDGET
         )
         if oracle is not None:
             from .oracle import compare
@@ -168,30 +194,69 @@ class LevelCommands(WingCommands):
 def sample_whole_levels(generator, args, fmt: str) -> int:
     """`sample levels --length`: item i is one stitched level from seed+i; with --playable,
     repaired towards playability and marked playable=yes/no."""
-    from .long_level import LongLevelRequest, make_long_level
+    from .long_level import REPAIR_BUDGET, LongLevelRequest, make_long_level
 
-    base = secrets.randbelow(2**31) if args.seed is None else check_seed(args.seed, args.n)
-    out = ensure_writable_dir(args.out)
+    base, out, asked = _sampling(generator, args)
+    budget = args.repair_budget or REPAIR_BUDGET
     listed: set = set()
     failed = []
-    asked = generator.check_condition(Condition(tuple(args.condition), tuple(args.without)))
     for seed in range(base, base + args.n):
-        request = LongLevelRequest(args.length, seed, asked, args.temperature, args.playable, args.repair_budget)
+        request = LongLevelRequest(args.length, seed, asked, args.temperature, args.playable, budget)
         made = make_long_level(generator, request)
         detail = f"seed={seed}\tcolumns={made.level.width}"
         if args.playable:
-            detail += f"\tplayable={'yes' if made.playable else 'no'}\tattempts={made.attempts}"
+            detail += f"\t{_verdict(made.playable)}\tattempts={made.attempts}"
             if not made.playable:
                 failed.append(seed)
         path = out / f"{naming.seed_stem(args.domain, seed, args.length)}.{fmt}"
         print_written(generator.domain.write(made.level, path), detail, listed)
+    _warn_unplayable(failed, args.n, f"{budget} repair attempts")
+    return 0
+
+
+def sample_playable_screens(generator, args, fmt: str) -> int:
+    """`sample levels --playable` with a single-screen Lode Runner model: item i is the screen of
+    seed+i if the agent solves it, else searched and repaired towards one it does
+    (`lode_playable`), and marked playable=yes/no."""
+    from .lode_playable import SEARCH_BUDGET, playable_screen
+
+    base, out, asked = _sampling(generator, args)
+    budget = args.repair_budget or SEARCH_BUDGET
+    listed: set = set()
+    failed = []
+    for seed in range(base, base + args.n):
+        made = playable_screen(generator, seed, asked, args.temperature, budget)
+        detail = (
+            f"seed={seed}\tlabels={','.join(made.labels)}\t{_verdict(made.playable)}"
+            f"\tattempts={made.attempts}\tladder_tiles={made.ladder_tiles}"
+        )
+        if not made.playable:
+            failed.append(seed)
+        path = out / f"{naming.seed_stem(args.domain, seed)}.{fmt}"
+        print_written(generator.domain.write(made.level, path), detail, listed)
+    _warn_unplayable(failed, args.n, f"{budget} search attempts and a ladder repair")
+    return 0
+
+
+def _sampling(generator, args) -> tuple:
+    """(first seed, output folder, checked condition) of a `sample` command."""
+    base = secrets.randbelow(2**31) if args.seed is None else check_seed(args.seed, args.n)
+    out = ensure_writable_dir(args.out)
+    return base, out, generator.check_condition(Condition(tuple(args.condition), tuple(args.without)))
+
+
+def _verdict(playable: bool) -> str:
+    return f"playable={'yes' if playable else 'no'}"
+
+
+def _warn_unplayable(failed: list[int], n: int, tried: str) -> None:
+    """The stderr line counting the levels written unplayable (nothing when there are none)."""
     if failed:
         print(
-            f"warning: {len(failed)} of {args.n} levels are not playable after {args.repair_budget} repair "
-            f"attempts each (seeds {', '.join(map(str, failed))}); they were written, marked playable=no",
+            f"warning: {len(failed)} of {n} levels are not playable after {tried} "
+            f"each (seeds {', '.join(map(str, failed))}); they were written, marked playable=no",
             file=sys.stderr,
         )
-    return 0
 
 
 def morph_whole_level(generator, args, fmt: str, start: tuple, end: tuple) -> int:

@@ -20,6 +20,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -30,7 +31,7 @@ from generators.core.conditions import Condition
 from generators.core.fileio import ensure_writable_dir, write_text_atomic
 from generators.levels import long_level
 from generators.levels.agent import PlayResult, play
-from generators.levels.long_level import REPAIR_BUDGET, LongLevelRequest, Morph
+from generators.levels.long_level import DIFFICULTIES, REPAIR_BUDGET, LongLevelRequest, Morph
 from generators.levels.stitch import MAX_LENGTH, MIN_LENGTH, LongLevel
 
 from .context import ViewContext
@@ -120,6 +121,7 @@ def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asse
             if request.condition is None
             else {"required": list(request.condition.required), "excluded": list(request.condition.excluded)},
             "playable_requested": request.playable,
+            "difficulty": request.difficulty,
             "completable": bool(result.agent.completable),
             "furthest_column": int(result.agent.furthest_column),
         }
@@ -233,6 +235,14 @@ class LongLevelPanel(LongWorkPage):
             f"Repair the level by a latent search until the agent can finish it "
             f"(at most {REPAIR_BUDGET} tries), as `--playable`"
         )
+        self.difficulty = QComboBox()
+        self.difficulty.addItem("as drawn", None)
+        for name in DIFFICULTIES:
+            self.difficulty.addItem(name, name)
+        self.difficulty.setToolTip(
+            "Easier or harder: the level's character is chosen for it from 8 draws (fewer or more "
+            "enemies and gaps), as `--difficulty`; as drawn: the seed's own"
+        )
         self.morph = QCheckBox("Morph A → B")
         self.morph.toggled.connect(self._update_enabled)
         self.show_path = QCheckBox("Show path")
@@ -242,6 +252,7 @@ class LongLevelPanel(LongWorkPage):
 
         row = FlowLayout()  # wraps onto a second row in a narrow window
         row.addWidget(labelled("Length:", self.length))
+        row.addWidget(labelled("Difficulty:", self.difficulty))
         for widget in (
             self.playable,
             self.morph,
@@ -273,6 +284,7 @@ class LongLevelPanel(LongWorkPage):
         )
         morphing = self.morph.isChecked()
         self.playable.setEnabled(not morphing and not self.busy)
+        self.difficulty.setEnabled(not morphing and not self.busy)
         self.length.setEnabled(not self.busy)
         self.generate_button.setEnabled(not self.busy)
         self.cancel_button.setEnabled(self.busy)
@@ -308,6 +320,7 @@ class LongLevelPanel(LongWorkPage):
             self.playable.isChecked() and morph is None,
             REPAIR_BUDGET,
             morph,
+            self.difficulty.currentData() if morph is None else None,
         )
 
     # --- generating ---------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from generators.core.errors import UserError
 from generators.core.fileio import ensure_writable_dir, write_png_atomic
 from generators.core.generator import check_seed
 
+from .long_level import DIFFICULTIES, DIFFICULTY_CANDIDATES
+
 LENGTH_HELP = "levels: make each item a whole level of COLUMNS columns (50-1000), windows stitched at matched seams"
 MORPH_HELP = (
     "levels: write one level of COLUMNS columns (50-1000) that morphs from the start to the end item, "
@@ -46,6 +48,16 @@ class LevelCommands(WingCommands):
                 "type": BUDGET,
                 "metavar": "N",
                 "help": f"levels, with --playable: at most N repaired variants tried per level ({BUDGET_DEFAULTS})",
+            },
+        ),
+        Flag(
+            "sample",
+            "--difficulty",
+            {
+                "choices": DIFFICULTIES,
+                "help": "levels, with --length: an easier or harder level, its character chosen from "
+                f"{DIFFICULTY_CANDIDATES} draws by leniency (fewer or more enemies and gaps); "
+                "default: as the seed draws it",
             },
         ),
         Flag("interpolate", "--length", {"type": int, "metavar": "COLUMNS", "help": MORPH_HELP}),
@@ -104,6 +116,8 @@ class LevelCommands(WingCommands):
             check_screen_support(generator.domain)
         elif command == "sample" and (args.length is not None or args.playable):
             check_support(generator, args.length)
+        if command == "sample" and args.difficulty is not None and args.length is None:
+            raise UserError("--difficulty needs --length: it chooses the character of a whole level")
         if command == "interpolate" and args.length is not None:
             check_support(generator, args.length)
         if command == "eval" and self.whole_levels_to_eval(generator, args):
@@ -163,12 +177,13 @@ class LevelCommands(WingCommands):
         levels = self.whole_levels_to_eval(generator, args)
         if not levels:
             return {}, None
-        from .expressive import expressive_range_image, long_level_sets, plot_path
+        from .expressive import difficulty_control, expressive_range_image, long_level_sets, plot_path
         from .long_level import REPAIR_BUDGET
 
         report, points, sets = long_level_sets(
             generator, corpus, args.data, levels, args.long_length, args.seed, args.repair_budget or REPAIR_BUDGET
         )
+        report["difficulty_control"] = difficulty_control(generator, levels, args.long_length, args.seed)
         if oracle is not None:
             from .oracle import compare
 
@@ -201,9 +216,13 @@ def sample_whole_levels(generator, args, fmt: str) -> int:
     listed: set = set()
     failed = []
     for seed in range(base, base + args.n):
-        request = LongLevelRequest(args.length, seed, asked, args.temperature, args.playable, budget)
+        request = LongLevelRequest(
+            args.length, seed, asked, args.temperature, args.playable, budget, difficulty=args.difficulty
+        )
         made = make_long_level(generator, request)
         detail = f"seed={seed}\tcolumns={made.level.width}"
+        if args.difficulty is not None:
+            detail += f"\tdifficulty={args.difficulty}"
         if args.playable:
             detail += f"\t{_verdict(made.playable)}\tattempts={made.attempts}"
             if not made.playable:

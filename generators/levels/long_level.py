@@ -17,6 +17,7 @@ from generators.core import naming
 from generators.core.conditions import Condition
 from generators.core.errors import UserError
 
+from .metrics import expressive_metrics
 from .playable import repair
 from .stitch import (
     LongLevel,
@@ -104,7 +105,7 @@ def replay_command(request: LongLevelRequest, domain: str, checkpoint: str, fmt:
     seeds: the window latents are then the record)."""
     condition = request.condition or Condition()
     if request.morph is None:
-        return naming.sample_command(
+        command = naming.sample_command(
             domain,
             checkpoint,
             request.seed,
@@ -114,6 +115,7 @@ def replay_command(request: LongLevelRequest, domain: str, checkpoint: str, fmt:
             request.length,
             request.budget if request.playable else None,
         )
+        return command if request.difficulty is None else f"{command} --difficulty {request.difficulty}"
     morph = request.morph
     if morph.seed_a is None or morph.seed_b is None:
         return None
@@ -165,10 +167,8 @@ def sample_long_level(
 def character_latent(generator, seed: int, labels: Sequence[str], temperature: float, difficulty: str) -> np.ndarray:
     """Window 0's latent for a level of a difficulty: of DIFFICULTY_CANDIDATES prior draws (the
     seed's own first), the one whose window, decoded alone under `labels`, is the least lenient
-    ("harder") or the most ("easier"; leniency as `expressive.expressive_metrics` reads it). The
+    ("harder") or the most ("easier"; leniency as `metrics.expressive_metrics` reads it). The
     other windows share its character (`seed_latents`), so the whole level follows."""
-    from .expressive import expressive_metrics
-
     if difficulty not in DIFFICULTIES:
         raise UserError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
     rng = np.random.default_rng([int(seed), 313])

@@ -359,3 +359,26 @@ def level_defect_rates(levels: list[np.ndarray], legend: dict) -> dict[str, floa
             totals[name] += float(mask.sum())
         columns += grid.shape[1]
     return {name: total * SCREEN / max(columns, 1) for name, total in totals.items()}
+
+
+def _tag_mask(legend: dict, tag: str) -> np.ndarray:
+    return np.array([tag in (t.lower() for t in tags) for tags in legend.values()])
+
+
+def expressive_metrics(grid: np.ndarray, legend: dict) -> dict[str, float]:
+    """Linearity, leniency and density of one (H, L) index grid (formulas: `expressive`'s module doc)."""
+    height, length = grid.shape
+    solid = _tag_mask(legend, "solid")[grid]
+    enemy = _tag_mask(legend, "enemy")[grid]
+    hazard = _tag_mask(legend, "hazard")[grid] & ~enemy
+    has_solid = solid.any(axis=0)
+    columns = np.flatnonzero(has_solid)
+    if len(columns) >= 2:
+        heights = height - solid[:, columns].argmax(axis=0)  # topmost solid tile, counted from the bottom
+        slope, intercept = np.polyfit(columns, heights, 1)
+        linearity = 1.0 - float(np.abs(heights - (slope * columns + intercept)).mean()) / height
+    else:
+        linearity = 1.0
+    gaps = int((~solid[-1]).sum())
+    leniency = -(int(enemy.sum()) + 0.5 * gaps + 0.5 * int(hazard.sum())) / length
+    return {"linearity": linearity, "leniency": leniency, "density": float(solid.mean())}

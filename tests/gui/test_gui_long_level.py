@@ -335,3 +335,24 @@ def test_the_tabs_condition_reaches_every_window_and_the_sidecar(qtbot, view, pa
     assert record["window_labels"] == [list(labels) for labels in result.made.labels]
     assert record["condition"] == list(result.made.labels[0])
     assert "--condition pipe --without enemy" in record["command"]
+
+
+def test_a_difficulty_makes_the_cli_level_of_that_difficulty_and_the_sidecar_replays_it(
+    qtbot, view, panel, tmp_path, errors
+):
+    assert [panel.difficulty.itemText(i) for i in range(panel.difficulty.count())] == ["as drawn", "easier", "harder"]
+    panel.difficulty.setCurrentIndex(panel.difficulty.findData("harder"))
+    result = generate(qtbot, panel)
+    assert result.request.difficulty == "harder"
+    asked = sample_long_level(view.context.generator, 60, 5, Condition(), difficulty="harder")
+    assert result.made.level.rows == asked.level.rows
+    target = tmp_path / "hard.txt"
+    panel.export_to(target)
+    wait_idle(qtbot, view)
+    assert not errors
+    record = json.loads((tmp_path / "hard.json").read_text())
+    assert record["difficulty"] == "harder" and record["command"].endswith("--difficulty harder")
+    out = tmp_path / "cli"
+    done = run_cli(*shlex.split(record["command"].replace("--out OUT", f"--out {out}"))[2:])
+    assert done.returncode == 0, done.stderr
+    assert (out / "levels-seed5-len60.txt").read_text() == target.read_text()

@@ -115,3 +115,22 @@ def test_windows_of_a_level_share_its_character(mario):
     assert abs(np.corrcoef(own[:, 0].reshape(-1), own[:, 1].reshape(-1))[0, 1]) < 0.05
     shared = np.corrcoef(levels[:, 1].reshape(-1), levels[:, 2].reshape(-1))[0, 1]
     assert shared > 0.5  # two later windows share window 0's part
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+def test_cli_difficulty_writes_that_level_and_needs_a_length(mario, tmp_path, capsys):
+    from generators import cli
+    from generators.levels.long_level import sample_long_level
+
+    rc = cli.main(
+        ["sample", "levels", "--length", "60", "--difficulty", "easier", "--seed", "8", "--out", str(tmp_path)]
+    )
+    printed = capsys.readouterr().out
+    assert rc == 0 and "difficulty=easier" in printed
+    written = (tmp_path / "levels-seed8-len60.txt").read_text()
+    assert written == sample_long_level(mario, 60, 8, difficulty="easier").level.text()
+    assert written != sample_long_level(mario, 60, 8, difficulty="harder").level.text()
+    rc = cli.main(["sample", "levels", "--difficulty", "harder", "--out", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.strip() == "error: --difficulty needs --length: it chooses the character of a whole level"
+    assert not (tmp_path / "none").exists()

@@ -31,7 +31,7 @@ from generators.core.conditions import Condition
 from generators.core.fileio import ensure_writable_dir, write_text_atomic
 from generators.levels import long_level
 from generators.levels.agent import PlayResult, play
-from generators.levels.long_level import DIFFICULTIES, REPAIR_BUDGET, LongLevelRequest, Morph
+from generators.levels.long_level import DIFFICULTIES, DIFFICULTY_CANDIDATES, REPAIR_BUDGET, LongLevelRequest, Morph
 from generators.levels.stitch import MAX_LENGTH, MIN_LENGTH, LongLevel
 
 from .context import ViewContext
@@ -240,8 +240,8 @@ class LongLevelPanel(LongWorkPage):
         for name in DIFFICULTIES:
             self.difficulty.addItem(name, name)
         self.difficulty.setToolTip(
-            "Easier or harder: the level's character is chosen for it from 8 draws (fewer or more "
-            "enemies and gaps), as `--difficulty`; as drawn: the seed's own"
+            f"Easier or harder: each window is chosen for it from {DIFFICULTY_CANDIDATES} draws (fewer or "
+            "more enemies and gaps), as `--difficulty`; as drawn: the seed's own"
         )
         self.morph = QCheckBox("Morph A → B")
         self.morph.toggled.connect(self._update_enabled)

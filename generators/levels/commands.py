@@ -55,7 +55,7 @@ class LevelCommands(WingCommands):
             "--difficulty",
             {
                 "choices": DIFFICULTIES,
-                "help": "levels, with --length: an easier or harder level, its character chosen from "
+                "help": "levels, with --length: an easier or harder level, each window chosen from "
                 f"{DIFFICULTY_CANDIDATES} draws by leniency (fewer or more enemies and gaps); "
                 "default: as the seed draws it",
             },
@@ -117,7 +117,7 @@ class LevelCommands(WingCommands):
         elif command == "sample" and (args.length is not None or args.playable):
             check_support(generator, args.length)
         if command == "sample" and args.difficulty is not None and args.length is None:
-            raise UserError("--difficulty needs --length: it chooses the character of a whole level")
+            raise UserError("--difficulty needs --length: it chooses the windows of a whole level")
         if command == "interpolate" and args.length is not None:
             check_support(generator, args.length)
         if command == "eval" and self.whole_levels_to_eval(generator, args):

@@ -58,12 +58,10 @@ def test_seams_are_continuous(mario, seed):
     assert grid.shape == (14, 90)
     assert not broken_pipe_cells(grid[None], mario.domain.legend).any()
     assert made.seams and seam_steps(grid, solid_of(mario), made.seams).max() <= MAX_CLIMB
-    # The search for the seam found an overlap the next window decodes well: under a nat per
-    # cell on average (an unmatched random window scores several nats per cell). Seeds 0-7 give
-    # -0.41 on average, -0.78 at worst (seed 0); windows that share the level's character
-    # (`stitch.LEVEL_CHARACTER`) match a little less easily than independent ones (-0.29, -0.42).
+    # The search for the seam found an overlap the next window decodes well: under half a nat
+    # per cell on average (an unmatched random window scores several nats per cell).
     per_cell = np.mean([w.overlap_log_likelihood for w in made.windows[1:]]) / (14 * StitchConfig().overlap)
-    assert per_cell > -1.0, per_cell
+    assert per_cell > -0.5, per_cell
 
 
 def test_level_starts_and_ends_on_flat_ground(mario):

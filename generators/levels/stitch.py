@@ -107,9 +107,12 @@ def window_of_column(column: int, width: int, overlap: int) -> int:
 # A whole level has a character (overworld, underground, athletic...) that its windows share.
 # With each window's open labels drawn on their own, 20 windows average it away; so each window
 # keeps the labels drawn for the one before with this probability (its labels are still a draw
-# from the label distribution). Sharing part of the latent as well (window latents correlated
-# 0.75) widened the spread further but made levels the Mario AI framework's A* agent loses twice
-# as often (10 of 20 `--playable` levels won against 15 of 20, seeds 400-419), so it is not done.
+# from the label distribution). On 60 levels of 200 columns with nothing asked (seeds 500-559),
+# the histogram overlap of leniency and density with the 37 originals' goes from 0.60 and 0.40
+# (labels drawn window by window) to 0.67 and 0.63 (`expressive.histogram_overlap`). Sharing
+# part of the latent as well (window latents correlated 0.75) widened the spread further but made
+# levels the Mario AI framework's A* agent loses twice as often (10 of 20 `--playable` levels won
+# against 15 of 20, seeds 400-419), so it is not done.
 LABEL_PERSISTENCE = 0.9
 
 

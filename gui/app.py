@@ -78,9 +78,10 @@ def run_app(argv: list[str] | None = None, threads: int | None = None) -> int:
     return app.exec()
 
 
-def scratch_window(prefix: str = "latent-forge-") -> MainWindow:
+def scratch_window(prefix: str = "latent-forge-", checkpoints: dict | None = None) -> MainWindow:
     """A shown 1400×860 main window on fresh settings and a scratch cache, leaving the user's
-    own untouched: for benchmarks and screenshots. A QApplication must exist."""
+    own untouched: for benchmarks and screenshots. A QApplication must exist. `checkpoints`:
+    domain -> checkpoint for tabs not on their shipped default (as MainWindow takes them)."""
     import tempfile
     from pathlib import Path
 
@@ -91,7 +92,7 @@ def scratch_window(prefix: str = "latent-forge-") -> MainWindow:
     limit_allocator_arenas()  # as run_app does, so benchmarks measure the app's own memory
     scratch = Path(tempfile.mkdtemp(prefix=prefix))
     settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, storage=AppStorage.under(scratch))
+    window = MainWindow(checkpoints, settings=settings, storage=AppStorage.under(scratch))
     window.resize(1400, 860)
     window.show()
     return window

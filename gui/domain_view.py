@@ -51,6 +51,7 @@ from .long_level_panel import LongLevelPanel
 from .long_piece_panel import LongPiecePanel
 from .messages import show_error
 from .palette import PalettePanel
+from .playable_screen_panel import PlayableScreenPanel, supports_playable_screens
 from .preview import EnlargeDialog
 from .preview_panel import PreviewPanel
 from .qimage import to_pixmap
@@ -141,6 +142,11 @@ class DomainView(QWidget):
         # One long piece chained from clips, only where the domain makes pieces.
         pieces = generator.domain.makes_pieces
         self.long_piece = LongPiecePanel(self.context, self.controls, self.interpolation) if pieces else None
+        # One playable screen, only where the domain makes whole screens the agent can play (Lode Runner).
+        playable = supports_playable_screens(generator.domain)
+        self.playable_screen = (
+            PlayableScreenPanel(self.context, self.controls, self.interpolation) if playable else None
+        )
         self.favourites = FavouritesPanel(self.context, favourites or FavouritesStore(storage.favourites_file))
         self.typicality = TypicalityReference(generator)
         self._make_actions()
@@ -200,6 +206,11 @@ class DomainView(QWidget):
             index = self.centre.addTab(self.long_piece, "Long piece")
             self.centre.setTabToolTip(
                 index, "One piece of 4 to 64 bars chained from 4-bar clips, to play and export (Ctrl+G)"
+            )
+        if self.playable_screen is not None:
+            index = self.centre.addTab(self.playable_screen, "Playable screen")
+            self.centre.setTabToolTip(
+                index, "One screen of the tab's seed made playable, as `sample --playable`, with the verdict (Ctrl+G)"
             )
         self.centre.currentChanged.connect(lambda index: index == 1 and self.latent_map.ensure_loaded())
 
@@ -804,16 +815,23 @@ class DomainView(QWidget):
             settings.setValue(self._map_key(), self.latent_map.data_folder)
 
     def generate_long(self) -> None:
-        """Generate → Full level or Long piece (Ctrl+G): whichever page this tab has."""
+        """Generate → Full level, Long piece or Playable screen (Ctrl+G): whichever page this tab has."""
         if self.long_piece is not None:
             self.centre.setCurrentWidget(self.long_piece)
             self.long_piece.generate()
+        elif self.playable_screen is not None:
+            self.centre.setCurrentWidget(self.playable_screen)
+            self.playable_screen.generate()
         else:
             self.generate_full_level()
 
     def long_page_name(self) -> str | None:
-        """The Ctrl+G page of this tab ("Full level", "Long piece"), None when it has none."""
-        return "Long piece" if self.long_piece is not None else "Full level" if self.long_level is not None else None
+        """The Ctrl+G page of this tab ("Full level", "Long piece", "Playable screen"), None when it has none."""
+        if self.long_piece is not None:
+            return "Long piece"
+        if self.playable_screen is not None:
+            return "Playable screen"
+        return "Full level" if self.long_level is not None else None
 
     def generate_full_level(self) -> None:
         """Generate → Full level (Ctrl+G): show the Full level page and make a level there."""
@@ -836,7 +854,7 @@ class DomainView(QWidget):
         """Stop background work before the tab goes away."""
         if self.preview.transport is not None:
             self.preview.transport.shutdown()
-        for page in (self.long_piece, self.long_level):
+        for page in (self.long_piece, self.long_level, self.playable_screen):
             if page is not None:
                 page.shutdown()
         self.context.runner.shutdown()

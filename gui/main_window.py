@@ -37,7 +37,11 @@ from .training_wizard import TrainingWizard
 
 TITLES = {"levels": "Levels", "images": "Images", "music": "Music"}
 STATUS_MS = 8000
-LONG_PAGE_TEXT = {"Full level": "&Full level", "Long piece": "Long &piece"}  # Generate → (Ctrl+G), by the tab's page
+LONG_PAGE_TEXT = {  # Generate → (Ctrl+G), by the tab's page
+    "Full level": "&Full level",
+    "Long piece": "Long &piece",
+    "Playable screen": "P&layable screen",
+}
 PREFERRED_SIZE = QSize(1400, 860)  # the first window size, where the screen has room for it
 
 

@@ -2,8 +2,9 @@
 
 `--sizes` takes the screen-size shots instead (no data needed; offscreen works:
 `QT_QPA_PLATFORM=offscreen python -m gui.screenshots --sizes --out docs/`): each tab in a
-1280×720 window, the Full level page after Generate at 1280×720, and the levels tab at
-1920×1080, as docs/screenshot-<width>-<tab>[-full].png.
+1280×720 window, the Full level page after Generate at 1280×720, the Playable screen page of
+the Lode Runner model after Generate at 1280×720, and the levels tab at 1920×1080, as
+docs/screenshot-<width>-<tab>[-full|-playable].png.
 
 Run it under a virtual display (`xvfb-run -a -s "-screen 0 1400x900x24" ...`) so the
 platform style and fonts are those of a real desktop. It opens the shipped models with
@@ -36,13 +37,16 @@ def wait(app: QApplication, view, seconds: float = 120.0) -> None:
         time.sleep(0.01)
 
 
-SIZE_SHOTS = (  # (width, height, tab, page): page "full" is the Full level page after Generate
+SIZE_SHOTS = (  # (width, height, tab, page): page "full" is the Full level page after Generate,
+    # "playable" the Playable screen page of the levels tab on the shipped Lode Runner model
     (1280, 720, "levels", ""),
     (1280, 720, "images", ""),
     (1280, 720, "music", ""),
     (1280, 720, "levels", "full"),
+    (1280, 720, "levels", "playable"),
     (1920, 1080, "levels", ""),
 )
+SHOT_CHECKPOINTS = {"playable": {"levels": "lode-runner"}}  # pages shot on another model than the tab's default
 
 
 def blend_two_tiles(app, view) -> None:
@@ -62,7 +66,7 @@ def size_shots(app: QApplication, out: Path, seed: int) -> list[Path]:
 
     written = []
     for width, height, tab, page in SIZE_SHOTS:
-        window = scratch_window("latent-forge-shots-")
+        window = scratch_window("latent-forge-shots-", SHOT_CHECKPOINTS.get(page))
         window.resize(width, height)
         view = window.views.get(tab)
         if not isinstance(view, DomainView):  # no model for this domain
@@ -78,6 +82,13 @@ def size_shots(app: QApplication, out: Path, seed: int) -> list[Path]:
             view.generate_full_level()
             end = time.time() + 300
             while view.long_level.busy and time.time() < end:
+                app.processEvents()
+                time.sleep(0.01)
+            wait(app, view)
+        if page == "playable" and getattr(view, "playable_screen", None) is not None:
+            view.generate_long()  # Ctrl+G: opens the Playable screen page and makes the seed's screen
+            end = time.time() + 300
+            while view.playable_screen.busy and time.time() < end:
                 app.processEvents()
                 time.sleep(0.01)
             wait(app, view)

@@ -57,6 +57,19 @@ def sidecar(item: Item, generator: Generator, checkpoint: str | Path, asset_name
     return record
 
 
+def export_with_sidecar(generator: Generator, asset, path: str | Path, record_for: Callable[[str, str], dict]) -> list:
+    """Write one asset to `path` (format by its extension, atomically) and PATH.json beside it,
+    holding `record_for(asset file name, format)`; returns both paths (and any shared file the
+    format writes). The pages that make one whole item (a level, a screen) export through here."""
+    path = Path(path)
+    fmt = generator.domain.check_format(path)
+    ensure_writable_dir(path.parent)
+    written = generator.domain.write(asset, path)
+    side = path.with_suffix(".json")
+    write_text_atomic(side, json.dumps(record_for(path.name, fmt), indent=2) + "\n")
+    return [*written, side]
+
+
 def export_items(
     generator: Generator,
     checkpoint: str | Path,

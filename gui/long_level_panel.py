@@ -9,7 +9,6 @@ B for a morph along the level (window k decodes the latent at t = k / (n - 1)).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +27,13 @@ from PySide6.QtWidgets import (
 
 from generators.core import naming
 from generators.core.conditions import Condition
-from generators.core.fileio import ensure_writable_dir, write_text_atomic
 from generators.levels import long_level
 from generators.levels.agent import PlayResult, play
 from generators.levels.long_level import DIFFICULTIES, DIFFICULTY_CANDIDATES, REPAIR_BUDGET, LongLevelRequest, Morph
 from generators.levels.stitch import MAX_LENGTH, MIN_LENGTH, LongLevel
 
 from .context import ViewContext
-from .export import sidecar
+from .export import export_with_sidecar, sidecar
 from .flow_layout import FlowLayout, labelled
 from .interpolation_panel import InterpolationPanel
 from .items import Item
@@ -161,15 +159,12 @@ def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asse
 
 def export_long_level(generator, checkpoint: str, result: LongLevelResult, path: str | Path) -> list[Path]:
     """Write the level (format by extension, atomically) and PATH.json beside it."""
-    path = Path(path)
-    fmt = generator.domain.check_format(path)
-    ensure_writable_dir(path.parent)
-    written = generator.domain.write(result.made.level, path)
-    side = path.with_suffix(".json")
-    write_text_atomic(
-        side, json.dumps(long_level_sidecar(result, generator, checkpoint, path.name, fmt), indent=2) + "\n"
+    return export_with_sidecar(
+        generator,
+        result.made.level,
+        path,
+        lambda name, fmt: long_level_sidecar(result, generator, checkpoint, name, fmt),
     )
-    return [*written, side]
 
 
 def draw_path(pixmap: QPixmap, agent: PlayResult, columns: int) -> QPixmap:

@@ -10,7 +10,6 @@ in workers. The page takes the seed, temperature and condition of its tab, as th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,11 +19,10 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from generators.core import naming
 from generators.core.conditions import Condition
-from generators.core.fileio import ensure_writable_dir, write_text_atomic
 from generators.levels.lode_playable import SEARCH_BUDGET, PlayableScreen, playable_screen, screen_support
 
 from .context import ViewContext
-from .export import sidecar
+from .export import export_with_sidecar, sidecar
 from .flow_layout import FlowLayout
 from .interpolation_panel import InterpolationPanel
 from .items import Item
@@ -116,15 +114,12 @@ def playable_sidecar(result: PlayableResult, generator, checkpoint: str, asset_n
 
 def export_playable_screen(generator, checkpoint: str, result: PlayableResult, path: str | Path) -> list[Path]:
     """Write the screen (format by extension, atomically) and PATH.json beside it."""
-    path = Path(path)
-    fmt = generator.domain.check_format(path)
-    ensure_writable_dir(path.parent)
-    written = generator.domain.write(result.made.level, path)
-    side = path.with_suffix(".json")
-    write_text_atomic(
-        side, json.dumps(playable_sidecar(result, generator, checkpoint, path.name, fmt), indent=2) + "\n"
+    return export_with_sidecar(
+        generator,
+        result.made.level,
+        path,
+        lambda name, fmt: playable_sidecar(result, generator, checkpoint, name, fmt),
     )
-    return [*written, side]
 
 
 class PlayableScreenPanel(LongWorkPage):

@@ -70,10 +70,9 @@ def status_text(result: PlayableResult) -> str:
     if made.raw_playable:
         verdict = "Playable — as sampled"
     elif made.playable:
-        verdict = (
-            f"Playable after {_plural(made.attempts, 'screen')} searched, "
-            f"{_plural(made.ladder_tiles, 'ladder tile')} added"
-        )
+        verdict = f"Playable after {_plural(made.attempts, 'screen')} searched"
+        if made.ladder_tiles:
+            verdict += f", {_plural(made.ladder_tiles, 'ladder tile')} added"
     else:
         verdict = f"Not playable after {_plural(made.attempts, 'screen')}: {made.reason}"
     return f"{verdict} · seed {result.request.seed} · {', '.join(made.labels)}"

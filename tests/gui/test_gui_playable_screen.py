@@ -82,8 +82,9 @@ def test_generate_makes_the_cli_screen_of_the_tabs_seed_and_condition(qtbot, vie
     if made.raw_playable:
         assert status.startswith("Playable — as sampled")
     else:
-        assert status.startswith(f"Playable after {made.attempts} screens searched, ")
-        assert f"{made.ladder_tiles} ladder tile" in status
+        assert status.startswith(f"Playable after {made.attempts} screens searched")
+        # Ladders are named only when the repair added some.
+        assert (f"{made.ladder_tiles} ladder tile" in status) == (made.ladder_tiles > 0)
     assert panel.view.image() == to_pixmap(view.generator.domain.render(made.level)).toImage()
     assert panel.generate_button.isEnabled() and not panel.cancel_button.isEnabled() and panel.export_button.isEnabled()
     assert not errors
@@ -169,3 +170,19 @@ def test_the_page_fits_a_1280_by_720_screen_after_generate(qtbot, view, window, 
     window.resize(SCREEN)
     generate(qtbot, panel)
     check_fits(qtbot, window, "Lode Runner: Playable screen after Generate")
+
+
+def test_the_status_names_ladders_only_when_some_were_added():
+    from types import SimpleNamespace
+
+    from gui.playable_screen_panel import status_text
+
+    def result(ladder_tiles: int):
+        made = SimpleNamespace(
+            raw_playable=False, playable=True, attempts=12, ladder_tiles=ladder_tiles, reason="", labels=["many-gold"]
+        )
+        return SimpleNamespace(made=made, request=SimpleNamespace(seed=1))
+
+    assert status_text(result(0)).startswith("Playable after 12 screens searched")
+    assert "ladder" not in status_text(result(0))
+    assert "Playable after 12 screens searched, 3 ladder tiles added" in status_text(result(3))

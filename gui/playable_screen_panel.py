@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from generators.core import naming
 from generators.core.conditions import Condition
-from generators.levels.lode_playable import SEARCH_BUDGET, PlayableScreen, playable_screen, screen_support
+from generators.levels.lode_playable import SEARCH_BUDGET, PlayableScreen, playable_screen
 
 from .context import ViewContext
 from .export import export_with_sidecar, sidecar
@@ -33,8 +33,8 @@ from .workers import Job
 
 
 def supports_playable_screens(domain) -> bool:
-    """Whether a tab's domain gets the page: a whole-screen levels model the agent can play."""
-    return bool(getattr(domain, "whole_levels", False)) and screen_support(domain) == ""
+    """Whether a tab's domain gets the page: one whose single items an agent can play."""
+    return domain.playable_screen_support() == ""
 
 
 @dataclass(frozen=True)

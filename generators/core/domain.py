@@ -214,6 +214,12 @@ class Domain(ABC):
         windows), else why not: the CLI's error line and the GUI's reason to offer no such page."""
         return f"{self.name} models make single items; there is nothing to stitch"
 
+    def playable_screen_support(self) -> str:
+        """ "" when single items of this model can be searched until an agent can play them
+        (`sample --playable` without --length: Lode Runner screens), else why not: the GUI's
+        reason to offer no Playable screen page."""
+        return f"{self.name} models have no agent to play their items"
+
     def scan_parts(self, asset: Any) -> list:
         """The pieces `scan` scores a file by, in order: the asset itself by default (a long level:
         its screens; a long song: its 4-bar clips)."""

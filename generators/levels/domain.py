@@ -569,6 +569,17 @@ class LevelsDomain(Domain):
             return "its tiles have no solid ground to stand on"
         return ""
 
+    def playable_screen_support(self) -> str:
+        """ "" when `sample --playable` can make single screens of this model (`lode_playable`),
+        else why not."""
+        from .lode_agent import is_lode_runner
+
+        if not self.whole_levels:
+            return "this model makes windows of long levels; give --length to play whole levels"
+        if not is_lode_runner(self.legend):
+            return "only Lode Runner screens have an agent to play them (its tiles: ladders, ropes, gold, a spawn)"
+        return ""
+
     def sample_report(self, generator, corpus: Corpus, report: dict, samples: int, seed: int) -> dict:
         from .metrics import sample_report
 

@@ -25,7 +25,7 @@ from generators.core.errors import UserError
 
 from .domain import Level
 from .evolve import Strategy, evolve
-from .lode_agent import LodeResult, is_lode_runner, reachable, solve, tile_kinds
+from .lode_agent import LodeResult, reachable, solve, tile_kinds
 
 # Chosen on seeds 0-199 of the shipped lode-runner model: sigma 0.5 and 0.7 solved fewer screens.
 SEARCH = Strategy(population=8, sigma=1.0, grow=1.2, shrink=0.9)
@@ -60,12 +60,9 @@ class _Candidate:
 
 
 def screen_support(domain) -> str:
-    """ "" when `sample --playable` can make single screens of this model, else why not."""
-    if not domain.whole_levels:
-        return "this model makes windows of long levels; give --length to play whole levels"
-    if not is_lode_runner(domain.legend):
-        return "only Lode Runner screens have an agent to play them (its tiles: ladders, ropes, gold, a spawn)"
-    return ""
+    """ "" when `sample --playable` can make single screens of this model, else why not
+    (`Domain.playable_screen_support`)."""
+    return domain.playable_screen_support()
 
 
 def check_screen_support(domain) -> None:

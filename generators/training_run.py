@@ -145,6 +145,7 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
             palette=domain.palette,
             head_kernel=domain.model_head_kernel,
             dropout=domain.model_dropout,
+            autoregressive=domain.model_autoregressive,
         )
         model = ConditionalVAE(config)
     for problem in corpus.description.get("skipped", []):

@@ -152,6 +152,10 @@ def model_config(card: dict) -> VAEConfig:
     layout = data.get("layout", "grid")
     if layout not in LAYOUTS:
         raise bad_field("model.layout", f"is {layout!r}"[:60] + f"; known: {', '.join(LAYOUTS)}")
+    if whole(data.get("autoregressive", 0), "model.autoregressive", 0, MAX_WIDTH) and (
+        layout != "sequence" or likelihood != "categorical"
+    ):
+        raise bad_field("model.autoregressive", "needs the sequence layout and a categorical likelihood")
     return VAEConfig.from_dict(data)
 
 

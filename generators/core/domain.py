@@ -124,6 +124,13 @@ class Domain(ABC):
         `condition`, when given, is the label list the output was decoded under; a domain may
         use it to keep the asset faithful to those labels."""
 
+    def column_choice(self):
+        """How a model with a head over each row's columns (`model_autoregressive`) picks a
+        column's tokens while decoding: a function from that column's logits (B, C, T) to tokens
+        (B, T), or None for the likeliest. `from_output` must pick the same from the logits the
+        model returns, so that the asset is the one the later columns heard."""
+        return None
+
     @abstractmethod
     def render(self, asset: Any) -> np.ndarray:
         """A preview as a uint8 (H, W, 3) or (H, W, 4) array."""
@@ -154,6 +161,7 @@ class Domain(ABC):
     model_decoder_blocks: int = 0  # VAEConfig.decoder_blocks: residual 3×3 convs per decoder resolution
     model_head_kernel: int = 3  # VAEConfig.head_kernel: the output conv's kernel, 1 or 3
     model_dropout: float = 0.0  # VAEConfig.dropout: on hidden activations while training
+    model_autoregressive: int = 0  # VAEConfig.autoregressive: width of a head over each row's columns
     # Exclusive condition groups whose labels differ so much in how much there is to explain
     # (music: a four-voice chorale against a one-voice tune, a 64-step 4/4 clip against a 48-step
     # 3/4 one) that the app ranks an item's typicality only among samples of its own labels in

@@ -130,7 +130,7 @@ class Generator:
     def decode_output(self, z: np.ndarray, condition: Sequence[str] | None = None) -> torch.Tensor:
         """Raw decoder output (B, C', H, W) for latents (B, D)."""
         z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, self.latent_size)
-        return self.model.decode(z, self._condition_batch(condition, len(z)))
+        return self.model.decode(z, self._condition_batch(condition, len(z)), choose=self.domain.column_choice())
 
     def decode(self, z: np.ndarray, condition: Sequence[str] | None = None) -> list:
         """Assets for latents (B, D) or (D,), under one condition, DECODE_BATCH at a time: peak
@@ -205,7 +205,7 @@ class Generator:
         x = torch.stack([self.domain.to_tensor(a) for a in assets])
         c = self._conditions_for(assets, condition, label_sets)
         mu, _ = self.model.encode(x, c)
-        return self.model.likelihood.log_prob_map(self.model.decode(mu, c), x).numpy()
+        return self.model.likelihood.log_prob_map(self.model.decode(mu, c, target=x), x).numpy()
 
     @torch.inference_mode()
     def score(

@@ -52,6 +52,9 @@ class VAEConfig:
     palette: tuple[tuple[int, int, int, int], ...] = ()  # the K colours of a `palette` likelihood (RGBA 0..255)
     head_kernel: int = 3  # the output conv's kernel: 1 where the head widens a lot (K palette logits per pixel)
     dropout: float = 0.0  # on every hidden activation while training: for small corpora that overfit
+    # Width of an autoregressive head over the W columns of each row (sequence layout, categorical
+    # likelihood; music: the 4 voices of a step), 0 for none: see `ColumnAutoregression`.
+    autoregressive: int = 0
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -61,6 +64,8 @@ class VAEConfig:
             del data["head_kernel"]
         if not self.dropout:
             del data["dropout"]  # cards written before dropout existed had none
+        if not self.autoregressive:
+            del data["autoregressive"]
         return data
 
     @classmethod
@@ -73,6 +78,7 @@ class VAEConfig:
         data["palette"] = tuple(tuple(colour) for colour in data.get("palette", ()))
         data.setdefault("head_kernel", 3)  # cards written before the head's kernel was a setting
         data.setdefault("dropout", 0.0)
+        data.setdefault("autoregressive", 0)
         return cls(**data)
 
 
@@ -80,6 +86,57 @@ def _conditioned(h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     """Append the condition as constant planes: (B, C, H, W) + (B, K) -> (B, C+K, H, W)."""
     planes = c[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])
     return torch.cat([h, planes], dim=1)
+
+
+class ColumnAutoregression(nn.Module):
+    """An autoregressive head over the W columns of each row, for categorical sequence models.
+
+    With independent cells, the voices of one music step are drawn as if they did not hear each
+    other: two voices land a semitone apart, or one rests where the chord needs it. Here column w's
+    logits also see the tokens already chosen for the columns before it in the same row (voice 0
+    is the top line, so the alto hears the soprano, the tenor both, the bass all three):
+
+        logits[w] = base[w] + R_w silu(sum_{u<w} E_u x_u + Q_w h + b_w)
+
+    `base` (B, C, T, W) is the conv head's output, `h` (B, F, T) the features it read, x_u (B, C, T)
+    column u's one-hot tokens. Shapes of the weights: E (W, A, C), R (W, C, A), Q a 1×1 conv F ->
+    W·A. R starts at zero, so an untrained head is the independent model. Training and every
+    likelihood use teacher forcing (x given); decoding without x picks each column's likeliest
+    token in turn (greedy), so the logits returned are the ones that chose it and their argmax is
+    that decode; a `choose` function (column logits (B, C, T) -> tokens (B, T)) picks them
+    otherwise, e.g. a seeded draw. Rows stay independent given z, so all T steps are decoded at
+    once: W small passes.
+    """
+
+    def __init__(self, tokens: int, columns: int, features: int, width: int):
+        super().__init__()
+        # Uniform with standard deviation tokens**-0.5, as the convs initialise: under the card
+        # check's meta device a normal draw, or arithmetic on a new tensor, imports torch._dynamo
+        # (seconds of the app's cold start).
+        self.embed = nn.Parameter(torch.empty(columns, width, tokens))
+        nn.init.uniform_(self.embed, -((3 / tokens) ** 0.5), (3 / tokens) ** 0.5)
+        self.from_features = nn.Conv1d(features, columns * width, 1)
+        self.readout = nn.Parameter(torch.zeros(columns, tokens, width))
+
+    def forward(
+        self, base: torch.Tensor, h: torch.Tensor, target: torch.Tensor | None = None, choose=None
+    ) -> torch.Tensor:
+        batch, tokens, steps, columns = base.shape
+        q = self.from_features(h).view(batch, columns, -1, steps)  # (B, W, A, T)
+        if target is not None:  # teacher forcing: every column at once
+            embedded = torch.einsum("wac,bctw->bwat", self.embed, target.to(base.dtype))
+            before = F.pad(embedded.cumsum(dim=1)[:, :-1], (0, 0, 0, 0, 1, 0))  # columns u < w only
+            gate = F.silu(before + q)
+            return base + torch.einsum("wca,bwat->bctw", self.readout, gate)
+        out = []
+        context = torch.zeros_like(q[:, 0])  # (B, A, T)
+        for w in range(columns):
+            logits = base[..., w] + torch.einsum("ca,bat->bct", self.readout[w], F.silu(context + q[:, w]))
+            picked = logits.argmax(dim=1) if choose is None else choose(logits)  # (B, T)
+            chosen = F.one_hot(picked, tokens).permute(0, 2, 1).to(base.dtype)  # (B, C, T)
+            context = context + torch.einsum("ac,bct->bat", self.embed[w], chosen)
+            out.append(logits)
+        return torch.stack(out, dim=-1)
 
 
 class ConditionalVAE(nn.Module):
@@ -137,6 +194,13 @@ class ConditionalVAE(nn.Module):
         # 1×1 reads each pixel's logits from its features, which the blocks above already mixed.
         head = same if config.head_kernel == 3 else dict(kernel_size=1)
         self.head = nn.Conv2d(config.channels[0] + k, head_channels, **head)
+        self.autoregression = None
+        if config.autoregressive:
+            if not self.sequence or config.likelihood != "categorical":
+                raise ValueError("an autoregressive head needs the sequence layout and a categorical likelihood")
+            self.autoregression = ColumnAutoregression(
+                config.input_shape[0], config.input_shape[2], config.channels[0] + k, config.autoregressive
+            )
 
     def encode(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior parameters (mu, logvar), each (B, D)."""
@@ -148,18 +212,26 @@ class ConditionalVAE(nn.Module):
         mu, logvar = self.to_posterior(h.flatten(1)).chunk(2, dim=1)
         return mu, logvar.clamp(-12.0, 8.0)
 
-    def decode(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Likelihood parameters (B, out_channels, H, W), e.g. logits."""
+    def decode(
+        self, z: torch.Tensor, c: torch.Tensor, target: torch.Tensor | None = None, choose=None
+    ) -> torch.Tensor:
+        """Likelihood parameters (B, out_channels, H, W), e.g. logits. `target` (B, C, H, W) is the
+        item being scored: a model with an autoregressive head needs it to give the logits of x
+        (teacher forcing); without it such a model picks each column's tokens by `choose`, or the
+        likeliest (see `ColumnAutoregression`). Other models ignore both."""
         h = F.silu(self.from_latent(torch.cat([z, c], dim=1)))
         h = h.view(z.shape[0], self.config.channels[-1], *self.bottom)
         for deconv, blocks in zip(self.decoder_convs, self.decoder_blocks):
             h = self.drop(F.silu(deconv(_conditioned(h, c))))
             for block in blocks:
                 h = h + self.drop(F.silu(block(_conditioned(h, c))))
-        out = self.head(_conditioned(h, c))
+        features = _conditioned(h, c)
+        out = self.head(features)
         _, height, width = self.config.input_shape
         if self.sequence:  # (B, C'*K, T, 1) -> (B, C', T, K)
             out = out[:, :, :height, 0].reshape(out.shape[0], self.out_channels, width, height).permute(0, 1, 3, 2)
+        if self.autoregression is not None:
+            out = self.autoregression(out, features[:, :, :height, 0], target, choose)
         return out[:, :, :height, :width]
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, generator: torch.Generator | None = None):
@@ -167,7 +239,7 @@ class ConditionalVAE(nn.Module):
         mu, logvar = self.encode(x, c)
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
         z = mu + eps * torch.exp(0.5 * logvar)
-        return self.decode(z, c), mu, logvar
+        return self.decode(z, c, target=x), mu, logvar
 
 
 @dataclass
@@ -235,7 +307,7 @@ def elbo_per_item(
     for _ in range(samples):
         eps = torch.randn(mu.shape, generator=generator)
         z = mu + eps * torch.exp(0.5 * logvar)
-        total += model.likelihood.log_prob(model.decode(z, c), x)
+        total += model.likelihood.log_prob(model.decode(z, c, target=x), x)
     return total / samples - kl
 
 
@@ -260,8 +332,9 @@ def iwae_bound(
         eps = torch.randn((n, *mu.shape), generator=generator)  # (n, B, D)
         z = mu + eps * std
         flat_z = z.reshape(n * x.shape[0], -1)
-        out = model.decode(flat_z, c.repeat(n, 1))
-        log_px = log_prob(out, x.repeat(n, 1, 1, 1)).view(n, -1)  # (n, B)
+        repeated = x.repeat(n, 1, 1, 1)
+        out = model.decode(flat_z, c.repeat(n, 1), target=repeated)
+        log_px = log_prob(out, repeated).view(n, -1)  # (n, B)
         log_pz = _normal_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
         log_qz = _normal_log_density(z, mu, logvar)
         log_weights.append(log_px + log_pz - log_qz)

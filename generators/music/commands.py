@@ -77,7 +77,7 @@ class MusicCommands(WingCommands):
             return {}, None
         from .jsb import benchmark
 
-        return {"jsb_chorales": benchmark(Path(args.jsb), generator.latent_size, args.iwae_k)}, None
+        return {"jsb_chorales": benchmark(Path(args.jsb), generator.model.config, args.iwae_k)}, None
 
 
 def progress_line(label: str):

@@ -78,6 +78,21 @@ def clip_key(active: np.ndarray) -> tuple[str, str]:
     return estimate_key(active) or ("C", "major")
 
 
+def draw_voice(logits: torch.Tensor, temperature: float, rng: torch.Generator | None = None) -> torch.Tensor:
+    """One voice's tokens (B, T) drawn from softmax(logits / temperature), logits (B, TOKENS, T).
+    Without an rng each item's draw is seeded by the bytes of its own logits: the same logits
+    always draw the same tokens, whatever else is in the batch."""
+    drawn = []
+    for row in logits:
+        probs = torch.softmax(row / temperature, dim=0).T  # (T, TOKENS)
+        seeded = rng
+        if seeded is None:
+            digest = hashlib.sha256(row.contiguous().numpy().tobytes()).digest()
+            seeded = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+        drawn.append(torch.multinomial(probs, 1, generator=seeded)[:, 0])
+    return torch.stack(drawn)
+
+
 class MusicDomain(Domain):
     """Four-voice clips conditioned on style, mode, key and metre."""
 
@@ -93,6 +108,10 @@ class MusicDomain(Domain):
     # Windows overlap (one every bar), and with keys moved to C there is no transposition to
     # vary them: without dropout the held-out bound got worse from the fifth epoch on.
     model_dropout = 0.1
+    # Each voice's token also hears the tokens chosen for the voices above it in the same step
+    # (`ColumnAutoregression`): independent voices drew clashes and rests where a chord needs a
+    # note. On the JSB benchmark, 12 epochs: 8.86 nats per frame independent, 6.25 with this head.
+    model_autoregressive = 128
     read_formats = ("mid", "midi", "kar")
     training_folder_hint = "A folder with one subfolder per label (a style), each holding MIDI files."
     plays_audio = True
@@ -152,20 +171,25 @@ class MusicDomain(Domain):
         self, output: torch.Tensor, output_temperature: float = 0.0, rng: torch.Generator | None = None
     ) -> np.ndarray:
         """Logits (B, TOKENS, T, V) -> (B, T, V) tokens by the domain's `sampling`: the likeliest
-        token of each voice and step, or a draw from the softmax at `note_temperature` (seeded
-        from the logits themselves without an rng, so one latent always gives the same notes).
-        An output_temperature above 0 always draws, at that temperature."""
+        token of each voice and step, or a draw from the softmax at `note_temperature`. An
+        output_temperature above 0 always draws, at that temperature. A draw is seeded by `rng`,
+        or else by each item's logits of the voice (`draw_voice`), so one latent always gives the
+        same notes; with the head over the voices of a step the model draws the same way while it
+        decodes (`column_choice`), so the lower voices heard the upper voices drawn here."""
         output = output.float()
         if output_temperature == 0 and self.decoding["sampling"] == "draw":
             output_temperature = self.decoding["note_temperature"]
-            if rng is None:
-                digest = hashlib.sha256(output.numpy().tobytes()).digest()
-                rng = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
         if output_temperature <= 0:
             return output.argmax(dim=1).numpy()
-        probs = torch.softmax(output / output_temperature, dim=1).permute(0, 2, 3, 1)  # (B, T, V, TOKENS)
-        drawn = torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=rng)
-        return drawn.reshape(probs.shape[:-1]).numpy()
+        voices = [draw_voice(output[..., v], output_temperature, rng) for v in range(output.shape[-1])]
+        return torch.stack(voices, dim=-1).numpy()
+
+    def column_choice(self):
+        """The model's head draws each voice as `decode_tokens` will (see there)."""
+        if self.decoding["sampling"] != "draw":
+            return None
+        temperature = self.decoding["note_temperature"]
+        return lambda logits: draw_voice(logits.float(), temperature)
 
     def piece_labels(self, condition: list[str] | None) -> tuple[str, str, str]:
         """(metre, tonic name, mode) that a label set asks for; 4/4, C and major by default."""

@@ -9,7 +9,8 @@ Representation and protocol, so the figure can be compared honestly:
   reads it as the music domain does, four voice tokens (`voices`), but the benchmark marks no
   onsets, so there is no HOLD: a sounding voice is its pitch's token, a silent one REST. Input
   (TOKENS, 16, 4), windows of 16 frames (4 bars of 4/4). Same ConditionalVAE class, layout,
-  channels and latent size as the shipped music model; no conditions.
+  channels, latent size and head over the voices of a frame (`autoregressive`) as the shipped
+  music model; no conditions.
 - A frame's set maps to exactly one voice assignment (pitch order, `voice_order`), so
   p(frame set) >= p(its tokens): the token NLL bounds the frame NLL the literature reports
   from above, and the model's mass on any other assignment is simply lost to it.
@@ -17,7 +18,8 @@ Representation and protocol, so the figure can be compared honestly:
   by up to 6 semitones where its pitches stay in range; the valid split picks the best epoch.
 - Test: each test piece is cut into consecutive, non-overlapping 16-frame windows from its
   first frame; the last window is padded with rests, and the padded frames are left out of
-  the likelihood (exact: the decoder's cells are independent given z, so they sum out).
+  the likelihood (exact: given z the frames are independent, the voices of one frame depending
+  only on each other, so a padded frame's terms sum out).
   Every window is scored on its own, with no context from the previous one.
 - NLL per frame = -(sum over windows of the IWAE bound with k samples) / (real frames).
   An IWAE bound is an upper bound on the model's NLL, so the true figure is at most this.
@@ -157,7 +159,13 @@ def run(args) -> dict:
     domain = MusicDomain()
     torch.manual_seed(args.seed)
     config = VAEConfig(
-        (TOKENS, FRAMES, VOICES), 0, args.latent, domain.model_channels, domain.likelihood, layout=domain.model_layout
+        (TOKENS, FRAMES, VOICES),
+        0,
+        args.latent,
+        domain.model_channels,
+        domain.likelihood,
+        layout=domain.model_layout,
+        autoregressive=args.autoregressive,
     )
     model = ConditionalVAE(config)
     train_config = TrainConfig(
@@ -196,6 +204,7 @@ def run(args) -> dict:
         "batch_size": args.batch_size,
         "channels": list(config.channels),
         "layout": config.layout,
+        "autoregressive": config.autoregressive,
         "parameters": sum(p.numel() for p in model.parameters()),
         "protocol": "4 voice tokens per frame (pitch order, no holds), 16 quarter-frame windows; test "
         "pieces cut from frame 0 into non-overlapping windows, last padded and padded frames summed out; "
@@ -211,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, required=True, help="jsb-chorales-quarter.json")
     parser.add_argument("--epochs", type=int, default=40, help="the validation split picks the best epoch")
     parser.add_argument("--latent", type=int, default=64, help="the shipped music model's latent size")
+    parser.add_argument(
+        "--autoregressive",
+        type=int,
+        default=MusicDomain.model_autoregressive,
+        help="width of the head over the voices of a frame (the music model's by default); 0: independent voices",
+    )
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--free-bits", type=float, default=0.0)
@@ -222,9 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def benchmark(data: Path, latent: int, k: int) -> dict:
-    """The benchmark with its default training settings, for `eval music --jsb FILE`."""
-    return run(build_parser().parse_args(["--data", str(data), "--latent", str(latent), "--k", str(k)]))
+def benchmark(data: Path, config: VAEConfig, k: int) -> dict:
+    """The benchmark with its default training settings, for `eval music --jsb FILE`: the
+    architecture of the model being evaluated (`config`), trained afresh on the JSB splits."""
+    flags = ["--data", str(data), "--latent", str(config.latent_size), "--k", str(k)]
+    return run(build_parser().parse_args([*flags, "--autoregressive", str(config.autoregressive)]))
 
 
 def main(argv=None) -> int:

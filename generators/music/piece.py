@@ -84,8 +84,9 @@ class PieceMaker:
         self.length = CLIP_BARS * self.bar
         self.c = torch.from_numpy(self.domain.conditions.encode(self.labels))[None]
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.generator.model.decode(z, self.c.expand(len(z), -1))
+    def decode(self, z: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        choose = self.domain.column_choice()
+        return self.generator.model.decode(z, self.c.expand(len(z), -1), target=target, choose=choose)
 
     def tokens(self, z: np.ndarray) -> np.ndarray:
         with torch.no_grad():
@@ -95,7 +96,14 @@ class PieceMaker:
     def opening_log_prob(self, z: torch.Tensor, opening: np.ndarray) -> torch.Tensor:
         """log p(the clip of each latent z (B, D) opens with `opening` (steps, V)): (B,)."""
         target = torch.from_numpy(opening).long()
-        log_p = torch.log_softmax(self.decode(z)[:, :, : len(opening)].float(), dim=1)  # (B, TOKENS, steps, V)
+        # Scored as the likelihood does (teacher forcing): a head over the voices of a step hears
+        # the opening's own upper voices, not the ones it would choose. Later steps are rests;
+        # steps are independent given z, so they change nothing here.
+        whole = torch.full((self.domain.shape[1], target.shape[1]), REST, dtype=torch.long)
+        whole[: len(target)] = target
+        forced = torch.nn.functional.one_hot(whole, self.domain.shape[0]).permute(2, 0, 1)[None].float()
+        output = self.decode(z, forced.expand(len(z), -1, -1, -1))
+        log_p = torch.log_softmax(output[:, :, : len(opening)].float(), dim=1)  # (B, TOKENS, steps, V)
         return log_p.gather(1, target[None, None].expand(len(z), 1, -1, -1)).squeeze(1).sum(dim=(1, 2))
 
     def match(self, base: np.ndarray, opening: np.ndarray) -> np.ndarray:

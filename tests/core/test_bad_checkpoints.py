@@ -214,6 +214,11 @@ TINY_CASES = {
         "unknown layout": (setting("model.layout", "spiral"), "model.layout is 'spiral'"),
         "unknown model setting": (setting("model.attention", 8), "model.attention is not a model setting"),
         "dropout of one": (setting("model.dropout", 1.0), "model.dropout is 1.0"),
+        "an autoregressive head on a grid model": (
+            setting("model.autoregressive", 16),
+            "model.autoregressive needs the sequence layout and a categorical likelihood",
+        ),
+        "a negative autoregressive width": (setting("model.autoregressive", -1), "model.autoregressive is -1"),
         "no condition size": (deleting("model.condition_size"), "model.condition_size is missing"),
         "no model": (deleting("model"), "card field model is missing"),
         "model not an object": (setting("model", [4]), "card field model is not an object"),

@@ -154,6 +154,29 @@ def test_likeliest_and_drawn_decoding():
     assert np.array_equal(a.active, b.active) and a.active.any()
 
 
+def test_a_draw_is_the_one_the_lower_voices_heard():
+    """With the head over the voices of a step, `--sampling draw` draws inside the model's
+    decode (`column_choice`) and `from_output` draws the same tokens again from the logits it
+    returns: teacher forcing with those tokens gives back exactly those logits."""
+    from generators.core.vae import ConditionalVAE, VAEConfig
+
+    domain = MusicDomain()
+    domain.set_decoding("sampling", "draw")
+    domain.set_decoding("note_temperature", 2.0)
+    config = VAEConfig(domain.shape, domain.conditions.size, 4, (8, 16), "categorical", "sequence", autoregressive=8)
+    torch.manual_seed(0)
+    model = ConditionalVAE(config).eval()
+    with torch.no_grad():
+        model.autoregression.readout.normal_(0.0, 1.0)
+        z, c = torch.randn(3, 4), torch.zeros(3, domain.conditions.size)
+        output = model.decode(z, c, choose=domain.column_choice())
+        tokens = torch.from_numpy(domain.decode_tokens(output))
+        forced = model.decode(z, c, target=torch.nn.functional.one_hot(tokens, TOKENS).permute(0, 3, 1, 2).float())
+    torch.testing.assert_close(output, forced)
+    assert not torch.equal(tokens, output.argmax(dim=1))  # it did draw
+    assert np.array_equal(domain.decode_tokens(output[1:2])[0], tokens[1].numpy())  # whatever else is in the batch
+
+
 def test_a_clip_is_read_in_c_and_written_in_the_key_asked_for(tmp_path, domain):
     d_major = [(p, i * 4, i * 4 + 4) for i, p in enumerate([62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62])]
     clip = read_midi(write_midi(tmp_path / "d.mid", d_major))

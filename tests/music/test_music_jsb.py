@@ -44,3 +44,40 @@ def test_transposition_keeps_pitches_in_range():
     pitch = moved[:, :, 0, 0].argmax(1) - ONSET
     assert (pitch[:32] >= 0).all() and (pitch[:32] <= 5).all() and (pitch[32:] >= PITCHES - 7).all()
     assert len(set(pitch.tolist())) > 4  # it does transpose
+
+
+def test_padded_frames_sum_out_with_the_head_over_the_voices():
+    """With the autoregressive head, what a padded frame holds still changes nothing in the
+    likelihood of the real frames given z: a frame's voices hear only each other. (The encoder
+    does see the padding, but any q gives a bound.)"""
+    piece = [[60, 64, 67, 72]] * 7 + [[62, 65]] * 2  # 9 frames: one window, 7 of it padding
+    x, mask = scoring_windows([load_roll(piece)])
+    torch.manual_seed(0)
+    config = VAEConfig((TOKENS, FRAMES, VOICES), 0, 4, (4, 8), "categorical", layout="sequence", autoregressive=8)
+    model = ConditionalVAE(config).eval()
+    with torch.no_grad():
+        model.autoregression.readout.normal_(0.0, 1.0)
+    other = x.clone()
+    other[:, :, 9:] = 0
+    other[:, ONSET + 70 - LOWEST_PITCH, 9:] = 1  # a pitch in every voice of every padded frame
+    z, c = torch.randn(1, 4), torch.zeros(1, 0)
+
+    def per_frame(target):
+        return (target * torch.log_softmax(model.decode(z, c, target=target), dim=1)).sum(dim=(1, 3))[0]
+
+    with torch.no_grad():
+        a, b = per_frame(x), per_frame(other)
+    assert mask[0, :9].all() and not mask[0, 9:].any()
+    torch.testing.assert_close(a[:9], b[:9])
+    assert not torch.allclose(a[9:], b[9:])
+    assert masked_iwae(model, x, mask, k=20, seed=1) > masked_iwae(model, x, torch.ones_like(mask), k=20, seed=1)
+
+
+def load_roll(frames: list[list[int]]):
+    """One piece's frames as the (T, 88) roll `load_jsb` makes."""
+    import numpy as np
+
+    roll = np.zeros((len(frames), 88), dtype=bool)
+    for t, frame in enumerate(frames):
+        roll[t, [p - 21 for p in frame]] = True
+    return roll

@@ -212,9 +212,7 @@ class ConditionalVAE(nn.Module):
         mu, logvar = self.to_posterior(h.flatten(1)).chunk(2, dim=1)
         return mu, logvar.clamp(-12.0, 8.0)
 
-    def decode(
-        self, z: torch.Tensor, c: torch.Tensor, target: torch.Tensor | None = None, choose=None
-    ) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, c: torch.Tensor, target: torch.Tensor | None = None, choose=None) -> torch.Tensor:
         """Likelihood parameters (B, out_channels, H, W), e.g. logits. `target` (B, C, H, W) is the
         item being scored: a model with an autoregressive head needs it to give the logits of x
         (teacher forcing); without it such a model picks each column's tokens by `choose`, or the

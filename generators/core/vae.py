@@ -110,9 +110,9 @@ class ColumnAutoregression(nn.Module):
 
     def __init__(self, tokens: int, columns: int, features: int, width: int):
         super().__init__()
-        # Uniform with standard deviation tokens**-0.5, as the convs initialise: under the card
-        # check's meta device a normal draw, or arithmetic on a new tensor, imports torch._dynamo
-        # (seconds of the app's cold start).
+        # Uniform with standard deviation tokens**-0.5. Not a normal draw or arithmetic on a new
+        # tensor: under the card check's meta device those import torch._dynamo (seconds of the
+        # app's cold start); uniform_, which the convs' own init uses, does not.
         self.embed = nn.Parameter(torch.empty(columns, width, tokens))
         nn.init.uniform_(self.embed, -((3 / tokens) ** 0.5), (3 / tokens) ** 0.5)
         self.from_features = nn.Conv1d(features, columns * width, 1)

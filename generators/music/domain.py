@@ -175,7 +175,9 @@ class MusicDomain(Domain):
         output_temperature above 0 always draws, at that temperature. A draw is seeded by `rng`,
         or else by each item's logits of the voice (`draw_voice`), so one latent always gives the
         same notes; with the head over the voices of a step the model draws the same way while it
-        decodes (`column_choice`), so the lower voices heard the upper voices drawn here."""
+        decodes (`column_choice`), so the lower voices heard the upper voices drawn here. An
+        explicit rng draws afresh, whatever the model's head heard: it is for models without
+        the head (no caller passes one for the shipped model)."""
         output = output.float()
         if output_temperature == 0 and self.decoding["sampling"] == "draw":
             output_temperature = self.decoding["note_temperature"]

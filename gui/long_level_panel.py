@@ -58,12 +58,14 @@ class LongLevelResult:
 
 def endpoint_seed(generator, latent: np.ndarray, caption: str, labels=None) -> int | None:
     """The seed an endpoint was drawn from, when its caption names one and its latent is that
-    seed's at temperature 1 under its labels (so `--seed-a` regenerates it), else None."""
+    seed's at the model's default temperature under its labels (so `--seed-a`, which draws
+    there, regenerates it), else None."""
     found = re.fullmatch(r"seed (\d+)", caption.strip())
     if not found:
         return None
     seed = int(found.group(1))
-    return seed if np.allclose(generator.latent_for_seed(seed, 1.0, labels), latent, atol=1e-6) else None
+    drawn = generator.latent_for_seed(seed, generator.default_temperature, labels)
+    return seed if np.allclose(drawn, latent, atol=1e-6) else None
 
 
 def make_long_level(generator, request: LongLevelRequest, progress: Progress | None = None) -> LongLevelResult:

@@ -42,7 +42,8 @@ DIFFICULTY_CANDIDATES = 4
 @dataclass(frozen=True)
 class Morph:
     """The ends of a morph along a level, each a latent with its labels; a seed where the end is
-    the prior's latent of that seed at temperature 1 (what `interpolate --seed-a/--seed-b` uses)."""
+    the prior's latent of that seed at the model's default temperature (what `interpolate
+    --seed-a/--seed-b` uses)."""
 
     z_a: np.ndarray
     z_b: np.ndarray

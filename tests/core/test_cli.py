@@ -445,6 +445,20 @@ def test_sample_starts_at_the_temperature_the_card_chose(tiny_checkpoint, tmp_pa
     [written] = (tmp_path / "a").iterdir()
     expected = generator.sample(1, None, 0.25, 5)[0].asset
     assert generator.domain.read(written) == expected
+    # `interpolate --seed-a` starts from the item `sample` makes of that seed, at the card's
+    # temperature too: a seed whose item there differs from its item at temperature 1 tells.
+    seed = next(
+        s
+        for s in range(5, 200)
+        if generator.sample(1, None, 0.25, s)[0].asset != generator.sample(1, None, 1.0, s)[0].asset
+    )
+    proc = run_cli(
+        *("interpolate", "levels", "--checkpoint", weights, "--seed-a", str(seed), "--seed-b", str(seed + 1)),
+        *("--steps", "2", "--format", "txt", "--out", tmp_path / "morph"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    first = sorted((tmp_path / "morph").iterdir())[0]
+    assert generator.domain.read(first) == generator.sample(1, None, 0.25, seed)[0].asset
     for bad in ("warm", -1, float("nan"), True):
         card_path.write_text(json.dumps(dict(card, sampling={"temperature": bad})))
         with pytest.raises(CheckpointError, match="sampling.temperature"):

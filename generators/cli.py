@@ -283,14 +283,15 @@ def _asked(args):
 def _endpoint(generator, path: str | None, seed: int | None, asked) -> tuple:
     """(latent, labels, description) of one interpolation end: a seed's is the item `sample`
     makes of that seed under what is asked (at the model's default temperature, as `sample`
-    without --temperature); a file's is encoded under the labels it shows."""
+    without --temperature); a file's is encoded under the labels it shows, its latent refined
+    so that it comes back as itself (`Generator.encode`)."""
     if path is None:
         labels = generator.labels_for_seed(seed, asked)
         return generator.latent_for_seed(seed, generator.default_temperature, labels), labels, f"seed:{seed}"
     asset = read_noting(generator, path)
     # What the file shows by itself; where it shows nothing (an image), the labels asked for.
     labels = generator.condition_labels(generator.domain.labels_of(asset) or generator.labels_for_seed(0, asked))
-    return generator.encode([asset], labels)[0], labels, f"file:{path}"
+    return generator.encode([asset], labels, refine=True)[0], labels, f"file:{path}"
 
 
 def run_interpolate(args) -> int:

@@ -708,12 +708,12 @@ class DomainView(QWidget):
 
     def open_endpoint_file(self, path: str | Path, which: str | None = None) -> bool:
         """Read and encode a file as endpoint `which` (A, or B once A is set), under its own
-        labels (`file_labels`). Errors go to a dialog."""
+        labels (`file_labels`), its latent refined as the CLI refines it. Errors go to a dialog."""
         path = Path(path)
         try:
             asset = self.generator.domain.read(path)
             labels = self.file_labels(asset)
-            latent = self.generator.encode([asset], list(labels))[0]
+            latent = self.generator.encode([asset], list(labels), refine=True)[0]  # as `interpolate --from`
             note = self.generator.domain.encoding_note(asset)
         except UserError as error:
             show_error(self, "Cannot open file", str(error))

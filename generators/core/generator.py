@@ -20,7 +20,7 @@ from .direction_check import failed
 from .domain import Domain, Split
 from .errors import UserError
 from .latent_prior import MixturePrior
-from .vae import ConditionalVAE, elbo_per_item, posterior_means
+from .vae import ConditionalVAE, elbo_per_item, file_latents, posterior_means
 
 MAX_FRAMES = 256  # frames of one interpolation
 DECODE_BATCH = 32  # latents decoded at once (64x64 images at 256 a batch peaked near 1.2 GB for 2,560 items)
@@ -144,11 +144,15 @@ class Generator:
         return assets
 
     @torch.inference_mode()
-    def encode(self, assets: Sequence, condition: Sequence[str] | None = None) -> np.ndarray:
+    def encode(self, assets: Sequence, condition: Sequence[str] | None = None, refine: bool = False) -> np.ndarray:
         """Posterior means (B, D). Without a condition each asset is encoded under the labels
-        its own content shows (e.g. the tiles a level contains)."""
+        its own content shows (e.g. the tiles a level contains). With `refine`, the latent a
+        user's file gets (`file_latents`: the mean refined to explain it better, so that it comes
+        back as itself); a projection (denoise, the latent map) keeps the mean."""
         x = torch.stack([self.domain.to_tensor(a) for a in assets])
         c = self._conditions_for(assets, condition)
+        if refine:
+            return file_latents(self.model, x, c).numpy()
         mu, _ = self.model.encode(x, c)
         return mu.numpy()
 

@@ -288,6 +288,66 @@ def posterior_means(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, bat
     return torch.cat([model.encode(x[i : i + batch], c[i : i + batch])[0] for i in range(0, len(x), batch)])
 
 
+# Refining an encoded file's latent (`refine_latents`). Measured on 128 held-out music clips
+# (docs/music-quality.md): note F1 0.78 at the posterior mean, 0.84 after 10 steps, 0.857 after
+# 20 and no better after 60; a prior weight of 1 (the MAP under N(0, I)) shrank the latents by a
+# quarter and gave 0.81, so the weight only keeps them from drifting off the prior.
+REFINE_STEPS = 20
+REFINE_LEARNING_RATE = 0.1
+REFINE_PRIOR_WEIGHT = 0.1
+
+
+def refine_latents(
+    model: ConditionalVAE,
+    x: torch.Tensor,
+    c: torch.Tensor,
+    z: torch.Tensor,
+    steps: int = REFINE_STEPS,
+    learning_rate: float = REFINE_LEARNING_RATE,
+    prior_weight: float = REFINE_PRIOR_WEIGHT,
+) -> torch.Tensor:
+    """Latents (B, D) that explain items x under c better than the encoder's `z` does: `steps`
+    of Adam on log p(x | z, c) - prior_weight * |z|^2 / 2, from z. The encoder is amortised over
+    the training set, so its mean leaves some of an item unexplained (the amortisation gap;
+    Cremer et al. 2018, and Kim et al. 2018 refine the same way). Items are independent: each
+    latent's coordinates get their own Adam statistics, so the batch does not change a result."""
+    with torch.inference_mode(False), torch.enable_grad():
+        # Clones made here are ordinary tensors even when the caller's were made under
+        # inference mode (as Generator.encode's are), which autograd could not save.
+        x, c = x.clone(), c.clone()
+        z = z.detach().clone().requires_grad_(True)
+        optimiser = torch.optim.Adam([z], lr=learning_rate)
+        for _ in range(steps):
+            fit = model.likelihood.log_prob(model.decode(z, c, target=x), x)
+            objective = (fit - 0.5 * prior_weight * z.pow(2).sum(1)).sum()
+            (gradient,) = torch.autograd.grad(-objective, z)  # the weights' gradients are not needed
+            z.grad = gradient
+            optimiser.step()
+    return z.detach()
+
+
+@torch.inference_mode()
+def file_latents(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """The latent (B, D) each of a user's items gets: the encoder's mean refined
+    (`refine_latents`), or the mean itself where that decodes it more faithfully. A higher
+    likelihood need not mean more cells decoded right: on the Lode Runner model, whose screens
+    come back at about half their tiles, 20 steps lowered the tiles kept on its 10 held-out
+    screens (51.8% to 50.6%) while they raised the Mario model's on 256 held-out windows (96.9%
+    to 98.8%). So each item keeps whichever latent keeps more of its cells (categorical models),
+    or explains it better (others)."""
+    mu, _ = model.encode(x, c)
+    refined = refine_latents(model, x, c, mu)
+
+    def faithfulness(z: torch.Tensor) -> torch.Tensor:
+        output = model.decode(z, c)  # the likeliest outputs, as decoding writes them
+        if model.config.likelihood == "categorical":
+            return (output.argmax(1) == x.argmax(1)).flatten(1).float().mean(1)
+        return model.likelihood.log_prob(output, x)
+
+    better = faithfulness(refined) > faithfulness(mu)
+    return torch.where(better[:, None], refined, mu)
+
+
 def _normal_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """log N(z; mu, exp(logvar)) summed over the last axis."""
     return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)

@@ -140,9 +140,10 @@ def test_interpolate_from_a_file_into_one_animation(images_checkpoint, tmp_path)
     for index, pixels in enumerate(distinct):
         animation.seek(index)
         assert np.array_equal(np.asarray(animation.convert("RGBA")), pixels)
-    # An image shows no labels by itself, so the file is encoded under the condition asked for.
+    # An image shows no labels by itself, so the file is encoded under the condition asked for
+    # (its latent refined, as any file's is).
     generator = load_generator(images_checkpoint)
-    z = generator.encode([generator.domain.read(start)], ["dogs"])
+    z = generator.encode([generator.domain.read(start)], ["dogs"], refine=True)
     assert np.array_equal(frames[0], generator.decode(z, ["dogs"])[0].pixels)
 
 

@@ -49,7 +49,7 @@ from .items import Item, Shown, items_near, redecode_items, sample_items, shown_
 from .latent_map import LatentMapPanel
 from .long_level_panel import LongLevelPanel
 from .long_piece_panel import LongPiecePanel
-from .messages import show_error
+from .messages import busy_cursor, show_error
 from .palette import PalettePanel
 from .playable_screen_panel import PlayableScreenPanel, supports_playable_screens
 from .preview import EnlargeDialog
@@ -713,7 +713,8 @@ class DomainView(QWidget):
         try:
             asset = self.generator.domain.read(path)
             labels = self.file_labels(asset)
-            latent = self.generator.encode([asset], list(labels), refine=True)[0]  # as `interpolate --from`
+            with busy_cursor():  # refining the latent takes 0.1-0.5 s
+                latent = self.generator.encode([asset], list(labels), refine=True)[0]  # as `interpolate --from`
             note = self.generator.domain.encoding_note(asset)
         except UserError as error:
             show_error(self, "Cannot open file", str(error))

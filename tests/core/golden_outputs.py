@@ -4,7 +4,9 @@ changes any output (a file, a shared tileset, a printed line) is caught.
 Run as a script to print the table of SHA-256 digests as JSON:
     python tests/core/golden_outputs.py > tests/core/golden_outputs.json
 `test_golden_outputs.py` runs the same cases and compares. Every case runs in one process
-with one torch thread (`--threads 1`), so float reductions happen in the same order on every machine.
+with one torch thread (`--threads 1`), so float reductions happen in the same order on every machine,
+and with oneDNN's kernels held to AVX2 (`ONEDNN_MAX_CPU_ISA`): its AVX-512 convolutions round
+differently, which changed one denoised icon's bytes on an AVX-512 machine.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -178,5 +181,7 @@ def run_cases() -> dict[str, dict]:
 
 
 if __name__ == "__main__":
+    # Before torch is imported (run_cases imports it): oneDNN reads it once, at its first kernel.
+    os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     print(json.dumps(run_cases(), indent=1, sort_keys=True))

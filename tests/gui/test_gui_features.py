@@ -312,3 +312,14 @@ def test_favourites_keep_only_records_the_app_can_use(tmp_path):
     assert FavouritesStore(path).records == []
     (tmp_path / "folder.json").mkdir()
     assert FavouritesStore(tmp_path / "folder.json").records == []
+
+
+def test_busy_cursor_is_restored_however_the_work_ends(qtbot):
+    from gui.messages import busy_cursor
+
+    with busy_cursor():
+        assert QApplication.overrideCursor().shape() == Qt.CursorShape.WaitCursor
+    assert QApplication.overrideCursor() is None
+    with pytest.raises(ValueError), busy_cursor():
+        raise ValueError("the work failed")
+    assert QApplication.overrideCursor() is None

@@ -4,6 +4,8 @@ plane, hovering names the item under the cursor, and a click decodes the nearest
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -72,6 +74,11 @@ def test_cancel_stops_the_tsne_and_shows_the_plane(qtbot, view, game_folder, mon
     real = corpus_map.tsne
 
     def cancelled_at_once(x, seed, report, cancelled):
+        # The worker can start before the UI thread has stored its job (a busy machine ran it
+        # first); a user's Cancel click comes after, so wait for the job the button cancels.
+        deadline = time.monotonic() + 10
+        while view.latent_map.job is None and time.monotonic() < deadline:
+            time.sleep(0.005)
         view.latent_map.cancel()  # as the Cancel button does, while the worker runs
         return real(x, seed=seed, report=report, cancelled=cancelled)
 

@@ -3,7 +3,7 @@
     python scripts/music_f1_by_style.py CHECKPOINT CACHE.npz [CLIPS]
 
 Encodes a seeded CLIPS (default 256) of the held-out clips as a user's files are encoded
-(`vae.file_latents`), decodes the likeliest tokens, and prints note F1 per style and, for every
+(`metrics.reconstructions`), decodes the likeliest tokens, and prints note F1 per style and, for every
 note of the originals that did not come back, what came back in its place.
 """
 
@@ -13,9 +13,8 @@ from pathlib import Path
 
 import torch
 
-from generators.core import vae
 from generators.core.domain import Split
-from generators.music.metrics import clip_of_tokens, note_f1, real_clips
+from generators.music.metrics import note_f1, reconstructions
 from generators.registry import load_generator
 
 
@@ -25,11 +24,7 @@ def report(generator, cache: Path, clips: int = 256) -> None:
     held = corpus.holdout
     rows = torch.randperm(len(held), generator=torch.Generator().manual_seed(0))[:clips]
     x, c = held.x[rows], held.c[rows]
-    truth = real_clips(generator.domain, Split(x, c, []), range(len(x)))
-    z = vae.file_latents(generator.model, x, c)
-    with torch.inference_mode():
-        tokens = generator.model.decode(z, c).argmax(1).numpy()
-    guess = [clip_of_tokens(generator.domain, t, v) for t, v in zip(tokens, c)]
+    truth, guess = reconstructions(generator, Split(x, c, []), refine=True)
     styles = generator.domain.styles
     for i, style in enumerate(styles):
         idx = [j for j in range(len(x)) if c[j, i] > 0.5]

@@ -199,10 +199,10 @@ def generated(generator, condition: list[str], count: int, seed: int, temperatur
 
 
 @torch.inference_mode()
-def reconstruction_f1(generator, split, batch: int = 128, refine: bool = False) -> dict[str, float]:
-    """Held-out windows through the posterior mean and back (likeliest tokens); with `refine`,
-    through the latent a file gets (`file_latents`, as `interpolate --from` and the app's
-    Open… encode one)."""
+def reconstructions(generator, split, batch: int = 128, refine: bool = False) -> tuple[list[Clip], list[Clip]]:
+    """(originals, reconstructions) of a split's windows as clips: through the posterior mean and
+    back (likeliest tokens); with `refine`, through the latent a file gets (`file_latents`, as
+    `interpolate --from` and the app's Open… encode one)."""
     domain, model = generator.domain, generator.model
     truth, guess = [], []
     for start in range(0, len(split), batch):
@@ -211,6 +211,12 @@ def reconstruction_f1(generator, split, batch: int = 128, refine: bool = False) 
         tokens = model.decode(z, c).argmax(dim=1).numpy()  # the likeliest token, whatever the decoding option
         truth += real_clips(domain, Split(x, c, []), range(len(x)))
         guess += [clip_of_tokens(domain, t, vector) for t, vector in zip(tokens, c)]
+    return truth, guess
+
+
+def reconstruction_f1(generator, split, batch: int = 128, refine: bool = False) -> dict[str, float]:
+    """Note F1 of a split's windows against their `reconstructions`."""
+    truth, guess = reconstructions(generator, split, batch, refine)
     return note_f1(truth, guess) if truth else {}
 
 

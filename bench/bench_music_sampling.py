@@ -6,7 +6,7 @@ real clips: how the shipped card's `sampling.temperature` was chosen (docs/music
         [--threads 2] [--json FILE]
 
 A setting is SAMPLING:NOTE_TEMPERATURE:LATENT_TEMPERATURE: the decoding option `--sampling`
-(likeliest or draw), its `--note-temperature` (used by draw only) and the latent temperature
+(likeliest, draw or rhythm), its `--note-temperature` (used by draw and rhythm only) and the latent temperature
 `sample --temperature` gives. For each setting, each style gets `--per-style` samples made as
 `eval music` makes them (`metrics.generated`, seeds 0.. per style, as eval's with --seed 0), and
 the figures of `metrics.style_figures` are printed beside the same figures of the style's
@@ -28,9 +28,10 @@ import torch
 
 from generators.core.errors import UserError
 from generators.music.metrics import generated, key_report, real_clips, style_figures
+from generators.music.options import SAMPLING
 from generators.registry import load_generator
 
-DEFAULT_SETTINGS = ("likeliest:1:1.0", "likeliest:1:0.85", "likeliest:1:0.7", "draw:0.85:1.0", "draw:0.85:0.5")
+DEFAULT_SETTINGS = ("likeliest:1:1.0", "likeliest:1:0.85", "draw:0.85:0.5", "rhythm:1:0.85", "rhythm:1:1.0")
 # Issue 15's tolerances against the real clips' figure: (kind, tolerance); "points" are shares.
 TOLERANCE = {
     "top_voice_mean_step": ("difference", 0.5),
@@ -46,8 +47,8 @@ TONICS_AT_LEAST = 8
 def setting(text: str) -> tuple[str, float, float]:
     """SAMPLING:NOTE_TEMPERATURE:LATENT_TEMPERATURE, checked."""
     parts = text.split(":")
-    if len(parts) != 3 or parts[0] not in ("likeliest", "draw"):
-        raise argparse.ArgumentTypeError(f"expected likeliest|draw:NOTE_T:LATENT_T, got {text!r}")
+    if len(parts) != 3 or parts[0] not in SAMPLING:
+        raise argparse.ArgumentTypeError(f"expected {'|'.join(SAMPLING)}:NOTE_T:LATENT_T, got {text!r}")
     try:
         note, latent = float(parts[1]), float(parts[2])
     except ValueError:

@@ -45,6 +45,7 @@ from .roll import (
     roll_to_notes,
 )
 from .voices import (
+    HOLD,
     LOWEST_PITCH,
     ONSET,
     PITCHES,
@@ -78,18 +79,29 @@ def clip_key(active: np.ndarray) -> tuple[str, str]:
     return estimate_key(active) or ("C", "major")
 
 
-def draw_voice(logits: torch.Tensor, temperature: float, rng: torch.Generator | None = None) -> torch.Tensor:
+def draw_voice(
+    logits: torch.Tensor, temperature: float, rng: torch.Generator | None = None, rhythm_only: bool = False
+) -> torch.Tensor:
     """One voice's tokens (B, T) drawn from softmax(logits / temperature), logits (B, TOKENS, T).
+    With `rhythm_only` only the kind of token is drawn (rest, hold, or a strike, which holds the
+    probability of every pitch), at that temperature, and a strike takes its likeliest pitch.
     Without an rng each item's draw is seeded by the bytes of its own logits: the same logits
     always draw the same tokens, whatever else is in the batch."""
     drawn = []
     for row in logits:
-        probs = torch.softmax(row / temperature, dim=0).T  # (T, TOKENS)
         seeded = rng
         if seeded is None:
             digest = hashlib.sha256(row.contiguous().numpy().tobytes()).digest()
             seeded = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
-        drawn.append(torch.multinomial(probs, 1, generator=seeded)[:, 0])
+        if not rhythm_only:
+            probs = torch.softmax(row / temperature, dim=0).T  # (T, TOKENS)
+            drawn.append(torch.multinomial(probs, 1, generator=seeded)[:, 0])
+            continue
+        log_probs = torch.log_softmax(row, dim=0)  # (TOKENS, T)
+        kinds = torch.stack([log_probs[REST], log_probs[HOLD], torch.logsumexp(log_probs[ONSET:], dim=0)], dim=1)
+        kind = torch.multinomial(torch.softmax(kinds / temperature, dim=1), 1, generator=seeded)[:, 0]  # (T,)
+        pitch = ONSET + log_probs[ONSET:].argmax(dim=0)
+        drawn.append(torch.where(kind == 2, pitch, torch.where(kind == 0, REST, HOLD)))
     return torch.stack(drawn)
 
 
@@ -171,27 +183,30 @@ class MusicDomain(Domain):
         self, output: torch.Tensor, output_temperature: float = 0.0, rng: torch.Generator | None = None
     ) -> np.ndarray:
         """Logits (B, TOKENS, T, V) -> (B, T, V) tokens by the domain's `sampling`: the likeliest
-        token of each voice and step, or a draw from the softmax at `note_temperature`. An
-        output_temperature above 0 always draws, at that temperature. A draw is seeded by `rng`,
+        token of each voice and step, a draw from the softmax at `note_temperature`, or (`rhythm`)
+        a draw of the rhythm alone with the likeliest pitch struck. An output_temperature above 0
+        always draws, at that temperature. A draw is seeded by `rng`,
         or else by each item's logits of the voice (`draw_voice`), so one latent always gives the
         same notes; with the head over the voices of a step the model draws the same way while it
         decodes (`column_choice`), so the lower voices heard the upper voices drawn here. An
         explicit rng draws afresh, whatever the model's head heard: it is for models without
         the head (no caller passes one for the shipped model)."""
         output = output.float()
-        if output_temperature == 0 and self.decoding["sampling"] == "draw":
+        drawing = self.decoding["sampling"] != "likeliest"
+        if output_temperature == 0 and drawing:
             output_temperature = self.decoding["note_temperature"]
         if output_temperature <= 0:
             return output.argmax(dim=1).numpy()
-        voices = [draw_voice(output[..., v], output_temperature, rng) for v in range(output.shape[-1])]
+        rhythm_only = self.decoding["sampling"] == "rhythm"
+        voices = [draw_voice(output[..., v], output_temperature, rng, rhythm_only) for v in range(output.shape[-1])]
         return torch.stack(voices, dim=-1).numpy()
 
     def column_choice(self):
         """The model's head draws each voice as `decode_tokens` will (see there)."""
-        if self.decoding["sampling"] != "draw":
+        if self.decoding["sampling"] == "likeliest":
             return None
-        temperature = self.decoding["note_temperature"]
-        return lambda logits: draw_voice(logits.float(), temperature)
+        temperature, rhythm_only = self.decoding["note_temperature"], self.decoding["sampling"] == "rhythm"
+        return lambda logits: draw_voice(logits.float(), temperature, rhythm_only=rhythm_only)
 
     def piece_labels(self, condition: list[str] | None) -> tuple[str, str, str]:
         """(metre, tonic name, mode) that a label set asks for; 4/4, C and major by default."""

@@ -154,14 +154,39 @@ def test_likeliest_and_drawn_decoding():
     assert np.array_equal(a.active, b.active) and a.active.any()
 
 
-def test_a_draw_is_the_one_the_lower_voices_heard():
-    """With the head over the voices of a step, `--sampling draw` draws inside the model's
-    decode (`column_choice`) and `from_output` draws the same tokens again from the logits it
-    returns: teacher forcing with those tokens gives back exactly those logits."""
+def test_rhythm_sampling_draws_when_to_strike_and_strikes_the_likeliest_pitch():
+    """`--sampling rhythm`: each step of a voice rests, holds or strikes with the probability the
+    model gives each kind (a strike's is the sum over its pitches), and a strike is always the
+    likeliest pitch; `draw` spreads its strikes over every pitch."""
+    logits = torch.full((1, TOKENS, STEPS, VOICES), -30.0)
+    logits[:, REST] = 0.0
+    logits[:, ONSET : ONSET + 9] = 0.0  # nine pitches as likely as a rest: a strike is 90% likely
+    logits[:, ONSET + 4] = 0.5  # the likeliest pitch, but only 1.6 times a rest
+    struck = {}
+    for sampling in ("rhythm", "draw"):
+        domain = MusicDomain()
+        domain.set_decoding("sampling", sampling)
+        tokens = domain.decode_tokens(logits)[0]  # (STEPS, VOICES)
+        assert np.array_equal(tokens, domain.decode_tokens(logits.clone())[0])  # seeded by the logits
+        struck[sampling] = tokens[tokens >= ONSET]
+        share = len(struck[sampling]) / tokens.size
+        assert 0.8 < share < 0.97, share
+        assert set(np.unique(tokens)) <= {REST, *range(ONSET, ONSET + 9)}
+    assert set(struck["rhythm"]) == {ONSET + 4}
+    assert len(set(struck["draw"])) == 9
+    domain = MusicDomain()
+    assert set(domain.decode_tokens(logits)[0].ravel()) == {ONSET + 4}  # likeliest: strike every step
+
+
+@pytest.mark.parametrize("sampling", ["draw", "rhythm"])
+def test_a_draw_is_the_one_the_lower_voices_heard(sampling):
+    """With the head over the voices of a step, `--sampling draw` (or `rhythm`) draws inside the
+    model's decode (`column_choice`) and `from_output` draws the same tokens again from the
+    logits it returns: teacher forcing with those tokens gives back exactly those logits."""
     from generators.core.vae import ConditionalVAE, VAEConfig
 
     domain = MusicDomain()
-    domain.set_decoding("sampling", "draw")
+    domain.set_decoding("sampling", sampling)
     domain.set_decoding("note_temperature", 2.0)
     config = VAEConfig(domain.shape, domain.conditions.size, 4, (8, 16), "categorical", "sequence", autoregressive=8)
     torch.manual_seed(0)

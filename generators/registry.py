@@ -111,6 +111,7 @@ def _checked(ckpt: Checkpoint) -> tuple[VAEConfig, Domain]:
     card_check.check_extras(config, {k: v for k, v in ckpt.tensors.items() if not k.startswith("model.")})
     card_check.check_label_distribution(card, domain.conditions)
     card_check.check_scan_reference(card, domain)
+    domain.check_training_card(card)
     card_check.check_sampling(card)
     return config, domain
 

@@ -204,6 +204,7 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
         "label_distribution": LabelDistribution.from_vectors(
             domain.conditions.labels, corpus.train.c.numpy()
         ).to_card(),
+        **domain.training_card(corpus.train),  # levels: the training levels' characters
         "training": {
             "command": request.command,
             "config": train_config.to_dict(),

@@ -29,7 +29,8 @@ from generators.core import naming
 from generators.core.conditions import Condition
 from generators.levels import long_level
 from generators.levels.agent import PlayResult, play
-from generators.levels.long_level import DIFFICULTIES, DIFFICULTY_CANDIDATES, REPAIR_BUDGET, LongLevelRequest, Morph
+from generators.levels.character import CHARACTERS, characters_of
+from generators.levels.long_level import DIFFICULTIES, REPAIR_BUDGET, WINDOW_CANDIDATES, LongLevelRequest, Morph
 from generators.levels.stitch import MAX_LENGTH, MIN_LENGTH, LongLevel
 
 from .context import ViewContext
@@ -92,6 +93,8 @@ def status_text(result: LongLevelResult) -> str:
             text += f" · repaired: playable after {repairs} repair attempt{'s' if repairs != 1 else ''}"
         else:
             text += f" · repair failed after {repairs} attempts"
+    if made.character is not None:
+        text = f"{made.character.capitalize()} level · {text}"
     return text
 
 
@@ -122,6 +125,7 @@ def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asse
             else {"required": list(request.condition.required), "excluded": list(request.condition.excluded)},
             "playable_requested": request.playable,
             "difficulty": request.difficulty,
+            "character": made.character,  # asked for, or drawn for the seed
             "completable": bool(result.agent.completable),
             "furthest_column": int(result.agent.furthest_column),
         }
@@ -237,9 +241,13 @@ class LongLevelPanel(LongWorkPage):
         for name in DIFFICULTIES:
             self.difficulty.addItem(name, name)
         self.difficulty.setToolTip(
-            f"Easier or harder: each window is chosen for it from {DIFFICULTY_CANDIDATES} draws (fewer or "
+            f"Easier or harder: each window is chosen for it from {WINDOW_CANDIDATES} draws (fewer or "
             "more enemies and gaps), as `--difficulty`; as drawn: the seed's own"
         )
+        self.character = QComboBox()
+        self.character.addItem("any", None)
+        for name in CHARACTERS:
+            self.character.addItem(name, name)
         self.morph = QCheckBox("Morph A → B")
         self.morph.toggled.connect(self._update_enabled)
         self.show_path = QCheckBox("Show path")
@@ -249,6 +257,7 @@ class LongLevelPanel(LongWorkPage):
 
         row = FlowLayout()  # wraps onto a second row in a narrow window
         row.addWidget(labelled("Length:", self.length))
+        row.addWidget(labelled("Character:", self.character))
         row.addWidget(labelled("Difficulty:", self.difficulty))
         for widget in (
             self.playable,
@@ -282,6 +291,14 @@ class LongLevelPanel(LongWorkPage):
         morphing = self.morph.isChecked()
         self.playable.setEnabled(not morphing and not self.busy)
         self.difficulty.setEnabled(not morphing and not self.busy)
+        characters = self._has_characters()
+        self.character.setEnabled(characters and not morphing and not self.busy)
+        self.character.setToolTip(
+            "Ground: a floor with a few pits; athletic: pits crossed on platforms, as `--character`; "
+            "any: drawn for the seed as the training levels have them"
+            if characters
+            else "This model's card records no level characters (a whole-screen model, or a card written before them)"
+        )
         self.length.setEnabled(not self.busy)
         self.generate_button.setEnabled(not self.busy)
         self.cancel_button.setEnabled(self.busy)
@@ -318,7 +335,13 @@ class LongLevelPanel(LongWorkPage):
             REPAIR_BUDGET,
             morph,
             self.difficulty.currentData() if morph is None else None,
+            self.character.currentData() if morph is None and self._has_characters() else None,
         )
+
+    def _has_characters(self) -> bool:
+        """Whether the tab's model draws whole levels in a character (its card records them)."""
+        generator = self.context.generator
+        return generator is not None and characters_of(generator) is not None
 
     # --- generating ---------------------------------------------------------------------------
 

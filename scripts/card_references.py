@@ -1,5 +1,6 @@
 """Record in a checkpoint's card what `train` now records there for cards written before it did:
-the label sets of its training items (`label_distribution`, what "any" draws from) and what `scan`
+the label sets of its training items (`label_distribution`, what "any" draws from), what the domain
+records of its training data (`Domain.training_card`: levels, the training levels' characters) and what `scan`
 reads percentiles against (`scan_reference`: held-out items' scores, and for domains with scan
 features the baseline fitted on training items; see generators/core/scan.py). It replaces the
 older `typicality_reference`. The weights are not touched.
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = generator.domain.heldout_corpus([Path(p) for p in args.data], generator.card)
     distribution = LabelDistribution.from_vectors(generator.domain.conditions.labels, corpus.train.c.numpy())
     card["label_distribution"] = distribution.to_card()
+    card.update(generator.domain.training_card(corpus.train))
     card["scan_reference"] = scan_reference_card(generator, corpus, log=print)
     write_card(card_path, card)
     shares = ", ".join(f"{label} {share:.3f}" for label, share in distribution.share().items())

@@ -222,6 +222,14 @@ class Domain(ABC):
         windows), else why not: the CLI's error line and the GUI's reason to offer no such page."""
         return f"{self.name} models make single items; there is nothing to stitch"
 
+    def training_card(self, split: Split) -> dict:
+        """Entries the card records of this domain's training items beyond their labels (levels:
+        the training levels' characters), checked at load by `check_training_card`."""
+        return {}
+
+    def check_training_card(self, card: dict) -> None:
+        """A CheckpointError if what `training_card` wrote in `card` is malformed."""
+
     def playable_screen_support(self) -> str:
         """ "" when single items of this model can be searched until an agent can play them
         (`sample --playable` without --length: Lode Runner screens), else why not: the GUI's

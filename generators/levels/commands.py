@@ -14,7 +14,8 @@ from generators.core.errors import UserError
 from generators.core.fileio import ensure_writable_dir, write_png_atomic
 from generators.core.generator import check_seed
 
-from .long_level import DIFFICULTIES, DIFFICULTY_CANDIDATES
+from .character import CHARACTERS
+from .long_level import DIFFICULTIES, WINDOW_CANDIDATES
 
 LENGTH_HELP = "levels: make each item a whole level of COLUMNS columns (50-1000), windows stitched at matched seams"
 MORPH_HELP = (
@@ -56,8 +57,18 @@ class LevelCommands(WingCommands):
             {
                 "choices": DIFFICULTIES,
                 "help": "levels, with --length: an easier or harder level, each window chosen from "
-                f"{DIFFICULTY_CANDIDATES} draws by leniency (fewer or more enemies and gaps); "
+                f"{WINDOW_CANDIDATES} draws by leniency (fewer or more enemies and gaps); "
                 "default: as the seed draws it",
+            },
+        ),
+        Flag(
+            "sample",
+            "--character",
+            {
+                "choices": CHARACTERS,
+                "help": "levels, with --length: a ground level (a floor with a few pits) or an athletic one "
+                "(pits crossed on platforms), as the originals are one or the other; default: drawn per "
+                "level as the training levels have them",
             },
         ),
         Flag("interpolate", "--length", {"type": int, "metavar": "COLUMNS", "help": MORPH_HELP}),
@@ -116,8 +127,9 @@ class LevelCommands(WingCommands):
             check_screen_support(generator.domain)
         elif command == "sample" and (args.length is not None or args.playable):
             check_support(generator, args.length)
-        if command == "sample" and args.difficulty is not None and args.length is None:
-            raise UserError("--difficulty needs --length: it chooses the windows of a whole level")
+        for name in ("difficulty", "character"):
+            if command == "sample" and getattr(args, name) is not None and args.length is None:
+                raise UserError(f"--{name} needs --length: it chooses the windows of a whole level")
         if command == "interpolate" and args.length is not None:
             check_support(generator, args.length)
         if command == "eval" and self.whole_levels_to_eval(generator, args):
@@ -217,10 +229,19 @@ def sample_whole_levels(generator, args, fmt: str) -> int:
     failed = []
     for seed in range(base, base + args.n):
         request = LongLevelRequest(
-            args.length, seed, asked, args.temperature, args.playable, budget, difficulty=args.difficulty
+            args.length,
+            seed,
+            asked,
+            args.temperature,
+            args.playable,
+            budget,
+            difficulty=args.difficulty,
+            character=args.character,
         )
         made = make_long_level(generator, request)
         detail = f"seed={seed}\tcolumns={made.level.width}"
+        if made.character is not None:
+            detail += f"\tcharacter={made.character}"
         if args.difficulty is not None:
             detail += f"\tdifficulty={args.difficulty}"
         if args.playable:

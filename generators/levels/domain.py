@@ -559,6 +559,20 @@ class LevelsDomain(Domain):
             pieces += [Level(tuple(row[s : s + wide] for row in level.rows)) for s in starts]
         return pieces, {}
 
+    def training_card(self, split) -> dict:
+        """The training levels' characters (ground or athletic, `character.py`), which whole levels
+        are drawn in; nothing for a whole-screen model or levels all of one character."""
+        from .character import CARD_KEY, level_characters
+
+        characters = level_characters(self, split)
+        return {} if characters is None else {CARD_KEY: characters.to_card()}
+
+    def check_training_card(self, card: dict) -> None:
+        from .character import CARD_KEY, LevelCharacters
+
+        if card.get(CARD_KEY) is not None:
+            LevelCharacters.from_card(card[CARD_KEY])
+
     def stitch_support(self) -> str:
         """ "" when whole levels can be stitched from this model's windows (`stitch`), else why not."""
         if self.whole_levels:

@@ -12,6 +12,8 @@ For a level of H rows × L columns, exactly:
   are tiles tagged "hazard" but not "enemy" (cannons). 0: nothing can hurt the player;
   more negative: less lenient. Per column, so levels of any length compare.
 - density = solid tiles / (H L): the share of the level that is solid.
+- gaps = gap columns / L: the originals are ground levels (0.02-0.32) or athletic ones
+  (0.53-0.96), nothing between (`character.py`).
 Original levels are the whole VGLC levels of the data folders (training and held-out), cut
 to the model's height as for training.
 
@@ -29,12 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .character import character_of
 from .domain import level_folders, read_level
 from .long_level import sample_long_level
 from .metrics import expressive_metrics
 from .stitch import StitchConfig, window_count
 
-METRICS = ("linearity", "leniency", "density")
+METRICS = ("linearity", "leniency", "density", "gaps")
 OVERLAP_BINS = 10  # equal bins over the two sets' common range; 37 originals hold about 4 a bin
 
 
@@ -190,6 +193,11 @@ def long_level_sets(
         "overlap_with_original": range_overlap(
             {"generated": raw_rows, "generated_playable": fixed_rows, "original": original_rows}
         ),
+        # Of each set, the share of athletic levels (more than half the columns gaps; `character.py`).
+        "athletic_share": {
+            name: float(np.mean([character_of(r["gaps"]) == "athletic" for r in rows])) if rows else 0.0
+            for name, rows in (("generated", raw_rows), ("generated_playable", fixed_rows), ("original", original_rows))
+        },
     }
     points = {
         name: np.array([[r["linearity"], r["leniency"]] for r in rows]).reshape(-1, 2)

@@ -8,7 +8,7 @@ module composes them, so neither of those needs the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -17,6 +17,7 @@ from generators.core import naming
 from generators.core.conditions import Condition
 from generators.core.errors import UserError
 
+from .character import CANDIDATES, characters_of, check_character, gap_share, solid_tiles
 from .metrics import expressive_metrics
 from .playable import repair
 from .stitch import (
@@ -33,10 +34,11 @@ from .stitch import (
 
 REPAIR_BUDGET = 24  # repaired variants tried per level with --playable (the CLI's --repair-budget default)
 DIFFICULTIES = ("easier", "harder")  # `--difficulty`; None: the level as the seed draws it
-# Latents tried per window for a difficulty: with 4, the harder level of a seed is the less lenient
-# for 30 of 30 seeds (mean leniency -0.274 against -0.113 easier and -0.195 as drawn; the 37
-# originals: -0.265), at 4 single-window decodes a window.
-DIFFICULTY_CANDIDATES = 4
+# Latents tried per window for a character or a difficulty (`window_latents`), each decoded alone.
+WINDOW_CANDIDATES = CANDIDATES
+# A window's gap share may miss its target by this much more than the nearest candidate's and
+# still be chosen for its difficulty: two columns of a 16-column window.
+CHARACTER_TOLERANCE = 2 / 16
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class LongLevelRequest:
     budget: int = REPAIR_BUDGET
     morph: Morph | None = None
     difficulty: str | None = None  # one of DIFFICULTIES, or None
+    character: str | None = None  # one of character.CHARACTERS, or None: drawn per level (where the card can)
 
     @property
     def stitch_seed(self) -> int:
@@ -89,6 +92,7 @@ def make_long_level(generator, request: LongLevelRequest, progress: Callable | N
             budget=request.budget,
             progress=progress,
             difficulty=request.difficulty,
+            character=request.character,
         )
     return morph_long_level(
         generator,
@@ -117,7 +121,9 @@ def replay_command(request: LongLevelRequest, domain: str, checkpoint: str, fmt:
             request.length,
             request.budget if request.playable else None,
         )
-        return command if request.difficulty is None else f"{command} --difficulty {request.difficulty}"
+        if request.difficulty is not None:
+            command += f" --difficulty {request.difficulty}"
+        return command if request.character is None else f"{command} --character {request.character}"
     morph = request.morph
     if morph.seed_a is None or morph.seed_b is None:
         return None
@@ -147,47 +153,85 @@ def sample_long_level(
     config: StitchConfig = StitchConfig(),
     progress: Callable | None = None,
     difficulty: str | None = None,
+    character: str | None = None,
 ) -> LongLevel:
     """One level of `length` columns from `seed`. With `playable`, a level the agent cannot
     finish is repaired by a bounded latent search (`playable.repair`), at most `budget`
     extra compositions; `result.playable` says whether it worked. `condition` is one label
-    list for every window, or one per window. `difficulty` ("easier", "harder") picks each
-    window's latent for it (`difficulty_latents`)."""
+    list for every window, or one per window. `character` ("ground", "athletic"; None: drawn for
+    the seed, in the training levels' proportion) and `difficulty` ("easier", "harder") pick each
+    window's latent for them (`window_latents`); a card without level characters (written before
+    them) makes levels of no character, as it did. `result.character` says which it got."""
     length = check_length(length)
     if not 0.0 <= temperature <= 10.0:
         raise UserError(f"temperature must be between 0 and 10, got {temperature}")
     count = window_count(length, generator.domain.width, config.overlap)
     labels = window_labels(generator, condition, count, seed)
     bases = seed_latents(generator, seed, count, temperature)
-    if difficulty is not None:
-        bases = difficulty_latents(generator, bases, labels, seed, temperature, difficulty)
+    character = level_character(generator, seed, character)
+    bases = window_latents(generator, bases, labels, seed, temperature, character, difficulty)
+    if character is not None and config.widest_pit is None:
+        config = replace(config, widest_pit=characters_of(generator).widest_pit[character])
     stitcher = Stitcher(generator, labels, length, config, seed, progress)
-    if not playable:
-        return stitcher.compose(bases)
-    return repair(stitcher, bases, budget=budget, seed=seed)
+    made = stitcher.compose(bases) if not playable else repair(stitcher, bases, budget=budget, seed=seed)
+    made.character = character
+    return made
 
 
-def difficulty_latents(
-    generator, bases: np.ndarray, labels: list, seed: int, temperature: float, difficulty: str
+def level_character(generator, seed: int, character: str | None) -> str | None:
+    """The character of the level of `seed`: the one asked for, else drawn as the training levels
+    have them; None for a model whose card has none (then asking for one is a UserError)."""
+    character = check_character(character)
+    characters = characters_of(generator)
+    if characters is None:
+        if character is not None:
+            raise UserError(
+                f"--character: this model's card records no level characters (a whole-screen model, one trained "
+                f"on levels of one character, or a card written before them); leave {character!r} out"
+            )
+        return None
+    return character or characters.draw(seed)
+
+
+def window_latents(
+    generator,
+    bases: np.ndarray,
+    labels: list,
+    seed: int,
+    temperature: float,
+    character: str | None = None,
+    difficulty: str | None = None,
 ) -> np.ndarray:
-    """Window latents (n, D) for a level of a difficulty: for each window, of DIFFICULTY_CANDIDATES
-    prior draws (its own latent first), the one whose window, decoded alone under its labels, is
-    the least lenient ("harder": more enemies and gaps) or the most ("easier"); leniency as
-    `metrics.expressive_metrics` reads it. Seeded by `seed`."""
-    if difficulty not in DIFFICULTIES:
+    """Window latents (n, D) for a level of a character and a difficulty. For each window, of
+    WINDOW_CANDIDATES prior draws (its own latent first), each decoded alone under its labels:
+    with a `character`, those whose gap share lies within CHARACTER_TOLERANCE of the nearest to a
+    target drawn for the window from that character's training windows (`character.py`); of these,
+    with a `difficulty`, the least lenient ("harder": more enemies and gaps) or the most ("easier"),
+    leniency as `metrics.expressive_metrics` reads it, else the nearest. Seeded by `seed`; with
+    neither asked, the seed's own latents."""
+    if difficulty is not None and difficulty not in DIFFICULTIES:
         raise UserError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
-    domain = generator.domain
+    if character is None and difficulty is None:
+        return np.asarray(bases, np.float32)
+    domain, n, k = generator.domain, len(bases), WINDOW_CANDIDATES
     rng = np.random.default_rng([int(seed), 313])
-    drawn = rng.standard_normal((len(bases), DIFFICULTY_CANDIDATES - 1, generator.latent_size)) * float(temperature)
+    drawn = rng.standard_normal((n, k - 1, generator.latent_size)) * float(temperature)
     candidates = np.concatenate([np.asarray(bases, np.float32)[:, None], drawn.astype(np.float32)], axis=1)
-    flat = candidates.reshape(-1, generator.latent_size)  # window-major: window k's candidates together
-    windows = generator.decode_each(
-        flat, [list(labels[k]) for k in range(len(bases)) for _ in range(DIFFICULTY_CANDIDATES)]
-    )
-    leniency = np.array([expressive_metrics(domain.indices(w), domain.legend)["leniency"] for w in windows])
-    leniency = leniency.reshape(len(bases), DIFFICULTY_CANDIDATES)
-    pick = leniency.argmin(axis=1) if difficulty == "harder" else leniency.argmax(axis=1)
-    return candidates[np.arange(len(bases)), pick]
+    flat = candidates.reshape(-1, generator.latent_size)  # window-major: window i's candidates together
+    windows = generator.decode_each(flat, [list(labels[i]) for i in range(n) for _ in range(k)])
+    grids = np.stack([domain.indices(w) for w in windows])  # (n k, H, W)
+    eligible = np.ones((n, k), bool)
+    distance = np.zeros((n, k))
+    if character is not None:
+        targets = characters_of(generator).window_targets(character, n, np.random.default_rng([int(seed), 4_483]))
+        distance = np.abs(gap_share(grids, solid_tiles(domain.legend)).reshape(n, k) - targets[:, None])
+        eligible = distance <= distance.min(axis=1, keepdims=True) + CHARACTER_TOLERANCE
+    if difficulty is None:
+        pick = distance.argmin(axis=1)
+    else:
+        leniency = np.array([expressive_metrics(g, domain.legend)["leniency"] for g in grids]).reshape(n, k)
+        pick = np.where(eligible, leniency if difficulty == "harder" else -leniency, np.inf).argmin(axis=1)
+    return candidates[np.arange(n), pick]
 
 
 def morph_long_level(

@@ -366,7 +366,8 @@ def _tag_mask(legend: dict, tag: str) -> np.ndarray:
 
 
 def expressive_metrics(grid: np.ndarray, legend: dict) -> dict[str, float]:
-    """Linearity, leniency and density of one (H, L) index grid (formulas: `expressive`'s module doc)."""
+    """Linearity, leniency, density and the share of gap columns of one (H, L) index grid
+    (formulas: `expressive`'s module doc)."""
     height, length = grid.shape
     solid = _tag_mask(legend, "solid")[grid]
     enemy = _tag_mask(legend, "enemy")[grid]
@@ -381,4 +382,4 @@ def expressive_metrics(grid: np.ndarray, legend: dict) -> dict[str, float]:
         linearity = 1.0
     gaps = int((~solid[-1]).sum())
     leniency = -(int(enemy.sum()) + 0.5 * gaps + 0.5 * int(hazard.sum())) / length
-    return {"linearity": linearity, "leniency": leniency, "density": float(solid.mean())}
+    return {"linearity": linearity, "leniency": leniency, "density": float(solid.mean()), "gaps": gaps / length}

@@ -50,6 +50,10 @@ class StitchConfig:
     anchor: float = 0.05  # weight of |z - z_k|²: how close a window stays to its own latent
     max_gap: int = 5  # columns without footing (`Stitcher.footing`) a candidate may leave in a row...
     gap_weight: float = 20.0  # ...before each extra one costs this much of its score (nats)
+    # Columns with no floor (no solid tile in the bottom row) a candidate may leave in a row, each
+    # extra one costing `gap_weight`; None: no limit. A ground level sets it to the width its
+    # character's pits keep to in the training levels (`character.py`).
+    widest_pit: int | None = None
 
 
 @dataclass
@@ -73,6 +77,7 @@ class LongLevel:
     attempts: int = 1  # levels composed to get this one (1 + repair evaluations)
     playable: bool | None = None  # agent verdict, when it was asked
     raw_playable: bool | None = None  # agent verdict on the level as sampled, before any repair
+    character: str | None = None  # "ground" or "athletic" (`character.py`), where the model has them
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -131,6 +136,22 @@ def morph_latents(z_a: np.ndarray, z_b: np.ndarray, count: int, mode: str = "sle
     if count == 1:
         return np.asarray(z_a, np.float32)[None]
     return latent_ops.interpolation_path(np.asarray(z_a, np.float32), np.asarray(z_b, np.float32), count, mode)
+
+
+def trailing_run(mask: np.ndarray) -> int:
+    """How many of the (W,) mask's last entries are set in a row."""
+    unset = np.flatnonzero(~mask)
+    return len(mask) if not len(unset) else len(mask) - 1 - int(unset[-1])
+
+
+def widest_run(mask: np.ndarray, already: int = 0) -> int:
+    """The longest run of set entries in the (W,) mask, a run at its start counting `already` more
+    (the run the level ends with; that run alone, not continued, was scored before)."""
+    run, best = already, 0
+    for on in mask:
+        run = run + 1 if on else 0
+        best = max(best, run)
+    return best
 
 
 def ground_heights(grid: np.ndarray, solid: np.ndarray) -> np.ndarray:
@@ -198,28 +219,31 @@ class Stitcher:
         stand = solid & ~top
         return stand[..., grid.shape[-2] // 2 :, :].any(axis=-2)
 
-    def _gap_penalty(self, output: torch.Tensor, k: int, open_columns: int) -> torch.Tensor:
-        """(B,) cost of the widest run of columns without footing in each candidate's kept
-        columns, counting the `open_columns` the level already ends with. Matching an empty
-        overlap would otherwise favour windows that start empty too, and runs of emptiness
-        grow into gaps nobody can jump."""
+    def _open_runs(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(..., W) two masks of (..., H, W) grids: columns without footing, and columns without floor."""
+        return ~self.footing(grid), ~self.solid[grid[..., -1, :]]
+
+    def _gap_penalty(self, output: torch.Tensor, k: int, open_runs: tuple[int, int]) -> torch.Tensor:
+        """(B,) cost of the widest run of columns without footing in each candidate's kept columns,
+        and with `widest_pit` of the widest run without floor, each counting the run the level
+        already ends with (`open_runs`). Matching an empty overlap would otherwise favour windows
+        that start empty too, and runs of emptiness grow into gaps nobody can jump."""
         cfg, o = self.config, self.config.overlap
         grid = (output + torch.from_numpy(self.masks[k])[None, :, None, None]).argmax(dim=1).numpy()  # (B, H, W)
-        has_solid = self.footing(grid)[:, o:]  # (B, W - o)
-        widest = np.zeros(len(grid))
-        for b, columns in enumerate(has_solid):
-            run, best = open_columns, 0
-            for solid in columns:
-                run = 0 if solid else run + 1
-                best = max(best, run)
-            widest[b] = max(best, run)
-        return torch.from_numpy(cfg.gap_weight * np.maximum(widest - cfg.max_gap, 0.0)).float()
+        limits = (cfg.max_gap, cfg.widest_pit)
+        cost = np.zeros(len(grid))
+        for mask, already, limit in zip(self._open_runs(grid), open_runs, limits):
+            if limit is not None:
+                widest = np.array([widest_run(columns, already) for columns in mask[:, o:]])
+                cost += cfg.gap_weight * np.maximum(widest - limit, 0.0)
+        return torch.from_numpy(cost).float()
 
     def match(
-        self, base: np.ndarray, k: int, target: np.ndarray, open_columns: int = 0
+        self, base: np.ndarray, k: int, target: np.ndarray, open_runs: tuple[int, int] = (0, 0)
     ) -> tuple[np.ndarray, torch.Tensor, float]:
         """(latent, decoder output (1, T, H, W), overlap log-likelihood) for window k whose
-        first o columns should be `target` (H, o), after `open_columns` without solid tiles."""
+        first o columns should be `target` (H, o), after `open_runs` (columns without footing,
+        columns without floor) the level ends with."""
         cfg, model = self.config, self.generator.model
         z_base = torch.from_numpy(np.asarray(base, np.float32))
         c = self.conditions[k : k + 1]
@@ -230,7 +254,7 @@ class Stitcher:
             z = torch.cat([z_base[None], z_base[None] + jitter])
             out = model.decode(z, c.expand(len(z), -1))
             score = self._overlap_score(out, target_t) - cfg.anchor * ((z - z_base) ** 2).sum(1)
-            score = score - self._gap_penalty(out, k, open_columns)
+            score = score - self._gap_penalty(out, k, open_runs)
             best = int(score.argmax())
         found, found_out, found_score = z[best : best + 1], out[best : best + 1], float(score[best])
         z = found.clone().requires_grad_(True)
@@ -246,7 +270,7 @@ class Stitcher:
             stepped = (
                 fit
                 - cfg.anchor * float(((z.detach() - z_base) ** 2).sum())
-                - float(self._gap_penalty(out, k, open_columns)[0])
+                - float(self._gap_penalty(out, k, open_runs)[0])
             )
             if stepped < found_score:  # the steps only see the overlap; they may open a gap
                 z, out, fit = found, found_out, float(self._overlap_score(found_out, target_t)[0])
@@ -259,11 +283,8 @@ class Stitcher:
         else:
             o = self.config.overlap
             tiles = previous.log_probs.argmax(axis=0)  # (H, W)
-            has_solid = self.footing(tiles)
-            open_columns = (
-                len(has_solid) - 1 - int(np.flatnonzero(has_solid)[-1]) if has_solid.any() else len(has_solid)
-            )
-            z, out, fit = self.match(base, k, tiles[:, -o:], open_columns)
+            open_runs = tuple(trailing_run(mask) for mask in self._open_runs(tiles))
+            z, out, fit = self.match(base, k, tiles[:, -o:], open_runs)
         return WindowState(np.asarray(base, np.float32), z, self._log_probs(out, k), fit)
 
     # --- the whole level -------------------------------------------------------------

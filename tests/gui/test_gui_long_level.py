@@ -85,16 +85,20 @@ def test_generates_the_level_of_the_tabs_seed_and_condition_at_the_length_asked(
     result = generate(qtbot, panel)
     level = result.made.level
     assert (level.height, level.width) == (14, 60)
-    # The same call the CLI makes, from the tab's seed, condition and temperature.
-    np.testing.assert_allclose(result.made.windows[0].base, view.generator.latent_for_seed(5, 0.8), atol=1e-6)
-    assert result.request.condition == view.context.condition == Condition()
+    # The same call the CLI makes, from the tab's seed, condition and temperature; the character
+    # ("any") is drawn for the seed, as the CLI draws it.
+    assert result.request.condition == view.context.condition == Condition() and result.request.character is None
     expected = sample_long_level(view.generator, 60, 5, view.context.condition, 0.8)
     assert level.text() == expected.level.text() and result.made.labels == expected.labels
+    assert result.made.character == expected.character in ("ground", "athletic")
     assert level.text() != sample_long_level(view.generator, 60, 6, view.context.condition, 0.8).level.text()
     image = panel.view.image()
     assert (image.width(), image.height()) == (60 * 16, 14 * 16)
     agent = result.agent
+    prefix = f"{expected.character.capitalize()} level · "
     status = panel.status.text()
+    assert status.startswith(prefix)
+    status = status.removeprefix(prefix)
     if agent.completable:
         assert status == f"Completable — path of {len(agent.path) - 1} moves"
     else:
@@ -356,3 +360,41 @@ def test_a_difficulty_makes_the_cli_level_of_that_difficulty_and_the_sidecar_rep
     done = run_cli(*shlex.split(record["command"].replace("--out OUT", f"--out {out}"))[2:])
     assert done.returncode == 0, done.stderr
     assert (out / "levels-seed5-len60.txt").read_text() == target.read_text()
+
+
+def test_a_character_makes_the_cli_level_of_that_character_and_the_sidecar_replays_it(
+    qtbot, view, panel, tmp_path, errors
+):
+    assert [panel.character.itemText(i) for i in range(panel.character.count())] == ["any", "ground", "athletic"]
+    assert panel.character.isEnabled() and "athletic" in panel.character.toolTip()
+    panel.character.setCurrentIndex(panel.character.findData("athletic"))
+    result = generate(qtbot, panel)
+    assert result.request.character == "athletic" and result.made.character == "athletic"
+    asked = sample_long_level(view.context.generator, 60, 5, Condition(), character="athletic")
+    assert result.made.level.rows == asked.level.rows
+    assert panel.status.text().startswith("Athletic level · ")
+    target = tmp_path / "athletic.txt"
+    panel.export_to(target)
+    wait_idle(qtbot, view)
+    assert not errors
+    record = json.loads((tmp_path / "athletic.json").read_text())
+    assert record["character"] == "athletic" and record["command"].endswith("--character athletic")
+    out = tmp_path / "cli"
+    done = run_cli(*shlex.split(record["command"].replace("--out OUT", f"--out {out}"))[2:])
+    assert done.returncode == 0, done.stderr
+    assert (out / "levels-seed5-len60.txt").read_text() == target.read_text()
+
+
+def test_the_character_is_off_for_a_morph_and_for_models_without_characters(qtbot, view, panel, monkeypatch):
+    view.interpolation.set_endpoint("A", view.generator.latent_for_seed(11), "seed 11", seed=11)
+    view.interpolation.set_endpoint("B", view.generator.latent_for_seed(12), "seed 12", seed=12)
+    panel.character.setCurrentIndex(panel.character.findData("ground"))
+    panel.morph.setChecked(True)
+    assert not panel.character.isEnabled() and panel.request().character is None  # a morph's latents are its own
+    panel.morph.setChecked(False)
+    assert panel.character.isEnabled() and panel.request().character == "ground"
+    # A card written before characters: the combo is off, says why, and asks for none.
+    monkeypatch.setattr("gui.long_level_panel.characters_of", lambda generator: None)
+    panel._update_enabled()
+    assert not panel.character.isEnabled() and "records no level characters" in panel.character.toolTip()
+    assert panel.request().character is None

@@ -30,8 +30,8 @@ def test_histogram_overlap_by_hand():
 
 
 def test_range_overlap_reads_every_metric_against_the_reference():
-    flat = {"linearity": 1.0, "leniency": 0.0, "density": 0.2}
-    rough = {"linearity": 0.5, "leniency": -0.3, "density": 0.6}
+    flat = {"linearity": 1.0, "leniency": 0.0, "density": 0.2, "gaps": 0.0}
+    rough = {"linearity": 0.5, "leniency": -0.3, "density": 0.6, "gaps": 0.8}
     sets = {"original": [flat, rough], "same": [flat, rough], "flat_only": [flat, flat]}
     overlap = range_overlap(sets)
     assert set(overlap) == set(METRICS)

@@ -341,44 +341,30 @@ def test_the_tabs_condition_reaches_every_window_and_the_sidecar(qtbot, view, pa
     assert "--condition pipe --without enemy" in record["command"]
 
 
-def test_a_difficulty_makes_the_cli_level_of_that_difficulty_and_the_sidecar_replays_it(
-    qtbot, view, panel, tmp_path, errors
-):
+def test_the_choice_combos_list_their_values(panel):
     assert [panel.difficulty.itemText(i) for i in range(panel.difficulty.count())] == ["as drawn", "easier", "harder"]
-    panel.difficulty.setCurrentIndex(panel.difficulty.findData("harder"))
-    result = generate(qtbot, panel)
-    assert result.request.difficulty == "harder"
-    asked = sample_long_level(view.context.generator, 60, 5, Condition(), difficulty="harder")
-    assert result.made.level.rows == asked.level.rows
-    target = tmp_path / "hard.txt"
-    panel.export_to(target)
-    wait_idle(qtbot, view)
-    assert not errors
-    record = json.loads((tmp_path / "hard.json").read_text())
-    assert record["difficulty"] == "harder" and record["command"].endswith("--difficulty harder")
-    out = tmp_path / "cli"
-    done = run_cli(*shlex.split(record["command"].replace("--out OUT", f"--out {out}"))[2:])
-    assert done.returncode == 0, done.stderr
-    assert (out / "levels-seed5-len60.txt").read_text() == target.read_text()
-
-
-def test_a_character_makes_the_cli_level_of_that_character_and_the_sidecar_replays_it(
-    qtbot, view, panel, tmp_path, errors
-):
     assert [panel.character.itemText(i) for i in range(panel.character.count())] == ["any", "ground", "athletic"]
     assert panel.character.isEnabled() and "athletic" in panel.character.toolTip()
-    panel.character.setCurrentIndex(panel.character.findData("athletic"))
+
+
+@pytest.mark.parametrize("choice, value", [("difficulty", "harder"), ("character", "athletic")])
+def test_a_difficulty_or_character_makes_the_cli_level_and_the_sidecar_replays_it(
+    qtbot, view, panel, tmp_path, errors, choice, value
+):
+    combo = getattr(panel, choice)
+    combo.setCurrentIndex(combo.findData(value))
     result = generate(qtbot, panel)
-    assert result.request.character == "athletic" and result.made.character == "athletic"
-    asked = sample_long_level(view.context.generator, 60, 5, Condition(), character="athletic")
+    assert getattr(result.request, choice) == value
+    asked = sample_long_level(view.context.generator, 60, 5, Condition(), **{choice: value})
     assert result.made.level.rows == asked.level.rows
-    assert panel.status.text().startswith("Athletic level · ")
-    target = tmp_path / "athletic.txt"
+    if choice == "character":
+        assert result.made.character == value and panel.status.text().startswith("Athletic level · ")
+    target = tmp_path / "chosen.txt"
     panel.export_to(target)
     wait_idle(qtbot, view)
     assert not errors
-    record = json.loads((tmp_path / "athletic.json").read_text())
-    assert record["character"] == "athletic" and record["command"].endswith("--character athletic")
+    record = json.loads((tmp_path / "chosen.json").read_text())
+    assert record[choice] == value and record["command"].endswith(f"--{choice} {value}")
     out = tmp_path / "cli"
     done = run_cli(*shlex.split(record["command"].replace("--out OUT", f"--out {out}"))[2:])
     assert done.returncode == 0, done.stderr

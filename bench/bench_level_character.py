@@ -6,9 +6,9 @@ split into ground and athletic ones as the originals do, or land in between?
 
 Level i comes from seed `--seed` + i with no condition (labels drawn as "any" draws them), exactly
 as `sample levels --length L --seed i` makes it. Two sets from the same seeds, side by side:
-- "without characters": the same model with `level_characters` taken off its card, which is what
-  every level was before characters (windows drawn independently, no pit limit);
-- "with characters": the shipped card, a character drawn per level.
+- "without characters": no `--character`, the default (windows drawn independently, no pit limit);
+- "with characters": `--character` as `LevelCharacters.draw` gives it for the seed, a mix in the
+  training levels' proportion.
 The originals are every level file under --data. Per set: the gap share of each level (share of
 columns with no solid tile in the bottom row), its histogram overlap with the originals'
 (`expressive.histogram_overlap`, 10 bins over the joint range), the share of athletic levels (gap
@@ -20,7 +20,6 @@ and prints tables (see bench/README.md).
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(common.REPO_ROOT))
 
 from generators.core.errors import UserError  # noqa: E402
-from generators.levels.character import ATHLETIC_GAP_SHARE, CARD_KEY, pit_widths, solid_tiles  # noqa: E402
+from generators.levels.character import ATHLETIC_GAP_SHARE, characters_of, pit_widths, solid_tiles  # noqa: E402
 from generators.levels.domain import read_level  # noqa: E402
 from generators.levels.expressive import histogram_overlap  # noqa: E402
 from generators.levels.long_level import sample_long_level  # noqa: E402
@@ -63,18 +62,19 @@ def summary(name: str, open_floors: list[np.ndarray], reference: list[float] | N
 def run(args) -> dict:
     generator = load_generator(args.checkpoint, "levels")
     domain = generator.domain
-    if generator.card.get(CARD_KEY) is None:
+    if characters_of(generator) is None:
         raise UserError(f"{args.checkpoint}'s card records no level characters: nothing to compare")
     files = sorted(p for folder in args.data for p in Path(folder).glob("*.txt"))
     if not files:
         raise UserError("no level files (*.txt) under --data")
     originals = summary("originals", floors([read_level(p, domain.legend) for p in files], domain), None)
-    without = copy.copy(generator)
-    without.card = {k: v for k, v in generator.card.items() if k != CARD_KEY}
+    characters = characters_of(generator)
     seeds = range(args.seed, args.seed + args.levels)
     rows = [originals]
-    for name, model in (("without characters", without), ("with characters", generator)):
-        levels = [sample_long_level(model, args.length, seed, None).level for seed in seeds]
+    for name, character in (("without characters", lambda seed: None), ("with characters", characters.draw)):
+        levels = [
+            sample_long_level(generator, args.length, seed, None, character=character(seed)).level for seed in seeds
+        ]
         rows.append(summary(name, floors(levels, domain), originals["gap_shares"]))
     headers = ["set", "levels", "gap-share overlap", "athletic", "in between", "widest pit (median)", "(max)"]
     print(

@@ -295,7 +295,7 @@ class LongLevelPanel(LongWorkPage):
         self.character.setEnabled(characters and not morphing and not self.busy)
         self.character.setToolTip(
             "Ground: a floor with a few pits; athletic: pits crossed on platforms, as `--character`; "
-            "any: drawn for the seed as the training levels have them"
+            "any: neither, windows as drawn"
             if characters
             else "This model's card records no level characters (a whole-screen model, or a card written before them)"
         )

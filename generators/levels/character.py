@@ -63,7 +63,8 @@ class LevelCharacters:
     widest_pit: dict[str, int]  # per character, the PIT_QUANTILE of its pits' widths, in columns
 
     def draw(self, seed: int) -> str:
-        """The character of the level of `seed` when none is asked for."""
+        """A character for `seed` in the training levels' proportion (`bench_level_character.py`
+        asks for these, to compare a mix like the originals' with levels of no character)."""
         rng = np.random.default_rng([int(seed), 4_481])
         return "athletic" if rng.random() < self.athletic_share else "ground"
 

@@ -67,8 +67,8 @@ class LevelCommands(WingCommands):
             {
                 "choices": CHARACTERS,
                 "help": "levels, with --length: a ground level (a floor with a few pits) or an athletic one "
-                "(pits crossed on platforms), as the originals are one or the other; default: drawn per "
-                "level as the training levels have them",
+                "(pits crossed on platforms), as the originals are one or the other; default: neither, "
+                "windows as drawn",
             },
         ),
         Flag("interpolate", "--length", {"type": int, "metavar": "COLUMNS", "help": MORPH_HELP}),

@@ -76,7 +76,7 @@ def test_difficulty_control_reads_the_levels_the_cli_makes(mario):
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
 def test_harder_levels_are_less_lenient_than_easier_ones_from_the_same_seed(mario):
-    """The shipped model, 6 seeds of 100 columns: with 4 latents to choose from per window, the
+    """The shipped model, 6 seeds of 100 columns: with WINDOW_CANDIDATES (8) latents to choose from per window, the
     harder level is the less lenient for nearly every seed (30 of 30 seeds at 200 columns)."""
     from generators.levels.long_level import sample_long_level
 

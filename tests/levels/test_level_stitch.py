@@ -58,6 +58,7 @@ def test_seams_are_continuous(mario, seed):
     assert grid.shape == (14, 90)
     assert not broken_pipe_cells(grid[None], mario.domain.legend).any()
     assert made.seams and seam_steps(grid, solid_of(mario), made.seams).max() <= MAX_CLIMB
+
     # The search for the seam found an overlap the next window decodes well: at most 0.6 nats per
     # cell on average, and under half what the same windows score unmatched (one candidate, no
     # steps: 0.93, 1.04 and 0.88 nats for seeds 0-2, against 0.38, 0.50 and 0.18 matched).

@@ -125,7 +125,7 @@ def long_level_sidecar(result: LongLevelResult, generator, checkpoint: str, asse
             else {"required": list(request.condition.required), "excluded": list(request.condition.excluded)},
             "playable_requested": request.playable,
             "difficulty": request.difficulty,
-            "character": made.character,  # asked for, or drawn for the seed
+            "character": made.character,  # the one asked for, or None
             "completable": bool(result.agent.completable),
             "furthest_column": int(result.agent.furthest_column),
         }
@@ -339,7 +339,7 @@ class LongLevelPanel(LongWorkPage):
         )
 
     def _has_characters(self) -> bool:
-        """Whether the tab's model draws whole levels in a character (its card records them)."""
+        """Whether the tab's model can make whole levels of a character (its card records them)."""
         generator = self.context.generator
         return generator is not None and characters_of(generator) is not None
 

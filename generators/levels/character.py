@@ -7,13 +7,16 @@ independently mix the two, so a stitched level came out as neither: 10-65% of it
 ground stretches broken by athletic ones, and the Mario AI framework's A* agent lost most of the
 sparse ones (docs/levels-agent.md).
 
-So a whole level has a character, like a label: asked for (`--character`), or drawn per level,
-seeded, in the proportion of the training levels. Each window's latent is then chosen from
-`CANDIDATES` prior draws (its own first): the one whose gap share, decoded alone under its labels,
-is nearest a target drawn for that window from the windows of training levels of that character.
-The card keeps what this needs (`level_characters`: the athletic levels' share and, per character,
-quantiles of the windows' gap shares), recorded from the training levels; a card without it makes
-levels as before.
+So a whole level can be asked for in a character (`--character`). Each window's latent is then
+chosen from `CANDIDATES` prior draws (its own first): the one whose gap share, decoded alone under
+its labels, is nearest a target drawn for that window from the windows of training levels of that
+character; and the seam search holds the level's floor pits to `widest_pit`, the PIT_QUANTILE of
+that character's pit widths (8 columns for the shipped model's ground levels). The card keeps what
+this needs (`level_characters`: the athletic levels' share, per character quantiles of the
+windows' gap shares and the widest pit), recorded from the training levels; a card without it
+refuses `--character`. It is not the default: asked per level in the training proportion
+(`LevelCharacters.draw`), it brings the gap shares close to the originals' but costs leniency
+and density overlap and difficulty control (figures in `long_level.level_character`).
 
 Shapes: a window is an (H, W) index grid; a gap column has no solid tile in its bottom row (the
 same gap `metrics.expressive_metrics` counts for leniency).
@@ -170,6 +173,7 @@ def characters_of(generator) -> LevelCharacters | None:
 
 
 def check_character(character: str | None) -> str | None:
+    """`character` itself when it is None or one of CHARACTERS; else a UserError."""
     if character is not None and character not in CHARACTERS:
         raise UserError(f"character must be one of {', '.join(CHARACTERS)}, got {character!r}")
     return character

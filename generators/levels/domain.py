@@ -560,8 +560,8 @@ class LevelsDomain(Domain):
         return pieces, {}
 
     def training_card(self, split) -> dict:
-        """The training levels' characters (ground or athletic, `character.py`), which whole levels
-        are drawn in; nothing for a whole-screen model or levels all of one character."""
+        """The training levels' characters (ground or athletic, `character.py`), what `--character`
+        asks for; nothing for a whole-screen model or levels all of one character."""
         from .character import CARD_KEY, level_characters
 
         characters = level_characters(self, split)

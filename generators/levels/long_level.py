@@ -70,7 +70,7 @@ class LongLevelRequest:
     budget: int = REPAIR_BUDGET
     morph: Morph | None = None
     difficulty: str | None = None  # one of DIFFICULTIES, or None
-    character: str | None = None  # one of character.CHARACTERS, or None: drawn per level (where the card can)
+    character: str | None = None  # one of character.CHARACTERS, or None: windows as drawn
 
     @property
     def stitch_seed(self) -> int:

@@ -77,7 +77,7 @@ class LongLevel:
     attempts: int = 1  # levels composed to get this one (1 + repair evaluations)
     playable: bool | None = None  # agent verdict, when it was asked
     raw_playable: bool | None = None  # agent verdict on the level as sampled, before any repair
-    character: str | None = None  # "ground" or "athletic" (`character.py`), where the model has them
+    character: str | None = None  # "ground" or "athletic" (`character.py`) when one was asked for
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -145,8 +145,9 @@ def trailing_run(mask: np.ndarray) -> int:
 
 
 def widest_run(mask: np.ndarray, already: int = 0) -> int:
-    """The longest run of set entries in the (W,) mask, a run at its start counting `already` more
-    (the run the level ends with; that run alone, not continued, was scored before)."""
+    """The longest run of set entries in the (W,) mask, a run at its start continuing `already`
+    set entries before it (the run the level ends with). A mask that starts unset leaves those
+    uncounted: they were scored with the window before."""
     run, best = already, 0
     for on in mask:
         run = run + 1 if on else 0

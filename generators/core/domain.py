@@ -262,9 +262,14 @@ class Domain(ABC):
         groups = [g for g in self.conditions.groups if g.name in self.typicality_groups]
         return tuple(next((label for label in labels if label in g.labels), "") for g in groups)
 
+    def position_parts(self, asset: Any, parts: list) -> list:
+        """`scan_parts` as `positions` reads them (the same number, in the same order). Default:
+        as scored. Music reads every part in the key the song opens in (`MusicDomain`)."""
+        return parts
+
     def positions(self, asset: Any, maps: list[np.ndarray]) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Where in a file the model explains it badly, from the per-cell log-likelihood maps (H, W)
-        of its `scan_parts`: (a score per position, low is unusual; a name per position for the user;
+        of its `position_parts`: (a score per position, low is unusual; a name per position for the user;
         a heat map aligned with `render(asset)`). The default: one position, the item."""
         heat = np.concatenate(maps, axis=1)
         return np.array([float(heat.mean())]), ["the whole item"], heat

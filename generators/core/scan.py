@@ -15,7 +15,8 @@ The score is read as a percentile among held-out real items scored the same way 
 the card's `scan_reference`, recorded at training time; older cards: `typicality_reference`, raw
 ELBOs). The 1st percentile means "less typical than 99% of real data this model was measured on".
 Where a file goes wrong comes from per-cell log-likelihoods at the posterior mean
-(`Generator.score_map`, under the same labels), which the domain turns into positions
+(`Generator.score_map`, under the same labels, of the parts as `Domain.position_parts` gives them:
+music hears every part in the key the song opens in), which the domain turns into positions
 (`Domain.positions`: level columns, image blocks, song bars).
 
 `detection_report` measures the scan: known anomalies that each domain plants into real held-out
@@ -315,16 +316,12 @@ def scan_paths(generator, paths: list[Path], reference: ScanReference, overlay_f
 def scan_assets(generator, read: list[tuple[Path, object]], reference: ScanReference, overlays: list) -> list:
     """ScannedFiles of (path, asset) pairs, scored together; overlay PNGs written where named."""
     domain = generator.domain
-    scored = score_files(generator, [asset for _, asset in read], reference.baseline)
-    parts = [(i, part) for i, s in enumerate(scored) for part in s.parts]
-    maps = []
-    for start in range(0, len(parts), BATCH):
-        batch = parts[start : start + BATCH]
-        label_sets = [scored[i].labels for i, _ in batch]
-        maps += list(generator.score_map([part for _, part in batch], label_sets=label_sets))
+    assets = [asset for _, asset in read]
+    scored = score_files(generator, assets, reference.baseline)
     results = []
-    for i, ((path, asset), s, overlay_path) in enumerate(zip(read, scored, overlays)):
-        scores, names, heat = domain.positions(asset, [m for (j, _), m in zip(parts, maps) if j == i])
+    for (path, asset), s, overlay_path, (scores, names, heat) in zip(
+        read, scored, overlays, file_positions(generator, assets, scored)
+    ):
         worst = names[int(np.argmin(scores))] if len(scores) else ""
         if overlay_path is not None:
             write_png_atomic(overlay_path, overlay(domain.render(asset), heat))
@@ -410,11 +407,18 @@ def scan_scores(generator, assets: list, baseline: Baseline | None) -> tuple[np.
     return np.array([s.score for s in scored]), scored
 
 
-def worst_position(generator, asset, scored: FileScore) -> int:
-    """The index of the position `scan` names as where a file goes wrong (the lowest-scored)."""
-    maps = generator.score_map(scored.parts, label_sets=[scored.labels] * len(scored.parts))
-    scores, _, _ = generator.domain.positions(asset, list(maps))
-    return int(np.argmin(scores))
+def file_positions(generator, assets: list, scored: list[FileScore]) -> list[tuple[np.ndarray, list[str], np.ndarray]]:
+    """Each asset's `Domain.positions` (scores, names, heat map), from the per-cell log-likelihoods
+    of its parts as the domain reads positions (`Domain.position_parts`), under the labels that
+    scored it best; the parts of all assets BATCH at a time."""
+    domain = generator.domain
+    parts = [(i, part) for i, (a, s) in enumerate(zip(assets, scored)) for part in domain.position_parts(a, s.parts)]
+    maps = []
+    for start in range(0, len(parts), BATCH):
+        batch = parts[start : start + BATCH]
+        label_sets = [scored[i].labels for i, _ in batch]
+        maps += list(generator.score_map([part for _, part in batch], label_sets=label_sets))
+    return [domain.positions(asset, [m for (j, _), m in zip(parts, maps) if j == i]) for i, asset in enumerate(assets)]
 
 
 def plant(domain, assets: list, count: int, rng: np.random.Generator) -> dict[str, list[tuple]]:
@@ -473,6 +477,7 @@ def detection_report(
         }
         placed = [(asset, where, s) for (asset, where), s in zip(made, scored) if where is not None]
         if placed:
-            row["localisation"] = float(np.mean([worst_position(generator, a, s) in w for a, w, s in placed]))
+            found = file_positions(generator, [a for a, _, _ in placed], [s for _, _, s in placed])
+            row["localisation"] = float(np.mean([int(np.argmin(f[0])) in w for (_, w, _), f in zip(placed, found)]))
         report[kind] = row
     return report

@@ -35,6 +35,7 @@ class Clip:
     dropped: tuple[str, ...] = field(default_factory=tuple)  # what reading a file left out
     metre: str = "4/4"  # a key of METRES: bar lines, and the MIDI time signature
     key: tuple[str, str] | None = None  # (tonic, "major"|"minor") for the MIDI key signature; None: unknown
+    heard_in: str | None = None  # the tonic the model hears it in (moved to C from); None: its own key estimate
 
     @property
     def steps(self) -> int:

@@ -137,6 +137,49 @@ def test_a_tritone_moves_every_note_6_semitones_from_the_middle_on():
     assert made.notes().tolist() == [[60, 0, 4], [99, 40, 48]]
 
 
+def test_a_song_is_heard_in_the_key_it_opens_in_for_where_it_goes_wrong():
+    """`position_parts` pins every part to the key of the song's first two sounding bars, and
+    `tokens_in_c` moves a pinned part from that tonic, not from its own estimate."""
+    from generators.music.domain import MusicDomain
+    from generators.music.roll import Clip, estimate_key, notes_to_roll
+    from generators.music.voices import planes_to_tokens, transpose_tokens
+
+    music = MusicDomain()
+    # a bar of rest, two bars in D (G major's chord, then D major's), then a bar of Db major's chord
+    notes = [[67, 16, 20], [71, 20, 24], [74, 24, 28], [79, 28, 32], [62, 32, 36], [66, 36, 40], [69, 40, 44]]
+    notes += [[74, 44, 48], [61, 48, 64], [65, 48, 64], [68, 48, 64]]
+    clip = Clip(*notes_to_roll(np.array(notes)))
+    assert estimate_key(clip.active) == ("C#", "major")  # what the whole clip would be moved from
+    parts = music.position_parts(clip, music.scan_parts(clip))
+    assert [p.heard_in for p in parts] == ["D"] and (parts[0].active == clip.active).all()
+    as_written = planes_to_tokens(clip.active, clip.onset, 64)
+    assert (music.tokens_in_c(parts[0]) == transpose_tokens(as_written, -2)).all()  # D down to C
+    assert (music.tokens_in_c(clip) == transpose_tokens(as_written, -1)).all()  # C# down to C
+
+
+def test_the_shipped_model_finds_the_half_a_tritone_moved():
+    """A tune whose opening is weakly tonal (D F A, then B) and whose second half is plainly C major:
+    moved a tritone, the second half wins the key estimate of the whole clip, so heard in its own
+    key the clip's worst bar fell in the untouched first half (2 of 12 keys found). Heard in the
+    key it opens in, the worst bar is in the moved half: 12 of 12 when this test was written."""
+    from generators.core.scan import file_positions, score_files
+    from generators.music.roll import Clip, notes_to_roll
+    from generators.registry import load_generator
+
+    generator = load_generator("music")
+    pitches = [62, 65, 69, 65, 62, 65, 69, 71, 72, 67, 64, 67, 72, 67, 60]
+    starts = [4 * i for i in range(15)]
+    tune = np.array([[p, s, s + (8 if i == 14 else 4)] for i, (p, s) in enumerate(zip(pitches, starts))])
+    found = 0
+    for shift in range(-5, 7):
+        clip = Clip(*notes_to_roll(tune + [shift, 0, 0]))
+        made, where = generator.domain.plant_anomalies(clip, np.random.default_rng(0))["tritone_half"]
+        scores, names, _ = file_positions(generator, [made], score_files(generator, [made], None))[0]
+        assert names == ["bar 1", "bar 2", "bar 3", "bar 4"]
+        found += int(np.argmin(scores)) in where
+    assert found >= 11, found
+
+
 def test_a_random_bar_changes_only_its_bar():
     from generators.music.domain import MusicDomain
     from generators.music.roll import Clip, notes_to_roll

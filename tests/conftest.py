@@ -16,6 +16,8 @@ import pytest
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_LEVELS = REPO_ROOT / "checkpoints" / "levels.safetensors"  # the shipped Mario model
+SHIPPED_LODE_RUNNER = REPO_ROOT / "checkpoints" / "lode-runner.safetensors"
 
 # Tests live in one folder per part (core, levels, images, music, gui) and share helpers by module
 # name (`from test_music import write_midi`). pytest puts only a test's own folder on sys.path,

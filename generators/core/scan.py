@@ -443,6 +443,7 @@ def detection_report(
     outliers: dict[str, list] | None = None,
     max_normals: int = DETECTION_NORMALS,
     baseline: Baseline | None = None,
+    locate=file_positions,
 ) -> dict:
     """How well `scan` tells anomalies from real held-out `assets` (the normals): per kind, ROC AUC
     and precision at 10 with the scan's score (lower is more anomalous; `baseline` as the card's
@@ -450,7 +451,9 @@ def detection_report(
     kind has a place (`Domain.plant_anomalies` gives positions), the share of planted items whose
     worst position is inside it (`localisation`). Kinds are the domain's planted ones, `count`
     each, and `outliers`: real items anomalous by kind (`Domain.detection_items`), with no place.
-    At most `max_normals` normals and outliers per kind are scored, a seeded subset beyond that."""
+    At most `max_normals` normals and outliers per kind are scored, a seeded subset beyond that.
+    `locate(generator, assets, scored)` gives each asset's positions as `file_positions` does
+    (the default, what `scan` uses); a benchmark passes another to compare on the same items."""
     if not assets:
         raise UserError("no held-out items to plant anomalies among")
     rng = np.random.default_rng(seed)
@@ -477,7 +480,7 @@ def detection_report(
         }
         placed = [(asset, where, s) for (asset, where), s in zip(made, scored) if where is not None]
         if placed:
-            found = file_positions(generator, [a for a, _, _ in placed], [s for _, _, s in placed])
+            found = locate(generator, [a for a, _, _ in placed], [s for _, _, s in placed])
             row["localisation"] = float(np.mean([int(np.argmin(f[0])) in w for (_, w, _), f in zip(placed, found)]))
         report[kind] = row
     return report

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from conftest import REPO_ROOT, run_cli  # noqa: E402
+from conftest import SHIPPED_LEVELS, run_cli  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from test_gui import WAIT_MS, errors, make_window, settings, wait_idle  # noqa: E402,F401 - shared fixtures
 
@@ -32,15 +32,14 @@ from generators.levels.stitch import (  # noqa: E402
 from gui.long_level_panel import PATH_COLOUR, LongLevelPanel, draw_path  # noqa: E402
 from gui.qimage import to_pixmap  # noqa: E402
 
-SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
-pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+pytestmark = pytest.mark.skipif(not SHIPPED_LEVELS.exists(), reason="the shipped levels checkpoint is missing")
 
 
 @pytest.fixture
 def window(qtbot, settings, errors):
     # The shipped Mario model (16-column windows): the tiny test model decodes nearly every
     # latent to the same empty window, so seeds, temperatures and morphs would look alike.
-    window = make_window(qtbot, SHIPPED, settings)
+    window = make_window(qtbot, SHIPPED_LEVELS, settings)
     yield window
     window.close()
 

@@ -15,22 +15,20 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from conftest import REPO_ROOT, run_cli  # noqa: E402
+from conftest import SHIPPED_LEVELS, SHIPPED_LODE_RUNNER, run_cli  # noqa: E402
 from test_gui import WAIT_MS, errors, make_window, settings, wait_idle  # noqa: E402,F401 - shared fixtures
 
 from generators.levels.lode_playable import SEARCH_BUDGET, playable_screen  # noqa: E402
 from gui.playable_screen_panel import PlayableScreenPanel, supports_playable_screens  # noqa: E402
 from gui.qimage import to_pixmap  # noqa: E402
 
-LODE = REPO_ROOT / "checkpoints" / "lode-runner.safetensors"
-MARIO = REPO_ROOT / "checkpoints" / "levels.safetensors"
-pytestmark = pytest.mark.skipif(not LODE.exists(), reason="the shipped lode-runner checkpoint is missing")
+pytestmark = pytest.mark.skipif(not SHIPPED_LODE_RUNNER.exists(), reason="no shipped lode-runner checkpoint")
 SEED = 3
 
 
 @pytest.fixture
 def window(qtbot, settings, errors):
-    window = make_window(qtbot, LODE, settings)
+    window = make_window(qtbot, SHIPPED_LODE_RUNNER, settings)
     yield window
     window.close()
 
@@ -59,8 +57,8 @@ def test_the_page_is_there_for_the_lode_runner_tab_and_not_for_mario(qtbot, view
     assert view.centre.tabText(view.centre.count() - 1) == "Playable screen"
     assert view.long_level is None and view.long_page_name() == "Playable screen"
     assert supports_playable_screens(view.generator.domain)
-    if MARIO.exists():
-        mario = make_window(qtbot, MARIO, settings).views["levels"]
+    if SHIPPED_LEVELS.exists():
+        mario = make_window(qtbot, SHIPPED_LEVELS, settings).views["levels"]
         try:
             assert mario.playable_screen is None and not supports_playable_screens(mario.generator.domain)
             assert "Playable screen" not in [mario.centre.tabText(i) for i in range(mario.centre.count())]

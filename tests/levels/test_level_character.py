@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import LEGEND, REPO_ROOT, run_cli
+from conftest import LEGEND, SHIPPED_LEVELS, run_cli
 
 from generators.core.errors import CheckpointError, UserError
 from generators.levels.character import (
@@ -21,8 +21,7 @@ from generators.levels.character import (
 )
 from generators.levels.domain import parse_vglc
 
-SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
-needs_shipped = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+needs_shipped = pytest.mark.skipif(not SHIPPED_LEVELS.exists(), reason="the shipped levels checkpoint is missing")
 
 # 14 rows of 40 columns. Ground: a floor with one 3-column pit (gap share 3/40). Athletic: a
 # platform row over a bottom row open under 30 of its 40 columns (0.75), in pits of 12 and 18.
@@ -90,7 +89,7 @@ def test_a_damaged_card_is_refused_at_load(tmp_path):
 
     from generators.registry import load_generator
 
-    weights, card_path = copy_checkpoint(SHIPPED, tmp_path / "levels")
+    weights, card_path = copy_checkpoint(SHIPPED_LEVELS, tmp_path / "levels")
     card = json.loads(card_path.read_text())
     card[CARD_KEY]["widest_pit"] = {"ground": "wide"}
     card_path.write_text(json.dumps(card))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT
+from conftest import SHIPPED_LEVELS
 
 from generators import cli
 from generators.levels import playable as level_playable
@@ -14,8 +14,7 @@ from generators.levels.domain import read_level
 from generators.levels.metrics import broken_pipe_cells
 from generators.levels.stitch import MAX_CLIMB, Stitcher, seam_steps, seed_latents, window_count
 
-SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
-pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+pytestmark = pytest.mark.skipif(not SHIPPED_LEVELS.exists(), reason="the shipped levels checkpoint is missing")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, files_under, run_cli
+from conftest import REPO_ROOT, SHIPPED_LEVELS, SHIPPED_LODE_RUNNER, files_under, run_cli
 
 from generators.core.conditions import Condition
 from generators.levels.domain import read_level
@@ -27,8 +27,7 @@ from generators.levels.stitch import (
     window_of_column,
 )
 
-SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
-pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+pytestmark = pytest.mark.skipif(not SHIPPED_LEVELS.exists(), reason="the shipped levels checkpoint is missing")
 
 
 @pytest.fixture(scope="module")
@@ -258,9 +257,7 @@ def test_every_label_asked_for_appears(mario):
     assert len({tuple(window) for window in drawn}) > 1
 
 
-@pytest.mark.skipif(
-    not (REPO_ROOT / "checkpoints" / "lode-runner.safetensors").exists(), reason="no shipped lode-runner model"
-)
+@pytest.mark.skipif(not SHIPPED_LODE_RUNNER.exists(), reason="no shipped lode-runner model")
 def test_whole_screen_models_refuse_length(tmp_path, capsys):
     from generators import cli
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import SHIPPED_LEVELS
 
 from generators.levels.expressive import (
     METRICS,
@@ -16,8 +16,6 @@ from generators.levels.expressive import (
     long_level_report,
     range_overlap,
 )
-
-SHIPPED = REPO_ROOT / "checkpoints" / "levels.safetensors"
 
 
 def test_histogram_overlap_by_hand():
@@ -61,7 +59,7 @@ def mario():
     return load_generator("levels")
 
 
-@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+@pytest.mark.skipif(not SHIPPED_LEVELS.exists(), reason="the shipped levels checkpoint is missing")
 def test_difficulty_control_reads_the_levels_the_cli_makes(mario):
     from generators.levels.long_level import sample_long_level
 
@@ -74,7 +72,7 @@ def test_difficulty_control_reads_the_levels_the_cli_makes(mario):
     assert control["harder_when_asked"] in (0.0, 1 / 3, 2 / 3, 1.0)
 
 
-@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+@pytest.mark.skipif(not SHIPPED_LEVELS.exists(), reason="the shipped levels checkpoint is missing")
 def test_harder_levels_are_less_lenient_than_easier_ones_from_the_same_seed(mario):
     """The shipped model, 6 seeds of 100 columns: with WINDOW_CANDIDATES (8) latents to choose from per window, the
     harder level is the less lenient for nearly every seed (30 of 30 seeds at 200 columns)."""
@@ -90,7 +88,7 @@ def test_harder_levels_are_less_lenient_than_easier_ones_from_the_same_seed(mari
     assert sum(harder) < sum(easier)
 
 
-@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+@pytest.mark.skipif(not SHIPPED_LEVELS.exists(), reason="the shipped levels checkpoint is missing")
 def test_a_difficulty_is_seeded_and_checked(mario):
     from generators.core.errors import UserError
     from generators.levels.long_level import sample_long_level
@@ -118,7 +116,7 @@ def test_window_labels_run_on_from_window_to_window(mario):
         assert "pipe" in labels
 
 
-@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped levels checkpoint is missing")
+@pytest.mark.skipif(not SHIPPED_LEVELS.exists(), reason="the shipped levels checkpoint is missing")
 def test_cli_difficulty_writes_that_level_and_needs_a_length(mario, tmp_path, capsys):
     from generators import cli
     from generators.levels.long_level import sample_long_level

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, SHIPPED_LODE_RUNNER
 from test_lode_runner import LODE_LEGEND, lode_level
 
 from generators import cli
@@ -20,8 +20,7 @@ from generators.levels.domain import Level, LevelsDomain
 from generators.levels.lode_agent import solve
 from generators.levels.lode_playable import add_ladders, playable_screen, prior_radius, screen_support
 
-SHIPPED = REPO_ROOT / "checkpoints" / "lode-runner.safetensors"
-needs_model = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped lode-runner checkpoint is missing")
+needs_model = pytest.mark.skipif(not SHIPPED_LODE_RUNNER.exists(), reason="no shipped lode-runner checkpoint")
 
 # Gold on a ledge above the runner, and nothing to climb.
 UPSTAIRS = Level(("........", "..G.....", "BBBBB...", "........", "M.......", "BBBBBBBB"))

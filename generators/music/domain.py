@@ -68,7 +68,7 @@ DEFAULT_STYLES = ("chorale", "folk", "fiddle")
 # How a generated clip of each style sounds when exported: (tempo in BPM, GM program).
 STYLE_SOUND = {"chorale": (80.0, 19), "folk": (100.0, 73), "fiddle": (116.0, 40)}  # organ, flute, fiddle
 # A song's key, for where it goes wrong, is that of its first two bars: one bar is often a single
-# chord or a pickup (on the planted tritones below, one bar found 82% where two found 88%).
+# chord or a pickup (planted tritones, bench/README.md: one bar found 82% where two found 88%).
 OPENING_BARS = 2
 REPRESENTATION = "voices"  # domain_config.representation; earlier cards were piano rolls
 

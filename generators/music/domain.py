@@ -89,13 +89,16 @@ def draw_voice(
     """One voice's tokens (B, T) drawn from softmax(logits / temperature), logits (B, TOKENS, T).
     With `rhythm_only` only the kind of token is drawn (rest, hold, or a strike, which holds the
     probability of every pitch), at that temperature, and a strike takes its likeliest pitch.
-    Without an rng each item's draw is seeded by the bytes of its own logits: the same logits
-    always draw the same tokens, whatever else is in the batch."""
+    Without an rng each item's draw is seeded by its own likeliest tokens (the argmax of each
+    step): the same logits always draw the same tokens, whatever else is in the batch. Not by the
+    logits' bytes: those differ in the last bit between CPUs (AVX2 and AVX-512 kernels) and thread
+    counts, and any difference gave another seed, so a seeded sample changed from one machine to
+    the next; the likeliest tokens change only where two tie."""
     drawn = []
     for row in logits:
         seeded = rng
         if seeded is None:
-            digest = hashlib.sha256(row.contiguous().numpy().tobytes()).digest()
+            digest = hashlib.sha256(row.argmax(dim=0).to(torch.int64).contiguous().numpy().tobytes()).digest()
             seeded = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
         if not rhythm_only:
             probs = torch.softmax(row / temperature, dim=0).T  # (T, TOKENS)

@@ -154,6 +154,18 @@ def test_likeliest_and_drawn_decoding():
     assert np.array_equal(a.active, b.active) and a.active.any()
 
 
+def test_a_draw_survives_the_last_bit_of_its_logits():
+    """Draws are seeded by each voice's likeliest tokens, not by the logits' bytes, which differ in
+    the last bit between AVX2 and AVX-512 kernels: a seeded sample is the same on every machine."""
+    logits = torch.randn(3, TOKENS, STEPS, VOICES, generator=torch.Generator().manual_seed(0)) * 3
+    nudged = torch.nextafter(logits, torch.full_like(logits, 1e9))  # one ulp up, everywhere
+    assert not torch.equal(logits, nudged)
+    for sampling in ("draw", "rhythm"):
+        domain = MusicDomain()
+        domain.set_decoding("sampling", sampling)
+        assert np.array_equal(domain.decode_tokens(logits), domain.decode_tokens(nudged)), sampling
+
+
 def test_rhythm_sampling_draws_when_to_strike_and_strikes_the_likeliest_pitch():
     """`--sampling rhythm`: each step of a voice rests, holds or strikes with the probability the
     model gives each kind (a strike's is the sum over its pitches), and a strike is always the

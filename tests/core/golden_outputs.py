@@ -5,8 +5,9 @@ Run as a script to print the table of SHA-256 digests as JSON:
     python tests/core/golden_outputs.py > tests/core/golden_outputs.json
 `test_golden_outputs.py` runs the same cases and compares. Every case runs in one process
 with one torch thread (`--threads 1`), so float reductions happen in the same order on every machine,
-and with oneDNN's kernels held to AVX2 (`ONEDNN_MAX_CPU_ISA`): its AVX-512 convolutions round
-differently, which changed one denoised icon's bytes on an AVX-512 machine.
+and with oneDNN's, MKL's and torch's own kernels held to AVX2 (`ONEDNN_MAX_CPU_ISA`,
+`MKL_ENABLE_INSTRUCTIONS`, `ATEN_CPU_CAPABILITY`): AVX-512 kernels round differently, which changed
+the denoised icons' bytes on an AVX-512 machine.
 """
 
 from __future__ import annotations
@@ -181,7 +182,11 @@ def run_cases() -> dict[str, dict]:
 
 
 if __name__ == "__main__":
-    # Before torch is imported (run_cases imports it): oneDNN reads it once, at its first kernel.
+    # Before torch is imported (run_cases imports it): oneDNN reads it once, at its first kernel,
+    # and MKL (torch's matrix products) at its first call. MKL's AVX-512 kernels round differently
+    # from its AVX2 ones too: they changed the denoised icons' bytes (measured on 2026-12-04).
     os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+    os.environ.setdefault("MKL_ENABLE_INSTRUCTIONS", "AVX2")
+    os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")  # torch's own vector kernels, likewise
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     print(json.dumps(run_cases(), indent=1, sort_keys=True))

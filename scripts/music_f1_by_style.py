@@ -3,8 +3,8 @@
     python scripts/music_f1_by_style.py CHECKPOINT CACHE.npz [CLIPS]
 
 Encodes a seeded CLIPS (default 256) of the held-out clips as a user's files are encoded
-(`metrics.reconstructions`), decodes the likeliest tokens, and prints note F1 per style and, for every
-note of the originals that did not come back, what came back in its place.
+(`metrics.reconstructions`), decodes the likeliest tokens, and prints note F1 over all of them and
+per style and, for every note of the originals that did not come back, what came back in its place.
 """
 
 import collections
@@ -26,6 +26,7 @@ def report(generator, cache: Path, clips: int = 256) -> None:
     x, c = held.x[rows], held.c[rows]
     truth, guess = reconstructions(generator, Split(x, c, []), refine=True)
     styles = generator.domain.styles
+    print("all", len(x), {k: round(v, 4) for k, v in note_f1(truth, guess).items()})
     for i, style in enumerate(styles):
         idx = [j for j in range(len(x)) if c[j, i] > 0.5]
         print(

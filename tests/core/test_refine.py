@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from conftest import run_cli
 
-from generators.core.vae import file_latents, refine_latents
+from generators.core.vae import file_latents, refine_latents, refinement_path
 
 
 def held_items(generator, count: int = 8):
@@ -54,21 +54,36 @@ def test_encode_refines_only_when_asked_and_works_from_inference_mode(tiny_gener
     assert fit(model, x1, c1, torch.from_numpy(refined)) > fit(model, x1, c1, torch.from_numpy(plain))
 
 
-def test_a_file_keeps_whichever_latent_decodes_more_of_it(tiny_generator):
-    """`file_latents`: per item the refined latent or the mean, whichever keeps more cells."""
+def test_the_path_yields_every_few_steps_and_ends_where_refining_ends(tiny_generator):
+    model = tiny_generator.model
+    _, x, c = held_items(tiny_generator, 4)
+    with torch.inference_mode():
+        mu, _ = model.encode(x, c)
+        path = list(refinement_path(model, x, c, mu, steps=25, every=10))
+        assert torch.is_grad_enabled() is False  # the caller's mode survives the path's steps
+    assert len(path) == 3  # after steps 10, 20 and 25
+    assert torch.allclose(path[-1], refine_latents(model, x, c, mu, steps=25), atol=1e-5)
+    assert len(list(refinement_path(model, x, c, mu, steps=25))) == 1
+    assert not any(torch.equal(a, b) for a, b in zip(path, path[1:]))
+
+
+def test_a_file_keeps_whichever_latent_on_the_path_decodes_most_of_it(tiny_generator):
+    """`file_latents`: per item the mean or a latent along its path, whichever keeps most cells."""
     model = tiny_generator.model
     _, x, c = held_items(tiny_generator, 8)
     with torch.inference_mode():
         mu, _ = model.encode(x, c)
-        chosen = file_latents(model, x, c)
-    refined = refine_latents(model, x, c, mu)
+        chosen = file_latents(model, x, c, steps=30, every=10)
+    candidates = [mu, *refinement_path(model, x, c, mu, steps=30, every=10)]
 
     def kept(z):
         with torch.inference_mode():
             return (model.decode(z, c).argmax(1) == x.argmax(1)).flatten(1).float().mean(1)
 
-    assert (kept(chosen) >= torch.maximum(kept(mu), kept(refined)) - 1e-6).all()
-    assert all(torch.equal(z, mu[i]) or torch.allclose(z, refined[i]) for i, z in enumerate(chosen))
+    best = torch.stack([kept(z) for z in candidates]).max(0).values
+    assert torch.allclose(kept(chosen), best)
+    assert all(any(torch.allclose(z, option[i]) for option in candidates) for i, z in enumerate(chosen))
+    assert (best > kept(mu)).any()  # some item gains over its mean, or the check above is idle
 
 
 def test_interpolate_from_a_file_starts_at_the_latent_a_file_gets(tiny_checkpoint, tiny_generator, tmp_path):

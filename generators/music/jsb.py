@@ -2,7 +2,7 @@
 train the music architecture on the train split, report the test NLL per frame.
 
     python -m generators.music.jsb --data ../shared/data/jsb/jsb-chorales-quarter.json \
-        [--epochs 40] [--k 500] [--latent 64] [--beta 1] [--json FILE]
+        [--epochs 40] [--k 500] [--latent 128] [--beta 1] [--json FILE]
 
 Representation and protocol, so the figure can be compared honestly:
 - A frame is one quarter note: a set of MIDI pitches (JSB: 0 to 4 of them, 43..96). The model
@@ -219,7 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="JSB Chorales test NLL per frame (IWAE) for the music architecture.")
     parser.add_argument("--data", type=Path, required=True, help="jsb-chorales-quarter.json")
     parser.add_argument("--epochs", type=int, default=40, help="the validation split picks the best epoch")
-    parser.add_argument("--latent", type=int, default=64, help="the shipped music model's latent size")
+    parser.add_argument(
+        "--latent",
+        type=int,
+        default=MusicDomain.training_defaults["latent_size"],
+        help="latent size (the music model's by default)",
+    )
     parser.add_argument(
         "--autoregressive",
         type=int,

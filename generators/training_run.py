@@ -123,9 +123,13 @@ def _train_and_save_locked(request, callbacks, log, trainer_ready, placement: Pl
     if request.resume and not resume_path.exists():
         raise UserError(f"nothing to resume: {resume_path} does not exist")
     parent = load_generator(request.init, domain=request.domain) if request.init else None
+    # A trained model needs no warm-up, and keeps its own latent size, which the card then records
+    # (it recorded the domain's default, 64, for a latent-128 parent).
     train_config = (
-        settings if parent is None else replace(settings, warmup_epochs=0.0)
-    )  # a trained model needs no warm-up
+        settings
+        if parent is None
+        else replace(settings, warmup_epochs=0.0, latent_size=parent.model.config.latent_size)
+    )
     if parent is not None:
         domain = parent.domain  # fine-tuning keeps the parent's vocabulary and conditions
         corpus = domain.corpus(request.data, holdout=request.holdout)

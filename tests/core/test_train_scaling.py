@@ -125,6 +125,8 @@ def test_fine_tuning_records_its_lineage(game_folder, tiny_checkpoint, tmp_path)
     assert card["lineage"][-1]["name"] == parent["name"]
     assert card["model"] == parent["model"]  # the parent's architecture and vocabulary carry over
     assert card["domain_config"] == parent["domain_config"]
+    # The recorded settings say the latent it has (4), not the domain's default for a new model (32).
+    assert card["training"]["config"]["latent_size"] == parent["model"]["latent_size"] == 4
     child, original = load_generator(weights), load_generator(tiny_checkpoint)
     z = original.latent_for_seed(3)[None]
     assert not torch.equal(child.decode_output(z), original.decode_output(z))  # it did train

@@ -289,13 +289,14 @@ def posterior_means(model: ConditionalVAE, x: torch.Tensor, c: torch.Tensor, bat
 
 
 # Refining an encoded file's latent (`refine_latents`, `file_latents`). On 256 seeded held-out music
-# clips (docs/music-quality.md), with the latent-128 model: note F1 0.796 at the posterior mean; 0.884
-# keeping the better of the mean and the end of 20 steps at prior weight 0.1 (the rule until
-# 2026-12-04); 0.895 keeping the best latent along 60 steps, checked every 10; 0.904 with prior weight
-# 0.02; 0.907 with none, but the latents' norms drift out further (median 9.8, against 9.1 at 0.02
-# and 7.6 at the mean; a prior draw's is about 11.3). On the Mario model the same change keeps 99.2%
-# of 256 held-out windows' tiles (98.8% before, 96.9% at the mean). A prior weight of 1 (the MAP
-# under N(0, I)) shrank the latents by a quarter, so the weight only keeps them from drifting.
+# clips (docs/music-quality.md), with a latent-128 model after 4 key-critic epochs: note F1 0.796 at
+# the posterior mean; 0.884 keeping the better of the mean and the end of 20 steps at prior weight
+# 0.1 (the rule until 2026-12-04); 0.902 with this code (the best along 60 steps, checked every 10,
+# prior weight 0.02). Research runs that restarted Adam every 10 steps gave 0.895 at prior 0.1 and
+# 0.907 with no prior term, but then the latents' norms drift out further (median 9.8, against 9.1
+# at 0.02 and 7.6 at the mean; a prior draw's is about 11.3). On the Mario model this code keeps
+# 99.2% of 256 held-out windows' tiles (98.8% before, 96.9% at the mean). A prior weight of 1 (the
+# MAP under N(0, I)) shrank the latents by a quarter, so the weight only keeps them from drifting.
 REFINE_STEPS = 60
 REFINE_CHECK_EVERY = 10
 REFINE_LEARNING_RATE = 0.1
